@@ -1,0 +1,21 @@
+package org.uringsync;
+
+import java.io.IOException;
+
+/**
+ * Hears about each entry of a copy or transfer as it completes. Called from worker threads, possibly
+ * concurrently; implementations must be thread-safe and quick.
+ */
+public interface CopyListener {
+    /** A regular file, symlink or directory was written; {@code path} is relative to the tree's root. */
+    default void copied(String path, long bytes) {}
+
+    /** An entry failed; the copy goes on unless fail-fast was asked for. */
+    default void failed(String path, IOException cause) {}
+
+    /** An entry was left out on purpose (devices, FIFOs, sockets). */
+    default void skipped(String path, String reason) {}
+
+    /** Does nothing. */
+    CopyListener NONE = new CopyListener() {};
+}

@@ -1,0 +1,42 @@
+package org.uringsync;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * What a copy or transfer did.
+ *
+ * @param files regular files written
+ * @param directories directories created or updated
+ * @param symlinks symlinks written
+ * @param bytes file bytes written
+ * @param skipped entries left out on purpose (devices, FIFOs, sockets)
+ * @param duration wall time
+ * @param failures one exception per failed entry, naming the operation and the path
+ */
+public record CopyResult(long files, long directories, long symlinks, long bytes, long skipped, Duration duration,
+        List<IOException> failures) {
+
+    public CopyResult {
+        failures = List.copyOf(failures);
+    }
+
+    /** @return true when every entry was copied. */
+    public boolean succeeded() {
+        return failures.isEmpty();
+    }
+
+    /** @return bytes per second over the whole run. */
+    public double bytesPerSecond() {
+        double s = duration.toNanos() / 1e9;
+        return s > 0 ? bytes / s : 0;
+    }
+
+    /** @return e.g. {@code "10000 files, 100 dirs, 0 symlinks, 40.0 MiB in 0.84 s (47.6 MiB/s)"}. */
+    public String summary() {
+        return String.format("%d files, %d dirs, %d symlinks, %s in %.2f s (%s/s)%s", files, directories, symlinks,
+                Sizes.format(bytes), duration.toNanos() / 1e9, Sizes.format((long) bytesPerSecond()),
+                failures.isEmpty() ? "" : ", " + failures.size() + " failed");
+    }
+}

@@ -1,0 +1,57 @@
+package org.uringsync;
+
+import java.util.Locale;
+
+/** Byte sizes as people write them: {@code 128K}, {@code 4M}, {@code 1G}. */
+public final class Sizes {
+    private Sizes() {}
+
+    /**
+     * Parses {@code 131072}, {@code 128K}, {@code 128k}, {@code 4M}, {@code 1G} (binary units; an optional
+     * trailing {@code B} or {@code iB} is accepted).
+     *
+     * @throws IllegalArgumentException naming the text when it is not a size
+     */
+    public static long parse(String text) {
+        String t = text.trim().toUpperCase(Locale.ROOT);
+        if (t.endsWith("IB")) {
+            t = t.substring(0, t.length() - 2);
+        } else if (t.endsWith("B") && t.length() > 1 && !Character.isDigit(t.charAt(t.length() - 2))) {
+            t = t.substring(0, t.length() - 1);
+        }
+        long mult = 1;
+        if (!t.isEmpty()) {
+            switch (t.charAt(t.length() - 1)) {
+                case 'K' -> mult = 1L << 10;
+                case 'M' -> mult = 1L << 20;
+                case 'G' -> mult = 1L << 30;
+                default -> mult = 1;
+            }
+        }
+        String digits = mult == 1 ? t : t.substring(0, t.length() - 1);
+        try {
+            long v = Long.parseLong(digits);
+            if (v < 0) {
+                throw new NumberFormatException();
+            }
+            return Math.multiplyExact(v, mult);
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new IllegalArgumentException("not a size: '" + text + "' (examples: 131072, 128K, 4M)");
+        }
+    }
+
+    /** @return e.g. {@code "40.0 MiB"}. */
+    public static String format(long bytes) {
+        if (bytes < 1024) {
+            return bytes + " B";
+        }
+        String[] units = {"KiB", "MiB", "GiB", "TiB"};
+        double v = bytes;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+    }
+}

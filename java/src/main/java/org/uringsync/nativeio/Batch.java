@@ -1,0 +1,165 @@
+package org.uringsync.nativeio;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * A batch of file operations for one {@link Ring#run(Batch)} call: requests are encoded into a direct
+ * buffer whose layout mirrors {@code native/src/batch.h}; the C core writes one result per request.
+ *
+ * <p>Paths are absolute byte strings (names need not be UTF-8). Not thread-safe.
+ */
+public final class Batch {
+    /** Copy a regular file: data, mode, and times/owner as the flags ask. An existing target is replaced atomically. */
+    public static final int OP_COPY_FILE = 1;
+    /** Recreate a symlink (its target text is copied, never followed). */
+    public static final int OP_SYMLINK = 2;
+    /** Apply mode, and times/owner as the flags ask, to an existing path (used for directories). */
+    public static final int OP_SET_META = 3;
+
+    /** Set the modification time from the source (or from the request for {@link #OP_SET_META}). */
+    public static final int FLAG_TIMES = 1;
+    /** Set owner and group (needs root). */
+    public static final int FLAG_OWNER = 2;
+
+    static final int HEADER = 40;
+    static final int RESULT = 16;
+
+    /** Failure stages reported by the C core; {@link #stageName} and {@link #stageOnSource} describe them. */
+    private static final String[] STAGES = {"", "openat", "fstat", "openat", "read", "write", "fchown", "fchmod",
+        "futimens", "close", "renameat", "readlink", "symlinkat", "lchown", "utimensat", "chmod", "lstat",
+        "not a regular file", "unlinkat"};
+    private static final boolean[] ON_SOURCE = {false, true, true, false, true, false, false, false,
+        false, false, false, true, false, false, false, false, true, true, false};
+
+    private ByteBuffer requests;
+    private ByteBuffer results;
+    private int count;
+    private final int[] offsets;
+
+    /** @param capacity the most requests this batch will hold */
+    public Batch(int capacity) {
+        this.offsets = new int[capacity];
+        this.requests = ByteBuffer.allocateDirect(capacity * (HEADER + 64)).order(ByteOrder.nativeOrder());
+        this.results = ByteBuffer.allocateDirect(capacity * RESULT).order(ByteOrder.nativeOrder());
+    }
+
+    public int size() {
+        return count;
+    }
+
+    public int capacity() {
+        return offsets.length;
+    }
+
+    public boolean isFull() {
+        return count == offsets.length;
+    }
+
+    /** Empties the batch for reuse. */
+    public void clear() {
+        count = 0;
+        requests.clear();
+    }
+
+    /** Adds a file copy from {@code src} to {@code dst}. @return the request index */
+    public int addCopy(byte[] src, byte[] dst, int flags) {
+        return add(OP_COPY_FILE, flags, 0, 0, 0, 0, 0, src, dst);
+    }
+
+    /** Adds a symlink copy: {@code dst} becomes a link with the target text of {@code src}. */
+    public int addSymlink(byte[] src, byte[] dst, int flags) {
+        return add(OP_SYMLINK, flags, 0, 0, 0, 0, 0, src, dst);
+    }
+
+    /** Adds a metadata update of {@code dst}: mode always, times and owner as {@code flags} ask. */
+    public int addSetMeta(byte[] dst, int mode, long mtimeSec, int mtimeNsec, int uid, int gid, int flags) {
+        return add(OP_SET_META, flags, mode, mtimeSec, mtimeNsec, uid, gid, new byte[0], dst);
+    }
+
+    private int add(int op, int flags, int mode, long sec, int nsec, int uid, int gid, byte[] src, byte[] dst) {
+        if (isFull()) {
+            throw new IllegalStateException("batch is full (" + offsets.length + " requests)");
+        }
+        int need = HEADER + align8(src.length + 1 + dst.length + 1);
+        if (requests.remaining() < need) {
+            ByteBuffer bigger = ByteBuffer.allocateDirect(Math.max(requests.capacity() * 2, requests.position() + need))
+                    .order(ByteOrder.nativeOrder());
+            requests.flip();
+            bigger.put(requests);
+            requests = bigger;
+        }
+        int at = requests.position();
+        offsets[count] = at;
+        requests.put((byte) op).put((byte) flags).putShort((short) 0).putInt(mode).putLong(sec).putInt(nsec)
+                .putInt(uid).putInt(gid).putInt(src.length).putInt(dst.length).putInt(0);
+        requests.put(src).put((byte) 0).put(dst).put((byte) 0);
+        requests.position(at + need);
+        return count++;
+    }
+
+    private static int align8(int n) {
+        return (n + 7) & ~7;
+    }
+
+    ByteBuffer requestBuffer() {
+        return requests;
+    }
+
+    ByteBuffer resultBuffer() {
+        return results;
+    }
+
+    /** @return 0 when request {@code i} succeeded, else the positive errno. */
+    public int errno(int i) {
+        return -results.getInt(check(i) * RESULT);
+    }
+
+    /** @return the number of file bytes request {@code i} copied. */
+    public long bytes(int i) {
+        return results.getLong(check(i) * RESULT + 8);
+    }
+
+    /** @return the failure of request {@code i} as an exception naming operation and path, or null. */
+    public NativeIoException failure(int i) {
+        int errno = errno(i);
+        if (errno == 0) {
+            return null;
+        }
+        int stage = results.getInt(i * RESULT + 4);
+        if (stage <= 0 || stage >= STAGES.length) {
+            stage = 0;
+        }
+        byte[] path = ON_SOURCE[stage] ? source(i) : target(i);
+        return new NativeIoException(STAGES[stage].isEmpty() ? "operation" : STAGES[stage], PathBytes.show(path), errno);
+    }
+
+    /** @return the source path bytes of request {@code i}. */
+    public byte[] source(int i) {
+        int at = offsets[check(i)];
+        byte[] b = new byte[requests.getInt(at + 28)];
+        requests.get(at + HEADER, b);
+        return b;
+    }
+
+    /** @return the target path bytes of request {@code i}. */
+    public byte[] target(int i) {
+        int at = offsets[check(i)];
+        int srcLen = requests.getInt(at + 28);
+        byte[] b = new byte[requests.getInt(at + 32)];
+        requests.get(at + HEADER + srcLen + 1, b);
+        return b;
+    }
+
+    /** @return the operation code of request {@code i}. */
+    public int op(int i) {
+        return requests.get(offsets[check(i)]);
+    }
+
+    private int check(int i) {
+        if (i < 0 || i >= count) {
+            throw new IndexOutOfBoundsException(i);
+        }
+        return i;
+    }
+}

@@ -1,0 +1,87 @@
+package org.uringsync.nativeio;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Synchronous file-system calls that happen once per directory, not per file: listing a directory
+ * (raw name bytes, so names that are not UTF-8 survive) and creating one.
+ */
+public final class FileOps {
+    /** Entry types, as in {@code d_type}. */
+    public static final int TYPE_FIFO = 1, TYPE_CHR = 2, TYPE_DIR = 4, TYPE_BLK = 6, TYPE_REG = 8, TYPE_LNK = 10,
+            TYPE_SOCK = 12;
+
+    private FileOps() {}
+
+    /** One directory entry: its name bytes and type. */
+    public record Entry(byte[] name, int type) {}
+
+    /** A directory's own metadata and its entries (without {@code .} and {@code ..}). */
+    public record Listing(int mode, int uid, int gid, long mtimeSec, int mtimeNsec, List<Entry> entries) {}
+
+    /**
+     * Lists a directory with getdents64; entries the file system reports as of unknown type are
+     * resolved with fstatat (no symlink following).
+     *
+     * @param path absolute path bytes, no NUL
+     * @param followSymlink whether {@code path} itself may be a symlink to a directory
+     */
+    public static Listing listDirectory(byte[] path, boolean followSymlink) throws NativeIoException {
+        NativeLoader.ensureLoaded();
+        byte[] out = listDirectoryNative(path, followSymlink);
+        ByteBuffer b = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
+        int status = b.getInt();
+        if (status < 0) {
+            int stage = b.getInt();
+            throw new NativeIoException(stage == 0 ? "open" : stage == 1 ? "fstat" : "getdents64", PathBytes.show(path), -status);
+        }
+        b.getInt();
+        int mode = b.getInt();
+        int uid = b.getInt();
+        int gid = b.getInt();
+        int nsec = b.getInt();
+        long sec = b.getLong();
+        List<Entry> entries = new ArrayList<>();
+        while (b.hasRemaining()) {
+            int type = b.get() & 0xff;
+            int len = b.getShort() & 0xffff;
+            byte[] name = new byte[len];
+            b.get(name);
+            entries.add(new Entry(name, type));
+        }
+        return new Listing(mode, uid, gid, sec, nsec, entries);
+    }
+
+    /**
+     * Creates a directory; an existing directory (not a symlink to one) is accepted.
+     *
+     * @return 0 or -errno ({@code -ENOTDIR} when something other than a directory is in the way)
+     */
+    public static int mkdir(byte[] path, int mode) {
+        NativeLoader.ensureLoaded();
+        return mkdirNative(path, mode);
+    }
+
+    /** @return the S_IFMT-inclusive lstat mode of a path, or -errno. */
+    public static int lstatMode(byte[] path) {
+        NativeLoader.ensureLoaded();
+        return lstatModeNative(path);
+    }
+
+    /** @return the effective user id of this process. */
+    public static int geteuid() {
+        NativeLoader.ensureLoaded();
+        return geteuidNative();
+    }
+
+    private static native byte[] listDirectoryNative(byte[] path, boolean followSymlink);
+
+    private static native int mkdirNative(byte[] path, int mode);
+
+    private static native int lstatModeNative(byte[] path);
+
+    private static native int geteuidNative();
+}

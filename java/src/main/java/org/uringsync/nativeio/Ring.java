@@ -1,0 +1,161 @@
+package org.uringsync.nativeio;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * One io_uring instance with a registered buffer pool, owned by one thread at a time.
+ *
+ * <p>The ring runs whole {@link Batch batches}: one JNI call per batch, whatever its size. Up to
+ * {@code queueDepth} requests are in flight at once; a large file keeps several chunk reads and writes
+ * in flight. {@link #close()} is idempotent and refuses while a batch is running.
+ */
+public final class Ring implements AutoCloseable {
+    private static final String UNAVAILABLE = probe();
+
+    private long handle;
+    private boolean running;
+    private final int queueDepth;
+    private final int chunkSize;
+
+    private Ring(long handle, int queueDepth, int chunkSize) {
+        this.handle = handle;
+        this.queueDepth = queueDepth;
+        this.chunkSize = chunkSize;
+    }
+
+    /** @return true when io_uring can be used by this process. */
+    public static boolean isAvailable() {
+        return UNAVAILABLE == null;
+    }
+
+    /** @return a one-line reason why io_uring cannot be used, or null. */
+    public static String unavailabilityCause() {
+        return UNAVAILABLE;
+    }
+
+    /** Throws an {@link IllegalStateException} with a one-line reason when io_uring cannot be used. */
+    public static void ensureAvailable() {
+        if (UNAVAILABLE != null) {
+            throw new IllegalStateException(UNAVAILABLE);
+        }
+    }
+
+    /**
+     * Creates a ring.
+     *
+     * @param queueDepth requests in flight (1..4096)
+     * @param chunkSize bytes per read/write and per pooled buffer (4 KiB..64 MiB)
+     */
+    public static Ring open(int queueDepth, int chunkSize) throws NativeIoException {
+        if (queueDepth < 1 || queueDepth > 4096) {
+            throw new IllegalArgumentException("queue depth must be 1..4096: " + queueDepth);
+        }
+        if (chunkSize < 4096 || chunkSize > (64 << 20)) {
+            throw new IllegalArgumentException("chunk size must be 4K..64M: " + chunkSize);
+        }
+        ensureAvailable();
+        long h = createNative(queueDepth, chunkSize);
+        if (h < 0) {
+            throw new NativeIoException("io_uring_queue_init", null, (int) -h);
+        }
+        return new Ring(h, queueDepth, chunkSize);
+    }
+
+    public int queueDepth() {
+        return queueDepth;
+    }
+
+    public int chunkSize() {
+        return chunkSize;
+    }
+
+    /**
+     * Runs every request of the batch; per-request failures are reported in the batch, not thrown.
+     *
+     * @throws NativeIoException when the ring itself fails (io_uring_enter)
+     */
+    public void run(Batch batch) throws NativeIoException {
+        long h = enter();
+        try {
+            int rc = runBatchNative(h, batch.requestBuffer(), batch.size(), batch.resultBuffer());
+            if (rc < 0) {
+                throw new NativeIoException("io_uring_enter", null, -rc);
+            }
+        } finally {
+            leave();
+        }
+    }
+
+    private synchronized long enter() {
+        if (handle == 0) {
+            throw new IllegalStateException("ring is closed");
+        }
+        if (running) {
+            throw new IllegalStateException("ring is already running a batch");
+        }
+        running = true;
+        return handle;
+    }
+
+    private synchronized void leave() {
+        running = false;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (running) {
+            throw new IllegalStateException("ring is running a batch; close it from the owning thread afterwards");
+        }
+        if (handle != 0) {
+            destroyNative(handle);
+            handle = 0;
+        }
+    }
+
+    private static String probe() {
+        if (!NativeLoader.isLoaded()) {
+            return "uring-sync native library not loaded: " + NativeLoader.failure().getMessage();
+        }
+        String sysctl = null;
+        try {
+            Path p = Path.of("/proc/sys/kernel/io_uring_disabled");
+            if (Files.isReadable(p)) {
+                sysctl = Files.readString(p).trim();
+            }
+        } catch (IOException ignored) {
+            // the probe below decides
+        }
+        int rc = probeNative();
+        if (rc == 0) {
+            return null;
+        }
+        String text = Errno.describe(-rc);
+        if ("2".equals(sysctl)) {
+            return "io_uring is disabled on this machine (sysctl kernel.io_uring_disabled=2): " + text;
+        }
+        if ("1".equals(sysctl) && rc == -Errno.EPERM) {
+            return "io_uring is restricted to the io_uring_group (sysctl kernel.io_uring_disabled=1): " + text;
+        }
+        if (rc == -Errno.ENOSYS) {
+            return "io_uring_setup is not available (kernel without io_uring, or blocked by seccomp): " + text;
+        }
+        if (rc == -Errno.EPERM) {
+            return "io_uring_setup is not permitted (seccomp or container policy): " + text;
+        }
+        if (rc == -Errno.ENOMEM) {
+            return "io_uring_setup failed for lack of locked memory (raise ulimit -l): " + text;
+        }
+        return "io_uring_setup failed: " + text;
+    }
+
+    private static native int probeNative();
+
+    private static native long createNative(int queueDepth, int chunkSize);
+
+    private static native void destroyNative(long handle);
+
+    private static native int runBatchNative(long handle, java.nio.ByteBuffer requests, int count,
+            java.nio.ByteBuffer results);
+}

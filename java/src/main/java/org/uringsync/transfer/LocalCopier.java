@@ -1,0 +1,380 @@
+package org.uringsync.transfer;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.uringsync.CopyListener;
+import org.uringsync.CopyResult;
+import org.uringsync.nativeio.Batch;
+import org.uringsync.nativeio.Errno;
+import org.uringsync.nativeio.FileOps;
+import org.uringsync.nativeio.NativeIoException;
+import org.uringsync.nativeio.PathBytes;
+import org.uringsync.nativeio.Ring;
+import org.uringsync.scan.TreeScanner;
+
+/**
+ * The local copy: the calling thread walks the source and creates directories; {@code jobs} workers,
+ * each with its own {@link Ring}, copy files and symlinks in batches; directory modes and times are
+ * applied last, once nothing more is written into them.
+ */
+public final class LocalCopier {
+    private static final int S_IFMT = 0170000, S_IFDIR = 0040000, S_IFREG = 0100000;
+
+    private final int jobs;
+    private final int chunkSize;
+    private final int queueDepth;
+    private final boolean preserve;
+    private final boolean failFast;
+    private final CopyListener listener;
+
+    private final AtomicLong files = new AtomicLong();
+    private final AtomicLong symlinks = new AtomicLong();
+    private final AtomicLong bytes = new AtomicLong();
+    private final AtomicLong skipped = new AtomicLong();
+    private final List<IOException> failures = Collections.synchronizedList(new ArrayList<>());
+    private final AtomicBoolean stop = new AtomicBoolean();
+    private int flags;
+
+    public LocalCopier(int jobs, int chunkSize, int queueDepth, boolean preserve, boolean failFast,
+            CopyListener listener) {
+        this.jobs = jobs;
+        this.chunkSize = chunkSize;
+        this.queueDepth = queueDepth;
+        this.preserve = preserve;
+        this.failFast = failFast;
+        this.listener = listener;
+    }
+
+    /** Work for one batch call: entries relative to the roots, each a file or a symlink. */
+    private record Unit(byte[] srcRoot, byte[] dstRoot, byte[][] rel, boolean[] link, int count) {}
+
+    private static final Unit END = new Unit(null, null, null, null, 0);
+
+    public CopyResult copy(Path source, Path dest) throws IOException {
+        long t0 = System.nanoTime();
+        Ring.ensureAvailable();
+        flags = preserve ? Batch.FLAG_TIMES | (FileOps.geteuid() == 0 ? Batch.FLAG_OWNER : 0) : 0;
+        byte[] src = PathBytes.of(source.toAbsolutePath());
+        byte[] dst = PathBytes.of(dest.toAbsolutePath());
+
+        int srcMode = statFollow(source);
+        long dirs = 0;
+        if ((srcMode & S_IFMT) == S_IFREG) {
+            int dstMode = FileOps.lstatMode(dst);
+            if (dstMode >= 0 && (dstMode & S_IFMT) == S_IFDIR) {
+                dst = PathBytes.join(dst, PathBytes.of(source.getFileName()));
+            }
+            runUnits(List.of(new Unit(src, dst, new byte[][] {new byte[0]}, new boolean[] {false}, 1)));
+        } else if ((srcMode & S_IFMT) == S_IFDIR) {
+            checkNotInside(source, dest);
+            dirs = copyTree(src, dst);
+        } else {
+            throw new IOException("cannot copy " + source + ": not a regular file or directory");
+        }
+        return new CopyResult(files.get(), dirs, symlinks.get(), bytes.get(), skipped.get(),
+                Duration.ofNanos(System.nanoTime() - t0), failures);
+    }
+
+    private static int statFollow(Path source) throws IOException {
+        int mode = FileOps.lstatMode(PathBytes.of(source.toAbsolutePath()));
+        if (mode >= 0 && (mode & S_IFMT) == 0120000) {
+            // The top-level source is followed, as rsync does with SOURCE/.
+            try {
+                mode = FileOps.lstatMode(PathBytes.of(source.toRealPath()));
+            } catch (IOException e) {
+                mode = -Errno.ENOENT;
+            }
+        }
+        if (mode < 0) {
+            throw new NativeIoException("stat", source.toString(), -mode);
+        }
+        return mode;
+    }
+
+    private static void checkNotInside(Path source, Path dest) throws IOException {
+        Path real = source.toRealPath();
+        Path d = dest.toAbsolutePath().normalize();
+        Path existing = d;
+        while (existing != null && !existing.toFile().exists()) {
+            existing = existing.getParent();
+        }
+        if (existing != null) {
+            Path tail = existing.relativize(d);
+            d = existing.toRealPath().resolve(tail);
+        }
+        if (d.startsWith(real)) {
+            throw new IOException("cannot copy " + source + " into " + dest + ": the destination is inside the source");
+        }
+    }
+
+    private long copyTree(byte[] srcRoot, byte[] dstRoot) throws IOException {
+        BlockingQueue<Unit> queue = new ArrayBlockingQueue<>(jobs * 2);
+        List<Thread> workers = startWorkers(queue);
+        Collector collector = new Collector(srcRoot, dstRoot, queue, Math.max(64, queueDepth * 4));
+        try {
+            TreeScanner.walk(srcRoot, collector);
+            collector.flush();
+        } finally {
+            for (int i = 0; i < workers.size(); i++) {
+                put(queue, END);
+            }
+            for (Thread t : workers) {
+                joinUninterruptibly(t);
+            }
+        }
+        if (collector.rootFailure != null) {
+            throw collector.rootFailure;
+        }
+        applyDirectoryMeta(collector.dirs);
+        return collector.dirs.size();
+    }
+
+    /** Creates directories as the walk meets them and packs files and symlinks into units. */
+    private final class Collector implements TreeScanner.Visitor {
+        final byte[] srcRoot;
+        final byte[] dstRoot;
+        final BlockingQueue<Unit> queue;
+        final int unitSize;
+        final List<DirMeta> dirs = new ArrayList<>();
+        IOException rootFailure;
+        byte[][] rel;
+        boolean[] link;
+        int n;
+
+        Collector(byte[] srcRoot, byte[] dstRoot, BlockingQueue<Unit> queue, int unitSize) {
+            this.srcRoot = srcRoot;
+            this.dstRoot = dstRoot;
+            this.queue = queue;
+            this.unitSize = unitSize;
+            this.rel = new byte[unitSize][];
+            this.link = new boolean[unitSize];
+        }
+
+        @Override
+        public boolean directory(byte[] relative, FileOps.Listing listing) {
+            if (stop.get()) {
+                return false;
+            }
+            byte[] d = join(dstRoot, relative);
+            int rc = FileOps.mkdir(d, 0700);
+            if (rc < 0) {
+                unreadable(relative, new NativeIoException("mkdir", PathBytes.show(d), -rc));
+                return false;
+            }
+            dirs.add(new DirMeta(d, listing));
+            return true;
+        }
+
+        @Override
+        public void file(byte[] relative) {
+            add(relative, false);
+        }
+
+        @Override
+        public void symlink(byte[] relative) {
+            add(relative, true);
+        }
+
+        @Override
+        public void special(byte[] relative, int type) {
+            skipped.incrementAndGet();
+            listener.skipped(PathBytes.show(relative), "not a regular file, directory or symlink");
+        }
+
+        @Override
+        public void unreadable(byte[] relative, NativeIoException cause) {
+            if (relative.length == 0) {
+                rootFailure = cause;
+            } else {
+                fail(relative, cause);
+            }
+        }
+
+        private void add(byte[] relative, boolean isLink) {
+            rel[n] = relative;
+            link[n++] = isLink;
+            if (n == unitSize) {
+                flush();
+            }
+        }
+
+        void flush() {
+            if (n > 0) {
+                put(queue, new Unit(srcRoot, dstRoot, rel, link, n));
+                rel = new byte[unitSize][];
+                link = new boolean[unitSize];
+                n = 0;
+            }
+        }
+    }
+
+    private record DirMeta(byte[] dst, FileOps.Listing meta) {}
+
+    private List<Thread> startWorkers(BlockingQueue<Unit> queue) {
+        List<Thread> workers = new ArrayList<>();
+        for (int i = 0; i < jobs; i++) {
+            Thread t = new Thread(() -> work(queue), "uring-sync-copy-" + i);
+            t.setDaemon(true);
+            t.start();
+            workers.add(t);
+        }
+        return workers;
+    }
+
+    /** A worker: one ring, one reusable batch, units until END. */
+    private void work(BlockingQueue<Unit> queue) {
+        Ring ring = null;
+        Batch batch = null;
+        try {
+            for (;;) {
+                Unit u = take(queue);
+                if (u == END) {
+                    return;
+                }
+                if (stop.get()) {
+                    continue;
+                }
+                try {
+                    if (ring == null) {
+                        ring = Ring.open(queueDepth, chunkSize);
+                        batch = new Batch(Math.max(64, queueDepth * 4));
+                    }
+                    runUnit(ring, batch, u);
+                } catch (IOException e) {
+                    failures.add(e);
+                    listener.failed("", e);
+                    stop.set(true);
+                }
+            }
+        } finally {
+            if (ring != null) {
+                ring.close();
+            }
+        }
+    }
+
+    private void runUnits(List<Unit> units) throws IOException {
+        try (Ring ring = Ring.open(queueDepth, chunkSize)) {
+            Batch batch = new Batch(Math.max(64, queueDepth * 4));
+            for (Unit u : units) {
+                runUnit(ring, batch, u);
+            }
+        }
+    }
+
+    private void runUnit(Ring ring, Batch batch, Unit u) throws NativeIoException {
+        for (int start = 0; start < u.count(); start += batch.capacity()) {
+            batch.clear();
+            int end = Math.min(u.count(), start + batch.capacity());
+            for (int i = start; i < end; i++) {
+                byte[] s = join(u.srcRoot(), u.rel()[i]);
+                byte[] d = join(u.dstRoot(), u.rel()[i]);
+                if (u.link()[i]) {
+                    batch.addSymlink(s, d, flags);
+                } else {
+                    batch.addCopy(s, d, flags);
+                }
+            }
+            ring.run(batch);
+            for (int i = 0; i < batch.size(); i++) {
+                byte[] rel = u.rel()[start + i];
+                NativeIoException e = batch.failure(i);
+                if (e != null) {
+                    fail(rel, e);
+                } else if (batch.op(i) == Batch.OP_SYMLINK) {
+                    symlinks.incrementAndGet();
+                    listener.copied(PathBytes.show(rel), 0);
+                } else {
+                    long n = batch.bytes(i);
+                    files.incrementAndGet();
+                    bytes.addAndGet(n);
+                    listener.copied(PathBytes.show(rel), n);
+                }
+            }
+        }
+    }
+
+    /** Directory modes and times go on last: writing into a directory changes its mtime. */
+    private void applyDirectoryMeta(List<DirMeta> dirs) throws IOException {
+        if (dirs.isEmpty() || (stop.get() && failFast)) {
+            return;
+        }
+        try (Ring ring = Ring.open(Math.min(queueDepth, 64), chunkSize)) {
+            Batch batch = new Batch(Math.min(dirs.size(), 4096));
+            for (int start = 0; start < dirs.size(); start += batch.capacity()) {
+                batch.clear();
+                for (int i = start; i < Math.min(dirs.size(), start + batch.capacity()); i++) {
+                    FileOps.Listing m = dirs.get(i).meta();
+                    batch.addSetMeta(dirs.get(i).dst(), m.mode(), m.mtimeSec(), m.mtimeNsec(), m.uid(), m.gid(), flags);
+                }
+                ring.run(batch);
+                for (int i = 0; i < batch.size(); i++) {
+                    NativeIoException e = batch.failure(i);
+                    if (e != null) {
+                        failures.add(e);
+                        listener.failed(e.path(), e);
+                    }
+                }
+            }
+        }
+    }
+
+    private void fail(byte[] relative, IOException e) {
+        failures.add(e);
+        listener.failed(PathBytes.show(relative), e);
+        if (failFast) {
+            stop.set(true);
+        }
+    }
+
+    private static byte[] join(byte[] root, byte[] rel) {
+        return rel.length == 0 ? root : PathBytes.join(root, rel);
+    }
+
+    private static void put(BlockingQueue<Unit> queue, Unit u) {
+        boolean interrupted = false;
+        for (;;) {
+            try {
+                queue.put(u);
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static Unit take(BlockingQueue<Unit> queue) {
+        for (;;) {
+            try {
+                return queue.take();
+            } catch (InterruptedException e) {
+                // workers end only on END, so the walk never blocks on a full queue
+            }
+        }
+    }
+
+    private static void joinUninterruptibly(Thread t) {
+        boolean interrupted = false;
+        while (t.isAlive()) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

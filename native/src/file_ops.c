@@ -1,0 +1,182 @@
+/* JNI side of org.uringsync.nativeio.FileOps: per-directory calls (listing, mkdir). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "org_uringsync_nativeio_FileOps.h"
+
+struct growbuf { uint8_t *p; size_t len, cap; };
+
+static int gb_put(struct growbuf *g, const void *src, size_t n)
+{
+	if (g->len + n > g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 4096;
+		while (cap < g->len + n)
+			cap *= 2;
+		uint8_t *p = realloc(g->p, cap);
+		if (!p)
+			return -ENOMEM;
+		g->p = p;
+		g->cap = cap;
+	}
+	memcpy(g->p + g->len, src, n);
+	g->len += n;
+	return 0;
+}
+
+/* Copies a Java byte[] path into a NUL-terminated malloc'd string; NULL on NUL inside or OOM. */
+static char *path_of(JNIEnv *env, jbyteArray arr)
+{
+	jsize n = (*env)->GetArrayLength(env, arr);
+	char *s = malloc((size_t)n + 1);
+	if (!s)
+		return NULL;
+	(*env)->GetByteArrayRegion(env, arr, 0, n, (jbyte *)s);
+	s[n] = 0;
+	if (memchr(s, 0, (size_t)n)) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static jbyteArray to_java(JNIEnv *env, const struct growbuf *g)
+{
+	jbyteArray out = (*env)->NewByteArray(env, (jsize)g->len);
+	if (out)
+		(*env)->SetByteArrayRegion(env, out, 0, (jsize)g->len, (const jbyte *)g->p);
+	return out;
+}
+
+static jbyteArray list_error(JNIEnv *env, int err, int stage)
+{
+	int32_t hdr[2] = { -err, stage };
+	struct growbuf g = { 0 };
+	jbyteArray out = gb_put(&g, hdr, sizeof hdr) == 0 ? to_java(env, &g) : NULL;
+	free(g.p);
+	return out;
+}
+
+/*
+ * FileOps.listDirectoryNative(byte[] path, boolean follow)
+ * Output (little-endian): i32 status, i32 stage-or-0, u32 mode, u32 uid, u32 gid, i32 mtime_nsec,
+ * i64 mtime_sec, then per entry: u8 type, u16 name_len, name bytes.
+ * On failure: i32 -errno, i32 stage (0 open, 1 fstat, 2 getdents64).
+ */
+JNIEXPORT jbyteArray JNICALL Java_org_uringsync_nativeio_FileOps_listDirectoryNative(JNIEnv *env, jclass cls,
+		jbyteArray jpath, jboolean follow)
+{
+	(void)cls;
+	char *path = path_of(env, jpath);
+	if (!path)
+		return list_error(env, EINVAL, 0);
+	struct growbuf g = { 0 };
+	jbyteArray out = NULL;
+	char *dents = NULL;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+	if (fd < 0) {
+		out = list_error(env, errno, 0);
+		goto out;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		out = list_error(env, errno, 1);
+		goto out;
+	}
+	struct {
+		int32_t status, stage;
+		uint32_t mode, uid, gid;
+		int32_t nsec;
+		int64_t sec;
+	} __attribute__((packed)) hdr = { 0, 0, st.st_mode, st.st_uid, st.st_gid, (int32_t)st.st_mtim.tv_nsec,
+		st.st_mtim.tv_sec };
+	if (gb_put(&g, &hdr, sizeof hdr) < 0)
+		goto oom;
+	enum { DENTS = 64 * 1024 };
+	dents = malloc(DENTS);
+	if (!dents)
+		goto oom;
+	for (;;) {
+		long n = syscall(SYS_getdents64, fd, dents, DENTS);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			out = list_error(env, errno, 2);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		for (long off = 0; off < n;) {
+			struct dirent64 *d = (struct dirent64 *)(dents + off);
+			off += d->d_reclen;
+			const char *name = d->d_name;
+			if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0)))
+				continue;
+			uint8_t type = d->d_type;
+			if (type == DT_UNKNOWN) {
+				struct stat est;
+				if (fstatat(fd, name, &est, AT_SYMLINK_NOFOLLOW) == 0)
+					type = (uint8_t)IFTODT(est.st_mode);
+			}
+			uint16_t len = (uint16_t)strlen(name);
+			if (gb_put(&g, &type, 1) < 0 || gb_put(&g, &len, 2) < 0 || gb_put(&g, name, len) < 0)
+				goto oom;
+		}
+	}
+	out = to_java(env, &g);
+	goto out;
+oom:
+	out = list_error(env, ENOMEM, 2);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(dents);
+	free(g.p);
+	free(path);
+	return out;
+}
+
+/* FileOps.mkdirNative(byte[] path, int mode): 0, or -errno; an existing real directory counts as success. */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_mkdirNative(JNIEnv *env, jclass cls, jbyteArray jpath,
+		jint mode)
+{
+	(void)cls;
+	char *path = path_of(env, jpath);
+	if (!path)
+		return -EINVAL;
+	int rc = 0;
+	if (mkdir(path, (mode_t)mode) < 0) {
+		rc = -errno;
+		struct stat st;
+		if (rc == -EEXIST)
+			rc = lstat(path, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+	}
+	free(path);
+	return rc;
+}
+
+/* FileOps.lstatModeNative(byte[] path): st_mode or -errno. */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_lstatModeNative(JNIEnv *env, jclass cls, jbyteArray jpath)
+{
+	(void)cls;
+	char *path = path_of(env, jpath);
+	if (!path)
+		return -EINVAL;
+	struct stat st;
+	int rc = lstat(path, &st) == 0 ? (int)st.st_mode : -errno;
+	free(path);
+	return rc;
+}
+
+/* FileOps.geteuidNative() */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_geteuidNative(JNIEnv *env, jclass cls)
+{
+	(void)env;
+	(void)cls;
+	return (jint)geteuid();
+}

@@ -1,0 +1,622 @@
+/*
+ * JNI side of org.uringsync.nativeio.Ring: one io_uring with a registered buffer pool, running whole
+ * batches of file operations (see batch.h). Up to `depth` requests are in flight; each file moves
+ * through OPEN_SRC -> OPEN_DST -> DATA (reads and writes of pooled chunks, several in flight for a
+ * large file) -> finish (owner, mode, times, close, rename). Short reads and writes are completed
+ * inside the batch; every failure is recorded as -errno plus the stage, never thrown from C.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "batch.h"
+#include "org_uringsync_nativeio_Ring.h"
+
+struct usync_ring {
+	struct io_uring ring;
+	unsigned depth;          /* files in flight */
+	unsigned nbufs;          /* pooled chunk buffers */
+	size_t chunk;
+	uint8_t *bufmem;         /* nbufs * chunk, mmap'd */
+	bool fixed;              /* buffers registered with the ring */
+	uint16_t *free_bufs;
+	unsigned nfree;
+	unsigned pending;        /* SQEs prepared but not yet submitted */
+};
+
+enum slot_state { S_IDLE, S_OPEN_SRC, S_OPEN_DST, S_DATA };
+enum ud_kind { K_OPEN_SRC = 1, K_OPEN_DST, K_READ, K_WRITE };
+
+struct slot {
+	int item;
+	enum slot_state state;
+	int sfd, dfd;
+	struct stat st;
+	off_t size, next_read, written;
+	unsigned inflight;
+	int err, stage;
+	bool eof;
+	char *tmp;               /* temporary name when the target already existed */
+};
+
+struct bufinfo {
+	off_t off;
+	uint32_t len, pos;       /* pos: bytes of [off, off+len) already read (READ) or written (WRITE) */
+	uint16_t slot;
+};
+
+struct item {
+	const struct usync_req *req;
+	const char *src, *dst;
+	struct usync_res *res;
+};
+
+struct batch {
+	struct usync_ring *r;
+	struct item *items;
+	int count, next;
+	struct slot *slots;
+	struct bufinfo *bufs;
+	unsigned active;
+};
+
+static inline uint64_t ud(enum ud_kind k, unsigned slot, unsigned buf)
+{
+	return (uint64_t)k << 48 | (uint64_t)slot << 24 | buf;
+}
+
+static struct io_uring_sqe *get_sqe(struct usync_ring *r)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
+	if (!sqe) {
+		io_uring_submit(&r->ring);
+		r->pending = 0;
+		sqe = io_uring_get_sqe(&r->ring);
+	}
+	r->pending++;
+	return sqe;
+}
+
+static void set_result(struct batch *b, struct slot *s, int err, int stage)
+{
+	struct usync_res *res = b->items[s->item].res;
+	res->res = err;
+	res->stage = err ? stage : ST_NONE;
+	res->bytes = s->written;
+}
+
+/* Records the first failure of a slot; in-flight operations drain before cleanup. */
+static void fail(struct slot *s, int err, int stage)
+{
+	if (!s->err) {
+		s->err = err;
+		s->stage = stage;
+	}
+}
+
+/* Builds "<dir>/.<name>.usync-<pid>-<n>" beside dst. */
+static char *temp_name(const char *dst)
+{
+	static unsigned counter;
+	const char *slash = strrchr(dst, '/');
+	size_t dirlen = slash ? (size_t)(slash - dst + 1) : 0;
+	const char *base = dst + dirlen;
+	size_t n = strlen(dst) + 48;
+	char *t = malloc(n);
+	if (t)
+		snprintf(t, n, "%.*s.%s.usync-%d-%u", (int)dirlen, dst, base, (int)getpid(),
+			 __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+	return t;
+}
+
+static void queue_open_dst(struct batch *b, unsigned si)
+{
+	struct slot *s = &b->slots[si];
+	const char *path = s->tmp ? s->tmp : b->items[s->item].dst;
+	struct io_uring_sqe *sqe = get_sqe(b->r);
+	io_uring_prep_openat(sqe, AT_FDCWD, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	io_uring_sqe_set_data64(sqe, ud(K_OPEN_DST, si, 0));
+	s->state = S_OPEN_DST;
+}
+
+static void queue_rw(struct batch *b, enum ud_kind k, unsigned bi)
+{
+	struct usync_ring *r = b->r;
+	struct bufinfo *bf = &b->bufs[bi];
+	struct slot *s = &b->slots[bf->slot];
+	uint8_t *p = r->bufmem + (size_t)bi * r->chunk + bf->pos;
+	unsigned len = bf->len - bf->pos;
+	struct io_uring_sqe *sqe = get_sqe(r);
+	if (k == K_READ) {
+		if (r->fixed)
+			io_uring_prep_read_fixed(sqe, s->sfd, p, len, (uint64_t)(bf->off + bf->pos), bi);
+		else
+			io_uring_prep_read(sqe, s->sfd, p, len, (uint64_t)(bf->off + bf->pos));
+	} else {
+		if (r->fixed)
+			io_uring_prep_write_fixed(sqe, s->dfd, p, len, (uint64_t)(bf->off + bf->pos), bi);
+		else
+			io_uring_prep_write(sqe, s->dfd, p, len, (uint64_t)(bf->off + bf->pos));
+	}
+	io_uring_sqe_set_data64(sqe, ud(k, bf->slot, bi));
+}
+
+/* Issues reads for a slot while buffers are free and data remains. */
+static void pump(struct batch *b, unsigned si)
+{
+	struct usync_ring *r = b->r;
+	struct slot *s = &b->slots[si];
+	while (!s->err && !s->eof && s->next_read < s->size && r->nfree > 0) {
+		unsigned bi = r->free_bufs[--r->nfree];
+		struct bufinfo *bf = &b->bufs[bi];
+		off_t left = s->size - s->next_read;
+		bf->off = s->next_read;
+		bf->len = left < (off_t)r->chunk ? (uint32_t)left : (uint32_t)r->chunk;
+		bf->pos = 0;
+		bf->slot = (uint16_t)si;
+		s->next_read += bf->len;
+		s->inflight++;
+		queue_rw(b, K_READ, bi);
+	}
+}
+
+static void release_buf(struct batch *b, unsigned bi)
+{
+	struct slot *s = &b->slots[b->bufs[bi].slot];
+	s->inflight--;
+	b->r->free_bufs[b->r->nfree++] = (uint16_t)bi;
+}
+
+static void apply_meta_fd(struct slot *s, const struct usync_req *q)
+{
+	if ((q->flags & USYNC_FLAG_OWNER) && fchown(s->dfd, s->st.st_uid, s->st.st_gid) < 0)
+		fail(s, -errno, ST_FCHOWN);
+	if (!s->err && fchmod(s->dfd, s->st.st_mode & 07777) < 0)
+		fail(s, -errno, ST_FCHMOD);
+	if (!s->err && (q->flags & USYNC_FLAG_TIMES)) {
+		struct timespec ts[2] = { s->st.st_atim, s->st.st_mtim };
+		if (futimens(s->dfd, ts) < 0)
+			fail(s, -errno, ST_FUTIMENS);
+	}
+}
+
+/* Ends a file: metadata, close, rename into place, or removal of what was created on failure. */
+static void finish(struct batch *b, unsigned si)
+{
+	struct slot *s = &b->slots[si];
+	struct item *it = &b->items[s->item];
+	if (!s->err && s->dfd >= 0)
+		apply_meta_fd(s, it->req);
+	if (s->sfd >= 0)
+		close(s->sfd);
+	if (s->dfd >= 0) {
+		if (close(s->dfd) < 0 && !s->err)
+			fail(s, -errno, ST_CLOSE);
+		const char *created = s->tmp ? s->tmp : it->dst;
+		if (s->err)
+			unlink(created);
+		else if (s->tmp && rename(s->tmp, it->dst) < 0) {
+			fail(s, -errno, ST_RENAME);
+			unlink(s->tmp);
+		}
+	}
+	set_result(b, s, s->err, s->stage);
+	free(s->tmp);
+	memset(s, 0, sizeof *s);
+	s->sfd = s->dfd = -1;
+	s->state = S_IDLE;
+	b->active--;
+}
+
+static void maybe_finish(struct batch *b, unsigned si)
+{
+	struct slot *s = &b->slots[si];
+	if (s->inflight)
+		return;
+	if (s->err || s->eof || s->written >= s->size)
+		finish(b, si);
+}
+
+/* Symlink copy, synchronous: readlink, symlink (beside and renamed over when the target exists). */
+static void do_symlink(struct item *it)
+{
+	char target[PATH_MAX + 1];
+	struct stat st;
+	int stage = ST_LSTAT_SRC;
+	char *tmp = NULL;
+	if (lstat(it->src, &st) < 0)
+		goto err;
+	stage = ST_READLINK;
+	ssize_t n = readlink(it->src, target, sizeof target);
+	if (n < 0)
+		goto err;
+	if ((size_t)n >= sizeof target) {
+		errno = ENAMETOOLONG;
+		goto err;
+	}
+	target[n] = 0;
+	stage = ST_SYMLINK;
+	const char *made = it->dst;
+	if (symlink(target, it->dst) < 0) {
+		if (errno != EEXIST || !(tmp = temp_name(it->dst)))
+			goto err;
+		if (symlink(target, tmp) < 0)
+			goto err;
+		made = tmp;
+	}
+	if ((it->req->flags & USYNC_FLAG_OWNER) && lchown(made, st.st_uid, st.st_gid) < 0) {
+		stage = ST_LCHOWN;
+		goto err_made;
+	}
+	if (it->req->flags & USYNC_FLAG_TIMES) {
+		struct timespec ts[2] = { st.st_atim, st.st_mtim };
+		if (utimensat(AT_FDCWD, made, ts, AT_SYMLINK_NOFOLLOW) < 0) {
+			stage = ST_UTIMENSAT;
+			goto err_made;
+		}
+	}
+	if (tmp && rename(tmp, it->dst) < 0) {
+		stage = ST_RENAME;
+		goto err_made;
+	}
+	free(tmp);
+	it->res->res = 0;
+	it->res->stage = 0;
+	return;
+err_made:
+	it->res->res = -errno;
+	it->res->stage = stage;
+	unlink(tmp ? tmp : it->dst);
+	free(tmp);
+	return;
+err:
+	it->res->res = -errno;
+	it->res->stage = stage;
+	free(tmp);
+}
+
+/* Metadata of an existing path (directories), synchronous. */
+static void do_set_meta(struct item *it)
+{
+	const struct usync_req *q = it->req;
+	int stage = ST_LCHOWN;
+	if ((q->flags & USYNC_FLAG_OWNER) && lchown(it->dst, q->uid, q->gid) < 0)
+		goto err;
+	stage = ST_CHMOD;
+	if (chmod(it->dst, q->mode & 07777) < 0)
+		goto err;
+	if (q->flags & USYNC_FLAG_TIMES) {
+		stage = ST_UTIMENSAT;
+		struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { q->mtime_sec, q->mtime_nsec } };
+		if (utimensat(AT_FDCWD, it->dst, ts, AT_SYMLINK_NOFOLLOW) < 0)
+			goto err;
+	}
+	it->res->res = 0;
+	return;
+err:
+	it->res->res = -errno;
+	it->res->stage = stage;
+}
+
+/* Starts the next items on idle slots; synchronous ops complete right here. */
+static void fill_slots(struct batch *b)
+{
+	for (unsigned si = 0; si < b->r->depth && b->next < b->count; si++) {
+		struct slot *s = &b->slots[si];
+		if (s->state != S_IDLE)
+			continue;
+		while (b->next < b->count) {
+			struct item *it = &b->items[b->next];
+			if (it->req->op == USYNC_OP_COPY_FILE)
+				break;
+			if (it->req->op == USYNC_OP_SYMLINK)
+				do_symlink(it);
+			else if (it->req->op == USYNC_OP_SET_META)
+				do_set_meta(it);
+			else {
+				it->res->res = -EINVAL;
+				it->res->stage = ST_NONE;
+			}
+			b->next++;
+		}
+		if (b->next >= b->count)
+			break;
+		s->item = b->next++;
+		s->sfd = s->dfd = -1;
+		s->state = S_OPEN_SRC;
+		b->active++;
+		struct io_uring_sqe *sqe = get_sqe(b->r);
+		io_uring_prep_openat(sqe, AT_FDCWD, b->items[s->item].src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
+		io_uring_sqe_set_data64(sqe, ud(K_OPEN_SRC, si, 0));
+	}
+}
+
+static bool retryable(int res)
+{
+	return res == -EAGAIN || res == -EINTR;
+}
+
+static void on_cqe(struct batch *b, uint64_t data, int res)
+{
+	enum ud_kind k = (enum ud_kind)(data >> 48);
+	unsigned si = (unsigned)(data >> 24) & 0xffffff;
+	unsigned bi = (unsigned)data & 0xffffff;
+	struct slot *s = &b->slots[si];
+	struct bufinfo *bf;
+
+	switch (k) {
+	case K_OPEN_SRC:
+		if (res < 0) {
+			fail(s, res, ST_OPEN_SRC);
+		} else {
+			s->sfd = res;
+			if (fstat(s->sfd, &s->st) < 0)
+				fail(s, -errno, ST_FSTAT_SRC);
+			else if (!S_ISREG(s->st.st_mode))
+				fail(s, -EINVAL, ST_NOT_REGULAR);
+		}
+		if (s->err) {
+			finish(b, si);
+			return;
+		}
+		s->size = s->st.st_size;
+		queue_open_dst(b, si);
+		return;
+	case K_OPEN_DST:
+		if (res == -EEXIST && !s->tmp) {
+			s->tmp = temp_name(b->items[s->item].dst);
+			if (s->tmp) {
+				queue_open_dst(b, si);
+				return;
+			}
+			res = -ENOMEM;
+		}
+		if (res < 0) {
+			fail(s, res, ST_OPEN_DST);
+			finish(b, si);
+			return;
+		}
+		s->dfd = res;
+		s->state = S_DATA;
+		if (s->size == 0)
+			finish(b, si);
+		else
+			pump(b, si);
+		return;
+	case K_READ:
+		bf = &b->bufs[bi];
+		if (retryable(res) && !s->err) {
+			queue_rw(b, K_READ, bi);
+			return;
+		}
+		if (res < 0 || s->err) {
+			if (res < 0)
+				fail(s, res, ST_READ);
+			release_buf(b, bi);
+			maybe_finish(b, si);
+			return;
+		}
+		bf->pos += (uint32_t)res;
+		if (res == 0) {          /* the file shrank while we copied: keep what was there */
+			s->eof = true;
+			if (bf->off + bf->pos < s->size)
+				s->size = bf->off + bf->pos;
+			if (bf->pos == 0) {
+				release_buf(b, bi);
+				maybe_finish(b, si);
+				return;
+			}
+			bf->len = bf->pos;
+		}
+		if (bf->pos < bf->len) {
+			queue_rw(b, K_READ, bi);
+			return;
+		}
+		bf->pos = 0;
+		queue_rw(b, K_WRITE, bi);
+		return;
+	case K_WRITE:
+		bf = &b->bufs[bi];
+		if (retryable(res) && !s->err) {
+			queue_rw(b, K_WRITE, bi);
+			return;
+		}
+		if (res <= 0 || s->err) {
+			if (!s->err)
+				fail(s, res < 0 ? res : -EIO, ST_WRITE);
+			release_buf(b, bi);
+			maybe_finish(b, si);
+			return;
+		}
+		bf->pos += (uint32_t)res;
+		if (bf->pos < bf->len) {
+			queue_rw(b, K_WRITE, bi);
+			return;
+		}
+		s->written += bf->len;
+		release_buf(b, bi);
+		pump(b, si);
+		maybe_finish(b, si);
+		return;
+	}
+}
+
+/* Gives freed buffers to slots still waiting for data. */
+static void pump_all(struct batch *b)
+{
+	for (unsigned si = 0; si < b->r->depth && b->r->nfree > 0; si++)
+		if (b->slots[si].state == S_DATA)
+			pump(b, si);
+}
+
+static int run_batch(struct usync_ring *r, uint8_t *reqs, int count, struct usync_res *results)
+{
+	int rc = 0;
+	struct batch b = { .r = r, .count = count };
+	b.items = calloc((size_t)count + 1, sizeof *b.items);
+	b.slots = calloc(r->depth, sizeof *b.slots);
+	b.bufs = calloc(r->nbufs, sizeof *b.bufs);
+	if (!b.items || !b.slots || !b.bufs) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	size_t off = 0;
+	for (int i = 0; i < count; i++) {
+		struct usync_req *q = (struct usync_req *)(reqs + off);
+		struct item *it = &b.items[i];
+		it->req = q;
+		it->src = (const char *)(q + 1);
+		it->dst = it->src + q->src_len + 1;
+		it->res = &results[i];
+		memset(it->res, 0, sizeof *it->res);
+		off += sizeof *q + ((q->src_len + 1 + q->dst_len + 1 + 7) & ~(size_t)7);
+	}
+	for (unsigned si = 0; si < r->depth; si++)
+		b.slots[si].sfd = b.slots[si].dfd = -1;
+
+	fill_slots(&b);
+	while (b.active > 0) {
+		int ret = io_uring_submit_and_wait(&r->ring, 1);
+		r->pending = 0;
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
+			rc = ret;
+			break;
+		}
+		struct io_uring_cqe *cqe;
+		unsigned head, seen = 0;
+		io_uring_for_each_cqe(&r->ring, head, cqe) {
+			on_cqe(&b, cqe->user_data, cqe->res);
+			seen++;
+		}
+		io_uring_cq_advance(&r->ring, seen);
+		pump_all(&b);
+		fill_slots(&b);
+	}
+	if (rc < 0) {
+		/* The ring failed: wait out what is in flight is impossible, so close what we hold. */
+		for (unsigned si = 0; si < r->depth; si++)
+			if (b.slots[si].state != S_IDLE) {
+				fail(&b.slots[si], rc, ST_NONE);
+				b.slots[si].inflight = 0;
+				finish(&b, si);
+			}
+	}
+out:
+	free(b.items);
+	free(b.slots);
+	free(b.bufs);
+	return rc;
+}
+
+static int ring_init(struct io_uring *ring, unsigned entries)
+{
+	struct io_uring_params p = { 0 };
+	p.flags = IORING_SETUP_COOP_TASKRUN;
+	int rc = io_uring_queue_init_params(entries, ring, &p);
+	if (rc == -EINVAL) {
+		memset(&p, 0, sizeof p);
+		rc = io_uring_queue_init_params(entries, ring, &p);
+	}
+	return rc;
+}
+
+/* Ring.probeNative(): 0 when a ring can be created, else -errno. */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_Ring_probeNative(JNIEnv *env, jclass cls)
+{
+	(void)env;
+	(void)cls;
+	struct io_uring ring;
+	int rc = ring_init(&ring, 4);
+	if (rc == 0)
+		io_uring_queue_exit(&ring);
+	return rc;
+}
+
+static void ring_free(struct usync_ring *r)
+{
+	if (!r)
+		return;
+	if (r->ring.ring_fd > 0)
+		io_uring_queue_exit(&r->ring);
+	if (r->bufmem)
+		munmap(r->bufmem, (size_t)r->nbufs * r->chunk);
+	free(r->free_bufs);
+	free(r);
+}
+
+/* Ring.createNative(int depth, int chunk): handle, or -errno. */
+JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_Ring_createNative(JNIEnv *env, jclass cls, jint depth,
+		jint chunk)
+{
+	(void)env;
+	(void)cls;
+	int rc;
+	struct usync_ring *r = calloc(1, sizeof *r);
+	if (!r)
+		return -ENOMEM;
+	r->depth = (unsigned)depth;
+	r->nbufs = (unsigned)depth < 16 ? 16 : (unsigned)depth;
+	r->chunk = (size_t)chunk;
+	r->free_bufs = calloc(r->nbufs, sizeof *r->free_bufs);
+	if (!r->free_bufs) {
+		rc = -ENOMEM;
+		goto err;
+	}
+	r->bufmem = mmap(NULL, (size_t)r->nbufs * r->chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (r->bufmem == MAP_FAILED) {
+		r->bufmem = NULL;
+		rc = -errno;
+		goto err;
+	}
+	rc = ring_init(&r->ring, r->depth + r->nbufs);
+	if (rc < 0) {
+		r->ring.ring_fd = -1;
+		goto err;
+	}
+	struct iovec *iov = calloc(r->nbufs, sizeof *iov);
+	if (iov) {
+		for (unsigned i = 0; i < r->nbufs; i++) {
+			iov[i].iov_base = r->bufmem + (size_t)i * r->chunk;
+			iov[i].iov_len = r->chunk;
+		}
+		/* Registration can fail under a low memlock limit; plain reads/writes then do the job. */
+		r->fixed = io_uring_register_buffers(&r->ring, iov, r->nbufs) == 0;
+		free(iov);
+	}
+	for (unsigned i = 0; i < r->nbufs; i++)
+		r->free_bufs[i] = (uint16_t)(r->nbufs - 1 - i);
+	r->nfree = r->nbufs;
+	return (jlong)(uintptr_t)r;
+err:
+	ring_free(r);
+	return rc;
+}
+
+/* Ring.destroyNative(long handle) */
+JNIEXPORT void JNICALL Java_org_uringsync_nativeio_Ring_destroyNative(JNIEnv *env, jclass cls, jlong handle)
+{
+	(void)env;
+	(void)cls;
+	ring_free((struct usync_ring *)(uintptr_t)handle);
+}
+
+/* Ring.runBatchNative(long handle, ByteBuffer requests, int count, ByteBuffer results): 0 or -errno. */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_Ring_runBatchNative(JNIEnv *env, jclass cls, jlong handle,
+		jobject requests, jint count, jobject results)
+{
+	(void)cls;
+	uint8_t *reqs = (*env)->GetDirectBufferAddress(env, requests);
+	struct usync_res *res = (*env)->GetDirectBufferAddress(env, results);
+	if (!reqs || !res || count < 0)
+		return -EINVAL;
+	if ((*env)->GetDirectBufferCapacity(env, results) < (jlong)count * (jlong)sizeof *res)
+		return -EINVAL;
+	return run_batch((struct usync_ring *)(uintptr_t)handle, reqs, count, res);
+}
