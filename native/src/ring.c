@@ -333,7 +333,8 @@ static void fill_slots(struct batch *b)
 		s->state = S_OPEN_SRC;
 		b->active++;
 		struct io_uring_sqe *sqe = get_sqe(b->r);
-		io_uring_prep_openat(sqe, AT_FDCWD, b->items[s->item].src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
+		io_uring_prep_openat(sqe, AT_FDCWD, b->items[s->item].src,
+				     O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0);
 		io_uring_sqe_set_data64(sqe, ud(K_OPEN_SRC, si, 0));
 	}
 }
@@ -361,6 +362,10 @@ static void on_cqe(struct batch *b, uint64_t data, int res)
 				fail(s, -errno, ST_FSTAT_SRC);
 			else if (!S_ISREG(s->st.st_mode))
 				fail(s, -EINVAL, ST_NOT_REGULAR);
+			/* Opened O_NONBLOCK so a FIFO swapped in cannot hang us; reads of a regular
+			 * file must block (io_uring would hand EAGAIN back instead of waiting). */
+			else if (fcntl(s->sfd, F_SETFL, 0) < 0)
+				fail(s, -errno, ST_FSTAT_SRC);
 		}
 		if (s->err) {
 			finish(b, si);

@@ -1,0 +1,78 @@
+package org.uringsync.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.uringsync.nativeio.NativeTestSupport;
+
+class MainTest {
+    @TempDir
+    Path tmp;
+    final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    int run(String... args) {
+        return Main.run(args, new PrintStream(out, true), new PrintStream(err, true));
+    }
+
+    @Test
+    void helpListsTheOptionsAndExitsZero() {
+        assertEquals(0, run("--help"));
+        String help = out.toString();
+        for (String opt : new String[] {"--jobs", "--chunk-size", "--queue-depth", "--verbose", "--preserve", "--help"}) {
+            assertTrue(help.contains(opt), opt + " in\n" + help);
+        }
+    }
+
+    @Test
+    void badUsageIsOneLineAndExitTwo() {
+        assertEquals(2, run("--no-such-option", "a", "b"));
+        assertEquals("uring-sync: Unknown option: '--no-such-option'", err.toString().lines().findFirst().orElseThrow());
+        err.reset();
+        assertEquals(2, run("only-one-path"));
+        assertEquals("uring-sync: expected SOURCE and DEST, got 1 path(s)", err.toString().lines().findFirst().orElseThrow());
+        err.reset();
+        assertEquals(2, run("-c", "12Q", "a", "b"));
+        assertEquals("uring-sync: not a size: '12Q' (examples: 131072, 128K, 4M)", err.toString().strip());
+        err.reset();
+        assertEquals(2, run("-j", "0", "a", "b"));
+        assertEquals("uring-sync: jobs must be 1..256: 0", err.toString().strip());
+    }
+
+    @Test
+    void copiesAndPrintsAOneLineSummary() throws Exception {
+        NativeTestSupport.assumeRing();
+        Path src = Files.createDirectory(tmp.resolve("s"));
+        Files.writeString(src.resolve("f"), "hello");
+        assertEquals(0, run("-c", "64K", "-q", "8", "-j", "1", src.toString(), tmp.resolve("d").toString()));
+        assertTrue(out.toString().strip().matches("1 files, 1 dirs, 0 symlinks, 5 B in \\d+\\.\\d\\d s \\(.+/s\\)"),
+                out.toString());
+        assertEquals("hello", Files.readString(tmp.resolve("d/f")));
+    }
+
+    @Test
+    void aMissingSourceExitsOneWithTheReason() {
+        NativeTestSupport.assumeRing();
+        assertEquals(1, run(tmp.resolve("nope").toString(), tmp.resolve("d").toString()));
+        assertEquals("uring-sync: stat " + tmp.resolve("nope") + ": No such file or directory (ENOENT)",
+                err.toString().strip());
+    }
+
+    @Test
+    void partialFailureExitsTwentyThreeAfterCopyingTheRest() throws Exception {
+        NativeTestSupport.assumeRing();
+        Path src = Files.createDirectory(tmp.resolve("s"));
+        Files.writeString(src.resolve("a"), "a");
+        Files.writeString(src.resolve("b"), "b");
+        Files.createDirectories(tmp.resolve("d/a/blocker"));
+        assertEquals(23, run(src.toString(), tmp.resolve("d").toString()));
+        assertEquals("b", Files.readString(tmp.resolve("d/b")));
+        assertTrue(err.toString().contains("renameat " + tmp.resolve("d/a") + ": Is a directory (EISDIR)"), err.toString());
+    }
+}

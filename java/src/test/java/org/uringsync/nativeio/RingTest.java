@@ -1,0 +1,187 @@
+package org.uringsync.nativeio;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.uringsync.nativeio.NativeTestSupport.randomFile;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The batch engine of the C core, through the JNI boundary, on the real kernel. */
+class RingTest {
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void needRing() {
+        NativeTestSupport.assumeRing();
+    }
+
+    private static byte[] p(Path path) {
+        return PathBytes.of(path);
+    }
+
+    @Test
+    void copiesFilesOfEverySizeInOneBatch() throws IOException {
+        long[] sizes = {0, 1, 4095, 4096, 4097, 128 * 1024, 128 * 1024 + 1, 5 * 1024 * 1024 + 17};
+        try (Ring ring = Ring.open(4, 128 * 1024)) {
+            Batch batch = new Batch(sizes.length);
+            for (int i = 0; i < sizes.length; i++) {
+                randomFile(dir.resolve("s" + i), sizes[i], i);
+                batch.addCopy(p(dir.resolve("s" + i)), p(dir.resolve("d" + i)), 0);
+            }
+            ring.run(batch);
+            for (int i = 0; i < sizes.length; i++) {
+                assertNull(batch.failure(i));
+                assertEquals(sizes[i], batch.bytes(i));
+                assertArrayEquals(Files.readAllBytes(dir.resolve("s" + i)), Files.readAllBytes(dir.resolve("d" + i)));
+            }
+        }
+    }
+
+    @Test
+    void keepsModeAlwaysAndTimesWhenAsked() throws IOException {
+        Path s = dir.resolve("script.sh");
+        Files.writeString(s, "#!/bin/sh\n");
+        Files.setPosixFilePermissions(s, PosixFilePermissions.fromString("rwxr-x---"));
+        Files.setLastModifiedTime(s, FileTime.fromMillis(1_000_000_000_123L));
+        try (Ring ring = Ring.open(8, 64 * 1024)) {
+            Batch batch = new Batch(2);
+            batch.addCopy(p(s), p(dir.resolve("plain")), 0);
+            batch.addCopy(p(s), p(dir.resolve("timed")), Batch.FLAG_TIMES);
+            ring.run(batch);
+        }
+        for (String n : new String[] {"plain", "timed"}) {
+            assertEquals("rwxr-x---", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve(n))));
+        }
+        assertEquals(FileTime.fromMillis(1_000_000_000_123L), Files.getLastModifiedTime(dir.resolve("timed")));
+        assertFalse(Files.getLastModifiedTime(dir.resolve("plain")).equals(FileTime.fromMillis(1_000_000_000_123L)));
+    }
+
+    @Test
+    void replacesAnExistingTargetAndLeavesNoTemporaryFile() throws IOException {
+        Path s = dir.resolve("new");
+        Path d = dir.resolve("old");
+        Files.writeString(s, "new contents");
+        Files.writeString(d, "old contents that are longer");
+        try (Ring ring = Ring.open(2, 4096)) {
+            Batch batch = new Batch(1);
+            batch.addCopy(p(s), p(d), 0);
+            ring.run(batch);
+            assertNull(batch.failure(0));
+        }
+        assertEquals("new contents", Files.readString(d));
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(2, files.count());
+        }
+    }
+
+    @Test
+    void reportsEachFailureWithOperationAndPathAndGoesOn() throws IOException {
+        Path good = dir.resolve("good");
+        Files.writeString(good, "x");
+        Path missing = dir.resolve("missing");
+        Path noDir = dir.resolve("no-such-dir/target");
+        try (Ring ring = Ring.open(4, 4096)) {
+            Batch batch = new Batch(3);
+            batch.addCopy(p(missing), p(dir.resolve("t1")), 0);
+            batch.addCopy(p(good), p(noDir), 0);
+            batch.addCopy(p(good), p(dir.resolve("t3")), 0);
+            ring.run(batch);
+            NativeIoException e0 = batch.failure(0);
+            assertEquals("openat " + missing + ": No such file or directory (ENOENT)", e0.getMessage());
+            assertEquals(Errno.ENOENT, e0.errno());
+            assertEquals(missing.toString(), e0.path());
+            NativeIoException e1 = batch.failure(1);
+            assertEquals("openat " + noDir + ": No such file or directory (ENOENT)", e1.getMessage());
+            assertNull(batch.failure(2));
+        }
+        assertFalse(Files.exists(dir.resolve("t1")));
+        assertEquals("x", Files.readString(dir.resolve("t3")));
+    }
+
+    @Test
+    void refusesToCopyWhatIsNotARegularFile() throws Exception {
+        NativeTestSupport.sh(dir, "mkfifo fifo; mkdir sub");
+        try (Ring ring = Ring.open(2, 4096)) {
+            Batch batch = new Batch(2);
+            batch.addCopy(p(dir.resolve("sub")), p(dir.resolve("t1")), 0);
+            batch.addCopy(p(dir.resolve("fifo")), p(dir.resolve("t2")), 0); // must not hang waiting for a writer
+            ring.run(batch);
+            assertEquals("not a regular file " + dir.resolve("sub") + ": Invalid argument (EINVAL)",
+                    batch.failure(0).getMessage());
+            assertEquals("not a regular file " + dir.resolve("fifo") + ": Invalid argument (EINVAL)",
+                    batch.failure(1).getMessage());
+        }
+        assertFalse(Files.exists(dir.resolve("t1")));
+        assertFalse(Files.exists(dir.resolve("t2")));
+    }
+
+    @Test
+    void copiesSymlinksAsLinksWithoutFollowingThem() throws IOException {
+        Path link = dir.resolve("link");
+        Files.createSymbolicLink(link, Path.of("/etc/passwd"));
+        Path dangling = dir.resolve("dangling");
+        Files.createSymbolicLink(dangling, Path.of("nowhere/at all"));
+        Path existing = dir.resolve("existing-copy");
+        Files.writeString(existing, "replaced by a link");
+        try (Ring ring = Ring.open(2, 4096)) {
+            Batch batch = new Batch(3);
+            batch.addSymlink(p(link), p(dir.resolve("link-copy")), Batch.FLAG_TIMES);
+            batch.addSymlink(p(dangling), p(dir.resolve("dangling-copy")), 0);
+            batch.addSymlink(p(link), p(existing), 0);
+            ring.run(batch);
+            for (int i = 0; i < 3; i++) {
+                assertNull(batch.failure(i));
+            }
+        }
+        assertEquals(Path.of("/etc/passwd"), Files.readSymbolicLink(dir.resolve("link-copy")));
+        assertEquals(Path.of("nowhere/at all"), Files.readSymbolicLink(dir.resolve("dangling-copy")));
+        assertEquals(Path.of("/etc/passwd"), Files.readSymbolicLink(existing));
+    }
+
+    @Test
+    void setsDirectoryMetadata() throws IOException {
+        Path d = Files.createDirectory(dir.resolve("d"));
+        try (Ring ring = Ring.open(2, 4096)) {
+            Batch batch = new Batch(1);
+            batch.addSetMeta(p(d), 0750, 1_234_567_890L, 5000, 0, 0, Batch.FLAG_TIMES);
+            ring.run(batch);
+            assertNull(batch.failure(0));
+        }
+        assertEquals("rwxr-x---", PosixFilePermissions.toString(Files.getPosixFilePermissions(d)));
+        assertEquals(1_234_567_890_000L, Files.getLastModifiedTime(d).toMillis());
+    }
+
+    @Test
+    void closeIsIdempotentAndAClosedRingRefusesWork() throws IOException {
+        Ring ring = Ring.open(2, 4096);
+        ring.close();
+        ring.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> ring.run(new Batch(1)));
+        assertEquals("ring is closed", e.getMessage());
+    }
+
+    @Test
+    void rejectsOutOfRangeParameters() {
+        assertThrows(IllegalArgumentException.class, () -> Ring.open(0, 4096));
+        assertThrows(IllegalArgumentException.class, () -> Ring.open(8, 100));
+    }
+
+    @Test
+    void availabilityIsReportedAsOneLine() {
+        assertTrue(Ring.isAvailable());
+        assertNull(Ring.unavailabilityCause());
+    }
+}

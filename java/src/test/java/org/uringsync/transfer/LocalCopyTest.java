@@ -1,0 +1,150 @@
+package org.uringsync.transfer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.uringsync.nativeio.NativeTestSupport.sh;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.uringsync.CopyListener;
+import org.uringsync.CopyResult;
+import org.uringsync.LocalCopy;
+import org.uringsync.nativeio.NativeTestSupport;
+
+class LocalCopyTest {
+    @TempDir
+    Path tmp;
+    Path src;
+    Path dst;
+
+    @BeforeEach
+    void tree() throws Exception {
+        NativeTestSupport.assumeRing();
+        src = Files.createDirectory(tmp.resolve("src"));
+        dst = tmp.resolve("dst");
+        sh(src, String.join("\n",
+                "set -e",
+                "mkdir -p a/b/c empty 'sp ace' \"$(printf 'bad\\377dir')\"",
+                "touch zero a/zero 'sp ace/f i l e' \"$(printf 'new\\nline')\" \"$(printf 'bad\\377dir/bad\\376file')\"",
+                "head -c 300000 /dev/urandom > a/b/c/big",
+                "for i in $(seq 1 300); do printf \"$i\" > a/b/small$i; done",
+                "printf '#!/bin/sh\\n' > run.sh; chmod 0755 run.sh; printf s > secret; chmod 0600 secret",
+                "ln -s a/b/c/big rel-link; ln -s /etc/hostname abs-link; ln -s missing dangling",
+                "ln -s .. a/up",
+                "mkdir ro; printf r > ro/f; chmod 0555 ro",
+                "touch -d '2001-02-03 04:05:06.789' a/b/small1 a/b a 'sp ace'"));
+    }
+
+    /** Names, types, modes, sizes (not of directories) and link targets of a tree, one entry per line. */
+    static String listing(Path root, boolean times) throws Exception {
+        String t = times ? "|%T@" : "";
+        return sh(root, "find . \\( -type d -printf '%P|d|%m" + t + "\\0' \\) -o -printf '%P|%y|%m|%s|%l" + t
+                + "\\0' | sort -z | tr '\\0' '\\n'");
+    }
+
+    @Test
+    void copiesTheTreeWithNamesModesAndLinksIntact() throws Exception {
+        CopyResult r = LocalCopy.builder().jobs(2).queueDepth(8).chunkSize(64 * 1024).build().copy(src, dst);
+        assertTrue(r.succeeded(), r.failures().toString());
+        assertEquals(309, r.files());
+        assertEquals(4, r.symlinks());
+        assertEquals(8, r.directories());
+        assertEquals(listing(src, false), listing(dst, false));
+        sh(tmp, "diff -r --no-dereference src dst");
+        assertEquals(Path.of("/etc/hostname"), Files.readSymbolicLink(dst.resolve("abs-link")));
+    }
+
+    @Test
+    void preserveKeepsModificationTimesOfFilesDirectoriesAndLinks() throws Exception {
+        CopyResult r = LocalCopy.builder().preserve(true).build().copy(src, dst);
+        assertTrue(r.succeeded(), r.failures().toString());
+        assertEquals(listing(src, true), listing(dst, true));
+    }
+
+    @Test
+    void withoutPreserveTimesAreNew() throws Exception {
+        LocalCopy.builder().build().copy(src, dst);
+        assertFalse(listing(src, true).equals(listing(dst, true)));
+    }
+
+    @Test
+    void aSecondRunReplacesChangedFilesAndKeepsOthers() throws Exception {
+        LocalCopy copy = LocalCopy.builder().build();
+        copy.copy(src, dst);
+        Files.writeString(src.resolve("zero"), "now with content");
+        Files.writeString(dst.resolve("only-in-dest"), "kept");
+        CopyResult r = copy.copy(src, dst);
+        assertTrue(r.succeeded(), r.failures().toString());
+        assertEquals("now with content", Files.readString(dst.resolve("zero")));
+        assertEquals("kept", Files.readString(dst.resolve("only-in-dest")));
+        sh(tmp, "test -z \"$(find dst -name '*.usync-*')\"");
+    }
+
+    @Test
+    void aSingleFileGoesIntoADirectoryOrToANewName() throws Exception {
+        Files.createDirectory(dst);
+        CopyResult r = LocalCopy.builder().build().copy(src.resolve("run.sh"), dst);
+        assertEquals(1, r.files());
+        assertEquals("#!/bin/sh\n", Files.readString(dst.resolve("run.sh")));
+        LocalCopy.builder().build().copy(src.resolve("run.sh"), dst.resolve("renamed"));
+        assertTrue(Files.isExecutable(dst.resolve("renamed")));
+    }
+
+    @Test
+    void aFailedEntryIsReportedAndTheRestIsCopied() throws Exception {
+        Files.createDirectories(dst.resolve("run.sh/in-the-way"));
+        List<String> failed = Collections.synchronizedList(new ArrayList<>());
+        CopyResult r = LocalCopy.builder().listener(new CopyListener() {
+            @Override
+            public void failed(String path, IOException cause) {
+                failed.add(path + " -> " + cause.getMessage());
+            }
+        }).build().copy(src, dst);
+        assertEquals(1, r.failures().size());
+        assertEquals(List.of("run.sh -> renameat " + dst.resolve("run.sh") + ": Is a directory (EISDIR)"), failed);
+        assertEquals(308, r.files());
+        assertEquals("s", Files.readString(dst.resolve("secret")));
+        sh(tmp, "test -z \"$(find dst -name '*.usync-*')\"");
+    }
+
+    @Test
+    void failFastStopsAfterTheFirstFailure() throws Exception {
+        Files.createDirectories(dst);
+        Files.writeString(dst.resolve("a"), "a file where the source has a directory");
+        CopyResult r = LocalCopy.builder().jobs(1).failFast(true).build().copy(src, dst);
+        assertEquals(1, r.failures().size());
+        assertEquals("mkdir " + dst.resolve("a") + ": Not a directory (ENOTDIR)", r.failures().get(0).getMessage());
+        assertTrue(r.files() < 309);
+    }
+
+    @Test
+    void refusesADestinationInsideTheSource() {
+        IOException e = assertThrows(IOException.class, () -> LocalCopy.builder().build().copy(src, src.resolve("a/copy")));
+        assertEquals("cannot copy " + src + " into " + src.resolve("a/copy") + ": the destination is inside the source",
+                e.getMessage());
+        assertFalse(Files.exists(src.resolve("a/copy")));
+    }
+
+    @Test
+    void aMissingSourceIsOneClearError() {
+        Path missing = tmp.resolve("missing");
+        IOException e = assertThrows(IOException.class, () -> LocalCopy.builder().build().copy(missing, dst));
+        assertEquals("stat " + missing + ": No such file or directory (ENOENT)", e.getMessage());
+    }
+
+    @Test
+    void aDestinationWhoseParentIsMissingIsOneClearError() {
+        Path deep = tmp.resolve("no/such/parent");
+        IOException e = assertThrows(IOException.class, () -> LocalCopy.builder().build().copy(src, deep));
+        assertEquals("mkdir " + deep + ": No such file or directory (ENOENT)", e.getMessage());
+    }
+}
