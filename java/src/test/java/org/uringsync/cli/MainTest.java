@@ -33,16 +33,33 @@ class MainTest {
     @Test
     void badUsageIsOneLineAndExitTwo() {
         assertEquals(2, run("--no-such-option", "a", "b"));
-        assertEquals("uring-sync: Unknown option: '--no-such-option'", err.toString().lines().findFirst().orElseThrow());
+        assertEquals("uring-sync: unknown option: --no-such-option", err.toString().lines().findFirst().orElseThrow());
         err.reset();
         assertEquals(2, run("only-one-path"));
         assertEquals("uring-sync: expected SOURCE and DEST, got 1 path(s)", err.toString().lines().findFirst().orElseThrow());
         err.reset();
         assertEquals(2, run("-c", "12Q", "a", "b"));
-        assertEquals("uring-sync: not a size: '12Q' (examples: 131072, 128K, 4M)", err.toString().strip());
+        assertEquals("uring-sync: not a size: '12Q' (examples: 131072, 128K, 4M)", firstLine());
         err.reset();
         assertEquals(2, run("-j", "0", "a", "b"));
-        assertEquals("uring-sync: jobs must be 1..256: 0", err.toString().strip());
+        assertEquals("uring-sync: option --jobs must be a whole number in 1..256: '0'", firstLine());
+        err.reset();
+        assertEquals(2, run("a", "b", "--queue-depth"));
+        assertEquals("uring-sync: option --queue-depth needs a value (N)", firstLine());
+    }
+
+    @Test
+    void optionsParseInEveryUsualSpelling() throws Exception {
+        Args.Parsed p = Main.LOCAL.parse(new String[] {"-j4", "--queue-depth=16", "-pv", "--chunk-size", "1M", "--", "-src", "dst"});
+        assertEquals("4", p.get("--jobs"));
+        assertEquals("16", p.get("--queue-depth"));
+        assertTrue(p.has("--preserve") && p.has("--verbose"));
+        assertEquals("1M", p.get("--chunk-size"));
+        assertEquals(java.util.List.of("-src", "dst"), p.positionals());
+    }
+
+    String firstLine() {
+        return err.toString().lines().findFirst().orElseThrow();
     }
 
     @Test

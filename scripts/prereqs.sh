@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what building and testing uring-sync needs, when missing (Debian/Ubuntu, apt-get).
+# Sourced by demo.sh and test.sh; safe to run again.
+set -euo pipefail
+
+usync_prereqs() {
+  local pkgs=(cmake gcc make liburing-dev libssl-dev maven openjdk-17-jdk-headless)
+  local missing=()
+  for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  # A JDK other than Debian's (e.g. Temurin under JAVA_HOME) satisfies the JDK requirement.
+  if [[ " ${missing[*]} " == *" openjdk-17-jdk-headless "* ]] && command -v javac >/dev/null; then
+    missing=("${missing[@]/openjdk-17-jdk-headless}")
+  fi
+  local todo=()
+  for p in "${missing[@]}"; do [[ -n "$p" ]] && todo+=("$p"); done
+  if ((${#todo[@]})); then
+    echo "==> installing build prerequisites: ${todo[*]}"
+    local sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${todo[@]}" >/dev/null
+  fi
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  usync_prereqs
+fi
