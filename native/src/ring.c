@@ -1,9 +1,13 @@
 /*
  * JNI side of org.uringsync.nativeio.Ring: one io_uring with a registered buffer pool, running whole
  * batches of file operations (see batch.h). Up to `depth` requests are in flight; each file moves
- * through OPEN_SRC -> OPEN_DST -> DATA (reads and writes of pooled chunks, several in flight for a
- * large file) -> finish (owner, mode, times, close, rename). Short reads and writes are completed
- * inside the batch; every failure is recorded as -errno plus the stage, never thrown from C.
+ * through OPEN_SRC -> OPEN_DST -> DATA -> finish (owner, mode, times, close, rename). In DATA a file
+ * below the large-file threshold moves through pooled chunk buffers (read, then write, several chunks
+ * in flight for one file). A larger one is copied by the kernel: copy_file_range in slices between
+ * ring completions (the file system may share or offload the blocks), or, where the file system
+ * refuses that, spliced file -> pipe -> file through pooled pipes. Either way its bytes never enter
+ * user space. Short transfers are completed inside the batch; every failure is recorded as -errno
+ * plus the stage, never thrown from C.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "batch.h"
+#include "pipes.h"
 #include "org_uringsync_nativeio_Ring.h"
 
 struct usync_ring {
@@ -28,11 +33,18 @@ struct usync_ring {
 	bool fixed;              /* buffers registered with the ring */
 	uint16_t *free_bufs;
 	unsigned nfree;
-	unsigned pending;        /* SQEs prepared but not yet submitted */
+	struct usync_pipes pipes; /* splice pipeline for large files */
+	uint16_t *free_pipes;
+	unsigned nfree_pipes;
+	off_t large_min;         /* files of at least this size are copied in the kernel; 0: never */
+	bool no_copy_range;      /* copy_file_range was refused here: splice instead */
 };
 
+/* Bytes per copy_file_range call: small enough to keep the ring's completions flowing. */
+#define COPY_RANGE_SLICE (64 << 20)
+
 enum slot_state { S_IDLE, S_OPEN_SRC, S_OPEN_DST, S_DATA };
-enum ud_kind { K_OPEN_SRC = 1, K_OPEN_DST, K_READ, K_WRITE };
+enum ud_kind { K_OPEN_SRC = 1, K_OPEN_DST, K_READ, K_WRITE, K_SPLICE_IN, K_SPLICE_OUT };
 
 struct slot {
 	int item;
@@ -43,12 +55,16 @@ struct slot {
 	unsigned inflight;
 	int err, stage;
 	bool eof;
+	bool spliced;            /* data moves through pipes, not buffers */
+	bool ranged;             /* data moves by copy_file_range, outside the ring */
 	char *tmp;               /* temporary name when the target already existed */
 };
 
+/* One chunk buffer or one pipe carrying the range [off, off+len) of a slot's file. */
 struct bufinfo {
 	off_t off;
-	uint32_t len, pos;       /* pos: bytes of [off, off+len) already read (READ) or written (WRITE) */
+	uint32_t len, pos;       /* pos: bytes of the range already read (READ) or written (WRITE, SPLICE) */
+	uint32_t inpipe;         /* pipes: bytes spliced in and not yet out */
 	uint16_t slot;
 };
 
@@ -64,7 +80,9 @@ struct batch {
 	int count, next;
 	struct slot *slots;
 	struct bufinfo *bufs;
+	struct bufinfo *pipes;
 	unsigned active;
+	unsigned ranged;         /* slots copying with copy_file_range */
 };
 
 static inline uint64_t ud(enum ud_kind k, unsigned slot, unsigned buf)
@@ -77,10 +95,8 @@ static struct io_uring_sqe *get_sqe(struct usync_ring *r)
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
 	if (!sqe) {
 		io_uring_submit(&r->ring);
-		r->pending = 0;
 		sqe = io_uring_get_sqe(&r->ring);
 	}
-	r->pending++;
 	return sqe;
 }
 
@@ -172,6 +188,49 @@ static void release_buf(struct batch *b, unsigned bi)
 	struct slot *s = &b->slots[b->bufs[bi].slot];
 	s->inflight--;
 	b->r->free_bufs[b->r->nfree++] = (uint16_t)bi;
+}
+
+static void queue_splice(struct batch *b, enum ud_kind k, unsigned pi)
+{
+	struct usync_ring *r = b->r;
+	struct bufinfo *p = &b->pipes[pi];
+	struct slot *s = &b->slots[p->slot];
+	struct io_uring_sqe *sqe = get_sqe(r);
+	if (k == K_SPLICE_IN)
+		io_uring_prep_splice(sqe, s->sfd, p->off + p->pos, r->pipes.fd[pi][1], -1, p->len - p->pos, 0);
+	else
+		io_uring_prep_splice(sqe, r->pipes.fd[pi][0], -1, s->dfd, p->off + p->pos, p->inpipe, 0);
+	io_uring_sqe_set_data64(sqe, ud(k, p->slot, pi));
+}
+
+/* Splices ranges of a large file through free pipes, one pipe-full per range. */
+static void pump_splice(struct batch *b, unsigned si)
+{
+	struct usync_ring *r = b->r;
+	struct slot *s = &b->slots[si];
+	while (!s->err && !s->eof && s->next_read < s->size && r->nfree_pipes > 0) {
+		unsigned pi = r->free_pipes[--r->nfree_pipes];
+		struct bufinfo *p = &b->pipes[pi];
+		off_t left = s->size - s->next_read;
+		p->off = s->next_read;
+		p->len = left < (off_t)r->pipes.size ? (uint32_t)left : r->pipes.size;
+		p->pos = 0;
+		p->inpipe = 0;
+		p->slot = (uint16_t)si;
+		s->next_read += p->len;
+		s->inflight++;
+		queue_splice(b, K_SPLICE_IN, pi);
+	}
+}
+
+/* Returns a pipe to the pool; one still holding bytes (after a failure) is replaced by a fresh one. */
+static void release_pipe(struct batch *b, unsigned pi)
+{
+	struct bufinfo *p = &b->pipes[pi];
+	b->slots[p->slot].inflight--;
+	if (p->inpipe && usync_pipes_renew(&b->r->pipes, pi) < 0)
+		return; /* the pool shrinks by one; the batch goes on with the rest */
+	b->r->free_pipes[b->r->nfree_pipes++] = (uint16_t)pi;
 }
 
 static void apply_meta_fd(struct slot *s, const struct usync_req *q)
@@ -390,10 +449,19 @@ static void on_cqe(struct batch *b, uint64_t data, int res)
 		}
 		s->dfd = res;
 		s->state = S_DATA;
-		if (s->size == 0)
+		if (s->size == 0) {
 			finish(b, si);
-		else
+		} else if (b->r->large_min > 0 && s->size >= b->r->large_min) {
+			if (!b->r->no_copy_range) {
+				s->ranged = true;
+				b->ranged++;
+			} else {
+				s->spliced = true;
+				pump_splice(b, si);
+			}
+		} else {
 			pump(b, si);
+		}
 		return;
 	case K_READ:
 		bf = &b->bufs[bi];
@@ -450,15 +518,115 @@ static void on_cqe(struct batch *b, uint64_t data, int res)
 		pump(b, si);
 		maybe_finish(b, si);
 		return;
+	case K_SPLICE_IN:
+		bf = &b->pipes[bi];
+		if (retryable(res) && !s->err) {
+			queue_splice(b, K_SPLICE_IN, bi);
+			return;
+		}
+		if (res < 0 || s->err) {
+			if (res < 0)
+				fail(s, res, ST_READ);
+			release_pipe(b, bi);
+			maybe_finish(b, si);
+			return;
+		}
+		if (res == 0) {          /* the file shrank while we copied: keep what was there */
+			s->eof = true;
+			if (bf->off + bf->pos < s->size)
+				s->size = bf->off + bf->pos;
+			bf->len = bf->pos;
+			release_pipe(b, bi);
+			s->written += bf->len;
+			maybe_finish(b, si);
+			return;
+		}
+		bf->inpipe = (uint32_t)res;
+		queue_splice(b, K_SPLICE_OUT, bi);
+		return;
+	case K_SPLICE_OUT:
+		bf = &b->pipes[bi];
+		if (retryable(res) && !s->err) {
+			queue_splice(b, K_SPLICE_OUT, bi);
+			return;
+		}
+		if (res <= 0 || s->err) {
+			if (!s->err)
+				fail(s, res < 0 ? res : -EIO, ST_WRITE);
+			release_pipe(b, bi);
+			maybe_finish(b, si);
+			return;
+		}
+		bf->pos += (uint32_t)res;
+		bf->inpipe -= (uint32_t)res;
+		if (bf->inpipe) {
+			queue_splice(b, K_SPLICE_OUT, bi);
+			return;
+		}
+		if (bf->pos < bf->len) {
+			queue_splice(b, K_SPLICE_IN, bi);
+			return;
+		}
+		s->written += bf->len;
+		release_pipe(b, bi);
+		pump_splice(b, si);
+		maybe_finish(b, si);
+		return;
 	}
 }
 
-/* Gives freed buffers to slots still waiting for data. */
+/*
+ * One copy_file_range slice for each slot copying that way. A refusal on the first slice (another
+ * file system, no support) sends the file, and later ones, down the splice path instead.
+ */
+static void copy_ranges(struct batch *b)
+{
+	for (unsigned si = 0; si < b->r->depth && b->ranged > 0; si++) {
+		struct slot *s = &b->slots[si];
+		if (!s->ranged)
+			continue;
+		size_t want = (size_t)(s->size - s->written);
+		if (want > COPY_RANGE_SLICE)
+			want = COPY_RANGE_SLICE;
+		off_t in = s->written, out = s->written;
+		ssize_t n = copy_file_range(s->sfd, &in, s->dfd, &out, want, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && s->written == 0 &&
+		    (errno == EXDEV || errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL)) {
+			b->r->no_copy_range = true;
+			s->ranged = false;
+			b->ranged--;
+			s->spliced = true;
+			pump_splice(b, si);
+			continue;
+		}
+		if (n < 0)
+			fail(s, -errno, ST_COPY_RANGE);
+		else if (n == 0) /* the file shrank while we copied: keep what was there */
+			s->eof = true;
+		else
+			s->written += n;
+		if (s->err || s->eof || s->written >= s->size) {
+			s->ranged = false;
+			b->ranged--;
+			finish(b, si);
+		}
+	}
+}
+
+/* Gives freed buffers and pipes to slots still waiting for data. */
 static void pump_all(struct batch *b)
 {
-	for (unsigned si = 0; si < b->r->depth && b->r->nfree > 0; si++)
-		if (b->slots[si].state == S_DATA)
+	for (unsigned si = 0; si < b->r->depth; si++) {
+		struct slot *s = &b->slots[si];
+		if (s->state != S_DATA || s->ranged)
+			continue;
+		if (s->spliced)
+			pump_splice(b, si);
+		else
 			pump(b, si);
+	}
 }
 
 static int run_batch(struct usync_ring *r, uint8_t *reqs, int count, struct usync_res *results)
@@ -468,7 +636,8 @@ static int run_batch(struct usync_ring *r, uint8_t *reqs, int count, struct usyn
 	b.items = calloc((size_t)count + 1, sizeof *b.items);
 	b.slots = calloc(r->depth, sizeof *b.slots);
 	b.bufs = calloc(r->nbufs, sizeof *b.bufs);
-	if (!b.items || !b.slots || !b.bufs) {
+	b.pipes = calloc(r->pipes.count + 1, sizeof *b.pipes);
+	if (!b.items || !b.slots || !b.bufs || !b.pipes) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -488,8 +657,8 @@ static int run_batch(struct usync_ring *r, uint8_t *reqs, int count, struct usyn
 
 	fill_slots(&b);
 	while (b.active > 0) {
-		int ret = io_uring_submit_and_wait(&r->ring, 1);
-		r->pending = 0;
+		/* While a file is copied outside the ring, only reap what is ready, never wait. */
+		int ret = b.ranged ? io_uring_submit(&r->ring) : io_uring_submit_and_wait(&r->ring, 1);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
 			rc = ret;
 			break;
@@ -503,6 +672,7 @@ static int run_batch(struct usync_ring *r, uint8_t *reqs, int count, struct usyn
 		io_uring_cq_advance(&r->ring, seen);
 		pump_all(&b);
 		fill_slots(&b);
+		copy_ranges(&b);
 	}
 	if (rc < 0) {
 		/* The ring failed: wait out what is in flight is impossible, so close what we hold. */
@@ -517,6 +687,7 @@ out:
 	free(b.items);
 	free(b.slots);
 	free(b.bufs);
+	free(b.pipes);
 	return rc;
 }
 
@@ -552,13 +723,15 @@ static void ring_free(struct usync_ring *r)
 		io_uring_queue_exit(&r->ring);
 	if (r->bufmem)
 		munmap(r->bufmem, (size_t)r->nbufs * r->chunk);
+	usync_pipes_close(&r->pipes);
+	free(r->free_pipes);
 	free(r->free_bufs);
 	free(r);
 }
 
-/* Ring.createNative(int depth, int chunk): handle, or -errno. */
+/* Ring.createNative(int depth, int chunk, long largeMin, int pipes, int pipeSize): handle, or -errno. */
 JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_Ring_createNative(JNIEnv *env, jclass cls, jint depth,
-		jint chunk)
+		jint chunk, jlong large_min, jint npipes, jint pipe_size)
 {
 	(void)env;
 	(void)cls;
@@ -567,6 +740,7 @@ JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_Ring_createNative(JNIEnv *en
 	if (!r)
 		return -ENOMEM;
 	r->depth = (unsigned)depth;
+	r->large_min = (off_t)large_min;
 	r->nbufs = (unsigned)depth < 16 ? 16 : (unsigned)depth;
 	r->chunk = (size_t)chunk;
 	r->free_bufs = calloc(r->nbufs, sizeof *r->free_bufs);
@@ -580,7 +754,20 @@ JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_Ring_createNative(JNIEnv *en
 		rc = -errno;
 		goto err;
 	}
-	rc = ring_init(&r->ring, r->depth + r->nbufs);
+	if (large_min > 0 && npipes > 0) {
+		rc = usync_pipes_open(&r->pipes, (unsigned)npipes, (unsigned)pipe_size);
+		if (rc < 0)
+			goto err;
+		r->free_pipes = calloc(r->pipes.count, sizeof *r->free_pipes);
+		if (!r->free_pipes) {
+			rc = -ENOMEM;
+			goto err;
+		}
+		for (unsigned i = 0; i < r->pipes.count; i++)
+			r->free_pipes[i] = (uint16_t)i;
+		r->nfree_pipes = r->pipes.count;
+	}
+	rc = ring_init(&r->ring, r->depth + r->nbufs + r->pipes.count);
 	if (rc < 0) {
 		r->ring.ring_fd = -1;
 		goto err;

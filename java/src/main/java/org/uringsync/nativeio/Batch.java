@@ -28,9 +28,9 @@ public final class Batch {
     /** Failure stages reported by the C core; {@link #stageName} and {@link #stageOnSource} describe them. */
     private static final String[] STAGES = {"", "openat", "fstat", "openat", "read", "write", "fchown", "fchmod",
         "futimens", "close", "renameat", "readlink", "symlinkat", "lchown", "utimensat", "chmod", "lstat",
-        "not a regular file", "unlinkat"};
+        "not a regular file", "unlinkat", "copy_file_range"};
     private static final boolean[] ON_SOURCE = {false, true, true, false, true, false, false, false,
-        false, false, false, true, false, false, false, false, true, true, false};
+        false, false, false, true, false, false, false, false, true, true, false, false};
 
     private ByteBuffer requests;
     private ByteBuffer results;

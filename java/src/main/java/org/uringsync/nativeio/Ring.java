@@ -8,11 +8,20 @@ import java.nio.file.Path;
  * One io_uring instance with a registered buffer pool, owned by one thread at a time.
  *
  * <p>The ring runs whole {@link Batch batches}: one JNI call per batch, whatever its size. Up to
- * {@code queueDepth} requests are in flight at once; a large file keeps several chunk reads and writes
- * in flight. {@link #close()} is idempotent and refuses while a batch is running.
+ * {@code queueDepth} requests are in flight at once. A file smaller than the large-file threshold moves
+ * through pooled chunk buffers (several chunks in flight for one file); a larger one is copied by the
+ * kernel (copy_file_range, or a splice file -> pipe -> file where that is refused), so its bytes
+ * never enter user space.
+ * {@link #close()} is idempotent and refuses while a batch is running.
  */
 public final class Ring implements AutoCloseable {
     private static final String UNAVAILABLE = probe();
+
+    /** Files at least this large are copied inside the kernel rather than through buffers. */
+    public static final long LARGE_FILE_THRESHOLD = 1 << 20;
+    /** Pipes per ring for spliced files, and the bytes each is asked to hold. */
+    static final int PIPES = 4;
+    static final int PIPE_SIZE = 1 << 20;
 
     private long handle;
     private boolean running;
@@ -49,6 +58,15 @@ public final class Ring implements AutoCloseable {
      * @param chunkSize bytes per read/write and per pooled buffer (4 KiB..64 MiB)
      */
     public static Ring open(int queueDepth, int chunkSize) throws NativeIoException {
+        return open(queueDepth, chunkSize, LARGE_FILE_THRESHOLD);
+    }
+
+    /**
+     * Creates a ring with a chosen large-file threshold.
+     *
+     * @param largeFileThreshold files at least this large are copied inside the kernel; 0: never
+     */
+    public static Ring open(int queueDepth, int chunkSize, long largeFileThreshold) throws NativeIoException {
         if (queueDepth < 1 || queueDepth > 4096) {
             throw new IllegalArgumentException("queue depth must be 1..4096: " + queueDepth);
         }
@@ -56,7 +74,10 @@ public final class Ring implements AutoCloseable {
             throw new IllegalArgumentException("chunk size must be 4K..64M: " + chunkSize);
         }
         ensureAvailable();
-        long h = createNative(queueDepth, chunkSize);
+        if (largeFileThreshold < 0) {
+            throw new IllegalArgumentException("large-file threshold must be >= 0: " + largeFileThreshold);
+        }
+        long h = createNative(queueDepth, chunkSize, largeFileThreshold, PIPES, PIPE_SIZE);
         if (h < 0) {
             throw new NativeIoException("io_uring_queue_init", null, (int) -h);
         }
@@ -152,7 +173,8 @@ public final class Ring implements AutoCloseable {
 
     private static native int probeNative();
 
-    private static native long createNative(int queueDepth, int chunkSize);
+    private static native long createNative(int queueDepth, int chunkSize, long largeFileThreshold, int pipes,
+            int pipeSize);
 
     private static native void destroyNative(long handle);
 

@@ -51,6 +51,55 @@ class RingTest {
     }
 
     @Test
+    void largeFilesCopyThroughBuffersWhenKernelCopyIsOff() throws IOException {
+        long size = 3 * 1024 * 1024 + 5;
+        randomFile(dir.resolve("big"), size, 7);
+        try (Ring ring = Ring.open(4, 64 * 1024, 0)) {
+            Batch batch = new Batch(1);
+            batch.addCopy(p(dir.resolve("big")), p(dir.resolve("copy")), 0);
+            ring.run(batch);
+            assertNull(batch.failure(0));
+            assertEquals(size, batch.bytes(0));
+        }
+        assertArrayEquals(Files.readAllBytes(dir.resolve("big")), Files.readAllBytes(dir.resolve("copy")));
+    }
+
+    /** copy_file_range refuses a copy between file systems of different types (EXDEV): the splice path takes over. */
+    @Test
+    void largeFilesAcrossFileSystemsAreSplicedThroughPipes() throws IOException {
+        Path shm = Path.of("/dev/shm");
+        boolean otherFs = Files.isDirectory(shm) && !Files.getFileStore(shm).type().equals(Files.getFileStore(dir).type());
+        if (!otherFs) {
+            System.out.println("SKIPPED (no /dev/shm on a file system other than " + Files.getFileStore(dir).type() + ")");
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(otherFs, "needs /dev/shm on another file system type");
+        Path target = Files.createTempDirectory(shm, "ringtest");
+        try {
+            long[] sizes = {(1 << 20), 9 * 1024 * 1024 + 3, 2 * 1024 * 1024};
+            try (Ring ring = Ring.open(4, 128 * 1024)) {
+                Batch batch = new Batch(sizes.length);
+                for (int i = 0; i < sizes.length; i++) {
+                    randomFile(dir.resolve("s" + i), sizes[i], 40 + i);
+                    batch.addCopy(p(dir.resolve("s" + i)), p(target.resolve("d" + i)), 0);
+                }
+                ring.run(batch);
+                for (int i = 0; i < sizes.length; i++) {
+                    assertNull(batch.failure(i));
+                    assertEquals(sizes[i], batch.bytes(i));
+                    assertArrayEquals(Files.readAllBytes(dir.resolve("s" + i)), Files.readAllBytes(target.resolve("d" + i)));
+                }
+            }
+        } finally {
+            try (Stream<Path> files = Files.list(target)) {
+                for (Path f : files.toList()) {
+                    Files.delete(f);
+                }
+            }
+            Files.delete(target);
+        }
+    }
+
+    @Test
     void keepsModeAlwaysAndTimesWhenAsked() throws IOException {
         Path s = dir.resolve("script.sh");
         Files.writeString(s, "#!/bin/sh\n");
