@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-enum usync_op { USYNC_OP_COPY_FILE = 1, USYNC_OP_SYMLINK = 2, USYNC_OP_SET_META = 3 };
+enum usync_op { USYNC_OP_COPY_FILE = 1, USYNC_OP_SYMLINK = 2, USYNC_OP_SET_META = 3, USYNC_OP_OPEN_READ = 4 };
 enum usync_flag { USYNC_FLAG_TIMES = 1, USYNC_FLAG_OWNER = 2 };
 
 /* Where a request failed; Batch.STAGES names them (index = value). */
@@ -28,13 +28,15 @@ struct usync_req {            /* 40 bytes, followed by src NUL dst NUL, padded t
 	uint32_t pad1;
 };
 
-struct usync_res {            /* 16 bytes */
-	int32_t res;              /* 0 or -errno */
+struct usync_res {            /* 24 bytes */
+	int32_t res;              /* 0 or -errno; OPEN_READ: the descriptor */
 	int32_t stage;
-	int64_t bytes;
+	int64_t bytes;            /* bytes copied; OPEN_READ: the size */
+	uint32_t mode;            /* OPEN_READ: st_mode */
+	uint32_t pad;
 };
 
 _Static_assert(sizeof(struct usync_req) == 40, "request header is 40 bytes");
-_Static_assert(sizeof(struct usync_res) == 16, "result is 16 bytes");
+_Static_assert(sizeof(struct usync_res) == 24, "result is 24 bytes");
 
 #endif

@@ -180,3 +180,112 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_geteuidNative(JNIEnv 
 	(void)cls;
 	return (jint)geteuid();
 }
+
+/* ---- creating files beneath a destination root (the network receiver) ---------------------- */
+
+#include <linux/openat2.h>
+
+static int openat2_dir(int dirfd, const char *path)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+	return fd < 0 ? -errno : (int)fd;
+}
+
+/* FileOps.openRootNative(byte[] path, boolean create): O_PATH directory fd or -errno. */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_openRootNative(JNIEnv *env, jclass cls, jbyteArray jpath,
+		jboolean create)
+{
+	(void)cls;
+	char *path = path_of(env, jpath);
+	if (!path)
+		return -EINVAL;
+	if (create && mkdir(path, 0755) < 0 && errno != EEXIST) {
+		int err = errno;
+		free(path);
+		return -err;
+	}
+	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int rc = fd < 0 ? -errno : fd;
+	free(path);
+	return rc;
+}
+
+/*
+ * FileOps.openDirBeneathNative(int root, byte[] rel): an O_PATH fd of directory `rel` beneath `root`,
+ * creating missing components (0755). Every step resolves with RESOLVE_BENEATH, so a symlink inside
+ * the root that points out of it fails with EXDEV instead of being followed. -errno on failure.
+ */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_openDirBeneathNative(JNIEnv *env, jclass cls, jint root,
+		jbyteArray jrel)
+{
+	(void)cls;
+	char *rel = path_of(env, jrel);
+	if (!rel)
+		return -EINVAL;
+	int parent = openat2_dir(root, ".");
+	size_t n = strlen(rel);
+	for (size_t end = 0; parent >= 0 && end < n;) {
+		size_t start = end;
+		while (end < n && rel[end] != '/')
+			end++;
+		char saved = rel[end];
+		rel[end] = 0;
+		int fd = openat2_dir(root, rel);
+		if (fd == -ENOENT) {
+			if (mkdirat(parent, rel + start, 0755) < 0 && errno != EEXIST)
+				fd = -errno;
+			else
+				fd = openat2_dir(root, rel);
+		}
+		rel[end] = saved;
+		close(parent);
+		parent = fd;
+		if (end < n)
+			end++;
+	}
+	free(rel);
+	return parent;
+}
+
+/* FileOps.renameAtNative(int dir, byte[] from, byte[] to): 0 or -errno (both names in `dir`). */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_renameAtNative(JNIEnv *env, jclass cls, jint dir,
+		jbyteArray jfrom, jbyteArray jto)
+{
+	(void)cls;
+	char *from = path_of(env, jfrom), *to = path_of(env, jto);
+	int rc = !from || !to ? -EINVAL : renameat(dir, from, dir, to) < 0 ? -errno : 0;
+	free(from);
+	free(to);
+	return rc;
+}
+
+/* FileOps.unlinkAtNative(int dir, byte[] name): 0 or -errno. */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_unlinkAtNative(JNIEnv *env, jclass cls, jint dir,
+		jbyteArray jname)
+{
+	(void)cls;
+	char *name = path_of(env, jname);
+	int rc = !name ? -EINVAL : unlinkat(dir, name, 0) < 0 ? -errno : 0;
+	free(name);
+	return rc;
+}
+
+/* FileOps.fchmodNative(int fd, int mode): 0 or -errno. */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_fchmodNative(JNIEnv *env, jclass cls, jint fd, jint mode)
+{
+	(void)env;
+	(void)cls;
+	return fchmod(fd, (mode_t)mode) < 0 ? -errno : 0;
+}
+
+/* FileOps.closeNative(int fd): 0 or -errno. */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_closeNative(JNIEnv *env, jclass cls, jint fd)
+{
+	(void)env;
+	(void)cls;
+	return close(fd) < 0 ? -errno : 0;
+}

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <liburing.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -21,24 +22,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "batch.h"
-#include "pipes.h"
+#include "ring.h"
 #include "org_uringsync_nativeio_Ring.h"
-
-struct usync_ring {
-	struct io_uring ring;
-	unsigned depth;          /* files in flight */
-	unsigned nbufs;          /* pooled chunk buffers */
-	size_t chunk;
-	uint8_t *bufmem;         /* nbufs * chunk, mmap'd */
-	bool fixed;              /* buffers registered with the ring */
-	uint16_t *free_bufs;
-	unsigned nfree;
-	struct usync_pipes pipes; /* splice pipeline for large files */
-	uint16_t *free_pipes;
-	unsigned nfree_pipes;
-	off_t large_min;         /* files of at least this size are copied in the kernel; 0: never */
-	bool no_copy_range;      /* copy_file_range was refused here: splice instead */
-};
 
 /* Bytes per copy_file_range call: small enough to keep the ring's completions flowing. */
 #define COPY_RANGE_SLICE (64 << 20)
@@ -90,7 +75,7 @@ static inline uint64_t ud(enum ud_kind k, unsigned slot, unsigned buf)
 	return (uint64_t)k << 48 | (uint64_t)slot << 24 | buf;
 }
 
-static struct io_uring_sqe *get_sqe(struct usync_ring *r)
+struct io_uring_sqe *usync_ring_sqe(struct usync_ring *r)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
 	if (!sqe) {
@@ -136,7 +121,7 @@ static void queue_open_dst(struct batch *b, unsigned si)
 {
 	struct slot *s = &b->slots[si];
 	const char *path = s->tmp ? s->tmp : b->items[s->item].dst;
-	struct io_uring_sqe *sqe = get_sqe(b->r);
+	struct io_uring_sqe *sqe = usync_ring_sqe(b->r);
 	io_uring_prep_openat(sqe, AT_FDCWD, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	io_uring_sqe_set_data64(sqe, ud(K_OPEN_DST, si, 0));
 	s->state = S_OPEN_DST;
@@ -149,7 +134,7 @@ static void queue_rw(struct batch *b, enum ud_kind k, unsigned bi)
 	struct slot *s = &b->slots[bf->slot];
 	uint8_t *p = r->bufmem + (size_t)bi * r->chunk + bf->pos;
 	unsigned len = bf->len - bf->pos;
-	struct io_uring_sqe *sqe = get_sqe(r);
+	struct io_uring_sqe *sqe = usync_ring_sqe(r);
 	if (k == K_READ) {
 		if (r->fixed)
 			io_uring_prep_read_fixed(sqe, s->sfd, p, len, (uint64_t)(bf->off + bf->pos), bi);
@@ -195,7 +180,7 @@ static void queue_splice(struct batch *b, enum ud_kind k, unsigned pi)
 	struct usync_ring *r = b->r;
 	struct bufinfo *p = &b->pipes[pi];
 	struct slot *s = &b->slots[p->slot];
-	struct io_uring_sqe *sqe = get_sqe(r);
+	struct io_uring_sqe *sqe = usync_ring_sqe(r);
 	if (k == K_SPLICE_IN)
 		io_uring_prep_splice(sqe, s->sfd, p->off + p->pos, r->pipes.fd[pi][1], -1, p->len - p->pos, 0);
 	else
@@ -246,6 +231,16 @@ static void apply_meta_fd(struct slot *s, const struct usync_req *q)
 	}
 }
 
+static void release_slot(struct batch *b, unsigned si)
+{
+	struct slot *s = &b->slots[si];
+	free(s->tmp);
+	memset(s, 0, sizeof *s);
+	s->sfd = s->dfd = -1;
+	s->state = S_IDLE;
+	b->active--;
+}
+
 /* Ends a file: metadata, close, rename into place, or removal of what was created on failure. */
 static void finish(struct batch *b, unsigned si)
 {
@@ -267,11 +262,7 @@ static void finish(struct batch *b, unsigned si)
 		}
 	}
 	set_result(b, s, s->err, s->stage);
-	free(s->tmp);
-	memset(s, 0, sizeof *s);
-	s->sfd = s->dfd = -1;
-	s->state = S_IDLE;
-	b->active--;
+	release_slot(b, si);
 }
 
 static void maybe_finish(struct batch *b, unsigned si)
@@ -373,7 +364,7 @@ static void fill_slots(struct batch *b)
 			continue;
 		while (b->next < b->count) {
 			struct item *it = &b->items[b->next];
-			if (it->req->op == USYNC_OP_COPY_FILE)
+			if (it->req->op == USYNC_OP_COPY_FILE || it->req->op == USYNC_OP_OPEN_READ)
 				break;
 			if (it->req->op == USYNC_OP_SYMLINK)
 				do_symlink(it);
@@ -391,7 +382,7 @@ static void fill_slots(struct batch *b)
 		s->sfd = s->dfd = -1;
 		s->state = S_OPEN_SRC;
 		b->active++;
-		struct io_uring_sqe *sqe = get_sqe(b->r);
+		struct io_uring_sqe *sqe = usync_ring_sqe(b->r);
 		io_uring_prep_openat(sqe, AT_FDCWD, b->items[s->item].src,
 				     O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0);
 		io_uring_sqe_set_data64(sqe, ud(K_OPEN_SRC, si, 0));
@@ -431,6 +422,16 @@ static void on_cqe(struct batch *b, uint64_t data, int res)
 			return;
 		}
 		s->size = s->st.st_size;
+		if (b->items[s->item].req->op == USYNC_OP_OPEN_READ) {
+			/* Hand the descriptor over, its data already on the way into the page cache. */
+			struct usync_res *r = b->items[s->item].res;
+			posix_fadvise(s->sfd, 0, 0, POSIX_FADV_WILLNEED);
+			r->res = s->sfd;
+			r->bytes = s->size;
+			r->mode = s->st.st_mode;
+			release_slot(b, si);
+			return;
+		}
 		queue_open_dst(b, si);
 		return;
 	case K_OPEN_DST:
@@ -811,4 +812,49 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_Ring_runBatchNative(JNIEnv *e
 	if ((*env)->GetDirectBufferCapacity(env, results) < (jlong)count * (jlong)sizeof *res)
 		return -EINVAL;
 	return run_batch((struct usync_ring *)(uintptr_t)handle, reqs, count, res);
+}
+
+/*
+ * Ring.openAt2Native(long ring, int dirfd, byte[] name, int flags, int mode, long resolve): fd or -errno,
+ * through IORING_OP_OPENAT2 (one request, waited for).
+ */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_Ring_openAt2Native(JNIEnv *env, jclass cls, jlong handle,
+		jint dirfd, jbyteArray jname, jint flags, jint mode, jlong resolve)
+{
+	(void)cls;
+	struct usync_ring *r = (struct usync_ring *)(uintptr_t)handle;
+	jsize n = (*env)->GetArrayLength(env, jname);
+	char *name = malloc((size_t)n + 1);
+	if (!name)
+		return -ENOMEM;
+	(*env)->GetByteArrayRegion(env, jname, 0, n, (jbyte *)name);
+	name[n] = 0;
+	if (memchr(name, 0, (size_t)n)) {
+		free(name);
+		return -EINVAL;
+	}
+	struct open_how how = { .flags = (uint64_t)(unsigned)flags | O_CLOEXEC, .mode = (uint64_t)(unsigned)mode,
+				.resolve = (uint64_t)resolve };
+	struct io_uring_sqe *sqe = usync_ring_sqe(r);
+	io_uring_prep_openat2(sqe, dirfd, name, &how);
+	io_uring_sqe_set_data64(sqe, UINT64_MAX);
+	int res = -EIO;
+	for (;;) {
+		int rc = io_uring_submit_and_wait(&r->ring, 1);
+		if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
+			res = rc;
+			break;
+		}
+		struct io_uring_cqe *cqe;
+		if (io_uring_peek_cqe(&r->ring, &cqe) == 0) {
+			bool mine = cqe->user_data == UINT64_MAX;
+			if (mine)
+				res = cqe->res;
+			io_uring_cqe_seen(&r->ring, cqe);
+			if (mine)
+				break;
+		}
+	}
+	free(name);
+	return res;
 }

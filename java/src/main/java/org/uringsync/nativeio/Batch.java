@@ -16,6 +16,11 @@ public final class Batch {
     public static final int OP_SYMLINK = 2;
     /** Apply mode, and times/owner as the flags ask, to an existing path (used for directories). */
     public static final int OP_SET_META = 3;
+    /**
+     * Open a regular file for reading and start its readahead: the result holds the descriptor
+     * ({@link #fd}), size ({@link #bytes}) and mode ({@link #mode}); the caller owns the descriptor.
+     */
+    public static final int OP_OPEN_READ = 4;
 
     /** Set the modification time from the source (or from the request for {@link #OP_SET_META}). */
     public static final int FLAG_TIMES = 1;
@@ -23,7 +28,7 @@ public final class Batch {
     public static final int FLAG_OWNER = 2;
 
     static final int HEADER = 40;
-    static final int RESULT = 16;
+    static final int RESULT = 24;
 
     /** Failure stages reported by the C core; {@link #stageName} and {@link #stageOnSource} describe them. */
     private static final String[] STAGES = {"", "openat", "fstat", "openat", "read", "write", "fchown", "fchmod",
@@ -72,6 +77,11 @@ public final class Batch {
         return add(OP_SYMLINK, flags, 0, 0, 0, 0, 0, src, dst);
     }
 
+    /** Adds an open-for-reading of {@code src} (see {@link #OP_OPEN_READ}). */
+    public int addOpenRead(byte[] src) {
+        return add(OP_OPEN_READ, 0, 0, 0, 0, 0, 0, src, new byte[0]);
+    }
+
     /** Adds a metadata update of {@code dst}: mode always, times and owner as {@code flags} ask. */
     public int addSetMeta(byte[] dst, int mode, long mtimeSec, int mtimeNsec, int uid, int gid, int flags) {
         return add(OP_SET_META, flags, mode, mtimeSec, mtimeNsec, uid, gid, new byte[0], dst);
@@ -112,10 +122,21 @@ public final class Batch {
 
     /** @return 0 when request {@code i} succeeded, else the positive errno. */
     public int errno(int i) {
-        return -results.getInt(check(i) * RESULT);
+        int res = results.getInt(check(i) * RESULT);
+        return res < 0 ? -res : 0;
     }
 
-    /** @return the number of file bytes request {@code i} copied. */
+    /** @return the descriptor an {@link #OP_OPEN_READ} request opened. */
+    public int fd(int i) {
+        return results.getInt(check(i) * RESULT);
+    }
+
+    /** @return the st_mode an {@link #OP_OPEN_READ} request found. */
+    public int mode(int i) {
+        return results.getInt(check(i) * RESULT + 16);
+    }
+
+    /** @return the number of file bytes request {@code i} copied (or, for {@link #OP_OPEN_READ}, the size). */
     public long bytes(int i) {
         return results.getLong(check(i) * RESULT + 8);
     }

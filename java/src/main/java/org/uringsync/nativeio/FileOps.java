@@ -77,6 +77,62 @@ public final class FileOps {
         return geteuidNative();
     }
 
+    /**
+     * Opens (and with {@code create}, first creates) the destination root of a receiver.
+     *
+     * @return an O_PATH directory descriptor
+     */
+    public static int openRoot(byte[] path, boolean create) throws NativeIoException {
+        NativeLoader.ensureLoaded();
+        int fd = openRootNative(path, create);
+        if (fd < 0) {
+            throw new NativeIoException("open", PathBytes.show(path), -fd);
+        }
+        return fd;
+    }
+
+    /**
+     * Opens directory {@code relative} beneath {@code root}, creating missing components (0755). Each
+     * step resolves with RESOLVE_BENEATH: a symlink that leads out of the root fails with EXDEV.
+     *
+     * @return an O_PATH directory descriptor, or -errno
+     */
+    public static int openDirBeneath(int root, byte[] relative) {
+        return openDirBeneathNative(root, relative);
+    }
+
+    /** @return 0 or -errno; both names are single components inside {@code dir} */
+    public static int renameAt(int dir, byte[] from, byte[] to) {
+        return renameAtNative(dir, from, to);
+    }
+
+    /** @return 0 or -errno */
+    public static int unlinkAt(int dir, byte[] name) {
+        return unlinkAtNative(dir, name);
+    }
+
+    /** @return 0 or -errno */
+    public static int fchmod(int fd, int mode) {
+        return fchmodNative(fd, mode);
+    }
+
+    /** @return 0 or -errno */
+    public static int close(int fd) {
+        return closeNative(fd);
+    }
+
+    private static native int openRootNative(byte[] path, boolean create);
+
+    private static native int openDirBeneathNative(int root, byte[] relative);
+
+    private static native int renameAtNative(int dir, byte[] from, byte[] to);
+
+    private static native int unlinkAtNative(int dir, byte[] name);
+
+    private static native int fchmodNative(int fd, int mode);
+
+    private static native int closeNative(int fd);
+
     private static native byte[] listDirectoryNative(byte[] path, boolean followSymlink);
 
     private static native int mkdirNative(byte[] path, int mode);

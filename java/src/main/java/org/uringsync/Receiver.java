@@ -1,0 +1,180 @@
+package org.uringsync;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.function.Consumer;
+import org.uringsync.transfer.Certificates;
+import org.uringsync.transfer.NetReceiver;
+
+/**
+ * Receives file trees from {@link Sender}s into a destination directory, serving many connections
+ * at once until {@link #close()}.
+ *
+ * <pre>{@code
+ * try (Receiver r = Receiver.builder(Path.of("/backup")).port(8443).secret("s3cret").build()) {
+ *     r.start();
+ *     ...
+ * }
+ * }</pre>
+ *
+ * Paths from the network are checked ({@code ..}, absolute, empty or over-long components, NUL) and
+ * every file is opened beneath the destination (RESOLVE_BENEATH), written to a temporary name and
+ * renamed into place only when complete. A connection that breaks the rules gets an ERROR and is
+ * closed; the others go on.
+ */
+public final class Receiver implements AutoCloseable {
+    private final NetReceiver impl;
+
+    private Receiver(NetReceiver impl) {
+        this.impl = impl;
+    }
+
+    public static Builder builder(Path destination) {
+        return new Builder(destination);
+    }
+
+    /** Opens the destination and starts listening. */
+    public Receiver start() throws IOException {
+        impl.start();
+        return this;
+    }
+
+    /** @return the port listened on (useful with port 0) */
+    public int port() {
+        return impl.port();
+    }
+
+    /** @return files received and renamed into place so far, over all connections */
+    public long filesReceived() {
+        return impl.filesReceived();
+    }
+
+    public long bytesReceived() {
+        return impl.bytesReceived();
+    }
+
+    /** Stops listening and ends open connections (their partial files are removed). Idempotent. */
+    @Override
+    public void close() {
+        impl.close();
+    }
+
+    public static final class Builder {
+        private final Path destination;
+        private InetAddress bind;
+        private int port = 8443;
+        private String secret;
+        private Path certificate;
+        private Path key;
+        private Path stateDirectory = Certificates.defaultDirectory();
+        private String ciphers;
+        private int chunkSize = 128 * 1024;
+        private int queueDepth = 64;
+        private int handshakeTimeoutMs = 10_000;
+        private int idleTimeoutMs = 300_000;
+        private CopyListener listener = CopyListener.NONE;
+        private Consumer<String> log = s -> {};
+
+        private Builder(Path destination) {
+            this.destination = Objects.requireNonNull(destination, "destination");
+        }
+
+        /** Address to listen on (default: all, IPv6 and IPv4). */
+        public Builder bind(InetAddress address) {
+            this.bind = address;
+            return this;
+        }
+
+        /** Port (default 8443; 0 picks a free one, see {@link Receiver#port()}). */
+        public Builder port(int port) {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("port must be 0..65535: " + port);
+            }
+            this.port = port;
+            return this;
+        }
+
+        /** The pre-shared secret (required). */
+        public Builder secret(String secret) {
+            Secrets.check(secret);
+            this.secret = secret;
+            return this;
+        }
+
+        /** Certificate and key (PEM) to present instead of the auto-generated pair. */
+        public Builder certificate(Path certificate, Path key) {
+            this.certificate = Objects.requireNonNull(certificate, "certificate");
+            this.key = Objects.requireNonNull(key, "key");
+            return this;
+        }
+
+        /** Where the auto-generated pair lives (default {@code ~/.uring-sync}). */
+        public Builder stateDirectory(Path dir) {
+            this.stateDirectory = Objects.requireNonNull(dir, "dir");
+            return this;
+        }
+
+        public Builder ciphers(String ciphers) {
+            this.ciphers = ciphers;
+            return this;
+        }
+
+        public Builder chunkSize(long chunkSize) {
+            if (chunkSize < 4096 || chunkSize > (64 << 20)) {
+                throw new IllegalArgumentException("chunk size must be 4K..64M: " + chunkSize);
+            }
+            this.chunkSize = (int) chunkSize;
+            return this;
+        }
+
+        public Builder queueDepth(int queueDepth) {
+            if (queueDepth < 1 || queueDepth > 4096) {
+                throw new IllegalArgumentException("queue depth must be 1..4096: " + queueDepth);
+            }
+            this.queueDepth = queueDepth;
+            return this;
+        }
+
+        /** Time allowed for the TLS handshake plus HELLO (default 10 s). */
+        public Builder handshakeTimeout(java.time.Duration t) {
+            this.handshakeTimeoutMs = (int) Math.max(1, t.toMillis());
+            return this;
+        }
+
+        /** A connection silent for this long is dropped (default 5 min). */
+        public Builder idleTimeout(java.time.Duration t) {
+            this.idleTimeoutMs = (int) Math.max(1, t.toMillis());
+            return this;
+        }
+
+        /** Hears about every file placed (from connection threads). */
+        public Builder listener(CopyListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /** Receives one line per notable event (refused connection, violation, finished transfer). */
+        public Builder log(Consumer<String> log) {
+            this.log = Objects.requireNonNull(log, "log");
+            return this;
+        }
+
+        /** Builds the receiver, generating the certificate pair on first use when none was given. */
+        public Receiver build() throws IOException {
+            if (secret == null) {
+                throw new IllegalStateException("a secret is required");
+            }
+            Path c = certificate;
+            Path k = key;
+            if (c == null) {
+                Path[] pair = Certificates.ensure(stateDirectory);
+                c = pair[0];
+                k = pair[1];
+            }
+            return new Receiver(new NetReceiver(destination, bind, port, Secrets.check(secret), c, k, ciphers, chunkSize,
+                    queueDepth, handshakeTimeoutMs, idleTimeoutMs, listener, log));
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package org.uringsync;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Set;
+
+/** The pre-shared secret: generating one, and reading one from a file that only its owner can read. */
+public final class Secrets {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private Secrets() {}
+
+    /** @return 128 random bits as 22 URL-safe base64 characters */
+    public static String generate() {
+        byte[] b = new byte[16];
+        RANDOM.nextBytes(b);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    }
+
+    /**
+     * Reads the secret from the first line of {@code file}.
+     *
+     * @throws IOException when the file is readable by group or others (the message says how to fix
+     *         it), missing, or empty
+     */
+    public static String readFile(Path file) throws IOException {
+        Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+        if (perms.contains(PosixFilePermission.GROUP_READ) || perms.contains(PosixFilePermission.OTHERS_READ)) {
+            throw new IOException("secret file " + file + " is readable by group or others (mode "
+                    + PosixFilePermissions.toString(perms) + "); run: chmod 600 " + file);
+        }
+        String text = Files.readString(file, StandardCharsets.UTF_8);
+        int nl = text.indexOf('\n');
+        String line = (nl < 0 ? text : text.substring(0, nl)).replace("\r", "");
+        if (line.isEmpty()) {
+            throw new IOException("secret file " + file + " is empty");
+        }
+        return line;
+    }
+
+    /** @throws IllegalArgumentException for an empty secret or one longer than 1024 bytes */
+    public static byte[] check(String secret) {
+        byte[] b = secret.getBytes(StandardCharsets.UTF_8);
+        if (b.length == 0) {
+            throw new IllegalArgumentException("the secret must not be empty");
+        }
+        if (b.length > 1024) {
+            throw new IllegalArgumentException("the secret must be at most 1024 bytes");
+        }
+        return b;
+    }
+}

@@ -1,0 +1,86 @@
+package org.uringsync.nativeio;
+
+import java.net.Inet4Address;
+import java.net.InetAddress;
+
+/**
+ * TCP sockets as plain descriptors, so the C core's TLS layer (and later kTLS and splice) can own
+ * them. Every call here is once per connection.
+ */
+public final class Net {
+    private Net() {}
+
+    /**
+     * Listens on {@code address:port} ({@code address} null: every address, IPv6 and IPv4).
+     *
+     * @return the listening descriptor
+     */
+    public static int listen(InetAddress address, int port) throws NativeIoException {
+        NativeLoader.ensureLoaded();
+        int fd = listenNative(address == null ? null : address.getAddress(), port, 128);
+        if (fd < 0) {
+            throw new NativeIoException("bind/listen", (address == null ? "*" : address.getHostAddress()) + ":" + port, -fd);
+        }
+        return fd;
+    }
+
+    /** Waits for a connection; {@link #shutdown} from another thread ends the wait with EINVAL. */
+    public static int accept(int listenFd) throws NativeIoException {
+        int fd = acceptNative(listenFd);
+        if (fd < 0) {
+            throw new NativeIoException("accept", null, -fd);
+        }
+        return fd;
+    }
+
+    /** Connects with a timeout; returns a blocking descriptor with TCP_NODELAY. */
+    public static int connect(InetAddress address, int port, int timeoutMs) throws NativeIoException {
+        NativeLoader.ensureLoaded();
+        int fd = connectNative(address.getAddress(), port, timeoutMs);
+        if (fd < 0) {
+            String host = address instanceof Inet4Address ? address.getHostAddress() : "[" + address.getHostAddress() + "]";
+            throw new NativeIoException("connect", host + ":" + port, -fd);
+        }
+        return fd;
+    }
+
+    public static int localPort(int fd) throws NativeIoException {
+        int p = localPortNative(fd);
+        if (p < 0) {
+            throw new NativeIoException("getsockname", null, -p);
+        }
+        return p;
+    }
+
+    /** Sets the receive and send timeouts of a socket (0: wait forever). */
+    public static void setTimeout(int fd, int ms) throws NativeIoException {
+        int rc = setTimeoutNative(fd, ms);
+        if (rc < 0) {
+            throw new NativeIoException("setsockopt(SO_RCVTIMEO)", null, -rc);
+        }
+    }
+
+    /** Shuts a socket down both ways; a thread blocked on it wakes up. Errors are ignored. */
+    public static void shutdown(int fd) {
+        shutdownNative(fd);
+    }
+
+    /** Closes a descriptor; errors are ignored (nothing useful can follow). */
+    public static void close(int fd) {
+        closeNative(fd);
+    }
+
+    private static native int listenNative(byte[] address, int port, int backlog);
+
+    private static native int acceptNative(int fd);
+
+    private static native int connectNative(byte[] address, int port, int timeoutMs);
+
+    private static native int localPortNative(int fd);
+
+    private static native int setTimeoutNative(int fd, int ms);
+
+    private static native int shutdownNative(int fd);
+
+    private static native int closeNative(int fd);
+}

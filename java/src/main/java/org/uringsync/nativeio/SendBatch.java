@@ -1,0 +1,46 @@
+package org.uringsync.nativeio;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * Files for one {@link TlsSession#sendFiles} call: per file an open descriptor, the number of bytes
+ * to send, and the header and trailer bytes that frame it. Layout mirrors {@code send_req} in
+ * {@code native/src/tls_session.c}. Not thread-safe.
+ */
+public final class SendBatch {
+    static final int HEADER = 24;
+
+    private ByteBuffer buf = ByteBuffer.allocateDirect(64 * 1024).order(ByteOrder.nativeOrder());
+    private int count;
+
+    public int size() {
+        return count;
+    }
+
+    public void clear() {
+        buf.clear();
+        count = 0;
+    }
+
+    /** Adds a file; the C core closes {@code fd} once sent (or on failure). */
+    public void add(int fd, long size, byte[] header, byte[] trailer) {
+        int need = HEADER + ((header.length + trailer.length + 7) & ~7);
+        if (buf.remaining() < need) {
+            ByteBuffer bigger = ByteBuffer.allocateDirect(Math.max(buf.capacity() * 2, buf.position() + need))
+                    .order(ByteOrder.nativeOrder());
+            buf.flip();
+            bigger.put(buf);
+            buf = bigger;
+        }
+        int at = buf.position();
+        buf.putInt(fd).putInt(0).putLong(size).putInt(header.length).putInt(trailer.length);
+        buf.put(header).put(trailer);
+        buf.position(at + need);
+        count++;
+    }
+
+    ByteBuffer buffer() {
+        return buf;
+    }
+}

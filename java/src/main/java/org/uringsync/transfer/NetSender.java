@@ -1,0 +1,285 @@
+package org.uringsync.transfer;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.uringsync.CopyListener;
+import org.uringsync.CopyResult;
+import org.uringsync.nativeio.Batch;
+import org.uringsync.nativeio.FileOps;
+import org.uringsync.nativeio.Net;
+import org.uringsync.nativeio.NativeIoException;
+import org.uringsync.nativeio.PathBytes;
+import org.uringsync.nativeio.Ring;
+import org.uringsync.nativeio.SendBatch;
+import org.uringsync.nativeio.TlsContext;
+import org.uringsync.nativeio.TlsSession;
+import org.uringsync.path.PathRules;
+import org.uringsync.protocol.FrameCodec;
+import org.uringsync.protocol.Message;
+import org.uringsync.protocol.ProtocolException;
+import org.uringsync.scan.TreeScanner;
+
+/**
+ * The sending side: connect, TLS 1.3, prove the secret (and check the receiver's proof), then stream
+ * the tree's regular files in batches (open + readahead through the ring, then one JNI call streams
+ * the batch), ALL_DONE, and wait for the receiver's ALL_DONE confirming every file is in place.
+ */
+public final class NetSender {
+    private static final int BATCH = 256;
+    private static final int S_IFMT = 0170000, S_IFDIR = 0040000, S_IFREG = 0100000;
+
+    private final String host;
+    private final int port;
+    private final byte[] secret;
+    private final String ciphers;
+    private final int chunkSize;
+    private final int queueDepth;
+    private final int connectTimeoutMs;
+    private final CopyListener listener;
+    private final java.util.function.Consumer<String> verbose;
+
+    private final List<IOException> failures = new ArrayList<>();
+    private long files;
+    private long bytes;
+    private long skipped;
+
+    public NetSender(String host, int port, byte[] secret, String ciphers, int chunkSize, int queueDepth,
+            int connectTimeoutMs, CopyListener listener, java.util.function.Consumer<String> verbose) {
+        this.host = host;
+        this.port = port;
+        this.secret = secret.clone();
+        this.ciphers = ciphers;
+        this.chunkSize = chunkSize;
+        this.queueDepth = queueDepth;
+        this.connectTimeoutMs = connectTimeoutMs;
+        this.listener = listener;
+        this.verbose = verbose;
+    }
+
+    public CopyResult send(Path source) throws IOException {
+        long t0 = System.nanoTime();
+        Ring.ensureAvailable();
+        byte[] src = PathBytes.of(source.toAbsolutePath());
+        int mode = FileOps.lstatMode(PathBytes.of(source.toAbsolutePath()));
+        if (mode >= 0 && (mode & S_IFMT) == 0120000) {
+            src = PathBytes.of(source.toRealPath());
+            mode = FileOps.lstatMode(src);
+        }
+        if (mode < 0) {
+            throw new NativeIoException("stat", source.toString(), -mode);
+        }
+        if ((mode & S_IFMT) != S_IFDIR && (mode & S_IFMT) != S_IFREG) {
+            throw new IOException("cannot send " + source + ": not a regular file or directory");
+        }
+        int fd = connect();
+        try (TlsContext ctx = TlsContext.client(ciphers);
+                Ring ring = Ring.open(queueDepth, chunkSize)) {
+            Net.setTimeout(fd, connectTimeoutMs);
+            TlsSession session = TlsSession.handshake(ctx, fd, false);
+            try (session) {
+                Wire wire = new Wire(session);
+                authenticate(session, wire);
+                verbose.accept("tls: userspace (OpenSSL record layer), " + session.cipher());
+                Net.setTimeout(fd, 0);
+                try {
+                    if ((mode & S_IFMT) == S_IFREG) {
+                        byte[] name = PathBytes.of(source.getFileName());
+                        sendBatch(session, ring, src, new byte[][] {name}, 1, true);
+                    } else {
+                        sendTree(session, ring, src);
+                    }
+                    wire.send(new Message.AllDone());
+                    awaitConfirmation(wire);
+                } catch (IOException e) {
+                    throw receiverReason(session, wire, e);
+                }
+            }
+        }
+        return new CopyResult(files, 0, 0, bytes, skipped, Duration.ofNanos(System.nanoTime() - t0), failures);
+    }
+
+    private int connect() throws IOException {
+        InetAddress[] all;
+        try {
+            all = InetAddress.getAllByName(host);
+        } catch (UnknownHostException e) {
+            throw new IOException("unknown host " + host);
+        }
+        IOException last = null;
+        for (InetAddress a : all) {
+            try {
+                return Net.connect(a, port, connectTimeoutMs);
+            } catch (NativeIoException e) {
+                last = e;
+            }
+        }
+        throw last;
+    }
+
+    private void authenticate(TlsSession session, Wire wire) throws IOException {
+        byte[] x = session.exportKeyingMaterial(Auth.EXPORTER_LABEL, Auth.EXPORTER_LENGTH);
+        byte[] proof = Auth.clientProof(secret, x);
+        wire.send(new Message.Hello(Message.VERSION, proof));
+        Message reply;
+        try {
+            reply = wire.read();
+        } catch (java.io.EOFException e) {
+            throw new IOException("the receiver closed the connection during authentication");
+        }
+        if (reply instanceof Message.HelloOk ok) {
+            if (!Auth.matches(Auth.serverProof(secret, x), ok.proof())) {
+                throw new IOException("the receiver could not prove it knows the secret (wrong secret on the receiver,"
+                        + " or a man-in-the-middle)");
+            }
+        } else if (reply instanceof Message.HelloFail f) {
+            throw new IOException(f.reason() == Message.HelloFail.WRONG_SECRET ? "authentication failed: wrong secret"
+                    : f.reason() == Message.HelloFail.VERSION_MISMATCH
+                            ? "the receiver does not speak protocol version " + Message.VERSION
+                            : "authentication failed (reason " + f.reason() + ")");
+        } else if (reply instanceof Message.Error e) {
+            throw new IOException("receiver error: " + e.text());
+        } else {
+            throw new ProtocolException("expected HELLO_OK, got " + FrameCodec.name(reply.type()));
+        }
+    }
+
+    private void sendTree(TlsSession session, Ring ring, byte[] root) throws IOException {
+        byte[][] rel = new byte[BATCH][];
+        int[] n = {0};
+        IOException[] broken = {null};
+        TreeScanner.walk(root, new TreeScanner.Visitor() {
+            @Override
+            public boolean directory(byte[] relative, FileOps.Listing listing) {
+                return broken[0] == null;
+            }
+
+            @Override
+            public void file(byte[] relative) {
+                if (broken[0] != null) {
+                    return;
+                }
+                rel[n[0]++] = relative;
+                if (n[0] == BATCH) {
+                    try {
+                        sendBatch(session, ring, root, rel, n[0], false);
+                    } catch (IOException e) {
+                        broken[0] = e;
+                    }
+                    n[0] = 0;
+                }
+            }
+
+            @Override
+            public void symlink(byte[] relative) {
+                skip(relative, "symlinks are not sent (the protocol carries regular files)");
+            }
+
+            @Override
+            public void special(byte[] relative, int type) {
+                skip(relative, "not a regular file or directory");
+            }
+
+            @Override
+            public void unreadable(byte[] relative, NativeIoException cause) {
+                failures.add(cause);
+                listener.failed(PathRules.show(relative), cause);
+            }
+        });
+        if (broken[0] != null) {
+            throw broken[0];
+        }
+        if (n[0] > 0) {
+            sendBatch(session, ring, root, rel, n[0], false);
+        }
+    }
+
+    private void skip(byte[] relative, String why) {
+        skipped++;
+        listener.skipped(PathRules.show(relative), why);
+    }
+
+    /** Opens a batch of files through the ring, then streams the ones that opened in one call. */
+    private void sendBatch(TlsSession session, Ring ring, byte[] root, byte[][] rel, int count, boolean single)
+            throws IOException {
+        Batch open = new Batch(count);
+        for (int i = 0; i < count; i++) {
+            open.addOpenRead(single ? root : PathBytes.join(root, rel[i]));
+        }
+        ring.run(open);
+        SendBatch batch = new SendBatch();
+        List<byte[]> sent = new ArrayList<>(count);
+        List<Long> sizes = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            NativeIoException e = open.failure(i);
+            if (e != null) {
+                failures.add(e);
+                listener.failed(PathRules.show(rel[i]), e);
+                continue;
+            }
+            long size = open.bytes(i);
+            byte[] hdr = FrameCodec.encode(new Message.FileHeader(size, open.mode(i) & 07777, rel[i]));
+            batch.add(open.fd(i), size, hdr, FrameCodec.encode(new Message.FileEnd()));
+            sent.add(rel[i]);
+            sizes.add(size);
+        }
+        if (batch.size() == 0) {
+            return;
+        }
+        try {
+            session.sendFiles(ring, batch, Message.FILE_DATA, chunkSize);
+        } catch (NativeIoException e) {
+            String p = e.path();
+            if (p != null && p.startsWith("#")) {
+                String name = PathRules.show(sent.get(Integer.parseInt(p.substring(1))));
+                throw new NativeIoException(e.operation(), name, e.errno());
+            }
+            throw e;
+        }
+        for (int i = 0; i < sent.size(); i++) {
+            files++;
+            bytes += sizes.get(i);
+            listener.copied(PathRules.show(sent.get(i)), sizes.get(i));
+        }
+    }
+
+    private void awaitConfirmation(Wire wire) throws IOException {
+        Message m;
+        try {
+            m = wire.read();
+        } catch (java.io.EOFException e) {
+            throw new IOException("the receiver closed the connection without confirming the transfer");
+        }
+        if (m instanceof Message.Error e) {
+            throw new IOException("receiver error: " + e.text());
+        }
+        if (!(m instanceof Message.AllDone)) {
+            throw new ProtocolException("expected ALL_DONE from the receiver, got " + FrameCodec.name(m.type()));
+        }
+    }
+
+    /** When a send fails, the receiver has often said why in an ERROR frame: prefer its words. */
+    private static IOException receiverReason(TlsSession session, Wire wire, IOException e) {
+        if (e.getMessage() != null && e.getMessage().startsWith("receiver error: ")) {
+            return e;
+        }
+        try {
+            Net.setTimeout(session.fd(), 2000);
+            for (int i = 0; i < 64 && wire.next(); i++) {
+                if (wire.type() == Message.ERROR) {
+                    return new IOException("receiver error: " + ((Message.Error) wire.payload()).text(), e);
+                }
+                if (wire.length() > 0 && wire.type() != Message.ERROR) {
+                    break;
+                }
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // nothing more to learn
+        }
+        return e;
+    }
+}

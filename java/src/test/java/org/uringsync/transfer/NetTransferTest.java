@@ -1,0 +1,67 @@
+package org.uringsync.transfer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.uringsync.nativeio.NativeTestSupport.sh;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.uringsync.CopyResult;
+import org.uringsync.Receiver;
+import org.uringsync.Sender;
+import org.uringsync.nativeio.NativeTestSupport;
+
+/** Sender and receiver through the library API, real TLS 1.3 on loopback. */
+class NetTransferTest {
+    @TempDir
+    Path tmp;
+    Receiver receiver;
+    final List<String> log = new CopyOnWriteArrayList<>();
+
+    @BeforeEach
+    void start() throws IOException {
+        NativeTestSupport.assumeRing();
+        receiver = Receiver.builder(tmp.resolve("dst")).port(0).secret("test123").stateDirectory(tmp.resolve("state"))
+                .log(log::add).build().start();
+    }
+
+    @AfterEach
+    void stop() {
+        if (receiver != null) {
+            receiver.close();
+        }
+    }
+
+    Sender.Builder sender() {
+        return Sender.builder("127.0.0.1", receiver.port()).secret("test123");
+    }
+
+    @Test
+    void sendsATreeByteForByte() throws Exception {
+        Path src = Files.createDirectory(tmp.resolve("src"));
+        sh(src, "mkdir -p a/b/c 'sp ace'; touch zero; head -c 1000000 /dev/urandom > a/b/c/mid; "
+                + "for i in $(seq 1 50); do head -c $((i * 97)) /dev/urandom > a/f$i; done; printf x > 'sp ace/x y';"
+                + " printf '#!/bin/sh' > run.sh; chmod 755 run.sh; chmod 600 zero");
+        CopyResult r = sender().build().send(src);
+        assertTrue(r.succeeded(), r.failures().toString());
+        assertEquals(54, r.files());
+        sh(tmp, "diff -r src dst");
+        assertEquals(sh(src, "find . -type f -printf '%P %m %s\\n' | sort"), sh(tmp.resolve("dst"), "find . -type f -printf '%P %m %s\\n' | sort"));
+        assertEquals(54, receiver.filesReceived());
+    }
+
+    @Test
+    void aWrongSecretIsRefusedWithAClearReason() {
+        IOException e = assertThrows(IOException.class,
+                () -> Sender.builder("127.0.0.1", receiver.port()).secret("wrong").build().send(tmp));
+        assertEquals("authentication failed: wrong secret", e.getMessage());
+    }
+}

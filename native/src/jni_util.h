@@ -1,0 +1,16 @@
+/* Small JNI helpers shared by the C files of the core. */
+#ifndef USYNC_JNI_UTIL_H
+#define USYNC_JNI_UTIL_H
+
+#include <jni.h>
+
+/* Throws org.uringsync.nativeio.NativeIoException(op, path, err); err is positive. */
+void usync_throw_errno(JNIEnv *env, const char *op, const char *path, int err);
+/* Throws org.uringsync.nativeio.TlsException with "op: <OpenSSL error queue>", draining the queue. */
+void usync_throw_tls(JNIEnv *env, const char *op);
+/* Throws org.uringsync.nativeio.TlsException(message). */
+void usync_throw_tls_msg(JNIEnv *env, const char *message);
+/* Copies a Java byte[] into a NUL-terminated malloc'd string; NULL (and an exception) on a NUL inside or OOM. */
+char *usync_cstring(JNIEnv *env, jbyteArray arr);
+
+#endif

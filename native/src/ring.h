@@ -1,0 +1,36 @@
+/* The ring owned by org.uringsync.nativeio.Ring, shared by the C files that drive I/O through it. */
+#ifndef USYNC_RING_H
+#define USYNC_RING_H
+
+#include <liburing.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "pipes.h"
+
+struct usync_ring {
+	struct io_uring ring;
+	unsigned depth;          /* files in flight */
+	unsigned nbufs;          /* pooled chunk buffers */
+	size_t chunk;
+	uint8_t *bufmem;         /* nbufs * chunk, mmap'd */
+	bool fixed;              /* buffers registered with the ring */
+	uint16_t *free_bufs;
+	unsigned nfree;
+	struct usync_pipes pipes; /* splice pipeline for large files */
+	uint16_t *free_pipes;
+	unsigned nfree_pipes;
+	off_t large_min;         /* files of at least this size are copied in the kernel; 0: never */
+	bool no_copy_range;      /* copy_file_range was refused here: splice instead */
+};
+
+/* A free submission entry, submitting what is queued first if the queue is full. */
+struct io_uring_sqe *usync_ring_sqe(struct usync_ring *r);
+
+/* The address of pooled buffer i (registered with the ring when r->fixed). */
+static inline uint8_t *usync_ring_buf(struct usync_ring *r, unsigned i)
+{
+	return r->bufmem + (size_t)i * r->chunk;
+}
+
+#endif
