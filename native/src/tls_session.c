@@ -37,9 +37,27 @@ static void throw_ssl(JNIEnv *env, SSL *ssl, int ret, const char *op)
 		usync_throw_errno(env, op, NULL, err);
 	} else if (e == SSL_ERROR_ZERO_RETURN) {
 		usync_throw_errno(env, op, NULL, ECONNRESET);
+	} else if ((e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) && (errno == EAGAIN || errno == 0)) {
+		/* a blocking socket only says this when SO_RCVTIMEO / SO_SNDTIMEO expired */
+		ERR_clear_error();
+		usync_throw_errno(env, op, NULL, ETIMEDOUT);
+	} else if (ERR_peek_error() == 0) {
+		char m[96];
+		snprintf(m, sizeof m, "%s: SSL error %d (errno %d)", op, e, errno);
+		usync_throw_tls_msg(env, m);
 	} else {
 		usync_throw_tls(env, op);
 	}
+}
+
+/*
+ * True when a failed SSL call should simply be repeated: the socket read or write was interrupted
+ * by a signal (blocking sockets report that as WANT_READ / WANT_WRITE with errno EINTR).
+ */
+static bool interrupted(SSL *ssl, int ret)
+{
+	int e = SSL_get_error(ssl, ret);
+	return (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) && errno == EINTR;
 }
 
 /* TlsSession.handshakeNative(long ctx, int fd, boolean server): SSL* */
@@ -53,8 +71,11 @@ JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_TlsSession_handshakeNative(J
 		SSL_free(ssl);
 		return 0;
 	}
-	errno = 0;
-	int rc = server ? SSL_accept(ssl) : SSL_connect(ssl);
+	int rc;
+	do {
+		errno = 0;
+		rc = server ? SSL_accept(ssl) : SSL_connect(ssl);
+	} while (rc != 1 && interrupted(ssl, rc));
 	if (rc != 1) {
 		throw_ssl(env, ssl, rc, "TLS handshake");
 		SSL_free(ssl);
@@ -100,8 +121,11 @@ JNIEXPORT jstring JNICALL Java_org_uringsync_nativeio_TlsSession_cipherNative(JN
 static long ssl_read_some(JNIEnv *env, SSL *ssl, uint8_t *p, size_t len, const char *op)
 {
 	size_t n = 0;
-	errno = 0;
-	int rc = SSL_read_ex(ssl, p, len, &n);
+	int rc;
+	do {
+		errno = 0;
+		rc = SSL_read_ex(ssl, p, len, &n);
+	} while (rc != 1 && interrupted(ssl, rc));
 	if (rc == 1)
 		return (long)n;
 	if (SSL_get_error(ssl, rc) == SSL_ERROR_ZERO_RETURN)
@@ -129,6 +153,8 @@ static int ssl_write_full(JNIEnv *env, SSL *ssl, const uint8_t *p, size_t len)
 		size_t n = 0;
 		errno = 0;
 		int rc = SSL_write_ex(ssl, p, len, &n);
+		if (rc != 1 && interrupted(ssl, rc))
+			continue;
 		if (rc != 1) {
 			throw_ssl(env, ssl, rc, "TLS write");
 			return -1;

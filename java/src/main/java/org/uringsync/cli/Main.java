@@ -32,6 +32,30 @@ public final class Main {
             new Option("-h", "--help", null, "Show help"),
             new Option("-V", "--version", null, "Show the version")));
 
+    static final Args SEND = new Args(List.of(
+            new Option(null, "--secret", "S", "Shared secret (or --secret-file, or env URING_SYNC_SECRET)"),
+            new Option(null, "--secret-file", "F", "Read the secret from F (must not be group/other-readable)"),
+            new Option("-c", "--chunk-size", "SIZE", "FILE_DATA frame and read size (default: 128K)"),
+            new Option("-q", "--queue-depth", "N", "io_uring queue depth (default: 64)"),
+            new Option(null, "--no-ktls", null, "Keep TLS in user space (OpenSSL record layer)"),
+            new Option(null, "--tls-ciphers", "LIST", "TLS 1.3 suites to offer, OpenSSL syntax"),
+            new Option("-v", "--verbose", null, "Verbose output"),
+            new Option("-h", "--help", null, "Show help")));
+
+    static final Args RECV = new Args(List.of(
+            new Option("-l", "--listen", "PORT", "Port to listen on (default: 8443)"),
+            new Option(null, "--bind", "ADDR", "Address to listen on (default: all, IPv4 and IPv6)"),
+            new Option(null, "--secret", "S", "Shared secret (or --secret-file, or env URING_SYNC_SECRET; default: generate)"),
+            new Option(null, "--secret-file", "F", "Read the secret from F (must not be group/other-readable)"),
+            new Option(null, "--cert", "FILE", "Certificate (PEM) instead of ~/.uring-sync/server.crt"),
+            new Option(null, "--key", "FILE", "Private key (PEM) instead of ~/.uring-sync/server.key"),
+            new Option("-c", "--chunk-size", "SIZE", "Write size (default: 128K)"),
+            new Option("-q", "--queue-depth", "N", "io_uring queue depth (default: 64)"),
+            new Option(null, "--no-ktls", null, "Keep TLS in user space (OpenSSL record layer)"),
+            new Option(null, "--tls-ciphers", "LIST", "TLS 1.3 suites to accept, OpenSSL syntax"),
+            new Option("-v", "--verbose", null, "Verbose output: every file received"),
+            new Option("-h", "--help", null, "Show help")));
+
     private Main() {}
 
     public static void main(String[] args) {
@@ -43,6 +67,12 @@ public final class Main {
     /** Runs the command line; returns the exit code. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         try {
+            if (args.length > 0 && args[0].equals("send")) {
+                return Network.send(SEND.parse(rest(args)), out, err);
+            }
+            if (args.length > 0 && args[0].equals("recv")) {
+                return Network.recv(RECV.parse(rest(args)), out, err);
+            }
             return local(LOCAL.parse(args), out, err);
         } catch (UsageException | IllegalArgumentException e) {
             err.println("uring-sync: " + e.getMessage());
@@ -99,12 +129,18 @@ public final class Main {
         return OK;
     }
 
+    private static String[] rest(String[] args) {
+        return java.util.Arrays.copyOfRange(args, 1, args.length);
+    }
+
     static String help() {
         return String.join("\n",
                 "uring-sync - high-performance file copier using io_uring",
                 "",
                 "USAGE:",
-                "    uring-sync [OPTIONS] <SOURCE> <DEST>",
+                "    uring-sync [OPTIONS] <SOURCE> <DEST>             Local copy",
+                "    uring-sync send [OPTIONS] <SOURCE> <HOST:PORT>   Send to a receiver (see: uring-sync send --help)",
+                "    uring-sync recv [OPTIONS] <DEST> -l <PORT>       Receive (see: uring-sync recv --help)",
                 "",
                 "DEST receives the contents of SOURCE (like rsync -a SOURCE/ DEST/); SOURCE may be a single file.",
                 "Modes are always kept; symlinks are copied as links; an existing file in DEST is replaced atomically.",
@@ -120,7 +156,7 @@ public final class Main {
     }
 
     /** Prints failures always, and each copied entry with -v. */
-    private static final class ConsoleListener implements CopyListener {
+    static final class ConsoleListener implements CopyListener {
         private final PrintStream out;
         private final PrintStream err;
         private final boolean verbose;
@@ -149,7 +185,7 @@ public final class Main {
         }
     }
 
-    private static String version() {
+    static String version() {
         Package p = Main.class.getPackage();
         String v = p == null ? null : p.getImplementationVersion();
         return v == null ? "dev" : v;

@@ -1,0 +1,188 @@
+package org.uringsync.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import org.uringsync.CopyResult;
+import org.uringsync.Receiver;
+import org.uringsync.Secrets;
+import org.uringsync.Sender;
+import org.uringsync.Sizes;
+import org.uringsync.cli.Args.Parsed;
+import org.uringsync.cli.Args.UsageException;
+
+/** The {@code send} and {@code recv} commands. */
+final class Network {
+    static final String SECRET_ENV = "URING_SYNC_SECRET";
+
+    private Network() {}
+
+    static int send(Parsed p, PrintStream out, PrintStream err) throws IOException, UsageException {
+        if (p.has("--help")) {
+            out.print(help("uring-sync send [OPTIONS] <SOURCE> <HOST:PORT>",
+                    "Sends SOURCE (a directory's contents, or a file) to a receiver; exits 0 only when the receiver"
+                            + " confirmed every file.", Main.SEND));
+            return Main.OK;
+        }
+        if (p.positionals().size() != 2) {
+            throw new UsageException("expected SOURCE and HOST:PORT, got " + p.positionals().size() + " argument(s)");
+        }
+        String[] hp = hostPort(p.positionals().get(1));
+        String secret = secret(p);
+        if (secret == null) {
+            throw new UsageException("no secret given: use --secret, --secret-file or " + SECRET_ENV);
+        }
+        boolean verbose = p.has("--verbose");
+        Sender.Builder b = Sender.builder(hp[0], Integer.parseInt(hp[1])).secret(secret)
+                .listener(new Main.ConsoleListener(out, err, verbose));
+        common(p, b::chunkSize, b::queueDepth);
+        if (p.has("--tls-ciphers")) {
+            b.ciphers(p.get("--tls-ciphers"));
+        }
+        if (verbose) {
+            b.verbose(line -> err.println(line));
+            if (p.has("--no-ktls")) {
+                err.println("tls: kernel TLS off (--no-ktls)");
+            }
+        }
+        CopyResult r = b.build().send(Path.of(p.positionals().get(0)));
+        out.println(r.summary().replaceFirst(", 0 dirs, 0 symlinks", "") + " sent to " + p.positionals().get(1));
+        if (!r.succeeded()) {
+            err.println("uring-sync: " + r.failures().size() + " file(s) could not be sent; first: "
+                    + r.failures().get(0).getMessage());
+            return Main.PARTIAL;
+        }
+        return Main.OK;
+    }
+
+    static int recv(Parsed p, PrintStream out, PrintStream err) throws IOException, UsageException {
+        if (p.has("--help")) {
+            out.print(help("uring-sync recv [OPTIONS] <DEST> -l <PORT>",
+                    "Receives into DEST from any number of senders until stopped (Ctrl-C).", Main.RECV));
+            return Main.OK;
+        }
+        if (p.positionals().size() != 1) {
+            throw new UsageException("expected DEST, got " + p.positionals().size() + " argument(s)");
+        }
+        int port = p.has("--listen") ? Args.intValue(p, "--listen", 0, 65535) : 8443;
+        InetAddress bind = null;
+        if (p.has("--bind")) {
+            try {
+                bind = InetAddress.getByName(p.get("--bind"));
+            } catch (UnknownHostException e) {
+                throw new UsageException("cannot resolve --bind " + p.get("--bind"));
+            }
+        }
+        String secret = secret(p);
+        boolean generated = secret == null;
+        if (generated) {
+            secret = Secrets.generate();
+        }
+        if (p.has("--cert") != p.has("--key")) {
+            throw new UsageException("--cert and --key go together");
+        }
+        boolean verbose = p.has("--verbose");
+        Receiver.Builder b = Receiver.builder(Path.of(p.positionals().get(0))).port(port).bind(bind).secret(secret)
+                .listener(new Main.ConsoleListener(out, err, verbose))
+                .log(line -> err.println("uring-sync: " + line));
+        common(p, b::chunkSize, b::queueDepth);
+        if (p.has("--cert")) {
+            b.certificate(Path.of(p.get("--cert")), Path.of(p.get("--key")));
+        }
+        if (p.has("--tls-ciphers")) {
+            b.ciphers(p.get("--tls-ciphers"));
+        }
+        Receiver r = b.build().start();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            r.close();
+            stopped.countDown();
+        }, "uring-sync-stop"));
+        String where = bind == null ? "[::]" : bind.getHostAddress().contains(":") ? "[" + bind.getHostAddress() + "]"
+                : bind.getHostAddress();
+        if (generated) {
+            out.println("Secret: " + secret);
+        }
+        out.println("Listening on " + where + ":" + r.port() + (bind == null ? " (all addresses, IPv4 and IPv6)" : ""));
+        if (verbose) {
+            err.println("tls: userspace (OpenSSL record layer)" + (p.has("--no-ktls") ? ", kernel TLS off (--no-ktls)" : ""));
+        }
+        out.flush();
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return Main.OK;
+    }
+
+    private interface SizeSetter {
+        void set(long v);
+    }
+
+    private interface IntSetter {
+        void set(int v);
+    }
+
+    private static void common(Parsed p, SizeSetter chunk, IntSetter depth) throws UsageException {
+        if (p.has("--chunk-size")) {
+            chunk.set(Sizes.parse(p.get("--chunk-size")));
+        }
+        if (p.has("--queue-depth")) {
+            depth.set(Args.intValue(p, "--queue-depth", 1, 4096));
+        }
+    }
+
+    /** --secret, else --secret-file, else the environment; null when none is given. */
+    private static String secret(Parsed p) throws IOException, UsageException {
+        if (p.has("--secret") && p.has("--secret-file")) {
+            throw new UsageException("give either --secret or --secret-file, not both");
+        }
+        if (p.has("--secret")) {
+            return p.get("--secret");
+        }
+        if (p.has("--secret-file")) {
+            return Secrets.readFile(Path.of(p.get("--secret-file")));
+        }
+        String env = System.getenv(SECRET_ENV);
+        return env == null || env.isEmpty() ? null : env;
+    }
+
+    /** Splits {@code host:port} or {@code [v6]:port}. */
+    static String[] hostPort(String s) throws UsageException {
+        String host;
+        String port;
+        if (s.startsWith("[")) {
+            int close = s.indexOf(']');
+            if (close < 0 || close + 1 >= s.length() || s.charAt(close + 1) != ':') {
+                throw new UsageException("expected [ADDRESS]:PORT, got '" + s + "'");
+            }
+            host = s.substring(1, close);
+            port = s.substring(close + 2);
+        } else {
+            int colon = s.lastIndexOf(':');
+            if (colon <= 0 || s.indexOf(':') != colon) {
+                throw new UsageException("expected HOST:PORT, got '" + s + "'");
+            }
+            host = s.substring(0, colon);
+            port = s.substring(colon + 1);
+        }
+        try {
+            int n = Integer.parseInt(port);
+            if (n < 1 || n > 65535) {
+                throw new NumberFormatException();
+            }
+            return new String[] {host, Integer.toString(n)};
+        } catch (NumberFormatException e) {
+            throw new UsageException("port must be 1..65535 in '" + s + "'");
+        }
+    }
+
+    private static String help(String usage, String what, Args args) {
+        return "USAGE:\n    " + usage + "\n\n" + what + "\n\nOPTIONS:\n" + args.optionHelp()
+                + "\nEXIT STATUS: 0 success, 1 failure (one line says why), 2 bad usage, 23 some files could not be sent\n";
+    }
+}
