@@ -1,0 +1,87 @@
+package org.uringsync.protocol;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HexFormat;
+import org.junit.jupiter.api.Test;
+
+class FrameCodecTest {
+    static Message roundTrip(Message m) throws ProtocolException {
+        byte[] f = FrameCodec.encode(m);
+        int len = ByteBuffer.wrap(f, 1, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
+        assertEquals(f.length - 5, len);
+        return FrameCodec.decode(f[0] & 0xff, ByteBuffer.wrap(f, 5, len));
+    }
+
+    @Test
+    void fileHeaderMatchesTheByteExampleInProtocolMd() {
+        byte[] f = FrameCodec.encode(new Message.FileHeader(4096, 0644, "a.txt".getBytes(StandardCharsets.US_ASCII)));
+        assertEquals("10" + "13000000" + "0010000000000000" + "a4010000" + "0500" + "612e747874",
+                HexFormat.of().formatHex(f));
+    }
+
+    @Test
+    void helloIsThe66ByteStructure() {
+        byte[] proof = new byte[32];
+        Arrays.fill(proof, (byte) 0xab);
+        byte[] f = FrameCodec.encode(new Message.Hello(2, proof));
+        assertEquals(5 + 66, f.length);
+        assertEquals("01" + "42000000" + "02" + "20", HexFormat.of().formatHex(f, 0, 7));
+        for (int i = 7 + 32; i < f.length; i++) {
+            assertEquals(0, f[i], "padding byte " + i);
+        }
+    }
+
+    @Test
+    void everyMessageRoundTrips() throws ProtocolException {
+        byte[] proof = new byte[32];
+        proof[3] = 9;
+        Message[] all = {new Message.Hello(2, proof), new Message.Hello(1, "secret".getBytes()),
+            new Message.HelloOk(proof), new Message.HelloFail(1), new Message.HelloFail(2),
+            new Message.FileHeader(0, 0755, new byte[] {'x', (byte) 0xff}), new Message.FileHeader(1L << 40, 0600, "a/b".getBytes()),
+            new Message.FileEnd(), new Message.AllDone(), new Message.Error(3, "disk full: ü")};
+        for (Message m : all) {
+            assertEquals(m, roundTrip(m));
+        }
+        assertEquals("FileEnd[]", roundTrip(new Message.FileEnd()).toString());
+    }
+
+    @Test
+    void limitsAreKnownBeforeReadingAPayload() {
+        assertEquals(66, FrameCodec.maxPayload(Message.HELLO, 0));
+        assertEquals(14 + 4096, FrameCodec.maxPayload(Message.FILE_HDR, 0));
+        assertEquals(0, FrameCodec.maxPayload(Message.FILE_END, 0));
+        assertEquals(131072, FrameCodec.maxPayload(Message.FILE_DATA, 131072));
+        assertEquals(-1, FrameCodec.maxPayload(0x42, 0));
+    }
+
+    @Test
+    void malformedPayloadsAreRefusedWithTheReason() {
+        assertEquals("HELLO payload of 10 bytes, expected 66",
+                assertThrows(ProtocolException.class, () -> FrameCodec.decode(Message.HELLO, ByteBuffer.allocate(10))).getMessage());
+        ByteBuffer hello = ByteBuffer.allocate(66).put(0, (byte) 2).put(1, (byte) 65);
+        assertEquals("HELLO secret_len 65 exceeds 64",
+                assertThrows(ProtocolException.class, () -> FrameCodec.decode(Message.HELLO, hello)).getMessage());
+        ByteBuffer hdr = ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(5).putInt(0644).putShort((short) 9);
+        hdr.clear();
+        assertEquals("FILE_HDR path_len 9 does not match the frame (2)",
+                assertThrows(ProtocolException.class, () -> FrameCodec.decode(Message.FILE_HDR, hdr)).getMessage());
+        ByteBuffer neg = ByteBuffer.allocate(15).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(-1).putInt(0).putShort((short) 1).put((byte) 'a');
+        neg.clear();
+        assertEquals("FILE_HDR size 18446744073709551615 is out of range",
+                assertThrows(ProtocolException.class, () -> FrameCodec.decode(Message.FILE_HDR, neg)).getMessage());
+        assertEquals("unknown message type 0x42",
+                assertThrows(ProtocolException.class, () -> FrameCodec.decode(0x42, ByteBuffer.allocate(0))).getMessage());
+    }
+
+    @Test
+    void errorTextIsUtf8() throws ProtocolException {
+        byte[] f = FrameCodec.encode(new Message.Error(2, "nö"));
+        assertArrayEquals(new byte[] {(byte) 0xff, 6, 0, 0, 0, 2, 3, 0, 'n', (byte) 0xc3, (byte) 0xb6}, f);
+    }
+}

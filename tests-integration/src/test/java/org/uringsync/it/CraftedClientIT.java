@@ -1,0 +1,354 @@
+package org.uringsync.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.uringsync.CopyResult;
+import org.uringsync.Receiver;
+import org.uringsync.Sender;
+import org.uringsync.nativeio.Net;
+import org.uringsync.nativeio.TlsContext;
+import org.uringsync.nativeio.TlsSession;
+
+/**
+ * A hand-made client that speaks the wire protocol byte by byte (its own HMAC, its own frames)
+ * and breaks it in every way the receiver must survive. After each attack: nothing outside DEST,
+ * no partial file under a final name, and the same receiver still completes a good transfer.
+ */
+class CraftedClientIT {
+    static final String SECRET = "crafted-secret";
+    @TempDir
+    static Path tmp;
+    static Path dest;
+    static Path outside;
+    static Receiver receiver;
+    static final List<String> log = new CopyOnWriteArrayList<>();
+
+    @BeforeAll
+    static void start() throws IOException {
+        dest = Files.createDirectory(tmp.resolve("dest"));
+        outside = Files.createDirectory(tmp.resolve("outside"));
+        Files.createSymbolicLink(dest.resolve("escape-link"), outside);
+        Files.createSymbolicLink(dest.resolve("inner-link"), Path.of("sub"));
+        receiver = Receiver.builder(dest).port(0).secret(SECRET).stateDirectory(tmp.resolve("state"))
+                .idleTimeout(Duration.ofSeconds(2)).log(log::add).build().start();
+    }
+
+    @AfterAll
+    static void stop() {
+        receiver.close();
+    }
+
+    @AfterEach
+    void receiverIsUnharmed() throws Exception {
+        awaitQuiet();
+        try (Stream<Path> s = Files.list(outside)) {
+            assertEquals(List.of(), s.toList(), "nothing may appear outside DEST");
+        }
+        try (Stream<Path> s = Files.list(tmp)) {
+            List<String> top = s.map(p -> p.getFileName().toString()).sorted().toList();
+            assertTrue(List.of("dest", "good-src", "outside", "state").containsAll(top), top.toString());
+        }
+        assertEquals("", Launcher.sh(dest, "find . \\( -name '*.tmp' -o -name 'victim*' \\) -print"),
+                "no temporary file, and no partial file under a final name");
+        Path src = tmp.resolve("good-src");
+        Files.createDirectories(src.resolve("d"));
+        Files.writeString(src.resolve("d/good.txt"), "good " + System.nanoTime());
+        CopyResult r = Sender.builder("127.0.0.1", receiver.port()).secret(SECRET).build().send(src);
+        assertTrue(r.succeeded());
+        assertEquals(Files.readString(src.resolve("d/good.txt")), Files.readString(dest.resolve("d/good.txt")));
+    }
+
+    /** Waits until the receiver has finished with the crafted connection (it logs one line per ending). */
+    static void awaitQuiet() throws InterruptedException {
+        Thread.sleep(300);
+    }
+
+    // ---- a minimal protocol client ---------------------------------------------------------------
+
+    static final class Client implements AutoCloseable {
+        final TlsContext ctx = TlsContext.client(null);
+        final TlsSession s;
+        final ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+
+        Client() throws IOException {
+            int fd = Net.connect(InetAddress.getLoopbackAddress(), receiver.port(), 5000);
+            s = TlsSession.handshake(ctx, fd, false);
+        }
+
+        void raw(byte[] bytes) throws IOException {
+            buf.put(0, bytes);
+            s.write(buf, 0, bytes.length);
+        }
+
+        void frame(int type, byte[] payload) throws IOException {
+            ByteBuffer f = ByteBuffer.allocate(5 + payload.length).order(ByteOrder.LITTLE_ENDIAN);
+            f.put((byte) type).putInt(payload.length).put(payload);
+            raw(f.array());
+        }
+
+        byte[] proof(String secret, String role) throws Exception {
+            byte[] x = s.exportKeyingMaterial("EXPORTER-uring-sync-hello", 32);
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+            mac.update(("uring-sync " + role).getBytes(StandardCharsets.US_ASCII));
+            return mac.doFinal(x);
+        }
+
+        void hello(int version, byte[] secret) throws IOException {
+            byte[] p = new byte[66];
+            p[0] = (byte) version;
+            p[1] = (byte) secret.length;
+            System.arraycopy(secret, 0, p, 2, secret.length);
+            frame(0x01, p);
+        }
+
+        /** Authenticates properly and checks the receiver's proof. */
+        void login() throws Exception {
+            hello(2, proof(SECRET, "client"));
+            byte[] ok = readFrame();
+            assertEquals(0x02, ok[0]);
+            byte[] proof = java.util.Arrays.copyOfRange(ok, 5, ok.length);
+            assertEquals(java.util.HexFormat.of().formatHex(proof(SECRET, "server")), java.util.HexFormat.of().formatHex(proof));
+        }
+
+        void fileHeader(long size, int mode, String path) throws IOException {
+            byte[] p = path.getBytes(StandardCharsets.UTF_8);
+            ByteBuffer b = ByteBuffer.allocate(14 + p.length).order(ByteOrder.LITTLE_ENDIAN);
+            b.putLong(size).putInt(mode).putShort((short) p.length).put(p);
+            frame(0x10, b.array());
+        }
+
+        /** @return the next frame (header and payload), or an empty array at end of stream */
+        byte[] readFrame() throws IOException {
+            int got = 0;
+            while (got < 5) {
+                int n = s.read(buf, got, 5 - got);
+                if (n < 0) {
+                    return new byte[0];
+                }
+                got += n;
+            }
+            int len = buf.getInt(1);
+            s.readFully(buf, 5, len);
+            byte[] f = new byte[5 + len];
+            buf.get(0, f);
+            return f;
+        }
+
+        /** @return the text of the ERROR frame that must come next */
+        String error() throws IOException {
+            byte[] f = readFrame();
+            assertTrue(f.length > 0 && (f[0] & 0xff) == 0xff, "expected ERROR, got " + (f.length == 0 ? "EOF" : f[0]));
+            return new String(f, 8, f.length - 8, StandardCharsets.UTF_8);
+        }
+
+        boolean closedByPeer() throws IOException {
+            try {
+                return readFrame().length == 0;
+            } catch (IOException e) {
+                return true;
+            }
+        }
+
+        @Override
+        public void close() {
+            s.close();
+            ctx.close();
+        }
+    }
+
+    // ---- the attacks -----------------------------------------------------------------------------
+
+    @Test
+    void wrongSecret() throws Exception {
+        try (Client c = new Client()) {
+            long t0 = System.nanoTime();
+            c.hello(2, c.proof("not-the-secret", "client"));
+            byte[] f = c.readFrame();
+            assertEquals("03 01 00 00 00 01", hex(f));
+            assertTrue(System.nanoTime() - t0 > 200_000_000L, "a short delay before HELLO_FAIL");
+            assertTrue(c.closedByPeer());
+        }
+    }
+
+    @Test
+    void wrongVersionWithThePlainSecretOfTheDesign() throws Exception {
+        try (Client c = new Client()) {
+            c.hello(1, SECRET.getBytes(StandardCharsets.UTF_8));
+            assertEquals("03 01 00 00 00 02", hex(c.readFrame()));
+            assertTrue(c.closedByPeer());
+        }
+    }
+
+    @Test
+    void garbageBeforeHello() throws Exception {
+        try (Client c = new Client()) {
+            c.raw(new byte[] {0x10, 3, 0, 0, 0, 'a', 'b', 'c', 0x55, 0x66});
+            assertEquals("protocol error: expected HELLO, got FILE_HDR", c.error());
+            assertTrue(c.closedByPeer());
+        }
+    }
+
+    @Test
+    void plaintextGarbageInsteadOfTls() throws Exception {
+        try (java.net.Socket raw = new java.net.Socket(InetAddress.getLoopbackAddress(), receiver.port())) {
+            raw.setSoTimeout(5000);
+            raw.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            try {
+                byte[] reply = raw.getInputStream().readAllBytes(); // the receiver gives up on the handshake
+                assertTrue(reply.length < 64, "at most a TLS alert comes back");
+            } catch (java.net.SocketException reset) {
+                // closed with our bytes unread: a reset is the same ending
+            }
+        }
+        awaitQuiet();
+        assertTrue(log.stream().anyMatch(l -> l.contains("TLS handshake")), log.toString());
+    }
+
+    @Test
+    void oversizedHelloLengthIsRefusedBeforeReading() throws Exception {
+        try (Client c = new Client()) {
+            c.raw(new byte[] {0x01, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x7f});
+            assertEquals("protocol error: HELLO length 2147483647 exceeds 66", c.error());
+        }
+    }
+
+    @Test
+    void oversizedFileHeaderLength() throws Exception {
+        try (Client c = new Client()) {
+            c.login();
+            c.raw(new byte[] {0x10, 0, 0, 0, 0x40});
+            assertEquals("protocol error: FILE_HDR length 1073741824 exceeds 4110", c.error());
+        }
+    }
+
+    @Test
+    void dataFrameLongerThanTheFile() throws Exception {
+        try (Client c = new Client()) {
+            c.login();
+            c.fileHeader(10, 0644, "victim-overrun");
+            c.raw(new byte[] {0x11, 0, 0, 0, 0x10}); // 268435456 bytes announced
+            assertEquals("protocol error: data frame of 268435456 bytes exceeds the frame limit (67108864)", c.error());
+        }
+        assertFalse(Files.exists(dest.resolve("victim-overrun")));
+    }
+
+    @Test
+    void traversal() throws Exception {
+        for (String bad : new String[] {"../victim-escape", "a/../../victim-escape", "./victim"}) {
+            try (Client c = new Client()) {
+                c.login();
+                c.fileHeader(1, 0644, bad);
+                String e = c.error();
+                assertTrue(e.startsWith("protocol error: '"), e);
+            }
+            awaitQuiet();
+        }
+        assertFalse(Files.exists(tmp.resolve("victim-escape")));
+    }
+
+    @Test
+    void absolutePath() throws Exception {
+        Path target = outside.resolve("victim-absolute");
+        try (Client c = new Client()) {
+            c.login();
+            c.fileHeader(1, 0644, target.toString());
+            assertEquals("protocol error: absolute path refused: " + target, c.error());
+        }
+        assertFalse(Files.exists(target));
+    }
+
+    @Test
+    void symlinkInsideDestCannotRedirectAWrite() throws Exception {
+        try (Client c = new Client()) {
+            c.login();
+            c.fileHeader(5, 0644, "escape-link/victim-pwned");
+            assertEquals("refused escape-link/victim-pwned: it would leave the destination (a symlink points outside)",
+                    c.error());
+        }
+        try (Client c = new Client()) {
+            c.login();
+            c.fileHeader(5, 0644, "escape-link/deeper/victim-pwned");
+            assertTrue(c.error().startsWith("refused escape-link/deeper/victim-pwned: it would leave the destination"));
+        }
+    }
+
+    @Test
+    void truncatedStreamLeavesNothingUnderTheFinalName() throws Exception {
+        try (Client c = new Client()) {
+            c.login();
+            c.fileHeader(1000, 0644, "victim-truncated");
+            c.frame(0x11, new byte[500]);
+        } // closed mid-file
+        awaitQuiet();
+        assertFalse(Files.exists(dest.resolve("victim-truncated")));
+        assertTrue(log.stream().anyMatch(l -> l.contains("connection closed mid-file (500 of 1000 bytes)")), log.toString());
+    }
+
+    @Test
+    void peerThatStopsMidFileIsDroppedAfterTheIdleTimeout() throws Exception {
+        try (Client c = new Client()) {
+            c.login();
+            c.fileHeader(1 << 20, 0644, "sub/victim-stalled");
+            c.frame(0x11, new byte[4096]);
+            Thread.sleep(3000); // receiver idle timeout is 2 s
+            assertEquals("", Launcher.sh(dest, "find . -name '*.tmp'"), "temporary file removed once the peer is dropped");
+            assertTrue(c.error().contains("timed out"));
+        }
+        assertFalse(Files.exists(dest.resolve("sub/victim-stalled")));
+    }
+
+    @Test
+    void unexpectedFrameInsideAFile() throws Exception {
+        try (Client c = new Client()) {
+            c.login();
+            c.fileHeader(10, 0644, "victim-interleaved");
+            c.frame(0x11, new byte[4]);
+            c.fileHeader(1, 0644, "other");
+            assertEquals("protocol error: unexpected frame type 0x10 after 4 of 10 file bytes", c.error());
+        }
+    }
+
+    @Test
+    void modesFromTheNetworkLoseSetuidSetgidAndSticky() throws Exception {
+        try (Client c = new Client()) {
+            c.login();
+            c.fileHeader(2, 07777, "inner-link/setuid");
+            c.frame(0x11, new byte[] {'o', 'k'});
+            c.frame(0x12, new byte[0]);
+            c.frame(0x20, new byte[0]);
+            assertEquals("20 00 00 00 00", hex(c.readFrame()));
+        }
+        Path placed = dest.resolve("sub/setuid");
+        assertEquals("ok", Files.readString(placed));
+        assertEquals("777", Launcher.sh(dest, "stat -c %a sub/setuid").strip());
+    }
+
+    static String hex(byte[] b) {
+        StringBuilder s = new StringBuilder();
+        for (byte x : b) {
+            s.append(s.length() == 0 ? "" : " ").append(String.format("%02x", x));
+        }
+        return s.toString();
+    }
+}
