@@ -10,9 +10,10 @@ import org.uringsync.nativeio.TlsContext;
 public final class Certificates {
     private Certificates() {}
 
-    /** @return the default directory, {@code ~/.uring-sync} */
+    /** @return the default directory, {@code ~/.uring-sync} ({@code $HOME} first, as a shell user expects) */
     public static Path defaultDirectory() {
-        return Path.of(System.getProperty("user.home"), ".uring-sync");
+        String home = System.getenv("HOME");
+        return Path.of(home != null && !home.isEmpty() ? home : System.getProperty("user.home"), ".uring-sync");
     }
 
     /**
