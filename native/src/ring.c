@@ -132,7 +132,7 @@ static void queue_rw(struct batch *b, enum ud_kind k, unsigned bi)
 	struct usync_ring *r = b->r;
 	struct bufinfo *bf = &b->bufs[bi];
 	struct slot *s = &b->slots[bf->slot];
-	uint8_t *p = r->bufmem + (size_t)bi * r->chunk + bf->pos;
+	uint8_t *p = usync_ring_buf(r, bi) + bf->pos;
 	unsigned len = bf->len - bf->pos;
 	struct io_uring_sqe *sqe = usync_ring_sqe(r);
 	if (k == K_READ) {
@@ -723,7 +723,7 @@ static void ring_free(struct usync_ring *r)
 	if (r->ring.ring_fd > 0)
 		io_uring_queue_exit(&r->ring);
 	if (r->bufmem)
-		munmap(r->bufmem, (size_t)r->nbufs * r->chunk);
+		munmap(r->bufmem, (size_t)r->nbufs * r->stride);
 	usync_pipes_close(&r->pipes);
 	free(r->free_pipes);
 	free(r->free_bufs);
@@ -744,12 +744,13 @@ JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_Ring_createNative(JNIEnv *en
 	r->large_min = (off_t)large_min;
 	r->nbufs = (unsigned)depth < 16 ? 16 : (unsigned)depth;
 	r->chunk = (size_t)chunk;
+	r->stride = (USYNC_HEADROOM + r->chunk + 4095) & ~(size_t)4095;
 	r->free_bufs = calloc(r->nbufs, sizeof *r->free_bufs);
 	if (!r->free_bufs) {
 		rc = -ENOMEM;
 		goto err;
 	}
-	r->bufmem = mmap(NULL, (size_t)r->nbufs * r->chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	r->bufmem = mmap(NULL, (size_t)r->nbufs * r->stride, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (r->bufmem == MAP_FAILED) {
 		r->bufmem = NULL;
 		rc = -errno;
@@ -776,8 +777,8 @@ JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_Ring_createNative(JNIEnv *en
 	struct iovec *iov = calloc(r->nbufs, sizeof *iov);
 	if (iov) {
 		for (unsigned i = 0; i < r->nbufs; i++) {
-			iov[i].iov_base = r->bufmem + (size_t)i * r->chunk;
-			iov[i].iov_len = r->chunk;
+			iov[i].iov_base = r->bufmem + (size_t)i * r->stride;
+			iov[i].iov_len = r->stride;
 		}
 		/* Registration can fail under a low memlock limit; plain reads/writes then do the job. */
 		r->fixed = io_uring_register_buffers(&r->ring, iov, r->nbufs) == 0;

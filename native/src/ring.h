@@ -13,7 +13,8 @@ struct usync_ring {
 	unsigned depth;          /* files in flight */
 	unsigned nbufs;          /* pooled chunk buffers */
 	size_t chunk;
-	uint8_t *bufmem;         /* nbufs * chunk, mmap'd */
+	size_t stride;           /* USYNC_HEADROOM + chunk, page-aligned */
+	uint8_t *bufmem;         /* nbufs * stride, mmap'd */
 	bool fixed;              /* buffers registered with the ring */
 	uint16_t *free_bufs;
 	unsigned nfree;
@@ -27,10 +28,13 @@ struct usync_ring {
 /* A free submission entry, submitting what is queued first if the queue is full. */
 struct io_uring_sqe *usync_ring_sqe(struct usync_ring *r);
 
-/* The address of pooled buffer i (registered with the ring when r->fixed). */
+/* Bytes before each pooled buffer where a frame header can be put in front of the data. */
+#define USYNC_HEADROOM 4096
+
+/* The address of pooled buffer i (chunk bytes, registered with the ring when r->fixed, headroom included). */
 static inline uint8_t *usync_ring_buf(struct usync_ring *r, unsigned i)
 {
-	return r->bufmem + (size_t)i * r->chunk;
+	return r->bufmem + (size_t)i * r->stride + USYNC_HEADROOM;
 }
 
 #endif

@@ -27,6 +27,9 @@ JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_TlsContext_createNative(JNIE
 	SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
 	/* A peer that vanishes reads as end of stream; the protocol above tells truncation apart. */
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	/* Read many records per read(2), not header and body of each separately. */
+	SSL_CTX_set_read_ahead(ctx, 1);
+	SSL_CTX_set_default_read_buffer_len(ctx, 256 * 1024);
 	if (jsuites) {
 		suites = (*env)->GetStringUTFChars(env, jsuites, NULL);
 		if (!suites || SSL_CTX_set_ciphersuites(ctx, suites) != 1) {

@@ -17,6 +17,8 @@
 #include "org_uringsync_nativeio_TlsSession.h"
 
 #define FRAME_HDR 5
+/* Chunks at least this big skip the coalescing buffer (one TLS record holds 16 KiB). */
+#define DIRECT_MIN (64 * 1024)
 
 static void throw_violation(JNIEnv *env, const char *msg)
 {
@@ -383,9 +385,20 @@ static void send_all(struct sender *s)
 				return;
 			}
 		}
-		put_frame_hdr(fh, s->data_type, c->len);
-		if (out_put(s, fh, FRAME_HDR) < 0 || out_put(s, buf, c->len) < 0)
-			return;
+		if (c->len >= DIRECT_MIN) {
+			/* Big chunk: the frame header goes in the buffer's headroom and the frame is handed to
+			 * OpenSSL where it lies, without passing through the out buffer. */
+			if (s->out_len && ssl_write_full(s->env, s->ssl, s->out, s->out_len) < 0)
+				return;
+			s->out_len = 0;
+			put_frame_hdr(buf - FRAME_HDR, s->data_type, c->len);
+			if (ssl_write_full(s->env, s->ssl, buf - FRAME_HDR, FRAME_HDR + c->len) < 0)
+				return;
+		} else {
+			put_frame_hdr(fh, s->data_type, c->len);
+			if (out_put(s, fh, FRAME_HDR) < 0 || out_put(s, buf, c->len) < 0)
+				return;
+		}
 		done += c->len;
 		s->head++;
 		produce(s);
@@ -539,7 +552,8 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_receiveFileNative(
 		else
 			io_uring_prep_write(sqe, fd, buf, n, (uint64_t)got);
 		io_uring_sqe_set_data64(sqe, (uint64_t)next << 32 | n);
-		io_uring_submit(&r->ring);
+		if (frame_left - n >= r->chunk)
+			io_uring_submit(&r->ring); /* more data follows: let the write run while we decrypt */
 		busy[next] = true;
 		inflight++;
 		next = (next + 1) % r->nbufs;

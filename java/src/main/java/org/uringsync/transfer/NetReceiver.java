@@ -50,8 +50,8 @@ public final class NetReceiver implements AutoCloseable {
     private final CopyListener listener;
     private final Consumer<String> log;
 
+    private final byte[] destBytes;
     private TlsContext ctx;
-    private int rootFd = -1;
     private int listenFd = -1;
     private int port;
     private Thread acceptor;
@@ -64,6 +64,7 @@ public final class NetReceiver implements AutoCloseable {
             int chunkSize, int queueDepth, int handshakeTimeoutMs, int idleTimeoutMs, CopyListener listener,
             Consumer<String> log) {
         this.dest = dest;
+        this.destBytes = PathBytes.of(dest.toAbsolutePath());
         this.bind = bind;
         this.requestedPort = port;
         this.secret = secret.clone();
@@ -85,7 +86,7 @@ public final class NetReceiver implements AutoCloseable {
         }
         Ring.ensureAvailable();
         try {
-            rootFd = FileOps.openRoot(PathBytes.of(dest.toAbsolutePath()), true);
+            FileOps.close(FileOps.openRoot(destBytes, true)); // create it, and fail early if we cannot
             ctx = TlsContext.server(certificate, key, ciphers);
             listenFd = Net.listen(bind, requestedPort);
             port = Net.localPort(listenFd);
@@ -174,10 +175,6 @@ public final class NetReceiver implements AutoCloseable {
             ctx.close();
             ctx = null;
         }
-        if (rootFd >= 0) {
-            FileOps.close(rootFd);
-            rootFd = -1;
-        }
     }
 
     /** One sender's connection: handshake, HELLO, then files until ALL_DONE. */
@@ -187,6 +184,7 @@ public final class NetReceiver implements AutoCloseable {
         volatile Thread thread;
         volatile TlsSession session;
         private final Map<String, Integer> dirs = new LinkedHashMap<>(16, 0.75f, true);
+        private int rootFd = -1;
         private int tempDir = -1;
         private byte[] tempName;
         private long counter;
@@ -220,6 +218,7 @@ public final class NetReceiver implements AutoCloseable {
                     return;
                 }
                 Net.setTimeout(fd, idleTimeoutMs);
+                rootFd = FileOps.openRoot(destBytes, false); // each connection sees DEST as it is now
                 receive(wire, ring);
             } catch (ProtocolException | TlsSession.ProtocolViolation e) {
                 fail(wire, Message.Error.PROTOCOL, "protocol error: " + e.getMessage());
@@ -235,6 +234,9 @@ public final class NetReceiver implements AutoCloseable {
                     FileOps.close(d);
                 }
                 dirs.clear();
+                if (rootFd >= 0) {
+                    FileOps.close(rootFd);
+                }
                 if (session != null) {
                     session.close();
                 } else {

@@ -1,0 +1,82 @@
+# Shared by the e2e scripts: data sets, cache dropping, interleaved timing, medians.
+work=${BENCH_DIR:-/var/tmp/uring-sync-bench}
+mkdir -p "$work"
+
+need_root() { [[ $(id -u) -eq 0 ]] || { echo "needs root to drop caches" >&2; exit 1; }; }
+
+drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+
+make_small() { # dir files dirs
+  local d=$1 n=$2 nd=$3
+  [[ -f "$d/.done" ]] && return
+  rm -rf "$d"; mkdir -p "$d"
+  echo "creating $n x 4 KiB files in $nd dirs under $d" >&2
+  python3 - "$d" "$n" "$nd" <<'PY'
+import os, sys
+root, n, nd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+per = n // nd
+for i in range(nd):
+    sub = os.path.join(root, "d%04d" % i)
+    os.mkdir(sub)
+    for j in range(per):
+        with open(os.path.join(sub, "f%05d" % j), "wb") as f:
+            f.write(os.urandom(4096))
+PY
+  touch "$d/.done"
+}
+
+make_big() {
+  local d=$1
+  [[ -f "$d/.done" ]] && return
+  rm -rf "$d"; mkdir -p "$d"
+  head -c $((1 << 30)) /dev/urandom > "$d/big.bin"
+  touch "$d/.done"
+}
+
+# Prints the source directory of a data set, creating it once.
+dataset() {
+  case $1 in
+    small10k) make_small "$work/src-small10k" 10000 100; echo "$work/src-small10k" ;;
+    small100k) make_small "$work/src-small100k" 100000 1000; echo "$work/src-small100k" ;;
+    big1g) make_big "$work/src-big1g"; echo "$work/src-big1g" ;;
+    jdk) echo "${JDK_TREE:-/usr/lib/jvm/java-17-openjdk-amd64}" ;;
+    *) echo "unknown dataset $1" >&2; exit 2 ;;
+  esac
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+
+header() { printf '%-10s %-11s %8s %8s %8s  %s\n' dataset tool median min max "runs (s)"; }
+
+# timed_rounds DATASET RUNS BASELINE RUNNER SRC DST: runs every tool in ${tools[@]} RUNS times,
+# interleaved, each on an empty DST after dropping caches; checks the first result of each tool with
+# diff -r; prints medians and each tool's speed-up against BASELINE and the first tool.
+timed_rounds() {
+  local ds=$1 runs=$2 base=$3 runner=$4 src=$5 dst=$6 t i s e
+  declare -A times=()
+  for ((i = 0; i < runs; i++)); do
+    for t in "${tools[@]}"; do
+      mkdir -p "$dst"; find "$dst" -mindepth 1 -delete
+      drop_caches
+      s=$(date +%s.%N)
+      "$runner" "$t" "$src" "$dst"
+      e=$(date +%s.%N)
+      times[$t]+="$(awk -v a="$s" -v b="$e" 'BEGIN {printf "%.3f", b - a}') "
+      if ((i == 0)); then
+        diff -r --no-dereference --exclude=.done "$src" "$dst" >/dev/null || { echo "$t: result differs from $src" >&2; exit 1; }
+      fi
+    done
+  done
+  find "$dst" -mindepth 1 -delete
+  declare -A med=()
+  for t in "${tools[@]}"; do
+    local all; all=$(tr ' ' '\n' <<<"${times[$t]}" | grep .)
+    med[$t]=$(median <<<"$all")
+    printf '%-10s %-11s %8.3f %8.3f %8.3f  %s\n' "$ds" "$t" "${med[$t]}" "$(sort -n <<<"$all" | head -1)" \
+      "$(sort -n <<<"$all" | tail -1)" "${times[$t]}"
+  done
+  for t in "${tools[@]}"; do
+    [[ $t == "${tools[0]}" ]] && continue
+    printf '%-10s %s is %.2fx faster than %s\n' "$ds" "${tools[0]}" "$(awk -v a="${med[$t]}" -v b="${med[${tools[0]}]}" 'BEGIN {print a / b}')" "$t"
+  done
+}
