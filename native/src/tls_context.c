@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <unistd.h>
 #include "jni_util.h"
+#include "ktls_install.h"
 #include "org_uringsync_nativeio_TlsContext.h"
 
 /* TlsContext.createNative(boolean server, String cert, String key, String ciphersuites): SSL_CTX* */
@@ -27,8 +28,11 @@ JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_TlsContext_createNative(JNIE
 	SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
 	/* A peer that vanishes reads as end of stream; the protocol above tells truncation apart. */
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-	/* Read many records per read(2), not header and body of each separately. */
+	/* Read many records per read(2), not header and body of each separately (sessions that move
+	 * to kernel TLS turn this off for themselves). */
 	SSL_CTX_set_read_ahead(ctx, 1);
+	/* Captures the traffic secrets of sessions that asked for kernel TLS, and nothing else. */
+	SSL_CTX_set_keylog_callback(ctx, usync_ktls_keylog);
 	SSL_CTX_set_default_read_buffer_len(ctx, 256 * 1024);
 	if (jsuites) {
 		suites = (*env)->GetStringUTFChars(env, jsuites, NULL);

@@ -11,11 +11,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <linux/tls.h>
 #include <unistd.h>
 #include "jni_util.h"
+#include "ktls_install.h"
 #include "ring.h"
 #include "org_uringsync_nativeio_TlsSession.h"
 
+#ifndef SOL_TLS
+#define SOL_TLS 282
+#endif
 #define FRAME_HDR 5
 /* Chunks at least this big skip the coalescing buffer (one TLS record holds 16 KiB). */
 #define DIRECT_MIN (64 * 1024)
@@ -62,16 +68,150 @@ static bool interrupted(SSL *ssl, int ret)
 	return (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) && errno == EINTR;
 }
 
-/* TlsSession.handshakeNative(long ctx, int fd, boolean server): SSL* */
+/* One connection: OpenSSL's session, its socket, and which directions the kernel encrypts. */
+struct usync_tls {
+	SSL *ssl;
+	int fd;
+	bool tx, rx;            /* kernel TLS installed for sending / receiving */
+	bool zerocopy;          /* file data spliced to and from the socket (needs tx / rx) */
+	char path[200];         /* what -v reports */
+};
+
+static const char *alert_text(int desc)
+{
+	return SSL_alert_desc_string_long(desc);
+}
+
+/*
+ * kTLS RX: a plain recv fails with EIO when the next record is not application data. Read that
+ * record with recvmsg and its TLS_GET_RECORD_TYPE: a close_notify alert is the end of the stream (0),
+ * anything else an exception naming it (-1).
+ */
+static long control_record(JNIEnv *env, struct usync_tls *t, const char *op)
+{
+	unsigned char rec[256];
+	char cbuf[CMSG_SPACE(sizeof(unsigned char))];
+	struct iovec iov = { rec, sizeof rec };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+	ssize_t n = recvmsg(t->fd, &m, 0);
+	if (n < 0) {
+		usync_throw_errno(env, op, NULL, errno);
+		return -1;
+	}
+	int type = -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_TLS && c->cmsg_type == TLS_GET_RECORD_TYPE)
+			type = *(unsigned char *)CMSG_DATA(c);
+	char msg[200];
+	if (type == 21 && n >= 2) {
+		if (rec[1] == 0)
+			return 0; /* close_notify */
+		snprintf(msg, sizeof msg, "%s: TLS alert from the peer: %s (%s)", op, alert_text(rec[1]),
+			 rec[0] == 2 ? "fatal" : "warning");
+	} else if (type == 22) {
+		snprintf(msg, sizeof msg, "%s: the peer sent a TLS handshake message (e.g. KeyUpdate), which kernel TLS here cannot follow", op);
+	} else {
+		snprintf(msg, sizeof msg, "%s: unexpected TLS record type %d on a kernel TLS socket", op, type);
+	}
+	usync_throw_tls_msg(env, msg);
+	return -1;
+}
+
+/* Reads up to len bytes: >0 read, 0 clean end of stream, -1 exception thrown. */
+static long t_read_some(JNIEnv *env, struct usync_tls *t, uint8_t *p, size_t len, const char *op)
+{
+	if (t->rx) {
+		for (;;) {
+			ssize_t n = recv(t->fd, p, len, 0);
+			if (n >= 0)
+				return (long)n;
+			if (errno == EINTR)
+				continue;
+			if (errno == EIO)
+				return control_record(env, t, op);
+			usync_throw_errno(env, op, NULL, errno == EAGAIN ? ETIMEDOUT : errno);
+			return -1;
+		}
+	}
+	size_t n = 0;
+	int rc;
+	do {
+		errno = 0;
+		rc = SSL_read_ex(t->ssl, p, len, &n);
+	} while (rc != 1 && interrupted(t->ssl, rc));
+	if (rc == 1)
+		return (long)n;
+	if (SSL_get_error(t->ssl, rc) == SSL_ERROR_ZERO_RETURN)
+		return 0;
+	throw_ssl(env, t->ssl, rc, op);
+	return -1;
+}
+
+/* Reads exactly len bytes: 1 done, 0 end of stream before len, -1 exception thrown. */
+static int t_read_full(JNIEnv *env, struct usync_tls *t, uint8_t *p, size_t len, const char *op)
+{
+	while (len > 0) {
+		long n = t_read_some(env, t, p, len, op);
+		if (n <= 0)
+			return (int)n;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 1;
+}
+
+/* Writes all of p; flags MSG_MORE holds a kernel TLS record open for what follows. 0 or -1 (thrown). */
+static int t_write(JNIEnv *env, struct usync_tls *t, const uint8_t *p, size_t len, int flags)
+{
+	while (len > 0) {
+		if (t->tx) {
+			ssize_t n = send(t->fd, p, len, flags | MSG_NOSIGNAL);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				usync_throw_errno(env, "TLS write", NULL, errno == EAGAIN ? ETIMEDOUT : errno);
+				return -1;
+			}
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		size_t n = 0;
+		errno = 0;
+		int rc = SSL_write_ex(t->ssl, p, len, &n);
+		if (rc != 1 && interrupted(t->ssl, rc))
+			continue;
+		if (rc != 1) {
+			throw_ssl(env, t->ssl, rc, "TLS write");
+			return -1;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * TlsSession.handshakeNative(long ctx, int fd, boolean server, int ktls): session handle.
+ * ktls: 0 user-space TLS only; 1 kernel TLS where the kernel has it; 2 the same, with file data spliced.
+ */
 JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_TlsSession_handshakeNative(JNIEnv *env, jclass cls, jlong ctx,
-		jint fd, jboolean server)
+		jint fd, jboolean server, jint ktls)
 {
 	(void)cls;
+	struct usync_tls *t = calloc(1, sizeof *t);
 	SSL *ssl = SSL_new((SSL_CTX *)(uintptr_t)ctx);
-	if (!ssl || SSL_set_fd(ssl, fd) != 1) {
+	if (!t || !ssl || SSL_set_fd(ssl, fd) != 1) {
 		usync_throw_tls(env, "SSL_new");
-		SSL_free(ssl);
-		return 0;
+		goto err;
+	}
+	if (ktls) {
+		/* Records must stay in the socket until the keys move: no read-ahead into OpenSSL. */
+		SSL_set_read_ahead(ssl, 0);
+		if (usync_ktls_prepare(ssl) < 0) {
+			usync_throw_errno(env, "kTLS setup", NULL, ENOMEM);
+			goto err;
+		}
 	}
 	int rc;
 	do {
@@ -80,18 +220,55 @@ JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_TlsSession_handshakeNative(J
 	} while (rc != 1 && interrupted(ssl, rc));
 	if (rc != 1) {
 		throw_ssl(env, ssl, rc, "TLS handshake");
-		SSL_free(ssl);
-		return 0;
+		goto err;
 	}
-	return (jlong)(uintptr_t)ssl;
+	t->ssl = ssl;
+	t->fd = fd;
+	const char *suite = SSL_CIPHER_get_name(SSL_get_current_cipher(ssl));
+	if (!ktls) {
+		snprintf(t->path, sizeof t->path, "userspace (OpenSSL record layer, kernel TLS not asked for), %s", suite);
+		return (jlong)(uintptr_t)t;
+	}
+	char why[160] = "";
+	int irc = usync_ktls_install(ssl, fd, server, &t->tx, &t->rx, why, sizeof why);
+	t->zerocopy = ktls == 2;
+	if (irc < 0)
+		snprintf(t->path, sizeof t->path, "userspace (OpenSSL record layer; kernel TLS unavailable: %s), %s", why, suite);
+	else if (t->rx)
+		snprintf(t->path, sizeof t->path, "kernel tx+rx, %s, %s", suite, t->zerocopy ? "splice" : "buffered");
+	else
+		snprintf(t->path, sizeof t->path, "kernel tx, userspace rx (%s), %s, %s", why, suite,
+			 t->zerocopy ? "splice" : "buffered");
+	return (jlong)(uintptr_t)t;
+err:
+	SSL_free(ssl);
+	free(t);
+	ERR_clear_error();
+	return 0;
 }
 
-/* TlsSession.exportNative(long ssl, byte[] label, int length): RFC 8446 7.5 exporter, no context. */
+/* TlsSession.pathNative(long t): e.g. "kernel tx+rx, TLS_AES_128_GCM_SHA256, splice" */
+JNIEXPORT jstring JNICALL Java_org_uringsync_nativeio_TlsSession_pathNative(JNIEnv *env, jclass cls, jlong h)
+{
+	(void)cls;
+	return (*env)->NewStringUTF(env, ((struct usync_tls *)(uintptr_t)h)->path);
+}
+
+/* TlsSession.kernelNative(long t): bit 0 TX in the kernel, bit 1 RX in the kernel, bit 2 splice */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_TlsSession_kernelNative(JNIEnv *env, jclass cls, jlong h)
+{
+	(void)env;
+	(void)cls;
+	struct usync_tls *t = (struct usync_tls *)(uintptr_t)h;
+	return (t->tx ? 1 : 0) | (t->rx ? 2 : 0) | (t->zerocopy ? 4 : 0);
+}
+
+/* TlsSession.exportNative(long t, byte[] label, int length): RFC 8446 7.5 exporter, no context. */
 JNIEXPORT jbyteArray JNICALL Java_org_uringsync_nativeio_TlsSession_exportNative(JNIEnv *env, jclass cls,
 		jlong h, jbyteArray jlabel, jint len)
 {
 	(void)cls;
-	SSL *ssl = (SSL *)(uintptr_t)h;
+	SSL *ssl = ((struct usync_tls *)(uintptr_t)h)->ssl;
 	unsigned char out[64];
 	char label[128];
 	jsize ll = (*env)->GetArrayLength(env, jlabel);
@@ -111,63 +288,15 @@ JNIEXPORT jbyteArray JNICALL Java_org_uringsync_nativeio_TlsSession_exportNative
 	return r;
 }
 
-/* TlsSession.cipherNative(long ssl) */
+/* TlsSession.cipherNative(long t) */
 JNIEXPORT jstring JNICALL Java_org_uringsync_nativeio_TlsSession_cipherNative(JNIEnv *env, jclass cls, jlong h)
 {
 	(void)cls;
-	const SSL_CIPHER *c = SSL_get_current_cipher((SSL *)(uintptr_t)h);
+	const SSL_CIPHER *c = SSL_get_current_cipher(((struct usync_tls *)(uintptr_t)h)->ssl);
 	return (*env)->NewStringUTF(env, c ? SSL_CIPHER_get_name(c) : "none");
 }
 
-/* Reads up to len bytes: >0 read, 0 clean end of stream, -1 exception thrown. */
-static long ssl_read_some(JNIEnv *env, SSL *ssl, uint8_t *p, size_t len, const char *op)
-{
-	size_t n = 0;
-	int rc;
-	do {
-		errno = 0;
-		rc = SSL_read_ex(ssl, p, len, &n);
-	} while (rc != 1 && interrupted(ssl, rc));
-	if (rc == 1)
-		return (long)n;
-	if (SSL_get_error(ssl, rc) == SSL_ERROR_ZERO_RETURN)
-		return 0;
-	throw_ssl(env, ssl, rc, op);
-	return -1;
-}
-
-/* Reads exactly len bytes: 1 done, 0 end of stream before len, -1 exception thrown. */
-static int ssl_read_full(JNIEnv *env, SSL *ssl, uint8_t *p, size_t len, const char *op)
-{
-	while (len > 0) {
-		long n = ssl_read_some(env, ssl, p, len, op);
-		if (n <= 0)
-			return (int)n;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 1;
-}
-
-static int ssl_write_full(JNIEnv *env, SSL *ssl, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		size_t n = 0;
-		errno = 0;
-		int rc = SSL_write_ex(ssl, p, len, &n);
-		if (rc != 1 && interrupted(ssl, rc))
-			continue;
-		if (rc != 1) {
-			throw_ssl(env, ssl, rc, "TLS write");
-			return -1;
-		}
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* TlsSession.readNative(long ssl, ByteBuffer buf, int off, int len): bytes, or -1 at end of stream. */
+/* TlsSession.readNative(long t, ByteBuffer buf, int off, int len): bytes, or -1 at end of stream. */
 JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_TlsSession_readNative(JNIEnv *env, jclass cls, jlong h,
 		jobject buf, jint off, jint len)
 {
@@ -175,17 +304,39 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_TlsSession_readNative(JNIEnv 
 	uint8_t *p = (*env)->GetDirectBufferAddress(env, buf);
 	if (len == 0)
 		return 0;
-	long n = ssl_read_some(env, (SSL *)(uintptr_t)h, p + off, (size_t)len, "TLS read");
+	long n = t_read_some(env, (struct usync_tls *)(uintptr_t)h, p + off, (size_t)len, "TLS read");
 	return n > 0 ? (jint)n : n == 0 ? -1 : 0;
 }
 
-/* TlsSession.writeNative(long ssl, ByteBuffer buf, int off, int len) */
+/* TlsSession.writeNative(long t, ByteBuffer buf, int off, int len) */
 JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_writeNative(JNIEnv *env, jclass cls, jlong h,
 		jobject buf, jint off, jint len)
 {
 	(void)cls;
 	uint8_t *p = (*env)->GetDirectBufferAddress(env, buf);
-	ssl_write_full(env, (SSL *)(uintptr_t)h, p + off, (size_t)len);
+	t_write(env, (struct usync_tls *)(uintptr_t)h, p + off, (size_t)len, 0);
+}
+
+/* TlsSession.alertNative(long t, int description): sends a fatal alert (tests of the alert path). */
+JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_alertNative(JNIEnv *env, jclass cls, jlong h, jint desc)
+{
+	(void)cls;
+	struct usync_tls *t = (struct usync_tls *)(uintptr_t)h;
+	unsigned char alert[2] = { 2, (unsigned char)desc };
+	if (!t->tx) {
+		usync_throw_tls_msg(env, "sending a raw alert needs kernel TLS transmit");
+		return;
+	}
+	char cbuf[CMSG_SPACE(sizeof(unsigned char))] = { 0 };
+	struct iovec iov = { alert, sizeof alert };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_TLS;
+	c->cmsg_type = TLS_SET_RECORD_TYPE;
+	c->cmsg_len = CMSG_LEN(sizeof(unsigned char));
+	*CMSG_DATA(c) = 21;
+	if (sendmsg(t->fd, &m, MSG_NOSIGNAL) < 0)
+		usync_throw_errno(env, "sendmsg(TLS alert)", NULL, errno);
 }
 
 static void put_frame_hdr(uint8_t *p, int type, uint32_t len)
@@ -212,6 +363,7 @@ struct send_file {
 	int64_t size;
 	const uint8_t *hdr, *trl;
 	uint32_t hdr_len, trl_len;
+	bool spliced;           /* data goes file -> pipe -> socket, never through the pooled buffers */
 };
 
 struct chunk_read {         /* one queued read: file, range, and how it ended */
@@ -222,9 +374,11 @@ struct chunk_read {         /* one queued read: file, range, and how it ended */
 	bool done;
 };
 
+#define TAG_SPLICE (1ULL << 62)
+
 struct sender {
 	JNIEnv *env;
-	SSL *ssl;
+	struct usync_tls *t;
 	struct usync_ring *r;
 	struct send_file *files;
 	int count;
@@ -238,16 +392,23 @@ struct sender {
 	uint8_t *out;
 	size_t out_len, out_cap;
 	int64_t sent;
+	int splice_res[2];      /* results of the two halves of a splice chain */
+	unsigned splice_wait;
 };
+
+static int flush_out(struct sender *s, int flags)
+{
+	if (s->out_len && t_write(s->env, s->t, s->out, s->out_len, flags) < 0)
+		return -1;
+	s->out_len = 0;
+	return 0;
+}
 
 static int out_put(struct sender *s, const uint8_t *p, size_t n)
 {
 	while (n > 0) {
-		if (s->out_len == s->out_cap) {
-			if (ssl_write_full(s->env, s->ssl, s->out, s->out_len) < 0)
-				return -1;
-			s->out_len = 0;
-		}
+		if (s->out_len == s->out_cap && flush_out(s, 0) < 0)
+			return -1;
 		size_t k = s->out_cap - s->out_len < n ? s->out_cap - s->out_len : n;
 		memcpy(s->out + s->out_len, p, k);
 		s->out_len += k;
@@ -257,12 +418,12 @@ static int out_put(struct sender *s, const uint8_t *p, size_t n)
 	return 0;
 }
 
-/* Queues reads ahead of the consumer while buffers are free. */
+/* Queues reads ahead of the consumer while buffers are free (spliced files are not read here). */
 static void produce(struct sender *s)
 {
 	while (s->pf < s->count && s->tail - s->head < s->nq) {
 		struct send_file *f = &s->files[s->pf];
-		if (s->poff >= f->size) {
+		if (f->spliced || s->poff >= f->size) {
 			s->pf++;
 			s->poff = 0;
 			continue;
@@ -294,10 +455,15 @@ static int reap(struct sender *s, bool wait)
 	struct io_uring_cqe *cqe;
 	unsigned h, seen = 0;
 	io_uring_for_each_cqe(&s->r->ring, h, cqe) {
-		struct chunk_read *c = &s->q[cqe->user_data];
-		c->res = cqe->res;
-		c->done = true;
-		s->inflight--;
+		if (cqe->user_data & TAG_SPLICE) {
+			s->splice_res[cqe->user_data & 1] = cqe->res;
+			s->splice_wait--;
+		} else {
+			struct chunk_read *c = &s->q[cqe->user_data];
+			c->res = cqe->res;
+			c->done = true;
+			s->inflight--;
+		}
 		seen++;
 	}
 	io_uring_cq_advance(&s->r->ring, seen);
@@ -337,6 +503,71 @@ static void throw_file(JNIEnv *env, const char *op, int file, int err)
 	usync_throw_errno(env, op, where, err);
 }
 
+/* Runs one linked pair file -> pipe -> socket of len bytes and waits for both. Bytes moved, or -errno. */
+static long splice_chain(struct sender *s, int fd, int64_t off, uint32_t len, bool more)
+{
+	struct usync_ring *r = s->r;
+	int *p = r->pipes.fd[0];
+	struct io_uring_sqe *in = usync_ring_sqe(r);
+	io_uring_prep_splice(in, fd, off, p[1], -1, len, 0);
+	in->flags |= IOSQE_IO_LINK;
+	io_uring_sqe_set_data64(in, TAG_SPLICE | 0);
+	struct io_uring_sqe *out = usync_ring_sqe(r);
+	io_uring_prep_splice(out, p[0], -1, s->t->fd, -1, len, more ? SPLICE_F_MORE : 0);
+	io_uring_sqe_set_data64(out, TAG_SPLICE | 1);
+	s->splice_wait = 2;
+	while (s->splice_wait > 0) {
+		int rc = reap(s, true);
+		if (rc < 0)
+			return rc;
+	}
+	long moved_in = s->splice_res[0], moved_out = s->splice_res[1];
+	if (moved_in < 0)
+		return moved_in;
+	if (moved_in == 0)
+		return -ENODATA; /* the file shrank */
+	/* A short first half cancels the second: drain what reached the pipe. */
+	if (moved_out == -ECANCELED)
+		moved_out = 0;
+	else if (moved_out < 0)
+		return moved_out;
+	while (moved_out < moved_in) {
+		ssize_t n = splice(p[0], NULL, s->t->fd, NULL, (size_t)(moved_in - moved_out), more ? SPLICE_F_MORE : 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		moved_out += n;
+	}
+	return moved_in;
+}
+
+/* Sends a file's data as frames spliced from the file: header by send(MSG_MORE), body by splice. */
+static int send_spliced(struct sender *s, int idx)
+{
+	struct send_file *f = &s->files[idx];
+	uint8_t fh[FRAME_HDR];
+	unsigned pipe_sz = s->r->pipes.size;
+	for (int64_t off = 0; off < f->size;) {
+		uint32_t len = f->size - off < (int64_t)s->chunk ? (uint32_t)(f->size - off) : s->chunk;
+		put_frame_hdr(fh, s->data_type, len);
+		if (t_write(s->env, s->t, fh, FRAME_HDR, MSG_MORE) < 0)
+			return -1;
+		for (uint32_t done = 0; done < len;) {
+			uint32_t k = len - done < pipe_sz ? len - done : pipe_sz;
+			/* MORE while this frame goes on; the frame's end pushes the record out */
+			long n = splice_chain(s, f->fd, off + done, k, done + k < len);
+			if (n < 0) {
+				throw_file(s->env, n == -ENODATA ? "splice (file shrank while sent)" : "splice", idx, (int)-n);
+				return -1;
+			}
+			done += (uint32_t)n;
+		}
+		off += len;
+	}
+	return 0;
+}
+
 /* Streams the files in order; on any failure an exception is pending and the rest are closed. */
 static void send_all(struct sender *s)
 {
@@ -352,6 +583,11 @@ static void send_all(struct sender *s)
 				return;
 			started = true;
 			done = 0;
+			if (f->spliced) {
+				if (flush_out(s, MSG_MORE) < 0 || send_spliced(s, cur) < 0)
+					return;
+				done = f->size;
+			}
 		}
 		if (done == f->size) {
 			if (out_put(s, f->trl, f->trl_len) < 0)
@@ -386,13 +622,12 @@ static void send_all(struct sender *s)
 			}
 		}
 		if (c->len >= DIRECT_MIN) {
-			/* Big chunk: the frame header goes in the buffer's headroom and the frame is handed to
-			 * OpenSSL where it lies, without passing through the out buffer. */
-			if (s->out_len && ssl_write_full(s->env, s->ssl, s->out, s->out_len) < 0)
+			/* Big chunk: the frame header goes in the buffer's headroom and the frame is written
+			 * from where it lies, without passing through the out buffer. */
+			if (flush_out(s, 0) < 0)
 				return;
-			s->out_len = 0;
 			put_frame_hdr(buf - FRAME_HDR, s->data_type, c->len);
-			if (ssl_write_full(s->env, s->ssl, buf - FRAME_HDR, FRAME_HDR + c->len) < 0)
+			if (t_write(s->env, s->t, buf - FRAME_HDR, FRAME_HDR + c->len, 0) < 0)
 				return;
 		} else {
 			put_frame_hdr(fh, s->data_type, c->len);
@@ -403,18 +638,19 @@ static void send_all(struct sender *s)
 		s->head++;
 		produce(s);
 	}
-	if (s->out_len && ssl_write_full(s->env, s->ssl, s->out, s->out_len) == 0)
-		s->out_len = 0;
+	flush_out(s, 0);
 }
 
-/* TlsSession.sendFilesNative(long ssl, long ring, ByteBuffer batch, int count, int dataType, int chunk): bytes */
+/* TlsSession.sendFilesNative(long t, long ring, ByteBuffer batch, int count, int dataType, int chunk): bytes */
 JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_TlsSession_sendFilesNative(JNIEnv *env, jclass cls, jlong h,
 		jlong ring, jobject batch, jint count, jint data_type, jint chunk)
 {
 	(void)cls;
 	struct usync_ring *r = (struct usync_ring *)(uintptr_t)ring;
+	struct usync_tls *t = (struct usync_tls *)(uintptr_t)h;
 	uint8_t *p = (*env)->GetDirectBufferAddress(env, batch);
-	struct sender s = { .env = env, .ssl = (SSL *)(uintptr_t)h, .r = r, .count = count, .data_type = data_type };
+	struct sender s = { .env = env, .t = t, .r = r, .count = count, .data_type = data_type };
+	bool splice_ok = t->tx && t->zerocopy && r->pipes.count > 0;
 	s.files = calloc((size_t)count + 1, sizeof *s.files);
 	s.nq = r->nbufs;
 	s.chunk = (unsigned)chunk < r->chunk ? (unsigned)chunk : (unsigned)r->chunk;
@@ -432,6 +668,8 @@ JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_TlsSession_sendFilesNative(J
 			f->hdr_len = q->hdr_len;
 			f->trl = f->hdr + q->hdr_len;
 			f->trl_len = q->trl_len;
+			/* small files are cheaper read into the coalescing buffer than spliced frame by frame */
+			f->spliced = splice_ok && f->size >= DIRECT_MIN;
 		} else {
 			close(q->fd);
 		}
@@ -446,7 +684,7 @@ JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_TlsSession_sendFilesNative(J
 	send_all(&s);
 	close_files(&s, 0);
 	/* Reads still in flight must land before their buffers can serve anyone else. */
-	while (s.inflight > 0 && reap(&s, true) == 0)
+	while ((s.inflight > 0 || s.splice_wait > 0) && reap(&s, true) == 0)
 		;
 out:
 	free(s.files);
@@ -457,13 +695,80 @@ out:
 
 /* ---- receiving one file ---------------------------------------------------------------------- */
 
-/* TlsSession.receiveFileNative(long ssl, long ring, int fd, long size, int dataType, int endType, int maxFrame) */
+/* Moves n bytes socket -> pipe -> file at off through linked splices. 0, or -1 with an exception. */
+static int splice_to_file(JNIEnv *env, struct usync_tls *t, struct usync_ring *r, int fd, int64_t off, uint32_t n)
+{
+	int *p = r->pipes.fd[0];
+	while (n > 0) {
+		uint32_t k = n < r->pipes.size ? n : r->pipes.size;
+		struct io_uring_sqe *in = usync_ring_sqe(r);
+		io_uring_prep_splice(in, t->fd, -1, p[1], -1, k, 0);
+		in->flags |= IOSQE_IO_LINK;
+		io_uring_sqe_set_data64(in, 0);
+		struct io_uring_sqe *out = usync_ring_sqe(r);
+		io_uring_prep_splice(out, p[0], -1, fd, off, k, 0);
+		io_uring_sqe_set_data64(out, 1);
+		int res[2] = { 0, 0 };
+		for (int waiting = 2; waiting > 0;) {
+			int rc = io_uring_submit_and_wait(&r->ring, 1);
+			if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
+				usync_throw_errno(env, "io_uring_enter", NULL, -rc);
+				return -1;
+			}
+			struct io_uring_cqe *cqe;
+			unsigned hd, seen = 0;
+			io_uring_for_each_cqe(&r->ring, hd, cqe) {
+				res[cqe->user_data & 1] = cqe->res;
+				waiting--;
+				seen++;
+			}
+			io_uring_cq_advance(&r->ring, seen);
+		}
+		if (res[0] == -EIO) {
+			/* not application data: read it as a record to learn what it was */
+			long c = control_record(env, t, "TLS read");
+			if (c == 0)
+				throw_violation(env, "connection closed mid-file (close_notify)");
+			return -1;
+		}
+		if (res[0] == 0) {
+			throw_violation(env, "connection closed mid-file");
+			return -1;
+		}
+		if (res[0] < 0) {
+			usync_throw_errno(env, "splice from socket", NULL, res[0] == -EAGAIN ? ETIMEDOUT : -res[0]);
+			return -1;
+		}
+		int moved = res[1] == -ECANCELED ? 0 : res[1];
+		if (moved < 0) {
+			usync_throw_errno(env, "splice to file", NULL, -moved);
+			return -1;
+		}
+		while (moved < res[0]) { /* short: finish the pipe's content synchronously */
+			loff_t o = off + moved;
+			ssize_t w = splice(p[0], NULL, fd, &o, (size_t)(res[0] - moved), 0);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				usync_throw_errno(env, "splice to file", NULL, w < 0 ? errno : EIO);
+				return -1;
+			}
+			moved += (int)w;
+		}
+		off += res[0];
+		n -= (uint32_t)res[0];
+	}
+	return 0;
+}
+
+/* TlsSession.receiveFileNative(long t, long ring, int fd, long size, int dataType, int endType, int maxFrame) */
 JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_receiveFileNative(JNIEnv *env, jclass cls, jlong h,
 		jlong ring, jint fd, jlong size, jint data_type, jint end_type, jint max_frame)
 {
 	(void)cls;
-	SSL *ssl = (SSL *)(uintptr_t)h;
+	struct usync_tls *t = (struct usync_tls *)(uintptr_t)h;
 	struct usync_ring *r = (struct usync_ring *)(uintptr_t)ring;
+	bool spliced = t->rx && t->zerocopy && r->pipes.count > 0;
 	char msg[160];
 	uint8_t fh[FRAME_HDR];
 	int64_t got = 0;         /* bytes received */
@@ -478,7 +783,7 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_receiveFileNative(
 	uint32_t frame_left = 0;
 	for (;;) {
 		if (frame_left == 0) {
-			int rc = ssl_read_full(env, ssl, fh, FRAME_HDR, "TLS read");
+			int rc = t_read_full(env, t, fh, FRAME_HDR, "TLS read");
 			if (rc < 0)
 				goto drain;
 			if (rc == 0) {
@@ -509,6 +814,12 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_receiveFileNative(
 				goto drain;
 			}
 			frame_left = len;
+			if (spliced && len > 0) {
+				if (splice_to_file(env, t, r, fd, got, len) < 0)
+					goto drain;
+				got += len;
+				frame_left = 0;
+			}
 			continue;
 		}
 		/* Fill the next buffer from the current frame; wait for its previous write if needed. */
@@ -537,7 +848,7 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_receiveFileNative(
 		}
 		uint32_t n = frame_left < r->chunk ? frame_left : (uint32_t)r->chunk;
 		uint8_t *buf = usync_ring_buf(r, next);
-		int rc = ssl_read_full(env, ssl, buf, n, "TLS read");
+		int rc = t_read_full(env, t, buf, n, "TLS read");
 		if (rc < 0)
 			goto drain;
 		if (rc == 0) {
@@ -580,14 +891,28 @@ drain:
 	free(busy);
 }
 
-/* TlsSession.freeNative(long ssl, int fd): close_notify (best effort), free, close the socket. */
-JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_freeNative(JNIEnv *env, jclass cls, jlong h, jint fd)
+/* TlsSession.freeNative(long t): close_notify (best effort), free, close the socket. */
+JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_freeNative(JNIEnv *env, jclass cls, jlong h)
 {
 	(void)env;
 	(void)cls;
-	SSL *ssl = (SSL *)(uintptr_t)h;
-	SSL_shutdown(ssl);
-	SSL_free(ssl);
+	struct usync_tls *t = (struct usync_tls *)(uintptr_t)h;
+	if (t->tx) {
+		unsigned char alert[2] = { 1, 0 }; /* close_notify */
+		char cbuf[CMSG_SPACE(sizeof(unsigned char))] = { 0 };
+		struct iovec iov = { alert, sizeof alert };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_TLS;
+		c->cmsg_type = TLS_SET_RECORD_TYPE;
+		c->cmsg_len = CMSG_LEN(sizeof(unsigned char));
+		*CMSG_DATA(c) = 21;
+		sendmsg(t->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+	} else {
+		SSL_shutdown(t->ssl);
+	}
+	SSL_free(t->ssl);
 	ERR_clear_error();
-	close(fd);
+	close(t->fd);
+	free(t);
 }

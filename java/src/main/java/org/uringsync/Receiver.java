@@ -70,12 +70,14 @@ public final class Receiver implements AutoCloseable {
         private Path key;
         private Path stateDirectory = Certificates.defaultDirectory();
         private String ciphers;
+        private TlsPath tlsPath = TlsPath.AUTO;
         private int chunkSize = 128 * 1024;
         private int queueDepth = 64;
         private int handshakeTimeoutMs = 10_000;
         private int idleTimeoutMs = 300_000;
         private CopyListener listener = CopyListener.NONE;
         private Consumer<String> log = s -> {};
+        private Consumer<String> verbose = s -> {};
 
         private Builder(Path destination) {
             this.destination = Objects.requireNonNull(destination, "destination");
@@ -118,6 +120,18 @@ public final class Receiver implements AutoCloseable {
 
         public Builder ciphers(String ciphers) {
             this.ciphers = ciphers;
+            return this;
+        }
+
+        /** Kernel TLS and splicing, or user-space TLS (default {@link TlsPath#AUTO}). */
+        public Builder tlsPath(TlsPath path) {
+            this.tlsPath = Objects.requireNonNull(path, "path");
+            return this;
+        }
+
+        /** Receives one line per connection on its TLS path (kernel or user space, suite, splice). */
+        public Builder verbose(Consumer<String> verbose) {
+            this.verbose = Objects.requireNonNull(verbose, "verbose");
             return this;
         }
 
@@ -173,8 +187,8 @@ public final class Receiver implements AutoCloseable {
                 c = pair[0];
                 k = pair[1];
             }
-            return new Receiver(new NetReceiver(destination, bind, port, Secrets.check(secret), c, k, ciphers, chunkSize,
-                    queueDepth, handshakeTimeoutMs, idleTimeoutMs, listener, log));
+            return new Receiver(new NetReceiver(destination, bind, port, Secrets.check(secret), c, k, ciphers, tlsPath,
+                    chunkSize, queueDepth, handshakeTimeoutMs, idleTimeoutMs, listener, log, verbose));
         }
     }
 }

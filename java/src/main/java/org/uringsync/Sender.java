@@ -33,7 +33,7 @@ public final class Sender {
 
     /** Sends {@code source} (a directory's contents, or one file). */
     public CopyResult send(Path source) throws IOException {
-        return new NetSender(b.host, b.port, Secrets.check(b.secret), b.ciphers, b.chunkSize, b.queueDepth,
+        return new NetSender(b.host, b.port, Secrets.check(b.secret), b.ciphers, b.tlsPath, b.chunkSize, b.queueDepth,
                 b.connectTimeoutMs, b.listener, b.verbose).send(source);
     }
 
@@ -42,6 +42,7 @@ public final class Sender {
         private final int port;
         private String secret;
         private String ciphers;
+        private TlsPath tlsPath = TlsPath.AUTO;
         private int chunkSize = 128 * 1024;
         private int queueDepth = 64;
         private int connectTimeoutMs = 10_000;
@@ -60,6 +61,7 @@ public final class Sender {
             Builder c = new Builder(host, port);
             c.secret = secret;
             c.ciphers = ciphers;
+            c.tlsPath = tlsPath;
             c.chunkSize = chunkSize;
             c.queueDepth = queueDepth;
             c.connectTimeoutMs = connectTimeoutMs;
@@ -78,6 +80,12 @@ public final class Sender {
         /** TLS 1.3 suites to offer, OpenSSL syntax (e.g. {@code TLS_CHACHA20_POLY1305_SHA256}); default: OpenSSL's. */
         public Builder ciphers(String ciphers) {
             this.ciphers = ciphers;
+            return this;
+        }
+
+        /** Kernel TLS and splicing, or user-space TLS (default {@link TlsPath#AUTO}). */
+        public Builder tlsPath(TlsPath path) {
+            this.tlsPath = Objects.requireNonNull(path, "path");
             return this;
         }
 

@@ -37,7 +37,8 @@ public final class Main {
             new Option(null, "--secret-file", "F", "Read the secret from F (must not be group/other-readable)"),
             new Option("-c", "--chunk-size", "SIZE", "FILE_DATA frame and read size (default: 128K)"),
             new Option("-q", "--queue-depth", "N", "io_uring queue depth (default: 64)"),
-            new Option(null, "--no-ktls", null, "Keep TLS in user space (OpenSSL record layer)"),
+            new Option(null, "--no-ktls", null, "Keep TLS in user space (same as --tls-path userspace)"),
+            new Option(null, "--tls-path", "PATH", "auto | userspace | ktls | ktls-zerocopy (default: auto)"),
             new Option(null, "--tls-ciphers", "LIST", "TLS 1.3 suites to offer, OpenSSL syntax"),
             new Option("-v", "--verbose", null, "Verbose output"),
             new Option("-h", "--help", null, "Show help")));
@@ -51,7 +52,8 @@ public final class Main {
             new Option(null, "--key", "FILE", "Private key (PEM) instead of ~/.uring-sync/server.key"),
             new Option("-c", "--chunk-size", "SIZE", "Write size (default: 128K)"),
             new Option("-q", "--queue-depth", "N", "io_uring queue depth (default: 64)"),
-            new Option(null, "--no-ktls", null, "Keep TLS in user space (OpenSSL record layer)"),
+            new Option(null, "--no-ktls", null, "Keep TLS in user space (same as --tls-path userspace)"),
+            new Option(null, "--tls-path", "PATH", "auto | userspace | ktls | ktls-zerocopy (default: auto)"),
             new Option(null, "--tls-ciphers", "LIST", "TLS 1.3 suites to accept, OpenSSL syntax"),
             new Option("-v", "--verbose", null, "Verbose output: every file received"),
             new Option("-h", "--help", null, "Show help")));

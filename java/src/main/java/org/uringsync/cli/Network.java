@@ -42,11 +42,9 @@ final class Network {
         if (p.has("--tls-ciphers")) {
             b.ciphers(p.get("--tls-ciphers"));
         }
+        b.tlsPath(tlsPath(p));
         if (verbose) {
             b.verbose(line -> err.println(line));
-            if (p.has("--no-ktls")) {
-                err.println("tls: kernel TLS off (--no-ktls)");
-            }
         }
         CopyResult r = b.build().send(Path.of(p.positionals().get(0)));
         out.println(r.summary().replaceFirst(", 0 dirs, 0 symlinks", "") + " sent to " + p.positionals().get(1));
@@ -95,6 +93,10 @@ final class Network {
         if (p.has("--tls-ciphers")) {
             b.ciphers(p.get("--tls-ciphers"));
         }
+        b.tlsPath(tlsPath(p));
+        if (verbose) {
+            b.verbose(line -> err.println("uring-sync: " + line));
+        }
         Receiver r = b.build().start();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -107,9 +109,6 @@ final class Network {
             out.println("Secret: " + secret);
         }
         out.println("Listening on " + where + ":" + r.port() + (bind == null ? " (all addresses, IPv4 and IPv6)" : ""));
-        if (verbose) {
-            err.println("tls: userspace (OpenSSL record layer)" + (p.has("--no-ktls") ? ", kernel TLS off (--no-ktls)" : ""));
-        }
         out.flush();
         try {
             stopped.await();
@@ -117,6 +116,16 @@ final class Network {
             Thread.currentThread().interrupt();
         }
         return Main.OK;
+    }
+
+    private static org.uringsync.TlsPath tlsPath(Parsed p) throws UsageException {
+        if (p.has("--no-ktls") && p.has("--tls-path") && !p.get("--tls-path").equals("userspace")) {
+            throw new UsageException("--no-ktls contradicts --tls-path " + p.get("--tls-path"));
+        }
+        if (p.has("--no-ktls")) {
+            return org.uringsync.TlsPath.USERSPACE;
+        }
+        return p.has("--tls-path") ? org.uringsync.TlsPath.parse(p.get("--tls-path")) : org.uringsync.TlsPath.AUTO;
     }
 
     private interface SizeSetter {

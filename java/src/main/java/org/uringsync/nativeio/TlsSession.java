@@ -23,9 +23,18 @@ public final class TlsSession implements AutoCloseable {
      * on failure here).
      */
     public static TlsSession handshake(TlsContext ctx, int fd, boolean server) throws java.io.IOException {
+        return handshake(ctx, fd, server, 0);
+    }
+
+    /**
+     * Runs the handshake, then, for {@code ktlsMode} 1 (kernel TLS) or 2 (kernel TLS with spliced file
+     * data), installs the session keys into the kernel where it can; {@link #path()} tells what
+     * happened and why.
+     */
+    public static TlsSession handshake(TlsContext ctx, int fd, boolean server, int ktlsMode) throws java.io.IOException {
         long h;
         try {
-            h = handshakeNative(ctx.handle(), fd, server);
+            h = handshakeNative(ctx.handle(), fd, server, ktlsMode);
         } catch (java.io.IOException | RuntimeException e) {
             Net.close(fd);
             throw e;
@@ -36,6 +45,26 @@ public final class TlsSession implements AutoCloseable {
     /** RFC 8446 section 7.5 exporter (no context). */
     public byte[] exportKeyingMaterial(String label, int length) throws TlsException {
         return exportNative(handle(), label.getBytes(StandardCharsets.US_ASCII), length);
+    }
+
+    /** @return e.g. {@code kernel tx+rx, TLS_AES_128_GCM_SHA256, splice}, or the user-space path and why */
+    public String path() {
+        return pathNative(handle());
+    }
+
+    /** @return true when the kernel encrypts what this side sends */
+    public boolean kernelTx() {
+        return (kernelNative(handle()) & 1) != 0;
+    }
+
+    /** @return true when the kernel decrypts what this side receives */
+    public boolean kernelRx() {
+        return (kernelNative(handle()) & 2) != 0;
+    }
+
+    /** Sends a fatal TLS alert with {@code description} (kernel TLS only; tests the peer's alert path). */
+    public void sendAlert(int description) throws TlsException {
+        alertNative(handle(), description);
     }
 
     /** @return the negotiated suite, e.g. {@code TLS_AES_128_GCM_SHA256} */
@@ -128,7 +157,7 @@ public final class TlsSession implements AutoCloseable {
     @Override
     public synchronized void close() {
         if (handle != 0) {
-            freeNative(handle, fd);
+            freeNative(handle);
             handle = 0;
         }
     }
@@ -142,7 +171,14 @@ public final class TlsSession implements AutoCloseable {
         }
     }
 
-    private static native long handshakeNative(long ctx, int fd, boolean server) throws java.io.IOException;
+    private static native long handshakeNative(long ctx, int fd, boolean server, int ktlsMode)
+            throws java.io.IOException;
+
+    private static native String pathNative(long t);
+
+    private static native int kernelNative(long t);
+
+    private static native void alertNative(long t, int description) throws TlsException;
 
     private static native byte[] exportNative(long ssl, byte[] label, int length) throws TlsException;
 
@@ -158,5 +194,5 @@ public final class TlsSession implements AutoCloseable {
     private static native void receiveFileNative(long ssl, long ring, int fd, long size, int dataType, int endType,
             int maxFrame) throws java.io.IOException;
 
-    private static native void freeNative(long ssl, int fd);
+    private static native void freeNative(long t);
 }

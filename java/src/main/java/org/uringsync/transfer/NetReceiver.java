@@ -43,12 +43,14 @@ public final class NetReceiver implements AutoCloseable {
     private final Path certificate;
     private final Path key;
     private final String ciphers;
+    private final org.uringsync.TlsPath tlsPath;
     private final int chunkSize;
     private final int queueDepth;
     private final int handshakeTimeoutMs;
     private final int idleTimeoutMs;
     private final CopyListener listener;
     private final Consumer<String> log;
+    private final Consumer<String> verbose;
 
     private final byte[] destBytes;
     private TlsContext ctx;
@@ -61,8 +63,8 @@ public final class NetReceiver implements AutoCloseable {
     private final AtomicLong bytes = new AtomicLong();
 
     public NetReceiver(Path dest, InetAddress bind, int port, byte[] secret, Path certificate, Path key, String ciphers,
-            int chunkSize, int queueDepth, int handshakeTimeoutMs, int idleTimeoutMs, CopyListener listener,
-            Consumer<String> log) {
+            org.uringsync.TlsPath tlsPath, int chunkSize, int queueDepth, int handshakeTimeoutMs, int idleTimeoutMs, CopyListener listener,
+            Consumer<String> log, Consumer<String> verbose) {
         this.dest = dest;
         this.destBytes = PathBytes.of(dest.toAbsolutePath());
         this.bind = bind;
@@ -71,12 +73,14 @@ public final class NetReceiver implements AutoCloseable {
         this.certificate = certificate;
         this.key = key;
         this.ciphers = ciphers;
+        this.tlsPath = tlsPath;
         this.chunkSize = chunkSize;
         this.queueDepth = queueDepth;
         this.handshakeTimeoutMs = handshakeTimeoutMs;
         this.idleTimeoutMs = idleTimeoutMs;
         this.listener = listener;
         this.log = log;
+        this.verbose = verbose;
     }
 
     /** Opens the destination and the listening socket, then accepts in a background thread. */
@@ -209,7 +213,8 @@ public final class NetReceiver implements AutoCloseable {
             Wire wire = null;
             try (Ring ring = Ring.open(queueDepth, chunkSize)) {
                 Net.setTimeout(fd, handshakeTimeoutMs);
-                session = TlsSession.handshake(ctx, fd, true);
+                session = TlsSession.handshake(ctx, fd, true, tlsPath.nativeMode());
+                verbose.accept("connection " + id + ": tls: " + session.path());
                 if (closed) {
                     return;
                 }

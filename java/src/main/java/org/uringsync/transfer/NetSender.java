@@ -37,6 +37,7 @@ public final class NetSender {
     private final int port;
     private final byte[] secret;
     private final String ciphers;
+    private final org.uringsync.TlsPath tlsPath;
     private final int chunkSize;
     private final int queueDepth;
     private final int connectTimeoutMs;
@@ -48,12 +49,14 @@ public final class NetSender {
     private long bytes;
     private long skipped;
 
-    public NetSender(String host, int port, byte[] secret, String ciphers, int chunkSize, int queueDepth,
+    public NetSender(String host, int port, byte[] secret, String ciphers, org.uringsync.TlsPath tlsPath, int chunkSize,
+            int queueDepth,
             int connectTimeoutMs, CopyListener listener, java.util.function.Consumer<String> verbose) {
         this.host = host;
         this.port = port;
         this.secret = secret.clone();
         this.ciphers = ciphers;
+        this.tlsPath = tlsPath;
         this.chunkSize = chunkSize;
         this.queueDepth = queueDepth;
         this.connectTimeoutMs = connectTimeoutMs;
@@ -80,11 +83,11 @@ public final class NetSender {
         try (TlsContext ctx = TlsContext.client(ciphers);
                 Ring ring = Ring.open(queueDepth, chunkSize)) {
             Net.setTimeout(fd, connectTimeoutMs);
-            TlsSession session = TlsSession.handshake(ctx, fd, false);
+            TlsSession session = TlsSession.handshake(ctx, fd, false, tlsPath.nativeMode());
             try (session) {
                 Wire wire = new Wire(session);
                 authenticate(session, wire);
-                verbose.accept("tls: userspace (OpenSSL record layer), " + session.cipher());
+                verbose.accept("tls: " + session.path());
                 Net.setTimeout(fd, 0);
                 try {
                     if ((mode & S_IFMT) == S_IFREG) {
