@@ -75,6 +75,7 @@ struct usync_tls {
 	bool tx, rx;            /* kernel TLS installed for sending / receiving */
 	bool zerocopy;          /* file data spliced to and from the socket (needs tx / rx) */
 	char path[200];         /* what -v reports */
+	uint64_t bio_w0, bio_r0; /* OpenSSL's socket byte counts when the handshake ended */
 };
 
 static const char *alert_text(int desc)
@@ -224,6 +225,8 @@ JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_TlsSession_handshakeNative(J
 	}
 	t->ssl = ssl;
 	t->fd = fd;
+	t->bio_w0 = BIO_number_written(SSL_get_wbio(ssl));
+	t->bio_r0 = BIO_number_read(SSL_get_rbio(ssl));
 	const char *suite = SSL_CIPHER_get_name(SSL_get_current_cipher(ssl));
 	if (!ktls) {
 		snprintf(t->path, sizeof t->path, "userspace (OpenSSL record layer, kernel TLS not asked for), %s", suite);
@@ -261,6 +264,15 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_TlsSession_kernelNative(JNIEn
 	(void)cls;
 	struct usync_tls *t = (struct usync_tls *)(uintptr_t)h;
 	return (t->tx ? 1 : 0) | (t->rx ? 2 : 0) | (t->zerocopy ? 4 : 0);
+}
+
+/* TlsSession.recordLayerBytesNative(long t): bytes OpenSSL moved over the socket since the handshake. */
+JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_TlsSession_recordLayerBytesNative(JNIEnv *env, jclass cls, jlong h)
+{
+	(void)env;
+	(void)cls;
+	struct usync_tls *t = (struct usync_tls *)(uintptr_t)h;
+	return (jlong)(BIO_number_written(SSL_get_wbio(t->ssl)) - t->bio_w0 + BIO_number_read(SSL_get_rbio(t->ssl)) - t->bio_r0);
 }
 
 /* TlsSession.exportNative(long t, byte[] label, int length): RFC 8446 7.5 exporter, no context. */
@@ -724,8 +736,8 @@ static int splice_to_file(JNIEnv *env, struct usync_tls *t, struct usync_ring *r
 			}
 			io_uring_cq_advance(&r->ring, seen);
 		}
-		if (res[0] == -EIO) {
-			/* not application data: read it as a record to learn what it was */
+		if (res[0] == -EIO || res[0] == -EINVAL) {
+			/* not application data (splice says EINVAL, recv EIO): read it as a record to learn what it was */
 			long c = control_record(env, t, "TLS read");
 			if (c == 0)
 				throw_violation(env, "connection closed mid-file (close_notify)");

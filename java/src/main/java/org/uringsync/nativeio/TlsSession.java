@@ -67,6 +67,14 @@ public final class TlsSession implements AutoCloseable {
         alertNative(handle(), description);
     }
 
+    /**
+     * @return bytes OpenSSL's record layer moved over the socket since the handshake ended (0 when the
+     *         kernel carried everything)
+     */
+    public long recordLayerBytes() {
+        return recordLayerBytesNative(handle());
+    }
+
     /** @return the negotiated suite, e.g. {@code TLS_AES_128_GCM_SHA256} */
     public String cipher() {
         return cipherNative(handle());
@@ -177,6 +185,8 @@ public final class TlsSession implements AutoCloseable {
     private static native String pathNative(long t);
 
     private static native int kernelNative(long t);
+
+    private static native long recordLayerBytesNative(long t);
 
     private static native void alertNative(long t, int description) throws TlsException;
 
