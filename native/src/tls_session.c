@@ -554,14 +554,19 @@ static long splice_chain(struct sender *s, int fd, int64_t off, uint32_t len, bo
 	return moved_in;
 }
 
-/* Sends a file's data as frames spliced from the file: header by send(MSG_MORE), body by splice. */
+/*
+ * Sends a file's data as frames spliced from the file: header by send(MSG_MORE), body by splice.
+ * Frames here are at least a pipe-full (1 MiB) whatever the chunk size: every frame costs a send and
+ * an io_uring round trip, and the bytes themselves never touch user space.
+ */
 static int send_spliced(struct sender *s, int idx)
 {
 	struct send_file *f = &s->files[idx];
 	uint8_t fh[FRAME_HDR];
 	unsigned pipe_sz = s->r->pipes.size;
+	int64_t frame = s->chunk > pipe_sz ? s->chunk : pipe_sz;
 	for (int64_t off = 0; off < f->size;) {
-		uint32_t len = f->size - off < (int64_t)s->chunk ? (uint32_t)(f->size - off) : s->chunk;
+		uint32_t len = f->size - off < frame ? (uint32_t)(f->size - off) : (uint32_t)frame;
 		put_frame_hdr(fh, s->data_type, len);
 		if (t_write(s->env, s->t, fh, FRAME_HDR, MSG_MORE) < 0)
 			return -1;
@@ -707,70 +712,114 @@ out:
 
 /* ---- receiving one file ---------------------------------------------------------------------- */
 
-/* Moves n bytes socket -> pipe -> file at off through linked splices. 0, or -1 with an exception. */
-static int splice_to_file(JNIEnv *env, struct usync_tls *t, struct usync_ring *r, int fd, int64_t off, uint32_t n)
+/* Waits for one splice-out completion; records its pipe as free. 0, or -1 with an exception. */
+static int reap_out(JNIEnv *env, struct usync_ring *r, uint32_t *pending, int fd, int64_t *pend_off)
 {
-	int *p = r->pipes.fd[0];
-	while (n > 0) {
-		uint32_t k = n < r->pipes.size ? n : r->pipes.size;
-		struct io_uring_sqe *in = usync_ring_sqe(r);
-		io_uring_prep_splice(in, t->fd, -1, p[1], -1, k, 0);
-		in->flags |= IOSQE_IO_LINK;
-		io_uring_sqe_set_data64(in, 0);
-		struct io_uring_sqe *out = usync_ring_sqe(r);
-		io_uring_prep_splice(out, p[0], -1, fd, off, k, 0);
-		io_uring_sqe_set_data64(out, 1);
-		int res[2] = { 0, 0 };
-		for (int waiting = 2; waiting > 0;) {
-			int rc = io_uring_submit_and_wait(&r->ring, 1);
-			if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
-				usync_throw_errno(env, "io_uring_enter", NULL, -rc);
-				return -1;
+	int rc = io_uring_submit_and_wait(&r->ring, 1);
+	if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
+		usync_throw_errno(env, "io_uring_enter", NULL, -rc);
+		return -1;
+	}
+	struct io_uring_cqe *cqe;
+	unsigned hd, seen = 0;
+	int err = 0;
+	io_uring_for_each_cqe(&r->ring, hd, cqe) {
+		unsigned pi = (unsigned)(cqe->user_data & 1);
+		int res = cqe->res;
+		uint32_t want = pending[pi];
+		if (res < 0 && !err)
+			err = -res;
+		else if (res >= 0 && (uint32_t)res < want) {
+			/* short: the rest of this pipe goes out synchronously */
+			int *p = r->pipes.fd[pi];
+			loff_t o = pend_off[pi] + res;
+			uint32_t left = want - (uint32_t)res;
+			while (left > 0 && !err) {
+				ssize_t w = splice(p[0], NULL, fd, &o, left, 0);
+				if (w < 0 && errno == EINTR)
+					continue;
+				if (w <= 0)
+					err = w < 0 ? errno : EIO;
+				else
+					left -= (uint32_t)w;
 			}
-			struct io_uring_cqe *cqe;
-			unsigned hd, seen = 0;
-			io_uring_for_each_cqe(&r->ring, hd, cqe) {
-				res[cqe->user_data & 1] = cqe->res;
-				waiting--;
-				seen++;
-			}
-			io_uring_cq_advance(&r->ring, seen);
 		}
-		if (res[0] == -EIO || res[0] == -EINVAL) {
-			/* not application data (splice says EINVAL, recv EIO): read it as a record to learn what it was */
-			long c = control_record(env, t, "TLS read");
-			if (c == 0)
-				throw_violation(env, "connection closed mid-file (close_notify)");
-			return -1;
-		}
-		if (res[0] == 0) {
-			throw_violation(env, "connection closed mid-file");
-			return -1;
-		}
-		if (res[0] < 0) {
-			usync_throw_errno(env, "splice from socket", NULL, res[0] == -EAGAIN ? ETIMEDOUT : -res[0]);
-			return -1;
-		}
-		int moved = res[1] == -ECANCELED ? 0 : res[1];
-		if (moved < 0) {
-			usync_throw_errno(env, "splice to file", NULL, -moved);
-			return -1;
-		}
-		while (moved < res[0]) { /* short: finish the pipe's content synchronously */
-			loff_t o = off + moved;
-			ssize_t w = splice(p[0], NULL, fd, &o, (size_t)(res[0] - moved), 0);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				usync_throw_errno(env, "splice to file", NULL, w < 0 ? errno : EIO);
-				return -1;
-			}
-			moved += (int)w;
-		}
-		off += res[0];
-		n -= (uint32_t)res[0];
+		pending[pi] = 0;
+		seen++;
+	}
+	io_uring_cq_advance(&r->ring, seen);
+	if (err) {
+		usync_throw_errno(env, "splice to file", NULL, err);
+		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Moves n bytes socket -> pipe -> file at off. Two pipes take turns: while one is filled from the
+ * socket (splice(2), one kTLS record per call), the other drains into the file through an io_uring
+ * SPLICE. A non-data record (splice says EINVAL, recv EIO) is read and named. 0, or -1 (thrown).
+ */
+static int splice_to_file(JNIEnv *env, struct usync_tls *t, struct usync_ring *r, int fd, int64_t off, uint32_t n)
+{
+	uint32_t pending[2] = { 0, 0 };
+	int64_t pend_off[2] = { 0, 0 };
+	unsigned npipes = r->pipes.count >= 2 ? 2 : 1;
+	unsigned cur = 0;
+	while (n > 0) {
+		while (pending[cur])
+			if (reap_out(env, r, pending, fd, pend_off) < 0)
+				goto fail;
+		int *p = r->pipes.fd[cur];
+		uint32_t want = n < r->pipes.size ? n : r->pipes.size, fill = 0;
+		while (fill < want) {
+			ssize_t k = splice(t->fd, NULL, p[1], NULL, want - fill, 0);
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0 && (errno == EIO || errno == EINVAL)) {
+				if (control_record(env, t, "TLS read") == 0)
+					throw_violation(env, "connection closed mid-file (close_notify)");
+				goto fail;
+			}
+			if (k < 0) {
+				usync_throw_errno(env, "splice from socket", NULL, errno == EAGAIN ? ETIMEDOUT : errno);
+				goto fail;
+			}
+			if (k == 0) {
+				throw_violation(env, "connection closed mid-file");
+				goto fail;
+			}
+			fill += (uint32_t)k;
+		}
+		struct io_uring_sqe *sqe = usync_ring_sqe(r);
+		io_uring_prep_splice(sqe, p[0], -1, fd, off, fill, 0);
+		io_uring_sqe_set_data64(sqe, cur);
+		io_uring_submit(&r->ring);
+		pending[cur] = fill;
+		pend_off[cur] = off;
+		off += fill;
+		n -= fill;
+		cur = (cur + 1) % npipes;
+	}
+	while (pending[0] || pending[1])
+		if (reap_out(env, r, pending, fd, pend_off) < 0)
+			goto fail;
+	return 0;
+fail:
+	/* drain what is in flight; the pipes are replaced since they may still hold bytes */
+	while ((pending[0] || pending[1]) && !(*env)->ExceptionCheck(env))
+		if (reap_out(env, r, pending, fd, pend_off) < 0)
+			break;
+	while (pending[0] || pending[1]) {
+		struct io_uring_cqe *cqe;
+		if (io_uring_wait_cqe(&r->ring, &cqe) < 0)
+			break;
+		pending[cqe->user_data & 1] = 0;
+		io_uring_cqe_seen(&r->ring, cqe);
+	}
+	for (unsigned i = 0; i < npipes; i++)
+		usync_pipes_renew(&r->pipes, i);
+	return -1;
 }
 
 /* TlsSession.receiveFileNative(long t, long ring, int fd, long size, int dataType, int endType, int maxFrame) */

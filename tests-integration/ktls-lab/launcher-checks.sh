@@ -3,6 +3,7 @@
 # Prints RESULT lines like KtlsLabMain. Usage: launcher-checks.sh REPO
 set -u
 repo=$1
+export URING_SYNC_CDS=0   # the checkout is writable in here: no class-data archive made from inside the lab
 d=$(mktemp -d /tmp/launcher-checks.XXXXXX)
 mkdir -p "$d/src/a b"
 head -c 3000001 /dev/urandom > "$d/src/a b/three-mb"

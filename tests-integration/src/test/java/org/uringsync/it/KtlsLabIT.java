@@ -50,8 +50,10 @@ class KtlsLabIT {
                 + Launcher.REPO + "; exit $rc";
         Path log = Path.of("target", "ktls-lab.log").toAbsolutePath();
         ProcessBuilder pb = new ProcessBuilder("bash", lab.resolve("ktls-lab.sh").toString(), cmd)
-                .redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().put("KTLSVM_RW", "");
+                .redirectErrorStream(true).redirectOutput(log.toFile()).directory(Launcher.REPO.toFile());
+        // The lab sees the host's root read-only but gets a fresh /tmp: the checkout (classes, jar, data)
+        // is mounted at its own path, so a clone under /tmp works too.
+        pb.environment().put("KTLSVM_RW", Launcher.REPO.toRealPath().toString());
         pb.environment().put("KTLSVM_TIMEOUT", "1500");
         pb.environment().put("KTLSVM_MEM", "3G");
         Process p = pb.start();
