@@ -387,6 +387,7 @@ struct chunk_read {         /* one queued read: file, range, and how it ended */
 };
 
 #define TAG_SPLICE (1ULL << 62)
+#define TAG_SEND (1ULL << 61)
 
 struct sender {
 	JNIEnv *env;
@@ -406,6 +407,8 @@ struct sender {
 	int64_t sent;
 	int splice_res[2];      /* results of the two halves of a splice chain */
 	unsigned splice_wait;
+	int send_res;           /* result of the IORING_OP_SEND in flight */
+	unsigned send_wait;
 };
 
 static int flush_out(struct sender *s, int flags)
@@ -470,6 +473,9 @@ static int reap(struct sender *s, bool wait)
 		if (cqe->user_data & TAG_SPLICE) {
 			s->splice_res[cqe->user_data & 1] = cqe->res;
 			s->splice_wait--;
+		} else if (cqe->user_data & TAG_SEND) {
+			s->send_res = cqe->res;
+			s->send_wait--;
 		} else {
 			struct chunk_read *c = &s->q[cqe->user_data];
 			c->res = cqe->res;
@@ -513,6 +519,33 @@ static void throw_file(JNIEnv *env, const char *op, int file, int err)
 	char where[32];
 	snprintf(where, sizeof where, "#%d", file);
 	usync_throw_errno(env, op, where, err);
+}
+
+/* Writes p to the kernel TLS socket with IORING_OP_SEND (reads keep completing meanwhile). 0 or -1 (thrown). */
+static int ring_send(struct sender *s, const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		struct io_uring_sqe *sqe = usync_ring_sqe(s->r);
+		io_uring_prep_send(sqe, s->t->fd, p, len, MSG_NOSIGNAL);
+		io_uring_sqe_set_data64(sqe, TAG_SEND);
+		s->send_wait = 1;
+		while (s->send_wait > 0) {
+			int rc = reap(s, true);
+			if (rc < 0) {
+				usync_throw_errno(s->env, "io_uring_enter", NULL, -rc);
+				return -1;
+			}
+		}
+		if (s->send_res == -EINTR)
+			continue;
+		if (s->send_res < 0) {
+			usync_throw_errno(s->env, "TLS write (io_uring send)", NULL, s->send_res == -EAGAIN ? ETIMEDOUT : -s->send_res);
+			return -1;
+		}
+		p += s->send_res;
+		len -= (size_t)s->send_res;
+	}
+	return 0;
 }
 
 /* Runs one linked pair file -> pipe -> socket of len bytes and waits for both. Bytes moved, or -errno. */
@@ -644,7 +677,9 @@ static void send_all(struct sender *s)
 			if (flush_out(s, 0) < 0)
 				return;
 			put_frame_hdr(buf - FRAME_HDR, s->data_type, c->len);
-			if (t_write(s->env, s->t, buf - FRAME_HDR, FRAME_HDR + c->len, 0) < 0)
+			/* kernel TLS: the frame leaves the registered buffer by IORING_OP_SEND */
+			if (s->t->tx ? ring_send(s, buf - FRAME_HDR, FRAME_HDR + c->len) < 0
+				     : t_write(s->env, s->t, buf - FRAME_HDR, FRAME_HDR + c->len, 0) < 0)
 				return;
 		} else {
 			put_frame_hdr(fh, s->data_type, c->len);
@@ -701,7 +736,7 @@ JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_TlsSession_sendFilesNative(J
 	send_all(&s);
 	close_files(&s, 0);
 	/* Reads still in flight must land before their buffers can serve anyone else. */
-	while ((s.inflight > 0 || s.splice_wait > 0) && reap(&s, true) == 0)
+	while ((s.inflight > 0 || s.splice_wait > 0 || s.send_wait > 0) && reap(&s, true) == 0)
 		;
 out:
 	free(s.files);
@@ -822,6 +857,66 @@ fail:
 	return -1;
 }
 
+/* A completed file write of the receive loop: frees its buffer, keeps the first error. */
+static void write_done(struct io_uring_cqe *cqe, bool *busy, unsigned *inflight, int *werr)
+{
+	busy[cqe->user_data >> 32] = false;
+	if (cqe->res < 0 && !*werr)
+		*werr = -cqe->res;
+	else if ((uint32_t)cqe->res != (uint32_t)cqe->user_data && !*werr)
+		*werr = EIO; /* short write to a regular file: out of space in practice */
+	(*inflight)--;
+}
+
+#define TAG_RECV (1ULL << 63)
+
+/*
+ * Kernel TLS RX: fills buf with exactly n decrypted bytes by IORING_OP_RECV (MSG_WAITALL), while the
+ * file writes in flight keep completing. 1 done, 0 end of stream, -1 exception thrown.
+ */
+static int ring_recv_full(JNIEnv *env, struct usync_tls *t, struct usync_ring *r, uint8_t *buf, uint32_t n,
+			  bool *busy, unsigned *inflight, int *werr)
+{
+	uint32_t got = 0;
+	while (got < n) {
+		struct io_uring_sqe *sqe = usync_ring_sqe(r);
+		io_uring_prep_recv(sqe, t->fd, buf + got, n - got, MSG_WAITALL);
+		io_uring_sqe_set_data64(sqe, TAG_RECV);
+		int res = 0;
+		for (bool mine = false; !mine;) {
+			int rc = io_uring_submit_and_wait(&r->ring, 1);
+			if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
+				usync_throw_errno(env, "io_uring_enter", NULL, -rc);
+				return -1;
+			}
+			struct io_uring_cqe *cqe;
+			unsigned hd, seen = 0;
+			io_uring_for_each_cqe(&r->ring, hd, cqe) {
+				if (cqe->user_data == TAG_RECV) {
+					res = cqe->res;
+					mine = true;
+				} else {
+					write_done(cqe, busy, inflight, werr);
+				}
+				seen++;
+			}
+			io_uring_cq_advance(&r->ring, seen);
+		}
+		if (res == -EINTR)
+			continue;
+		if (res == -EIO) /* a control record is next: read it and name it */
+			return (int)control_record(env, t, "TLS read");
+		if (res < 0) {
+			usync_throw_errno(env, "TLS read (io_uring recv)", NULL, res == -EAGAIN ? ETIMEDOUT : -res);
+			return -1;
+		}
+		if (res == 0)
+			return 0;
+		got += (uint32_t)res;
+	}
+	return 1;
+}
+
 /* TlsSession.receiveFileNative(long t, long ring, int fd, long size, int dataType, int endType, int maxFrame) */
 JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_receiveFileNative(JNIEnv *env, jclass cls, jlong h,
 		jlong ring, jint fd, jlong size, jint data_type, jint end_type, jint max_frame)
@@ -893,12 +988,7 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_receiveFileNative(
 			struct io_uring_cqe *cqe;
 			unsigned hd, seen = 0;
 			io_uring_for_each_cqe(&r->ring, hd, cqe) {
-				busy[cqe->user_data >> 32] = false;
-				if (cqe->res < 0 && !werr)
-					werr = -cqe->res;
-				else if ((uint32_t)cqe->res != (uint32_t)cqe->user_data && !werr)
-					werr = EIO; /* short write to a regular file: out of space in practice */
-				inflight--;
+				write_done(cqe, busy, &inflight, &werr);
 				seen++;
 			}
 			io_uring_cq_advance(&r->ring, seen);
@@ -909,7 +999,8 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_receiveFileNative(
 		}
 		uint32_t n = frame_left < r->chunk ? frame_left : (uint32_t)r->chunk;
 		uint8_t *buf = usync_ring_buf(r, next);
-		int rc = t_read_full(env, t, buf, n, "TLS read");
+		int rc = t->rx ? ring_recv_full(env, t, r, buf, n, busy, &inflight, &werr)
+			       : t_read_full(env, t, buf, n, "TLS read");
 		if (rc < 0)
 			goto drain;
 		if (rc == 0) {
@@ -940,9 +1031,7 @@ drain:
 		struct io_uring_cqe *cqe;
 		unsigned hd, seen = 0;
 		io_uring_for_each_cqe(&r->ring, hd, cqe) {
-			if ((cqe->res < 0 || (uint32_t)cqe->res != (uint32_t)cqe->user_data) && !werr)
-				werr = cqe->res < 0 ? -cqe->res : EIO;
-			inflight--;
+			write_done(cqe, busy, &inflight, &werr);
 			seen++;
 		}
 		io_uring_cq_advance(&r->ring, seen);
