@@ -33,13 +33,25 @@ make_big() {
   touch "$d/.done"
 }
 
+# A real mixed tree: a JDK installation (JDK_TREE, default the newest under /usr/lib/jvm), copied once
+# with symlinks dereferenced (the network protocol carries regular files only).
+make_jdk() {
+  local d=$1 jdk=${JDK_TREE:-$(ls -d /usr/lib/jvm/*/ | tail -1)}
+  [[ -f "$d/.done" ]] && return
+  rm -rf "$d"; mkdir -p "$d"
+  echo "copying $jdk (symlinks dereferenced) to $d" >&2
+  cp -rL "$jdk/." "$d/" 2>/dev/null || true
+  find "$d" -type l -delete
+  touch "$d/.done"
+}
+
 # Prints the source directory of a data set, creating it once.
 dataset() {
   case $1 in
     small10k) make_small "$work/src-small10k" 10000 100; echo "$work/src-small10k" ;;
     small100k) make_small "$work/src-small100k" 100000 1000; echo "$work/src-small100k" ;;
     big1g) make_big "$work/src-big1g"; echo "$work/src-big1g" ;;
-    jdk) echo "${JDK_TREE:-/usr/lib/jvm/java-17-openjdk-amd64}" ;;
+    jdk) make_jdk "$work/src-jdk"; echo "$work/src-jdk" ;;
     *) echo "unknown dataset $1" >&2; exit 2 ;;
   esac
 }

@@ -289,3 +289,4 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_closeNative(JNIEnv *e
 	(void)cls;
 	return close(fd) < 0 ? -errno : 0;
 }
+

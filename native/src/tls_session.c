@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <openssl/err.h>
+#include <openssl/hmac.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -297,6 +298,53 @@ JNIEXPORT jbyteArray JNICALL Java_org_uringsync_nativeio_TlsSession_exportNative
 	if (r)
 		(*env)->SetByteArrayRegion(env, r, 0, len, (jbyte *)out);
 	OPENSSL_cleanse(out, sizeof out);
+	return r;
+}
+
+/*
+ * TlsSession.exporterMacNative(long t, byte[] label, int exporterLen, byte[] key, byte[] prefix):
+ * HMAC-SHA256(key, prefix || exporter(label, no context, exporterLen)). The exporter never leaves C.
+ */
+JNIEXPORT jbyteArray JNICALL Java_org_uringsync_nativeio_TlsSession_exporterMacNative(JNIEnv *env, jclass cls,
+		jlong h, jbyteArray jlabel, jint xlen, jbyteArray jkey, jbyteArray jprefix)
+{
+	(void)cls;
+	SSL *ssl = ((struct usync_tls *)(uintptr_t)h)->ssl;
+	unsigned char x[64], out[EVP_MAX_MD_SIZE];
+	unsigned int outlen = 0;
+	char label[128];
+	jsize ll = (*env)->GetArrayLength(env, jlabel);
+	jsize kl = (*env)->GetArrayLength(env, jkey), pl = (*env)->GetArrayLength(env, jprefix);
+	if (xlen <= 0 || xlen > (jint)sizeof x || ll >= (jsize)sizeof label) {
+		usync_throw_tls_msg(env, "exporter: length out of range");
+		return NULL;
+	}
+	(*env)->GetByteArrayRegion(env, jlabel, 0, ll, (jbyte *)label);
+	unsigned char *buf = malloc((size_t)kl + (size_t)pl + (size_t)xlen + 1);
+	if (!buf) {
+		usync_throw_errno(env, "malloc", NULL, ENOMEM);
+		return NULL;
+	}
+	unsigned char *key = buf, *msg = buf + kl;
+	(*env)->GetByteArrayRegion(env, jkey, 0, kl, (jbyte *)key);
+	(*env)->GetByteArrayRegion(env, jprefix, 0, pl, (jbyte *)msg);
+	jbyteArray r = NULL;
+	if (SSL_export_keying_material(ssl, x, (size_t)xlen, label, (size_t)ll, NULL, 0, 0) != 1) {
+		usync_throw_tls(env, "SSL_export_keying_material");
+		goto out;
+	}
+	memcpy(msg + pl, x, (size_t)xlen);
+	if (!HMAC(EVP_sha256(), key, kl, msg, (size_t)pl + (size_t)xlen, out, &outlen)) {
+		usync_throw_tls(env, "HMAC-SHA256");
+		goto out;
+	}
+	r = (*env)->NewByteArray(env, (jsize)outlen);
+	if (r)
+		(*env)->SetByteArrayRegion(env, r, 0, (jsize)outlen, (jbyte *)out);
+out:
+	OPENSSL_cleanse(buf, (size_t)kl + (size_t)pl + (size_t)xlen);
+	OPENSSL_cleanse(x, sizeof x);
+	free(buf);
 	return r;
 }
 

@@ -47,6 +47,14 @@ public final class TlsSession implements AutoCloseable {
         return exportNative(handle(), label.getBytes(StandardCharsets.US_ASCII), length);
     }
 
+    /**
+     * HMAC-SHA256 keyed with {@code key} over {@code prefix || exporter(label, no context, exporterLength)},
+     * computed where the exporter lives (OpenSSL), so it never enters the JVM.
+     */
+    public byte[] exporterMac(String label, int exporterLength, byte[] key, byte[] prefix) throws TlsException {
+        return exporterMacNative(handle(), label.getBytes(StandardCharsets.US_ASCII), exporterLength, key, prefix);
+    }
+
     /** @return e.g. {@code kernel tx+rx, TLS_AES_128_GCM_SHA256, splice}, or the user-space path and why */
     public String path() {
         return pathNative(handle());
@@ -193,6 +201,9 @@ public final class TlsSession implements AutoCloseable {
     private static native byte[] exportNative(long ssl, byte[] label, int length) throws TlsException;
 
     private static native String cipherNative(long ssl);
+
+    private static native byte[] exporterMacNative(long t, byte[] label, int exporterLength, byte[] key, byte[] prefix)
+            throws TlsException;
 
     private static native int readNative(long ssl, ByteBuffer buf, int offset, int length) throws java.io.IOException;
 

@@ -266,7 +266,6 @@ public final class NetReceiver implements AutoCloseable {
         }
 
         private boolean authenticate(Wire wire) throws IOException {
-            byte[] x = session.exportKeyingMaterial(Auth.EXPORTER_LABEL, Auth.EXPORTER_LENGTH);
             if (!wire.next()) {
                 throw new ProtocolException("connection closed before HELLO");
             }
@@ -280,14 +279,14 @@ public final class NetReceiver implements AutoCloseable {
                 wire.send(new Message.HelloFail(Message.HelloFail.VERSION_MISMATCH));
                 return false;
             }
-            byte[] expected = Auth.clientProof(secret, x);
+            byte[] expected = Auth.clientProof(session, secret);
             if (!Auth.matches(expected, hello.secret())) {
                 sleepQuietly(300); // slows down guessing
                 log.accept("connection " + id + ": refused: wrong secret");
                 wire.send(new Message.HelloFail(Message.HelloFail.WRONG_SECRET));
                 return false;
             }
-            wire.send(new Message.HelloOk(Auth.serverProof(secret, x)));
+            wire.send(new Message.HelloOk(Auth.serverProof(session, secret)));
             return true;
         }
 
@@ -328,8 +327,8 @@ public final class NetReceiver implements AutoCloseable {
             int dir = directory(dirRel, path);
             byte[] tmp = (".usync-" + ProcessHandle.current().pid() + "-" + id + "-" + (counter++) + ".tmp")
                     .getBytes(StandardCharsets.US_ASCII);
-            int fd = ring.openAt2(dir, tmp, Ring.O_WRONLY | Ring.O_CREAT | Ring.O_EXCL | Ring.O_NOFOLLOW, 0600,
-                    Ring.RESOLVE_BENEATH_NO_MAGICLINKS);
+            int flags = Ring.O_WRONLY | Ring.O_CREAT | Ring.O_EXCL | Ring.O_NOFOLLOW;
+            int fd = ring.openAt2(dir, tmp, flags, 0600, Ring.RESOLVE_BENEATH_NO_MAGICLINKS);
             if (fd < 0) {
                 throw new NativeIoException("openat2", PathRules.show(path), -fd);
             }

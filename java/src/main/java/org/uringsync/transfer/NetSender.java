@@ -125,8 +125,7 @@ public final class NetSender {
     }
 
     private void authenticate(TlsSession session, Wire wire) throws IOException {
-        byte[] x = session.exportKeyingMaterial(Auth.EXPORTER_LABEL, Auth.EXPORTER_LENGTH);
-        byte[] proof = Auth.clientProof(secret, x);
+        byte[] proof = Auth.clientProof(session, secret);
         wire.send(new Message.Hello(Message.VERSION, proof));
         Message reply;
         try {
@@ -135,7 +134,7 @@ public final class NetSender {
             throw new IOException("the receiver closed the connection during authentication");
         }
         if (reply instanceof Message.HelloOk ok) {
-            if (!Auth.matches(Auth.serverProof(secret, x), ok.proof())) {
+            if (!Auth.matches(Auth.serverProof(session, secret), ok.proof())) {
                 throw new IOException("the receiver could not prove it knows the secret (wrong secret on the receiver,"
                         + " or a man-in-the-middle)");
             }
