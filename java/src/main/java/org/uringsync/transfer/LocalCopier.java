@@ -244,7 +244,8 @@ public final class LocalCopier {
                 }
                 try {
                     if (ring == null) {
-                        ring = Ring.open(queueDepth, chunkSize);
+                        // a small tree's only unit needs no more depth (or registered buffers) than it has files
+                        ring = Ring.open(Math.min(queueDepth, u.count()), chunkSize);
                         batch = new Batch(Math.max(64, queueDepth * 4));
                     }
                     runUnit(ring, batch, u);
@@ -262,7 +263,8 @@ public final class LocalCopier {
     }
 
     private void runUnits(List<Unit> units) throws IOException {
-        try (Ring ring = Ring.open(queueDepth, chunkSize)) {
+        int files = units.stream().mapToInt(Unit::count).sum();
+        try (Ring ring = Ring.open(Math.min(queueDepth, files), chunkSize)) {
             Batch batch = new Batch(Math.max(64, queueDepth * 4));
             for (Unit u : units) {
                 runUnit(ring, batch, u);
@@ -307,7 +309,8 @@ public final class LocalCopier {
         if (dirs.isEmpty() || (stop.get() && failFast)) {
             return;
         }
-        try (Ring ring = Ring.open(Math.min(queueDepth, 64), chunkSize)) {
+        // chmod/utimensat run synchronously in the C core: the smallest ring does
+        try (Ring ring = Ring.open(1, 4096, 0)) {
             Batch batch = new Batch(Math.min(dirs.size(), 4096));
             for (int start = 0; start < dirs.size(); start += batch.capacity()) {
                 batch.clear();
