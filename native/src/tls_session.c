@@ -377,16 +377,10 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_writeNative(JNIEnv
 	t_write(env, (struct usync_tls *)(uintptr_t)h, p + off, (size_t)len, 0);
 }
 
-/* TlsSession.alertNative(long t, int description): sends a fatal alert (tests of the alert path). */
-JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_alertNative(JNIEnv *env, jclass cls, jlong h, jint desc)
+/* Sends one TLS alert record through kernel TLS (TLS_SET_RECORD_TYPE 21). 0 or -errno. */
+static int send_alert(struct usync_tls *t, unsigned char level, unsigned char desc, int flags)
 {
-	(void)cls;
-	struct usync_tls *t = (struct usync_tls *)(uintptr_t)h;
-	unsigned char alert[2] = { 2, (unsigned char)desc };
-	if (!t->tx) {
-		usync_throw_tls_msg(env, "sending a raw alert needs kernel TLS transmit");
-		return;
-	}
+	unsigned char alert[2] = { level, desc };
 	char cbuf[CMSG_SPACE(sizeof(unsigned char))] = { 0 };
 	struct iovec iov = { alert, sizeof alert };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
@@ -395,8 +389,21 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_alertNative(JNIEnv
 	c->cmsg_type = TLS_SET_RECORD_TYPE;
 	c->cmsg_len = CMSG_LEN(sizeof(unsigned char));
 	*CMSG_DATA(c) = 21;
-	if (sendmsg(t->fd, &m, MSG_NOSIGNAL) < 0)
-		usync_throw_errno(env, "sendmsg(TLS alert)", NULL, errno);
+	return sendmsg(t->fd, &m, flags | MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+/* TlsSession.alertNative(long t, int description): sends a fatal alert (tests of the alert path). */
+JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_alertNative(JNIEnv *env, jclass cls, jlong h, jint desc)
+{
+	(void)cls;
+	struct usync_tls *t = (struct usync_tls *)(uintptr_t)h;
+	if (!t->tx) {
+		usync_throw_tls_msg(env, "sending a raw alert needs kernel TLS transmit");
+		return;
+	}
+	int rc = send_alert(t, 2, (unsigned char)desc, 0);
+	if (rc < 0)
+		usync_throw_errno(env, "sendmsg(TLS alert)", NULL, -rc);
 }
 
 static void put_frame_hdr(uint8_t *p, int type, uint32_t len)
@@ -1096,16 +1103,7 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_freeNative(JNIEnv 
 	(void)cls;
 	struct usync_tls *t = (struct usync_tls *)(uintptr_t)h;
 	if (t->tx) {
-		unsigned char alert[2] = { 1, 0 }; /* close_notify */
-		char cbuf[CMSG_SPACE(sizeof(unsigned char))] = { 0 };
-		struct iovec iov = { alert, sizeof alert };
-		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
-		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = SOL_TLS;
-		c->cmsg_type = TLS_SET_RECORD_TYPE;
-		c->cmsg_len = CMSG_LEN(sizeof(unsigned char));
-		*CMSG_DATA(c) = 21;
-		sendmsg(t->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+		send_alert(t, 1, 0, MSG_DONTWAIT); /* close_notify, best effort */
 	} else {
 		SSL_shutdown(t->ssl);
 	}

@@ -1,5 +1,6 @@
 package org.uringsync;
 
+import org.uringsync.nativeio.Ring;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.uringsync.transfer.LocalCopier;
@@ -92,19 +93,13 @@ public final class LocalCopy {
 
         /** Bytes per read/write (default 128 KiB; 4 KiB..64 MiB). */
         public Builder chunkSize(long chunkSize) {
-            if (chunkSize < 4096 || chunkSize > (64 << 20)) {
-                throw new IllegalArgumentException("chunk size must be 4K..64M: " + chunkSize);
-            }
-            this.chunkSize = (int) chunkSize;
+            this.chunkSize = Ring.checkChunkSize(chunkSize);
             return this;
         }
 
         /** Operations in flight per ring (default 64; 1..4096). */
         public Builder queueDepth(int queueDepth) {
-            if (queueDepth < 1 || queueDepth > 4096) {
-                throw new IllegalArgumentException("queue depth must be 1..4096: " + queueDepth);
-            }
-            this.queueDepth = queueDepth;
+            this.queueDepth = Ring.checkQueueDepth(queueDepth);
             return this;
         }
 

@@ -67,12 +67,8 @@ public final class Ring implements AutoCloseable {
      * @param largeFileThreshold files at least this large are copied inside the kernel; 0: never
      */
     public static Ring open(int queueDepth, int chunkSize, long largeFileThreshold) throws NativeIoException {
-        if (queueDepth < 1 || queueDepth > 4096) {
-            throw new IllegalArgumentException("queue depth must be 1..4096: " + queueDepth);
-        }
-        if (chunkSize < 4096 || chunkSize > (64 << 20)) {
-            throw new IllegalArgumentException("chunk size must be 4K..64M: " + chunkSize);
-        }
+        checkQueueDepth(queueDepth);
+        checkChunkSize(chunkSize);
         ensureAvailable();
         if (largeFileThreshold < 0) {
             throw new IllegalArgumentException("large-file threshold must be >= 0: " + largeFileThreshold);
@@ -82,6 +78,22 @@ public final class Ring implements AutoCloseable {
             throw new NativeIoException("io_uring_queue_init", null, (int) -h);
         }
         return new Ring(h, queueDepth, chunkSize);
+    }
+
+    /** @return {@code queueDepth} when it is 1..4096; else an IllegalArgumentException saying so */
+    public static int checkQueueDepth(int queueDepth) {
+        if (queueDepth < 1 || queueDepth > 4096) {
+            throw new IllegalArgumentException("queue depth must be 1..4096: " + queueDepth);
+        }
+        return queueDepth;
+    }
+
+    /** @return {@code chunkSize} when it is 4 KiB..64 MiB; else an IllegalArgumentException saying so */
+    public static int checkChunkSize(long chunkSize) {
+        if (chunkSize < 4096 || chunkSize > (64 << 20)) {
+            throw new IllegalArgumentException("chunk size must be 4K..64M: " + chunkSize);
+        }
+        return (int) chunkSize;
     }
 
     public int queueDepth() {
