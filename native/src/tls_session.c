@@ -923,6 +923,22 @@ static void write_done(struct io_uring_cqe *cqe, bool *busy, unsigned *inflight,
 	(*inflight)--;
 }
 
+/* Waits for at least one completion of the receive loop's file writes. 0, or -errno from io_uring_enter. */
+static int wait_writes(struct usync_ring *r, bool *busy, unsigned *inflight, int *werr)
+{
+	int rc = io_uring_submit_and_wait(&r->ring, 1);
+	if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
+		return rc;
+	struct io_uring_cqe *cqe;
+	unsigned hd, seen = 0;
+	io_uring_for_each_cqe(&r->ring, hd, cqe) {
+		write_done(cqe, busy, inflight, werr);
+		seen++;
+	}
+	io_uring_cq_advance(&r->ring, seen);
+	return 0;
+}
+
 #define TAG_RECV (1ULL << 63)
 
 /*
@@ -1035,18 +1051,9 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_receiveFileNative(
 		}
 		/* Fill the next buffer from the current frame; wait for its previous write if needed. */
 		while (busy[next] && !werr) {
-			int rc = io_uring_submit_and_wait(&r->ring, 1);
-			if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
+			int rc = wait_writes(r, busy, &inflight, &werr);
+			if (rc < 0)
 				werr = -rc;
-				break;
-			}
-			struct io_uring_cqe *cqe;
-			unsigned hd, seen = 0;
-			io_uring_for_each_cqe(&r->ring, hd, cqe) {
-				write_done(cqe, busy, &inflight, &werr);
-				seen++;
-			}
-			io_uring_cq_advance(&r->ring, seen);
 		}
 		if (werr) {
 			usync_throw_errno(env, "write", NULL, werr);
@@ -1081,15 +1088,12 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_receiveFileNative(
 drain:
 	/* Every write must land (or fail) before the buffers are reused or the caller renames the file. */
 	while (inflight > 0) {
-		if (io_uring_submit_and_wait(&r->ring, 1) < 0 && errno != EINTR)
+		int rc = wait_writes(r, busy, &inflight, &werr);
+		if (rc < 0) {
+			if (!werr)
+				werr = -rc;
 			break;
-		struct io_uring_cqe *cqe;
-		unsigned hd, seen = 0;
-		io_uring_for_each_cqe(&r->ring, hd, cqe) {
-			write_done(cqe, busy, &inflight, &werr);
-			seen++;
 		}
-		io_uring_cq_advance(&r->ring, seen);
 	}
 	if (werr && !(*env)->ExceptionCheck(env))
 		usync_throw_errno(env, "write", NULL, werr);
