@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <linux/tls.h>
 #include <unistd.h>
@@ -75,6 +76,7 @@ struct usync_tls {
 	int fd;
 	bool tx, rx;            /* kernel TLS installed for sending / receiving */
 	bool zerocopy;          /* file data spliced to and from the socket (needs tx / rx) */
+	bool use_sendfile;      /* the sender moves spliced frames with sendfile(2), not io_uring SPLICE */
 	char path[200];         /* what -v reports */
 	uint64_t bio_w0, bio_r0; /* OpenSSL's socket byte counts when the handshake ended */
 };
@@ -235,11 +237,13 @@ JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_TlsSession_handshakeNative(J
 	}
 	char why[160] = "";
 	int irc = usync_ktls_install(ssl, fd, server, &t->tx, &t->rx, why, sizeof why);
-	t->zerocopy = ktls == 2;
+	t->zerocopy = ktls >= 2;
+	t->use_sendfile = ktls == 3;
 	if (irc < 0)
 		snprintf(t->path, sizeof t->path, "userspace (OpenSSL record layer; kernel TLS unavailable: %s), %s", why, suite);
 	else if (t->rx)
-		snprintf(t->path, sizeof t->path, "kernel tx+rx, %s, %s", suite, t->zerocopy ? "splice" : "buffered");
+		snprintf(t->path, sizeof t->path, "kernel tx+rx, %s, %s", suite,
+			 t->use_sendfile ? "sendfile" : t->zerocopy ? "splice" : "buffered");
 	else
 		snprintf(t->path, sizeof t->path, "kernel tx, userspace rx (%s), %s, %s", why, suite,
 			 t->zerocopy ? "splice" : "buffered");
@@ -658,6 +662,21 @@ static int send_spliced(struct sender *s, int idx)
 		put_frame_hdr(fh, s->data_type, len);
 		if (t_write(s->env, s->t, fh, FRAME_HDR, MSG_MORE) < 0)
 			return -1;
+		if (s->t->use_sendfile) {
+			/* the comparison path: one sendfile(2) per frame, the kernel splices internally */
+			for (off_t o = off; o < off + len;) {
+				ssize_t n = sendfile(s->t->fd, f->fd, &o, (size_t)(off + len - o));
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n <= 0) {
+					throw_file(s->env, n == 0 ? "sendfile (file shrank while sent)" : "sendfile", idx,
+						   n == 0 ? ENODATA : errno);
+					return -1;
+				}
+			}
+			off += len;
+			continue;
+		}
 		for (uint32_t done = 0; done < len;) {
 			uint32_t k = len - done < pipe_sz ? len - done : pipe_sz;
 			/* MORE while this frame goes on; the frame's end pushes the record out */

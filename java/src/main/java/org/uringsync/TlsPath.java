@@ -13,7 +13,12 @@ public enum TlsPath {
     /** Kernel TLS; file data still passes through the ring's registered buffers (io_uring send/recv). */
     KTLS(1),
     /** Kernel TLS; file data goes file -> pipe -> socket and socket -> pipe -> file (io_uring splice). */
-    KTLS_ZEROCOPY(2);
+    KTLS_ZEROCOPY(2),
+    /**
+     * As {@link #KTLS_ZEROCOPY}, but the sender moves each frame with sendfile(2) instead of linked
+     * io_uring SPLICE: kept to measure one against the other.
+     */
+    KTLS_SENDFILE(3);
 
     private final int nativeMode;
 
@@ -21,7 +26,7 @@ public enum TlsPath {
         this.nativeMode = nativeMode;
     }
 
-    /** @return the C core's mode number: 0 user space, 1 kernel TLS, 2 kernel TLS with splice */
+    /** @return the C core's mode number: 0 user space, 1 kernel TLS, 2 with splice, 3 with sendfile */
     public int nativeMode() {
         return nativeMode;
     }
@@ -33,8 +38,9 @@ public enum TlsPath {
             case "userspace" -> USERSPACE;
             case "ktls" -> KTLS;
             case "ktls-zerocopy" -> KTLS_ZEROCOPY;
+            case "ktls-sendfile" -> KTLS_SENDFILE;
             default -> throw new IllegalArgumentException(
-                    "--tls-path must be auto, userspace, ktls or ktls-zerocopy: '" + s + "'");
+                    "--tls-path must be auto, userspace, ktls, ktls-zerocopy or ktls-sendfile: '" + s + "'");
         };
     }
 }

@@ -38,7 +38,7 @@ public final class Main {
             new Option("-c", "--chunk-size", "SIZE", "FILE_DATA frame and read size (default: 128K)"),
             new Option("-q", "--queue-depth", "N", "io_uring queue depth (default: 64)"),
             new Option(null, "--no-ktls", null, "Keep TLS in user space (same as --tls-path userspace)"),
-            new Option(null, "--tls-path", "PATH", "auto | userspace | ktls | ktls-zerocopy (default: auto)"),
+            new Option(null, "--tls-path", "PATH", "auto | userspace | ktls | ktls-zerocopy | ktls-sendfile (default: auto)"),
             new Option(null, "--tls-ciphers", "LIST", "TLS 1.3 suites to offer, OpenSSL syntax"),
             new Option("-v", "--verbose", null, "Verbose output"),
             new Option("-h", "--help", null, "Show help")));

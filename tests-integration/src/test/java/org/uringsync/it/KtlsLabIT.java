@@ -34,7 +34,7 @@ class KtlsLabIT {
             "interop_sender=USERSPACE_receiver=KTLS_ZEROCOPY", "interop_sender=KTLS_ZEROCOPY_receiver=USERSPACE",
             "2000_small_files_KTLS", "2000_small_files_KTLS_ZEROCOPY", "record_layer_kernel_tx+rx",
             "fatal_alert", "close_notify", "alert_mid-file", "big_file_USERSPACE", "big_file_KTLS",
-            "big_file_KTLS_ZEROCOPY", "launcher_send_--tls-path_auto", "launcher_send_--tls-path_ktls",
+            "big_file_KTLS_ZEROCOPY", "big_file_KTLS_SENDFILE", "launcher_send_--tls-path_auto", "launcher_send_--tls-path_ktls",
             "launcher_send_--tls-path_userspace", "launcher_recv_-v");
 
     @Test
@@ -83,7 +83,7 @@ class KtlsLabIT {
             assertTrue(passed.stream().anyMatch(l -> l.startsWith(name + " ")), "lab case missing: " + name + "\n" + tail(out));
         }
         assertEquals(0, p.exitValue(), tail(out));
-        assertEquals(3, figures.size(), "one figure line per TLS path");
+        assertEquals(4, figures.size(), "one figure line per TLS path (sendfile beside splice)");
     }
 
     static String tail(String s) {

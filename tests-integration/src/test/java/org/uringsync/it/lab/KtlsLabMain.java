@@ -113,7 +113,7 @@ public final class KtlsLabMain {
 
         // the big file on each path: throughput and CPU per GiB (sender thread, and the whole process)
         Path big = data.resolve("big");
-        for (TlsPath path : new TlsPath[] {TlsPath.USERSPACE, TlsPath.KTLS, TlsPath.KTLS_ZEROCOPY}) {
+        for (TlsPath path : new TlsPath[] {TlsPath.USERSPACE, TlsPath.KTLS, TlsPath.KTLS_ZEROCOPY, TlsPath.KTLS_SENDFILE}) {
             try {
                 ThreadMXBean tm = ManagementFactory.getThreadMXBean();
                 long u0 = tm.getCurrentThreadUserTime(), s0 = tm.getCurrentThreadCpuTime() - u0;
