@@ -1,7 +1,10 @@
 package org.uringsync.scan;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import org.uringsync.nativeio.Errno;
 import org.uringsync.nativeio.FileOps;
 import org.uringsync.nativeio.NativeIoException;
 import org.uringsync.nativeio.PathBytes;
@@ -29,6 +32,41 @@ public final class TreeScanner {
     }
 
     private static final byte[] EMPTY = new byte[0];
+    private static final int S_IFMT = 0170000, S_IFDIR = 0040000, S_IFREG = 0100000, S_IFLNK = 0120000;
+
+    /** The top-level source of a copy or transfer: its path bytes and lstat mode, symlinks resolved. */
+    public record Root(byte[] path, int mode) {
+        public boolean isDirectory() {
+            return (mode & S_IFMT) == S_IFDIR;
+        }
+
+        public boolean isRegularFile() {
+            return (mode & S_IFMT) == S_IFREG;
+        }
+    }
+
+    /**
+     * Resolves the top-level source. A symlink is followed, as rsync does with {@code SOURCE/}, and
+     * the root's path becomes the link's target, since entries are then opened without following.
+     *
+     * @throws IOException {@code stat SOURCE: No such file or directory (ENOENT)} and the like
+     */
+    public static Root resolveRoot(Path source) throws IOException {
+        byte[] path = org.uringsync.nativeio.PathBytes.of(source.toAbsolutePath());
+        int mode = FileOps.lstatMode(path);
+        if (mode >= 0 && (mode & S_IFMT) == S_IFLNK) {
+            try {
+                path = org.uringsync.nativeio.PathBytes.of(source.toRealPath());
+                mode = FileOps.lstatMode(path);
+            } catch (IOException e) {
+                mode = -Errno.ENOENT;
+            }
+        }
+        if (mode < 0) {
+            throw new NativeIoException("stat", source.toString(), -mode);
+        }
+        return new Root(path, mode);
+    }
 
     private TreeScanner() {}
 

@@ -13,7 +13,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.uringsync.CopyListener;
 import org.uringsync.CopyResult;
 import org.uringsync.nativeio.Batch;
-import org.uringsync.nativeio.Errno;
 import org.uringsync.nativeio.FileOps;
 import org.uringsync.nativeio.NativeIoException;
 import org.uringsync.nativeio.PathBytes;
@@ -26,7 +25,7 @@ import org.uringsync.scan.TreeScanner;
  * applied last, once nothing more is written into them.
  */
 public final class LocalCopier {
-    private static final int S_IFMT = 0170000, S_IFDIR = 0040000, S_IFREG = 0100000;
+    private static final int S_IFMT = 0170000, S_IFDIR = 0040000;
 
     private final int jobs;
     private final int chunkSize;
@@ -62,18 +61,18 @@ public final class LocalCopier {
         long t0 = System.nanoTime();
         Ring.ensureAvailable();
         flags = preserve ? Batch.FLAG_TIMES | (FileOps.geteuid() == 0 ? Batch.FLAG_OWNER : 0) : 0;
-        byte[] src = PathBytes.of(source.toAbsolutePath());
+        TreeScanner.Root root = TreeScanner.resolveRoot(source);
+        byte[] src = root.path();
         byte[] dst = PathBytes.of(dest.toAbsolutePath());
 
-        int srcMode = statFollow(source);
         long dirs = 0;
-        if ((srcMode & S_IFMT) == S_IFREG) {
+        if (root.isRegularFile()) {
             int dstMode = FileOps.lstatMode(dst);
             if (dstMode >= 0 && (dstMode & S_IFMT) == S_IFDIR) {
                 dst = PathBytes.join(dst, PathBytes.of(source.getFileName()));
             }
             runUnits(List.of(new Unit(src, dst, new byte[][] {new byte[0]}, new boolean[] {false}, 1)));
-        } else if ((srcMode & S_IFMT) == S_IFDIR) {
+        } else if (root.isDirectory()) {
             checkNotInside(source, dest);
             dirs = copyTree(src, dst);
         } else {
@@ -81,22 +80,6 @@ public final class LocalCopier {
         }
         return new CopyResult(files.get(), dirs, symlinks.get(), bytes.get(), skipped.get(),
                 Duration.ofNanos(System.nanoTime() - t0), failures);
-    }
-
-    private static int statFollow(Path source) throws IOException {
-        int mode = FileOps.lstatMode(PathBytes.of(source.toAbsolutePath()));
-        if (mode >= 0 && (mode & S_IFMT) == 0120000) {
-            // The top-level source is followed, as rsync does with SOURCE/.
-            try {
-                mode = FileOps.lstatMode(PathBytes.of(source.toRealPath()));
-            } catch (IOException e) {
-                mode = -Errno.ENOENT;
-            }
-        }
-        if (mode < 0) {
-            throw new NativeIoException("stat", source.toString(), -mode);
-        }
-        return mode;
     }
 
     private static void checkNotInside(Path source, Path dest) throws IOException {

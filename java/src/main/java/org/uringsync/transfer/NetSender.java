@@ -31,7 +31,6 @@ import org.uringsync.scan.TreeScanner;
  */
 public final class NetSender {
     private static final int BATCH = 256;
-    private static final int S_IFMT = 0170000, S_IFDIR = 0040000, S_IFREG = 0100000;
 
     private final String host;
     private final int port;
@@ -67,16 +66,9 @@ public final class NetSender {
     public CopyResult send(Path source) throws IOException {
         long t0 = System.nanoTime();
         Ring.ensureAvailable();
-        byte[] src = PathBytes.of(source.toAbsolutePath());
-        int mode = FileOps.lstatMode(PathBytes.of(source.toAbsolutePath()));
-        if (mode >= 0 && (mode & S_IFMT) == 0120000) {
-            src = PathBytes.of(source.toRealPath());
-            mode = FileOps.lstatMode(src);
-        }
-        if (mode < 0) {
-            throw new NativeIoException("stat", source.toString(), -mode);
-        }
-        if ((mode & S_IFMT) != S_IFDIR && (mode & S_IFMT) != S_IFREG) {
+        TreeScanner.Root root = TreeScanner.resolveRoot(source);
+        byte[] src = root.path();
+        if (!root.isDirectory() && !root.isRegularFile()) {
             throw new IOException("cannot send " + source + ": not a regular file or directory");
         }
         int fd = connect();
@@ -90,7 +82,7 @@ public final class NetSender {
                 verbose.accept("tls: " + session.path());
                 Net.setTimeout(fd, 0);
                 try {
-                    if ((mode & S_IFMT) == S_IFREG) {
+                    if (root.isRegularFile()) {
                         byte[] name = PathBytes.of(source.getFileName());
                         sendBatch(session, ring, src, new byte[][] {name}, 1, true);
                     } else {

@@ -100,6 +100,27 @@ class LocalCopyTest {
     }
 
     @Test
+    void aSymlinkedSourceIsFollowedWhetherItPointsAtAFileOrADirectory() throws Exception {
+        Files.createSymbolicLink(tmp.resolve("file-link"), src.resolve("run.sh"));
+        Files.createSymbolicLink(tmp.resolve("dir-link"), src);
+        Files.createDirectory(dst);
+        CopyResult r = LocalCopy.builder().build().copy(tmp.resolve("file-link"), dst.resolve("copied"));
+        assertTrue(r.succeeded(), r.failures().toString());
+        assertEquals("#!/bin/sh\n", Files.readString(dst.resolve("copied")));
+        assertFalse(Files.isSymbolicLink(dst.resolve("copied")));
+        r = LocalCopy.builder().build().copy(tmp.resolve("dir-link"), tmp.resolve("tree"));
+        assertTrue(r.succeeded(), r.failures().toString());
+        assertEquals(listing(src, false), listing(tmp.resolve("tree"), false));
+    }
+
+    @Test
+    void aDanglingSymlinkSourceIsOneClearError() throws Exception {
+        Files.createSymbolicLink(tmp.resolve("dangling"), tmp.resolve("nowhere"));
+        IOException e = assertThrows(IOException.class, () -> LocalCopy.builder().build().copy(tmp.resolve("dangling"), dst));
+        assertEquals("stat " + tmp.resolve("dangling") + ": No such file or directory (ENOENT)", e.getMessage());
+    }
+
+    @Test
     void aFailedEntryIsReportedAndTheRestIsCopied() throws Exception {
         Files.createDirectories(dst.resolve("run.sh/in-the-way"));
         List<String> failed = Collections.synchronizedList(new ArrayList<>());
