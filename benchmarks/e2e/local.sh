@@ -11,7 +11,7 @@ source "$here/common.sh"
 runs=${1:-5}
 shift || true
 datasets=(${@:-small10k small100k big1g})
-tools=(uring-sync cp rsync)
+tools=(${TOOLS:-uring-sync cp rsync})
 need_root
 
 run_tool() { # tool src dst

@@ -11,7 +11,7 @@ source "$here/common.sh"
 runs=${1:-5}
 shift || true
 datasets=(${@:-small10k big1g})
-tools=(uring-sync rsync-ssh scp tar-ssh)
+tools=(${TOOLS:-uring-sync rsync-ssh scp tar-ssh})
 need_root
 for t in sshd rsync scp; do command -v "$t" >/dev/null || [[ -x /usr/sbin/$t ]] || { echo "missing $t (apt-get install openssh-server rsync)" >&2; exit 1; }; done
 

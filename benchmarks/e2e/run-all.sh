@@ -7,8 +7,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 runs=${RUNS:-5}
 start=$(date +%s)
+source "$here/common.sh"  # picks JAVA_HOME
 echo "# $(date -u +%Y-%m-%d) $(nproc) vCPU $(sed -n 's/model name\t: //p' /proc/cpuinfo | head -1), $(free -g | awk '/Mem:/ {print $2}') GiB,"\
-  "kernel $(uname -r), $(. /etc/os-release; echo "$PRETTY_NAME"), $(java -version 2>&1 | head -1)"
+  "kernel $(uname -r), $(. /etc/os-release; echo "$PRETTY_NAME"), $(java_version) (JAVA_HOME=${JAVA_HOME:-})"
 echo "## local copy"
 bash "$here/local.sh" "$runs" small10k small100k big1g jdk
 echo "## network transfer (loopback)"

@@ -35,8 +35,8 @@ public record CopyResult(long files, long directories, long symlinks, long bytes
 
     /** @return e.g. {@code "10000 files, 100 dirs, 0 symlinks, 40.0 MiB in 0.84 s (47.6 MiB/s)"}. */
     public String summary() {
-        return String.format("%d files, %d dirs, %d symlinks, %s in %.2f s (%s/s)%s", files, directories, symlinks,
-                Sizes.format(bytes), duration.toNanos() / 1e9, Sizes.format((long) bytesPerSecond()),
-                failures.isEmpty() ? "" : ", " + failures.size() + " failed");
+        return files + " files, " + directories + " dirs, " + symlinks + " symlinks, " + Sizes.format(bytes) + " in "
+                + Sizes.fixed(duration.toNanos() / 1e9, 2) + " s (" + Sizes.format((long) bytesPerSecond()) + "/s)"
+                + (failures.isEmpty() ? "" : ", " + failures.size() + " failed");
     }
 }

@@ -32,4 +32,18 @@ class SizesTest {
         assertEquals("40.0 MiB", Sizes.format(40L << 20));
         assertEquals("1.5 GiB", Sizes.format(3L << 29));
     }
+
+    @Test
+    void fixedRoundsHalfUpLikeFormat() {
+        assertEquals("0.85", Sizes.fixed(0.845001, 2));
+        assertEquals("0.05", Sizes.fixed(0.05, 2));
+        assertEquals("12.00", Sizes.fixed(11.999, 2));
+        assertEquals("1023.9", Sizes.fixed(1023.94, 1));
+        assertEquals("-1.50", Sizes.fixed(-1.5, 2));
+        assertEquals("0.00", Sizes.fixed(-0.001, 2));
+        assertEquals("7", Sizes.fixed(7.2, 0));
+        for (double v = 0; v < 50; v += 0.0137) {
+            assertEquals(String.format(java.util.Locale.ROOT, "%.2f", v), Sizes.fixed(v, 2), "at " + v);
+        }
+    }
 }

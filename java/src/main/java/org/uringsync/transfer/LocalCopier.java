@@ -246,7 +246,10 @@ public final class LocalCopier {
     }
 
     private void runUnits(List<Unit> units) throws IOException {
-        int files = units.stream().mapToInt(Unit::count).sum();
+        int files = 0;
+        for (Unit u : units) {
+            files += u.count();
+        }
         try (Ring ring = Ring.open(Math.min(queueDepth, files), chunkSize)) {
             Batch batch = new Batch(Math.max(64, queueDepth * 4));
             for (Unit u : units) {
