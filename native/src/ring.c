@@ -423,9 +423,11 @@ static void on_cqe(struct batch *b, uint64_t data, int res)
 		}
 		s->size = s->st.st_size;
 		if (b->items[s->item].req->op == USYNC_OP_OPEN_READ) {
-			/* Hand the descriptor over, its data already on the way into the page cache. */
+			/* Hand the descriptor over; a small file's data already on the way into the page
+			 * cache (a large one is read in order, or past the cache, by its consumer). */
 			struct usync_res *r = b->items[s->item].res;
-			posix_fadvise(s->sfd, 0, 0, POSIX_FADV_WILLNEED);
+			if (s->size < b->items[s->item].req->mtime_sec)
+				posix_fadvise(s->sfd, 0, 0, POSIX_FADV_WILLNEED);
 			r->res = s->sfd;
 			r->bytes = s->size;
 			r->mode = s->st.st_mode;

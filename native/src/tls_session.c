@@ -17,6 +17,7 @@
 #include <linux/tls.h>
 #include <unistd.h>
 #include "jni_util.h"
+#include "direct_io.h"
 #include "ktls_install.h"
 #include "ring.h"
 #include "org_uringsync_nativeio_TlsSession.h"
@@ -421,9 +422,11 @@ static void put_frame_hdr(uint8_t *p, int type, uint32_t len)
 
 /* ---- sending a batch of files ---------------------------------------------------------------- */
 
+#define SEND_DIRECT 1       /* SendBatch.DIRECT */
+
 struct send_req {           /* mirrors SendBatch: 24 bytes, then header bytes, trailer bytes, pad to 8 */
 	int32_t fd;
-	int32_t pad;
+	int32_t flags;
 	int64_t size;
 	uint32_t hdr_len;
 	uint32_t trl_len;
@@ -435,6 +438,7 @@ struct send_file {
 	const uint8_t *hdr, *trl;
 	uint32_t hdr_len, trl_len;
 	bool spliced;           /* data goes file -> pipe -> socket, never through the pooled buffers */
+	bool direct;            /* O_DIRECT reads: lengths rounded up to USYNC_DIO_ALIGN */
 };
 
 struct chunk_read {         /* one queued read: file, range, and how it ended */
@@ -509,10 +513,11 @@ static void produce(struct sender *s)
 		c->len = f->size - s->poff < (int64_t)s->chunk ? (uint32_t)(f->size - s->poff) : s->chunk;
 		c->done = false;
 		struct io_uring_sqe *sqe = usync_ring_sqe(s->r);
+		uint32_t len = f->direct ? usync_dio_round(c->len) : c->len; /* the tail's read stops at EOF */
 		if (s->r->fixed)
-			io_uring_prep_read_fixed(sqe, f->fd, usync_ring_buf(s->r, slot), c->len, (uint64_t)c->off, (int)slot);
+			io_uring_prep_read_fixed(sqe, f->fd, usync_ring_buf(s->r, slot), len, (uint64_t)c->off, (int)slot);
 		else
-			io_uring_prep_read(sqe, f->fd, usync_ring_buf(s->r, slot), c->len, (uint64_t)c->off);
+			io_uring_prep_read(sqe, f->fd, usync_ring_buf(s->r, slot), len, (uint64_t)c->off);
 		io_uring_sqe_set_data64(sqe, slot);
 		s->poff += c->len;
 		s->tail++;
@@ -560,6 +565,13 @@ static void close_files(struct sender *s, int from)
 static int finish_short(struct sender *s, struct chunk_read *c, uint8_t *buf)
 {
 	uint32_t got = (uint32_t)c->res;
+	struct send_file *f = &s->files[c->file];
+	if (f->direct) { /* the rest is unaligned: finish through the page cache */
+		int rc = usync_buffered_io(f->fd);
+		if (rc < 0)
+			return rc;
+		f->direct = false;
+	}
 	while (got < c->len) {
 		ssize_t n = pread(s->files[c->file].fd, buf + got, c->len - got, c->off + got);
 		if (n < 0 && errno == EINTR)
@@ -738,6 +750,8 @@ static void send_all(struct sender *s)
 			throw_file(s->env, "read", cur, -c->res);
 			return;
 		}
+		if ((uint32_t)c->res > c->len)
+			c->res = (int)c->len; /* a rounded-up direct read of a file that grew meanwhile */
 		if ((uint32_t)c->res < c->len) {
 			int rc = finish_short(s, c, buf);
 			if (rc < 0) {
@@ -796,6 +810,8 @@ JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_TlsSession_sendFilesNative(J
 			f->trl_len = q->trl_len;
 			/* small files are cheaper read into the coalescing buffer than spliced frame by frame */
 			f->spliced = splice_ok && f->size >= DIRECT_MIN;
+			f->direct = (q->flags & SEND_DIRECT) && !f->spliced && s.chunk % USYNC_DIO_ALIGN == 0 &&
+				    usync_direct_io(f->fd);
 		} else {
 			close(q->fd);
 		}
@@ -1007,18 +1023,42 @@ static int ring_recv_full(JNIEnv *env, struct usync_tls *t, struct usync_ring *r
 	return 1;
 }
 
-/* TlsSession.receiveFileNative(long t, long ring, int fd, long size, int dataType, int endType, int maxFrame) */
+/* Queues the write of buffer i (len bytes at off); direct I/O pads the file's tail to the alignment. */
+static void queue_write(struct usync_ring *r, int fd, unsigned i, uint32_t len, int64_t off, bool direct)
+{
+	uint8_t *buf = usync_ring_buf(r, i);
+	if (direct && len % USYNC_DIO_ALIGN) {
+		uint32_t padded = usync_dio_round(len); /* cut back by ftruncate once everything landed */
+		memset(buf + len, 0, padded - len);
+		len = padded;
+	}
+	struct io_uring_sqe *sqe = usync_ring_sqe(r);
+	if (r->fixed)
+		io_uring_prep_write_fixed(sqe, fd, buf, len, (uint64_t)off, (int)i);
+	else
+		io_uring_prep_write(sqe, fd, buf, len, (uint64_t)off);
+	io_uring_sqe_set_data64(sqe, (uint64_t)i << 32 | len);
+}
+
+/*
+ * TlsSession.receiveFileNative(long t, long ring, int fd, long size, int dataType, int endType, int maxFrame,
+ * boolean direct): the file's data frames into fd. Buffers are filled across frame boundaries and written
+ * whole, so every write but the last is chunk-sized and chunk-aligned; with direct (and a filesystem that
+ * can) the writes bypass the page cache.
+ */
 JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_receiveFileNative(JNIEnv *env, jclass cls, jlong h,
-		jlong ring, jint fd, jlong size, jint data_type, jint end_type, jint max_frame)
+		jlong ring, jint fd, jlong size, jint data_type, jint end_type, jint max_frame, jboolean want_direct)
 {
 	(void)cls;
 	struct usync_tls *t = (struct usync_tls *)(uintptr_t)h;
 	struct usync_ring *r = (struct usync_ring *)(uintptr_t)ring;
 	bool spliced = t->rx && t->zerocopy && r->pipes.count > 0;
+	bool direct = want_direct && !spliced && r->chunk % USYNC_DIO_ALIGN == 0 && size > 0 && usync_direct_io(fd);
 	char msg[160];
 	uint8_t fh[FRAME_HDR];
 	int64_t got = 0;         /* bytes received */
-	unsigned next = 0;       /* next buffer to fill; buffer i is busy while a write from it is in flight */
+	unsigned next = 0;       /* buffer being filled; buffer i is busy while a write from it is in flight */
+	uint32_t fill = 0;       /* bytes in buffer next */
 	unsigned inflight = 0;
 	int werr = 0;
 	bool *busy = calloc(r->nbufs, sizeof *busy);
@@ -1026,6 +1066,8 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_receiveFileNative(
 		usync_throw_errno(env, "malloc", NULL, ENOMEM);
 		return;
 	}
+	if (direct)
+		(void)fallocate(fd, 0, 0, size); /* extents up front: direct writes then need no size updates */
 	uint32_t frame_left = 0;
 	for (;;) {
 		if (frame_left == 0) {
@@ -1068,8 +1110,8 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_receiveFileNative(
 			}
 			continue;
 		}
-		/* Fill the next buffer from the current frame; wait for its previous write if needed. */
-		while (busy[next] && !werr) {
+		/* A fresh buffer: wait until its previous write landed. */
+		while (fill == 0 && busy[next] && !werr) {
 			int rc = wait_writes(r, busy, &inflight, &werr);
 			if (rc < 0)
 				werr = -rc;
@@ -1078,8 +1120,8 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_receiveFileNative(
 			usync_throw_errno(env, "write", NULL, werr);
 			goto drain;
 		}
-		uint32_t n = frame_left < r->chunk ? frame_left : (uint32_t)r->chunk;
-		uint8_t *buf = usync_ring_buf(r, next);
+		uint32_t n = frame_left < r->chunk - fill ? frame_left : (uint32_t)r->chunk - fill;
+		uint8_t *buf = usync_ring_buf(r, next) + fill;
 		int rc = t->rx ? ring_recv_full(env, t, r, buf, n, busy, &inflight, &werr)
 			       : t_read_full(env, t, buf, n, "TLS read");
 		if (rc < 0)
@@ -1090,19 +1132,18 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_receiveFileNative(
 			throw_violation(env, msg);
 			goto drain;
 		}
-		struct io_uring_sqe *sqe = usync_ring_sqe(r);
-		if (r->fixed)
-			io_uring_prep_write_fixed(sqe, fd, buf, n, (uint64_t)got, (int)next);
-		else
-			io_uring_prep_write(sqe, fd, buf, n, (uint64_t)got);
-		io_uring_sqe_set_data64(sqe, (uint64_t)next << 32 | n);
-		if (frame_left - n >= r->chunk)
-			io_uring_submit(&r->ring); /* more data follows: let the write run while we decrypt */
-		busy[next] = true;
-		inflight++;
-		next = (next + 1) % r->nbufs;
+		fill += n;
 		got += n;
 		frame_left -= n;
+		if (fill == r->chunk || got == size) {
+			queue_write(r, fd, next, fill, got - fill, direct);
+			if (got < size)
+				io_uring_submit(&r->ring); /* more data follows: let the write run while we decrypt */
+			busy[next] = true;
+			inflight++;
+			next = (next + 1) % r->nbufs;
+			fill = 0;
+		}
 	}
 drain:
 	/* Every write must land (or fail) before the buffers are reused or the caller renames the file. */
@@ -1116,6 +1157,8 @@ drain:
 	}
 	if (werr && !(*env)->ExceptionCheck(env))
 		usync_throw_errno(env, "write", NULL, werr);
+	if (direct && !(*env)->ExceptionCheck(env) && size % USYNC_DIO_ALIGN && ftruncate(fd, size) != 0)
+		usync_throw_errno(env, "ftruncate", NULL, errno);
 	free(busy);
 }
 

@@ -76,6 +76,7 @@ public final class Receiver implements AutoCloseable {
         private int queueDepth = 64;
         private int handshakeTimeoutMs = 10_000;
         private int idleTimeoutMs = 300_000;
+        private boolean directWrites;
         private CopyListener listener = CopyListener.NONE;
         private Consumer<String> log = s -> {};
         private Consumer<String> verbose = s -> {};
@@ -146,6 +147,18 @@ public final class Receiver implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Writes files of 8 MiB and more with direct I/O where the filesystem allows (default off): the
+         * data goes from the ring's buffers to the device without filling the page cache, which saves
+         * a page allocation and a memcpy per 4 KiB (a fifth of the receiver's CPU for a 1 GiB file on
+         * the benchmark machine). A file then counts as received once it is on the device, so a disk
+         * slower than the network makes the transfer slower than with the cache in between.
+         */
+        public Builder directWrites(boolean direct) {
+            this.directWrites = direct;
+            return this;
+        }
+
         /** Time allowed for the TLS handshake plus HELLO (default 10 s). */
         public Builder handshakeTimeout(java.time.Duration t) {
             this.handshakeTimeoutMs = (int) Math.max(1, t.toMillis());
@@ -183,7 +196,7 @@ public final class Receiver implements AutoCloseable {
                 k = pair[1];
             }
             return new Receiver(new NetReceiver(destination, bind, port, Secrets.check(secret), c, k, ciphers, tlsPath,
-                    chunkSize, queueDepth, handshakeTimeoutMs, idleTimeoutMs, listener, log, verbose));
+                    chunkSize, queueDepth, directWrites, handshakeTimeoutMs, idleTimeoutMs, listener, log, verbose));
         }
     }
 }

@@ -55,6 +55,7 @@ public final class Main {
             new Option(null, "--no-ktls", null, "Keep TLS in user space (same as --tls-path userspace)"),
             new Option(null, "--tls-path", "PATH", "auto | userspace | ktls | ktls-zerocopy (default: auto)"),
             new Option(null, "--tls-ciphers", "LIST", "TLS 1.3 suites to accept, OpenSSL syntax"),
+            new Option(null, "--direct-io", null, "Write files of 8 MiB+ past the page cache (less CPU; disk-bound)"),
             new Option("-v", "--verbose", null, "Verbose output: every file received"),
             new Option("-h", "--help", null, "Show help")));
 

@@ -94,6 +94,7 @@ final class Network {
             b.ciphers(p.get("--tls-ciphers"));
         }
         b.tlsPath(tlsPath(p));
+        b.directWrites(p.has("--direct-io"));
         if (verbose) {
             b.verbose(line -> err.println("uring-sync: " + line));
         }

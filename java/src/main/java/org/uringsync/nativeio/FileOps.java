@@ -116,6 +116,15 @@ public final class FileOps {
         return fchmodNative(fd, mode);
     }
 
+    /**
+     * How much of an open file the page cache holds (cachestat(2), Linux 6.5).
+     *
+     * @return 0 to 100, or -errno when the kernel cannot tell ({@code -ENOSYS} before 6.5)
+     */
+    public static int cachedPercent(int fd, long size) {
+        return cachedPercentNative(fd, size);
+    }
+
     /** @return 0 or -errno */
     public static int close(int fd) {
         return closeNative(fd);
@@ -132,6 +141,8 @@ public final class FileOps {
     private static native int fchmodNative(int fd, int mode);
 
     private static native int closeNative(int fd);
+
+    private static native int cachedPercentNative(int fd, long size);
 
     private static native byte[] listDirectoryNative(byte[] path, boolean followSymlink);
 

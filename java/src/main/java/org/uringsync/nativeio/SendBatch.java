@@ -23,8 +23,16 @@ public final class SendBatch {
         count = 0;
     }
 
+    /** Read with direct I/O where the filesystem allows (see {@link Ring#DIRECT_IO_THRESHOLD}). */
+    public static final int DIRECT = 1;
+
     /** Adds a file; the C core closes {@code fd} once sent (or on failure). */
     public void add(int fd, long size, byte[] header, byte[] trailer) {
+        add(fd, size, header, trailer, 0);
+    }
+
+    /** Adds a file with {@code flags} ({@link #DIRECT}); the C core closes {@code fd} once sent. */
+    public void add(int fd, long size, byte[] header, byte[] trailer, int flags) {
         int need = HEADER + ((header.length + trailer.length + 7) & ~7);
         if (buf.remaining() < need) {
             ByteBuffer bigger = ByteBuffer.allocateDirect(Math.max(buf.capacity() * 2, buf.position() + need))
@@ -34,7 +42,7 @@ public final class SendBatch {
             buf = bigger;
         }
         int at = buf.position();
-        buf.putInt(fd).putInt(0).putLong(size).putInt(header.length).putInt(trailer.length);
+        buf.putInt(fd).putInt(flags).putLong(size).putInt(header.length).putInt(trailer.length);
         buf.put(header).put(trailer);
         buf.position(at + need);
         count++;

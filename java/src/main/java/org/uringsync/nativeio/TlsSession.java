@@ -135,15 +135,17 @@ public final class TlsSession implements AutoCloseable {
     /**
      * Receives one file's data: frames {@code dataType | u32 length | bytes} (each at most
      * {@code maxFrame} bytes) until {@code size} bytes have arrived, written to {@code fileFd} at
-     * offset 0 onwards through the ring; then one empty frame of {@code endType}.
+     * offset 0 onwards through the ring; then one empty frame of {@code endType}. With {@code direct}
+     * the writes use direct I/O when the filesystem supports it (see {@link Ring#DIRECT_IO_THRESHOLD}),
+     * buffered I/O otherwise.
      *
      * @throws ProtocolViolation when another frame arrives, a length is out of bounds, or the
      *         data overruns {@code size}
      */
-    public void receiveFileData(Ring ring, int fileFd, long size, int dataType, int endType, int maxFrame)
-            throws java.io.IOException {
+    public void receiveFileData(Ring ring, int fileFd, long size, int dataType, int endType, int maxFrame,
+            boolean direct) throws java.io.IOException {
         ring.call(h -> {
-            receiveFileNative(handle(), h, fileFd, size, dataType, endType, maxFrame);
+            receiveFileNative(handle(), h, fileFd, size, dataType, endType, maxFrame, direct);
             return 0L;
         });
     }
@@ -213,7 +215,7 @@ public final class TlsSession implements AutoCloseable {
             int chunk) throws java.io.IOException;
 
     private static native void receiveFileNative(long ssl, long ring, int fd, long size, int dataType, int endType,
-            int maxFrame) throws java.io.IOException;
+            int maxFrame, boolean direct) throws java.io.IOException;
 
     private static native void freeNative(long t);
 }

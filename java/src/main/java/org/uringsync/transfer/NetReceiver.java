@@ -45,6 +45,7 @@ public final class NetReceiver implements AutoCloseable {
     private final String ciphers;
     private final org.uringsync.TlsPath tlsPath;
     private final int chunkSize;
+    private final boolean directWrites;
     private final int queueDepth;
     private final int handshakeTimeoutMs;
     private final int idleTimeoutMs;
@@ -63,8 +64,8 @@ public final class NetReceiver implements AutoCloseable {
     private final AtomicLong bytes = new AtomicLong();
 
     public NetReceiver(Path dest, InetAddress bind, int port, byte[] secret, Path certificate, Path key, String ciphers,
-            org.uringsync.TlsPath tlsPath, int chunkSize, int queueDepth, int handshakeTimeoutMs, int idleTimeoutMs, CopyListener listener,
-            Consumer<String> log, Consumer<String> verbose) {
+            org.uringsync.TlsPath tlsPath, int chunkSize, int queueDepth, boolean directWrites, int handshakeTimeoutMs,
+            int idleTimeoutMs, CopyListener listener, Consumer<String> log, Consumer<String> verbose) {
         this.dest = dest;
         this.destBytes = PathBytes.of(dest.toAbsolutePath());
         this.bind = bind;
@@ -76,6 +77,7 @@ public final class NetReceiver implements AutoCloseable {
         this.tlsPath = tlsPath;
         this.chunkSize = chunkSize;
         this.queueDepth = queueDepth;
+        this.directWrites = directWrites;
         this.handshakeTimeoutMs = handshakeTimeoutMs;
         this.idleTimeoutMs = idleTimeoutMs;
         this.listener = listener;
@@ -335,7 +337,8 @@ public final class NetReceiver implements AutoCloseable {
             tempDir = dir;
             tempName = tmp;
             try {
-                session.receiveFileData(ring, fd, h.size(), Message.FILE_DATA, Message.FILE_END, MAX_FRAME);
+                session.receiveFileData(ring, fd, h.size(), Message.FILE_DATA, Message.FILE_END, MAX_FRAME,
+                        directWrites && h.size() >= Ring.DIRECT_IO_THRESHOLD);
                 int rc = FileOps.fchmod(fd, h.mode() & 0777);
                 if (rc < 0) {
                     throw new NativeIoException("fchmod", PathRules.show(path), -rc);

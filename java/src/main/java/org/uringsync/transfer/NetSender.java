@@ -197,12 +197,26 @@ public final class NetSender {
         listener.skipped(PathRules.show(relative), why);
     }
 
+    /**
+     * Large files the page cache does not hold are read with direct I/O: reading them through the
+     * cache would allocate and fill a page per 4 KiB only to copy it out once. Cached ones (or ones the
+     * kernel cannot tell about) are read through the cache.
+     */
+    private static int readFlags(int fd, long size) {
+        if (size < Ring.DIRECT_IO_THRESHOLD) {
+            return 0;
+        }
+        int cached = FileOps.cachedPercent(fd, size);
+        return cached >= 0 && cached < 50 ? SendBatch.DIRECT : 0;
+    }
+
     /** Opens a batch of files through the ring, then streams the ones that opened in one call. */
     private void sendBatch(TlsSession session, Ring ring, byte[] root, byte[][] rel, int count, boolean single)
             throws IOException {
         Batch open = new Batch(count);
         for (int i = 0; i < count; i++) {
-            open.addOpenRead(single ? root : PathBytes.join(root, rel[i]));
+            // large files are read in order (or past the cache) while they are sent, not prefetched
+            open.addOpenRead(single ? root : PathBytes.join(root, rel[i]), Ring.DIRECT_IO_THRESHOLD);
         }
         ring.run(open);
         SendBatch batch = new SendBatch();
@@ -217,7 +231,7 @@ public final class NetSender {
             }
             long size = open.bytes(i);
             byte[] hdr = FrameCodec.encode(new Message.FileHeader(size, open.mode(i) & 07777, rel[i]));
-            batch.add(open.fd(i), size, hdr, FrameCodec.encode(new Message.FileEnd()));
+            batch.add(open.fd(i), size, hdr, FrameCodec.encode(new Message.FileEnd()), readFlags(open.fd(i), size));
             sent.add(rel[i]);
             sizes.add(size);
         }

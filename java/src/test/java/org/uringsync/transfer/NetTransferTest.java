@@ -58,6 +58,44 @@ class NetTransferTest {
         assertEquals(54, receiver.filesReceived());
     }
 
+    /** Bytes of {@code file} in the page cache (fincore, which looks without reading). */
+    static long cachedBytes(Path file) throws Exception {
+        return Long.parseLong(sh(file.getParent(), "fincore -b -n -o RES '" + file.getFileName() + "'").trim());
+    }
+
+    @Test
+    void largeColdFilesTravelPastThePageCacheOnBothSides() throws Exception {
+        Path src = Files.createDirectory(tmp.resolve("cold"));
+        long size = 9 * 1048576 + 12345; // over the direct I/O threshold, with an unaligned tail
+        sh(src, "head -c " + size + " /dev/urandom > big; sync big; dd if=big iflag=nocache count=0 status=none");
+        long before = cachedBytes(src.resolve("big"));
+        if (before > size / 2) {
+            System.out.println("SKIPPED (this filesystem keeps the file cached: " + before + " bytes)");
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(before <= size / 2, "the file stays cached here");
+        Path dst = tmp.resolve("direct");
+        try (Receiver direct = Receiver.builder(dst).port(0).secret("test123").stateDirectory(tmp.resolve("state"))
+                .directWrites(true).build().start()) {
+            CopyResult r = Sender.builder("127.0.0.1", direct.port()).secret("test123").build().send(src);
+            assertTrue(r.succeeded(), r.failures().toString());
+        }
+        // read with direct I/O: sending did not pull the source into the cache
+        assertTrue(cachedBytes(src.resolve("big")) <= size / 2, "source cached after sending");
+        // written with direct I/O: the received file is on the device, not in the cache, and exactly size bytes
+        assertTrue(cachedBytes(dst.resolve("big")) <= size / 2, "received file cached");
+        assertEquals(size, Files.size(dst.resolve("big")));
+        sh(tmp, "cmp cold/big direct/big");
+    }
+
+    @Test
+    void directWritesFallBackToTheCacheWhenTheSourceIsCachedOrSmall() throws Exception {
+        Path src = Files.createDirectory(tmp.resolve("warm"));
+        sh(src, "head -c 9000001 /dev/urandom > big; cat big > /dev/null; head -c 5000 /dev/urandom > small");
+        CopyResult r = sender().build().send(src);
+        assertTrue(r.succeeded(), r.failures().toString());
+        sh(tmp, "cmp warm/big dst/big && cmp warm/small dst/small");
+    }
+
     @Test
     void aWrongSecretIsRefusedWithAClearReason() {
         IOException e = assertThrows(IOException.class,
