@@ -12,14 +12,17 @@ import java.util.Set;
 
 /** The pre-shared secret: generating one, and reading one from a file that only its owner can read. */
 public final class Secrets {
-    private static final SecureRandom RANDOM = new SecureRandom();
-
     private Secrets() {}
+
+    /** Made on first use: the security providers take ~20 ms to set up, which a sender never needs. */
+    private static final class Random {
+        static final SecureRandom INSTANCE = new SecureRandom();
+    }
 
     /** @return 128 random bits as 22 URL-safe base64 characters */
     public static String generate() {
         byte[] b = new byte[16];
-        RANDOM.nextBytes(b);
+        Random.INSTANCE.nextBytes(b);
         return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
     }
 

@@ -47,7 +47,7 @@ final class Network {
             b.verbose(line -> err.println(line));
         }
         CopyResult r = b.build().send(Path.of(p.positionals().get(0)));
-        out.println(r.summary().replaceFirst(", 0 dirs, 0 symlinks", "") + " sent to " + p.positionals().get(1));
+        out.println(r.summary().replace(", 0 dirs, 0 symlinks", "") + " sent to " + p.positionals().get(1));
         if (!r.succeeded()) {
             err.println("uring-sync: " + r.failures().size() + " file(s) could not be sent; first: "
                     + r.failures().get(0).getMessage());
