@@ -19,7 +19,7 @@ struct usync_req {            /* 40 bytes, followed by src NUL dst NUL, padded t
 	uint8_t flags;
 	uint16_t pad0;
 	uint32_t mode;
-	int64_t mtime_sec;        /* OPEN_READ: files smaller than this are prefetched whole */
+	int64_t mtime_sec;
 	int32_t mtime_nsec;
 	uint32_t uid;
 	uint32_t gid;

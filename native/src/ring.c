@@ -412,9 +412,11 @@ static void on_cqe(struct batch *b, uint64_t data, int res)
 				fail(s, -errno, ST_FSTAT_SRC);
 			else if (!S_ISREG(s->st.st_mode))
 				fail(s, -EINVAL, ST_NOT_REGULAR);
-			/* Opened O_NONBLOCK so a FIFO swapped in cannot hang us; reads of a regular
-			 * file must block (io_uring would hand EAGAIN back instead of waiting). */
-			else if (fcntl(s->sfd, F_SETFL, 0) < 0)
+			/* Opened O_NONBLOCK so a FIFO swapped in cannot hang us. The copy's reads need it
+			 * cleared (io_uring hands EAGAIN back for files without nowait support); OPEN_READ's
+			 * consumer (sendFiles) finishes such a read with pread, which O_NONBLOCK does not
+			 * affect on a regular file, and saves the syscall. */
+			else if (b->items[s->item].req->op != USYNC_OP_OPEN_READ && fcntl(s->sfd, F_SETFL, 0) < 0)
 				fail(s, -errno, ST_FSTAT_SRC);
 		}
 		if (s->err) {
@@ -423,11 +425,10 @@ static void on_cqe(struct batch *b, uint64_t data, int res)
 		}
 		s->size = s->st.st_size;
 		if (b->items[s->item].req->op == USYNC_OP_OPEN_READ) {
-			/* Hand the descriptor over; a small file's data already on the way into the page
-			 * cache (a large one is read in order, or past the cache, by its consumer). */
+			/* Hand the descriptor over. No POSIX_FADV_WILLNEED here: it submits the readahead
+			 * synchronously, 50 us per cold file on the benchmark machine, where the consumer's
+			 * reads through the ring queue the same I/O many files at a time. */
 			struct usync_res *r = b->items[s->item].res;
-			if (s->size < b->items[s->item].req->mtime_sec)
-				posix_fadvise(s->sfd, 0, 0, POSIX_FADV_WILLNEED);
 			r->res = s->sfd;
 			r->bytes = s->size;
 			r->mode = s->st.st_mode;
@@ -815,49 +816,4 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_Ring_runBatchNative(JNIEnv *e
 	if ((*env)->GetDirectBufferCapacity(env, results) < (jlong)count * (jlong)sizeof *res)
 		return -EINVAL;
 	return run_batch((struct usync_ring *)(uintptr_t)handle, reqs, count, res);
-}
-
-/*
- * Ring.openAt2Native(long ring, int dirfd, byte[] name, int flags, int mode, long resolve): fd or -errno,
- * through IORING_OP_OPENAT2 (one request, waited for).
- */
-JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_Ring_openAt2Native(JNIEnv *env, jclass cls, jlong handle,
-		jint dirfd, jbyteArray jname, jint flags, jint mode, jlong resolve)
-{
-	(void)cls;
-	struct usync_ring *r = (struct usync_ring *)(uintptr_t)handle;
-	jsize n = (*env)->GetArrayLength(env, jname);
-	char *name = malloc((size_t)n + 1);
-	if (!name)
-		return -ENOMEM;
-	(*env)->GetByteArrayRegion(env, jname, 0, n, (jbyte *)name);
-	name[n] = 0;
-	if (memchr(name, 0, (size_t)n)) {
-		free(name);
-		return -EINVAL;
-	}
-	struct open_how how = { .flags = (uint64_t)(unsigned)flags | O_CLOEXEC, .mode = (uint64_t)(unsigned)mode,
-				.resolve = (uint64_t)resolve };
-	struct io_uring_sqe *sqe = usync_ring_sqe(r);
-	io_uring_prep_openat2(sqe, dirfd, name, &how);
-	io_uring_sqe_set_data64(sqe, UINT64_MAX);
-	int res = -EIO;
-	for (;;) {
-		int rc = io_uring_submit_and_wait(&r->ring, 1);
-		if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
-			res = rc;
-			break;
-		}
-		struct io_uring_cqe *cqe;
-		if (io_uring_peek_cqe(&r->ring, &cqe) == 0) {
-			bool mine = cqe->user_data == UINT64_MAX;
-			if (mine)
-				res = cqe->res;
-			io_uring_cqe_seen(&r->ring, cqe);
-			if (mine)
-				break;
-		}
-	}
-	free(name);
-	return res;
 }

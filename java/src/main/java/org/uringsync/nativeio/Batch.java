@@ -17,7 +17,7 @@ public final class Batch {
     /** Apply mode, and times/owner as the flags ask, to an existing path (used for directories). */
     public static final int OP_SET_META = 3;
     /**
-     * Open a regular file for reading and, when small, start its readahead: the result holds the descriptor
+     * Open a regular file for reading: the result holds the descriptor
      * ({@link #fd}), size ({@link #bytes}) and mode ({@link #mode}); the caller owns the descriptor.
      */
     public static final int OP_OPEN_READ = 4;
@@ -77,12 +77,9 @@ public final class Batch {
         return add(OP_SYMLINK, flags, 0, 0, 0, 0, 0, src, dst);
     }
 
-    /**
-     * Adds an open-for-reading of {@code src} (see {@link #OP_OPEN_READ}); a file smaller than
-     * {@code prefetchBelow} bytes is read ahead whole (POSIX_FADV_WILLNEED) as it opens.
-     */
-    public int addOpenRead(byte[] src, long prefetchBelow) {
-        return add(OP_OPEN_READ, 0, 0, prefetchBelow, 0, 0, 0, src, new byte[0]);
+    /** Adds an open-for-reading of {@code src} (see {@link #OP_OPEN_READ}). */
+    public int addOpenRead(byte[] src) {
+        return add(OP_OPEN_READ, 0, 0, 0, 0, 0, 0, src, new byte[0]);
     }
 
     /** Adds a metadata update of {@code dst}: mode always, times and owner as {@code flags} ask. */

@@ -101,6 +101,36 @@ public final class FileOps {
         return openDirBeneathNative(root, relative);
     }
 
+    /**
+     * Creates file {@code name} (one component) in directory {@code dir} and opens it for writing:
+     * O_CREAT | O_EXCL | O_NOFOLLOW, resolved with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS. The new file
+     * gets {@code mode & 0777} less the process's umask (see {@link #umask}).
+     *
+     * @return the descriptor, or -errno
+     */
+    public static int createBeneath(int dir, byte[] name, int mode) {
+        return createBeneathNative(dir, name, mode);
+    }
+
+    /**
+     * The process's file mode creation mask, from {@code /proc/self/status} (reading it with umask(2)
+     * would change it for a moment under every other thread).
+     *
+     * @return the mask, or 0777 when it cannot be read (as if it could strip every bit)
+     */
+    public static int umask() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (line.startsWith("Umask:")) {
+                    return Integer.parseInt(line.substring(6).trim(), 8);
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            // fall through
+        }
+        return 0777;
+    }
+
     /** @return 0 or -errno; both names are single components inside {@code dir} */
     public static int renameAt(int dir, byte[] from, byte[] to) {
         return renameAtNative(dir, from, to);
@@ -141,6 +171,8 @@ public final class FileOps {
     private static native int fchmodNative(int fd, int mode);
 
     private static native int closeNative(int fd);
+
+    private static native int createBeneathNative(int dir, byte[] name, int mode);
 
     private static native int cachedPercentNative(int fd, long size);
 

@@ -143,19 +143,6 @@ public final class Ring implements AutoCloseable {
         }
     }
 
-    /** RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, for {@link #openAt2}. */
-    public static final long RESOLVE_BENEATH_NO_MAGICLINKS = 0x08 | 0x02;
-    public static final int O_WRONLY = 01, O_CREAT = 0100, O_EXCL = 0200, O_NOFOLLOW = 0400000;
-
-    /**
-     * Opens {@code name} relative to {@code dirFd} with IORING_OP_OPENAT2.
-     *
-     * @return the descriptor, or -errno
-     */
-    public int openAt2(int dirFd, byte[] name, int flags, int mode, long resolve) throws java.io.IOException {
-        return (int) call(h -> openAt2Native(h, dirFd, name, flags, mode, resolve));
-    }
-
     private synchronized long enter() {
         if (handle == 0) {
             throw new IllegalStateException("ring is closed");
@@ -220,7 +207,6 @@ public final class Ring implements AutoCloseable {
 
     private static native int probeNative();
 
-    private static native int openAt2Native(long handle, int dirFd, byte[] name, int flags, int mode, long resolve);
 
     private static native long createNative(int queueDepth, int chunkSize, long largeFileThreshold, int pipes,
             int pipeSize);

@@ -195,10 +195,13 @@ public final class NetReceiver implements AutoCloseable {
         private byte[] tempName;
         private long counter;
         private String peer = "connection";
+        private final String tempPrefix;
+        private final int umask = FileOps.umask();
 
         Connection(int fd, long id) {
             this.fd = fd;
             this.id = id;
+            this.tempPrefix = ".usync-" + ProcessHandle.current().pid() + "-" + id + "-";
         }
 
         void abort() {
@@ -327,10 +330,12 @@ public final class NetReceiver implements AutoCloseable {
             byte[] dirRel = slash < 0 ? new byte[0] : Arrays.copyOf(path, slash);
             byte[] name = Arrays.copyOfRange(path, slash + 1, path.length);
             int dir = directory(dirRel, path);
-            byte[] tmp = (".usync-" + ProcessHandle.current().pid() + "-" + id + "-" + (counter++) + ".tmp")
-                    .getBytes(StandardCharsets.US_ASCII);
-            int flags = Ring.O_WRONLY | Ring.O_CREAT | Ring.O_EXCL | Ring.O_NOFOLLOW;
-            int fd = ring.openAt2(dir, tmp, flags, 0600, Ring.RESOLVE_BENEATH_NO_MAGICLINKS);
+            byte[] tmp = (tempPrefix + (counter++) + ".tmp").getBytes(StandardCharsets.US_ASCII);
+            // Created with its final mode when the umask leaves that whole (0644, 0755 under 022): no
+            // fchmod. The temporary name is then as readable as the finished file will be, no more.
+            int mode = h.mode() & 0777;
+            boolean exact = (mode & umask) == 0;
+            int fd = FileOps.createBeneath(dir, tmp, exact ? mode : 0600);
             if (fd < 0) {
                 throw new NativeIoException("openat2", PathRules.show(path), -fd);
             }
@@ -339,7 +344,7 @@ public final class NetReceiver implements AutoCloseable {
             try {
                 session.receiveFileData(ring, fd, h.size(), Message.FILE_DATA, Message.FILE_END, MAX_FRAME,
                         directWrites && h.size() >= Ring.DIRECT_IO_THRESHOLD);
-                int rc = FileOps.fchmod(fd, h.mode() & 0777);
+                int rc = exact ? 0 : FileOps.fchmod(fd, mode);
                 if (rc < 0) {
                     throw new NativeIoException("fchmod", PathRules.show(path), -rc);
                 }

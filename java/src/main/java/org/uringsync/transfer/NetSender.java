@@ -215,8 +215,7 @@ public final class NetSender {
             throws IOException {
         Batch open = new Batch(count);
         for (int i = 0; i < count; i++) {
-            // large files are read in order (or past the cache) while they are sent, not prefetched
-            open.addOpenRead(single ? root : PathBytes.join(root, rel[i]), Ring.DIRECT_IO_THRESHOLD);
+            open.addOpenRead(single ? root : PathBytes.join(root, rel[i]));
         }
         ring.run(open);
         SendBatch batch = new SendBatch();
