@@ -28,6 +28,8 @@
 #define FRAME_HDR 5
 /* Chunks at least this big skip the coalescing buffer (one TLS record holds 16 KiB). */
 #define DIRECT_MIN (64 * 1024)
+/* User-space TLS: bytes of records gathered per write(2) (a 128 KiB frame is 8 records + 176 bytes). */
+#define WRITE_BUFFER (256 * 1024)
 
 static void throw_violation(JNIEnv *env, const char *msg)
 {
@@ -80,6 +82,7 @@ struct usync_tls {
 	bool use_sendfile;      /* the sender moves spliced frames with sendfile(2), not io_uring SPLICE */
 	char path[200];         /* what -v reports */
 	uint64_t bio_w0, bio_r0; /* OpenSSL's socket byte counts when the handshake ended */
+	int lowat;              /* SO_RCVLOWAT set on the socket; 0 = the default (1) */
 };
 
 static const char *alert_text(int desc)
@@ -193,7 +196,39 @@ static int t_write(JNIEnv *env, struct usync_tls *t, const uint8_t *p, size_t le
 		p += n;
 		len -= n;
 	}
+	if (!t->tx) { /* out of the write buffer (see buffer_writes) before anyone waits for an answer */
+		BIO *w = SSL_get_wbio(t->ssl);
+		while (BIO_flush(w) <= 0) {
+			if (!BIO_should_retry(w)) {
+				usync_throw_errno(env, "TLS write", NULL, errno ? (errno == EAGAIN ? ETIMEDOUT : errno) : EPIPE);
+				return -1;
+			}
+		}
+	}
 	return 0;
+}
+
+/*
+ * User-space TLS writes one record (at most 16 KiB) per write(2) through the socket BIO: 65,536
+ * system calls per GiB. A buffering BIO in front of the socket's write side gathers the records of
+ * one t_write (a whole frame) into a single write(2); t_write flushes it before returning. The read
+ * side stays the bare socket BIO. Without the buffer (no memory) writes just go unbuffered.
+ */
+static void buffer_writes(struct usync_tls *t)
+{
+	SSL *ssl = t->ssl;
+	BIO *sock = SSL_get_wbio(ssl);
+	BIO *buf = t->tx ? NULL : BIO_new(BIO_f_buffer()); /* kernel TLS transmits past OpenSSL */
+	if (buf && BIO_set_write_buffer_size(buf, WRITE_BUFFER) == 1 && BIO_up_ref(sock) == 1) {
+		BIO_push(buf, sock);     /* the chain holds the reference taken above */
+		SSL_set0_wbio(ssl, buf); /* drops the SSL's own wbio reference to sock */
+	} else {
+		BIO_free(buf);
+		ERR_clear_error();
+	}
+	/* the record layer's byte counts (recordLayerBytesNative) start here */
+	t->bio_w0 = BIO_number_written(SSL_get_wbio(ssl));
+	t->bio_r0 = BIO_number_read(SSL_get_rbio(ssl));
 }
 
 /*
@@ -229,15 +264,17 @@ JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_TlsSession_handshakeNative(J
 	}
 	t->ssl = ssl;
 	t->fd = fd;
-	t->bio_w0 = BIO_number_written(SSL_get_wbio(ssl));
-	t->bio_r0 = BIO_number_read(SSL_get_rbio(ssl));
 	const char *suite = SSL_CIPHER_get_name(SSL_get_current_cipher(ssl));
 	if (!ktls) {
+		buffer_writes(t);
 		snprintf(t->path, sizeof t->path, "userspace (OpenSSL record layer, kernel TLS not asked for), %s", suite);
 		return (jlong)(uintptr_t)t;
 	}
 	char why[160] = "";
 	int irc = usync_ktls_install(ssl, fd, server, &t->tx, &t->rx, why, sizeof why);
+	if (!t->rx) /* OpenSSL keeps reading: read ahead again (off only so that kTLS RX could take over) */
+		SSL_set_read_ahead(ssl, 1);
+	buffer_writes(t);
 	t->zerocopy = ktls >= 2;
 	t->use_sendfile = ktls == 3;
 	if (irc < 0)
@@ -1031,6 +1068,26 @@ static int ring_recv_full(JNIEnv *env, struct usync_tls *t, struct usync_ring *r
 	return 1;
 }
 
+/*
+ * User-space TLS reads: OpenSSL asks the socket for up to its 256 KiB read buffer, but a receiver
+ * faster than its sender gets what has just arrived: about 7 KB per read(2) on loopback, 150,000
+ * reads per GiB. While more of this file is still to come than OpenSSL can hold plus READ_LOWAT,
+ * those READ_LOWAT bytes are certain to arrive, so SO_RCVLOWAT lets each read (and wake-up) wait for
+ * them. Back to the default before anything short (frame headers, FILE_END, ALL_DONE) is read.
+ */
+#define READ_LOWAT (128 * 1024)
+#define READ_HELD (320 * 1024) /* the read buffer and its record overhead, rounded up */
+
+static void read_lowat(struct usync_tls *t, int64_t remaining)
+{
+	int want = !t->rx && remaining > READ_LOWAT + READ_HELD ? READ_LOWAT : 0;
+	if (want != t->lowat) {
+		int v = want ? want : 1;
+		if (setsockopt(t->fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof v) == 0)
+			t->lowat = want; /* a refusal leaves the default: only slower */
+	}
+}
+
 /* Queues the write of buffer i (len bytes at off); direct I/O pads the file's tail to the alignment. */
 static void queue_write(struct usync_ring *r, int fd, unsigned i, uint32_t len, int64_t off, bool direct)
 {
@@ -1130,6 +1187,7 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_receiveFileNative(
 		}
 		uint32_t n = frame_left < r->chunk - fill ? frame_left : (uint32_t)r->chunk - fill;
 		uint8_t *buf = usync_ring_buf(r, next) + fill;
+		read_lowat(t, size - got);
 		int rc = t->rx ? ring_recv_full(env, t, r, buf, n, busy, &inflight, &werr)
 			       : t_read_full(env, t, buf, n, "TLS read");
 		if (rc < 0)
@@ -1165,6 +1223,7 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_receiveFileNative(
 		}
 	}
 drain:
+	read_lowat(t, 0);
 	/* Every write must land (or fail) before the buffers are reused or the caller renames the file. */
 	while (inflight > 0) {
 		int rc = wait_writes(r, busy, &inflight, &werr);
