@@ -71,13 +71,17 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 header() { printf '%-10s %-11s %8s %8s %8s  %s\n' dataset tool median min max "runs (s)"; }
 
 # timed_rounds DATASET RUNS BASELINE RUNNER SRC DST: runs every tool in ${tools[@]} RUNS times,
-# interleaved, each on an empty DST after dropping caches; checks the first result of each tool with
+# interleaved in rotating order, each on an empty DST after dropping caches; checks the first result of each tool with
 # diff -r; prints medians and each tool's speed-up against BASELINE and the first tool.
 timed_rounds() {
-  local ds=$1 runs=$2 base=$3 runner=$4 src=$5 dst=$6 t i s e
+  local ds=$1 runs=$2 base=$3 runner=$4 src=$5 dst=$6 t i k s e n=${#tools[@]}
   declare -A times=()
   for ((i = 0; i < runs; i++)); do
-    for t in "${tools[@]}"; do
+    # the order rotates every round (A B C, B C A, C A B, ...): on this VM a process's exit changes
+    # how fast the next one gets memory (a JVM's exit makes the next tool's page-cache fills slow
+    # about two times in three), so no tool may always follow the same one
+    for ((k = 0; k < n; k++)); do
+      t=${tools[(i + k) % n]}
       mkdir -p "$dst"; find "$dst" -mindepth 1 -delete
       drop_caches
       s=$(date +%s.%N)

@@ -49,13 +49,17 @@ class NetTransferTest {
         Path src = Files.createDirectory(tmp.resolve("src"));
         sh(src, "mkdir -p a/b/c 'sp ace'; touch zero; head -c 1000000 /dev/urandom > a/b/c/mid; "
                 + "for i in $(seq 1 50); do head -c $((i * 97)) /dev/urandom > a/f$i; done; printf x > 'sp ace/x y';"
-                + " printf '#!/bin/sh' > run.sh; chmod 755 run.sh; chmod 600 zero");
+                + " printf '#!/bin/sh' > run.sh; chmod 755 run.sh; chmod 600 zero;"
+                // modes a 022 umask would cut (created 0600, then fchmod), and 4755 cut to 0755
+                + " printf w > shared; chmod 666 shared; printf s > suid; chmod 4755 suid");
         CopyResult r = sender().build().send(src);
         assertTrue(r.succeeded(), r.failures().toString());
-        assertEquals(54, r.files());
+        assertEquals(56, r.files());
+        assertEquals("666 755", sh(tmp.resolve("dst"), "stat -c %a shared suid").replace('\n', ' ').trim());
         sh(tmp, "diff -r src dst");
-        assertEquals(sh(src, "find . -type f -printf '%P %m %s\\n' | sort"), sh(tmp.resolve("dst"), "find . -type f -printf '%P %m %s\\n' | sort"));
-        assertEquals(54, receiver.filesReceived());
+        String list = "find . -type f ! -name suid -printf '%P %m %s\\n' | sort";
+        assertEquals(sh(src, list), sh(tmp.resolve("dst"), list));
+        assertEquals(56, receiver.filesReceived());
     }
 
     /** Bytes of {@code file} in the page cache (fincore, which looks without reading). */
