@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <liburing.h>
 #include <stdbool.h>
 #include <stdint.h>

@@ -207,7 +207,6 @@ public final class Ring implements AutoCloseable {
 
     private static native int probeNative();
 
-
     private static native long createNative(int queueDepth, int chunkSize, long largeFileThreshold, int pipes,
             int pipeSize);
 
