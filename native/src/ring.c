@@ -84,6 +84,12 @@ struct io_uring_sqe *usync_ring_sqe(struct usync_ring *r)
 	return sqe;
 }
 
+int usync_ring_submit(struct usync_ring *r, bool wait)
+{
+	int rc = wait ? io_uring_submit_and_wait(&r->ring, 1) : io_uring_submit(&r->ring);
+	return rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY ? rc : 0;
+}
+
 static void set_result(struct batch *b, struct slot *s, int err, int stage)
 {
 	struct usync_res *res = b->items[s->item].res;
@@ -661,8 +667,8 @@ static int run_batch(struct usync_ring *r, uint8_t *reqs, int count, struct usyn
 	fill_slots(&b);
 	while (b.active > 0) {
 		/* While a file is copied outside the ring, only reap what is ready, never wait. */
-		int ret = b.ranged ? io_uring_submit(&r->ring) : io_uring_submit_and_wait(&r->ring, 1);
-		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
+		int ret = usync_ring_submit(r, !b.ranged);
+		if (ret < 0) {
 			rc = ret;
 			break;
 		}

@@ -28,6 +28,12 @@ struct usync_ring {
 /* A free submission entry, submitting what is queued first if the queue is full. */
 struct io_uring_sqe *usync_ring_sqe(struct usync_ring *r);
 
+/*
+ * Submits what is queued and, with wait, waits for at least one completion. 0, or -errno of a real
+ * failure: EINTR, EAGAIN and EBUSY only mean "reap the completion queue and come back".
+ */
+int usync_ring_submit(struct usync_ring *r, bool wait);
+
 /* Bytes before each pooled buffer where a frame header can be put in front of the data. */
 #define USYNC_HEADROOM 4096
 

@@ -567,8 +567,8 @@ static void produce(struct sender *s)
 /* Waits for at least one completion (or reaps what is there when !wait). 0 or -errno. */
 static int reap(struct sender *s, bool wait)
 {
-	int rc = wait ? io_uring_submit_and_wait(&s->r->ring, 1) : io_uring_submit(&s->r->ring);
-	if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
+	int rc = usync_ring_submit(s->r, wait);
+	if (rc < 0)
 		return rc;
 	struct io_uring_cqe *cqe;
 	unsigned h, seen = 0;
@@ -885,8 +885,8 @@ out:
 /* Waits for one splice-out completion; records its pipe as free. 0, or -1 with an exception. */
 static int reap_out(JNIEnv *env, struct usync_ring *r, uint32_t *pending, int fd, int64_t *pend_off)
 {
-	int rc = io_uring_submit_and_wait(&r->ring, 1);
-	if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
+	int rc = usync_ring_submit(r, true);
+	if (rc < 0) {
 		usync_throw_errno(env, "io_uring_enter", NULL, -rc);
 		return -1;
 	}
@@ -1006,8 +1006,8 @@ static void write_done(struct io_uring_cqe *cqe, bool *busy, unsigned *inflight,
 /* Waits for at least one completion of the receive loop's file writes. 0, or -errno from io_uring_enter. */
 static int wait_writes(struct usync_ring *r, bool *busy, unsigned *inflight, int *werr)
 {
-	int rc = io_uring_submit_and_wait(&r->ring, 1);
-	if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
+	int rc = usync_ring_submit(r, true);
+	if (rc < 0)
 		return rc;
 	struct io_uring_cqe *cqe;
 	unsigned hd, seen = 0;
@@ -1035,8 +1035,8 @@ static int ring_recv_full(JNIEnv *env, struct usync_tls *t, struct usync_ring *r
 		io_uring_sqe_set_data64(sqe, TAG_RECV);
 		int res = 0;
 		for (bool mine = false; !mine;) {
-			int rc = io_uring_submit_and_wait(&r->ring, 1);
-			if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
+			int rc = usync_ring_submit(r, true);
+			if (rc < 0) {
 				usync_throw_errno(env, "io_uring_enter", NULL, -rc);
 				return -1;
 			}
