@@ -185,14 +185,21 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_geteuidNative(JNIEnv 
 
 #include <linux/openat2.h>
 
-static int openat2_dir(int dirfd, const char *path)
+/* openat2(2) resolving beneath dirfd, never through a magic link: fd or -errno. */
+static int openat2_beneath(int dirfd, const char *path, uint64_t flags, uint64_t mode)
 {
 	struct open_how how = {
-		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.flags = flags | O_CLOEXEC,
+		.mode = mode,
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
 	};
 	long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
 	return fd < 0 ? -errno : (int)fd;
+}
+
+static int openat2_dir(int dirfd, const char *path)
+{
+	return openat2_beneath(dirfd, path, O_PATH | O_DIRECTORY, 0);
 }
 
 /*
@@ -208,13 +215,7 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_createBeneathNative(J
 	char *name = path_of(env, jname);
 	if (!name)
 		return -EINVAL;
-	struct open_how how = {
-		.flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		.mode = (uint64_t)(unsigned)mode & 0777,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
-	};
-	long fd = syscall(SYS_openat2, dirfd, name, &how, sizeof how);
-	int rc = fd < 0 ? -errno : (int)fd;
+	int rc = openat2_beneath(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, (unsigned)mode & 0777);
 	free(name);
 	return rc;
 }
