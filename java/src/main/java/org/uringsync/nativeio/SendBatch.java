@@ -26,11 +26,6 @@ public final class SendBatch {
     /** Read with direct I/O where the filesystem allows (see {@link Ring#DIRECT_IO_THRESHOLD}). */
     public static final int DIRECT = 1;
 
-    /** Adds a file; the C core closes {@code fd} once sent (or on failure). */
-    public void add(int fd, long size, byte[] header, byte[] trailer) {
-        add(fd, size, header, trailer, 0);
-    }
-
     /** Adds a file with {@code flags} ({@link #DIRECT}); the C core closes {@code fd} once sent. */
     public void add(int fd, long size, byte[] header, byte[] trailer, int flags) {
         int need = HEADER + ((header.length + trailer.length + 7) & ~7);

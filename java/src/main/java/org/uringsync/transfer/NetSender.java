@@ -219,6 +219,7 @@ public final class NetSender {
         }
         ring.run(open);
         SendBatch batch = new SendBatch();
+        byte[] fileEnd = FrameCodec.encode(new Message.FileEnd()); // the same bytes after every file
         List<byte[]> sent = new ArrayList<>(count);
         List<Long> sizes = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
@@ -230,7 +231,7 @@ public final class NetSender {
             }
             long size = open.bytes(i);
             byte[] hdr = FrameCodec.encode(new Message.FileHeader(size, open.mode(i) & 07777, rel[i]));
-            batch.add(open.fd(i), size, hdr, FrameCodec.encode(new Message.FileEnd()), readFlags(open.fd(i), size));
+            batch.add(open.fd(i), size, hdr, fileEnd, readFlags(open.fd(i), size));
             sent.add(rel[i]);
             sizes.add(size);
         }
