@@ -63,22 +63,16 @@ static jbyteArray list_error(JNIEnv *env, int err, int stage)
 }
 
 /*
- * FileOps.listDirectoryNative(byte[] path, boolean follow)
+ * The listing of an open directory (the descriptor is closed here).
  * Output (little-endian): i32 status, i32 stage-or-0, u32 mode, u32 uid, u32 gid, i32 mtime_nsec,
  * i64 mtime_sec, then per entry: u8 type, u16 name_len, name bytes.
  * On failure: i32 -errno, i32 stage (0 open, 1 fstat, 2 getdents64).
  */
-JNIEXPORT jbyteArray JNICALL Java_org_uringsync_nativeio_FileOps_listDirectoryNative(JNIEnv *env, jclass cls,
-		jbyteArray jpath, jboolean follow)
+static jbyteArray list_fd(JNIEnv *env, int fd)
 {
-	(void)cls;
-	char *path = path_of(env, jpath);
-	if (!path)
-		return list_error(env, EINVAL, 0);
 	struct growbuf g = { 0 };
 	jbyteArray out = NULL;
 	char *dents = NULL;
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
 	if (fd < 0) {
 		out = list_error(env, errno, 0);
 		goto out;
@@ -137,8 +131,28 @@ out:
 		close(fd);
 	free(dents);
 	free(g.p);
+	return out;
+}
+
+/* FileOps.listDirectoryNative(byte[] path, boolean follow): see list_fd. */
+JNIEXPORT jbyteArray JNICALL Java_org_uringsync_nativeio_FileOps_listDirectoryNative(JNIEnv *env, jclass cls,
+		jbyteArray jpath, jboolean follow)
+{
+	(void)cls;
+	char *path = path_of(env, jpath);
+	if (!path)
+		return list_error(env, EINVAL, 0);
+	jbyteArray out = list_fd(env, open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW)));
 	free(path);
 	return out;
+}
+
+/* FileOps.listDirectoryAtNative(int dirfd): the directory dirfd (O_PATH will do) refers to; see list_fd. */
+JNIEXPORT jbyteArray JNICALL Java_org_uringsync_nativeio_FileOps_listDirectoryAtNative(JNIEnv *env, jclass cls,
+		jint dirfd)
+{
+	(void)cls;
+	return list_fd(env, openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 }
 
 /* FileOps.mkdirNative(byte[] path, int mode): 0, or -errno; an existing real directory counts as success. */

@@ -137,6 +137,39 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_Net_localPortNative(JNIEnv *e
 				       : ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
+/*
+ * Net.peerAddressNative(int fd): the peer's address, 4 bytes for IPv4 (IPv4-mapped IPv6 included) or
+ * 16 for IPv6; null when it cannot be had.
+ */
+JNIEXPORT jbyteArray JNICALL Java_org_uringsync_nativeio_Net_peerAddressNative(JNIEnv *env, jclass cls, jint fd)
+{
+	(void)cls;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+		return NULL;
+	const uint8_t *a;
+	jsize n;
+	if (ss.ss_family == AF_INET) {
+		a = (const uint8_t *)&((struct sockaddr_in *)&ss)->sin_addr;
+		n = 4;
+	} else if (ss.ss_family == AF_INET6) {
+		const struct in6_addr *a6 = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+		a = a6->s6_addr;
+		n = 16;
+		if (IN6_IS_ADDR_V4MAPPED(a6)) {
+			a += 12;
+			n = 4;
+		}
+	} else {
+		return NULL;
+	}
+	jbyteArray r = (*env)->NewByteArray(env, n);
+	if (r)
+		(*env)->SetByteArrayRegion(env, r, 0, n, (const jbyte *)a);
+	return r;
+}
+
 /* Net.setTimeoutNative(int fd, int ms): receive and send timeout (0: none); 0 or -errno. */
 JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_Net_setTimeoutNative(JNIEnv *env, jclass cls, jint fd, jint ms)
 {

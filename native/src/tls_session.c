@@ -869,10 +869,11 @@ JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_TlsSession_sendFilesNative(J
 		goto out;
 	}
 	send_all(&s);
-	close_files(&s, 0);
-	/* Reads still in flight must land before their buffers can serve anyone else. */
+	/* Reads still in flight must land before their buffers can serve anyone else, and before their
+	 * descriptors are closed: a number closed under a queued read could be reused by another thread. */
 	while ((s.inflight > 0 || s.splice_wait > 0 || s.send_wait > 0 || s.close_wait > 0) && reap(&s, true) == 0)
 		;
+	close_files(&s, 0);
 out:
 	free(s.files);
 	free(s.q);
@@ -1240,7 +1241,7 @@ drain:
 	free(busy);
 }
 
-/* TlsSession.freeNative(long t): close_notify (best effort), free, close the socket. */
+/* TlsSession.freeNative(long t): close_notify (best effort), free. The socket is Java's (Fd) to close. */
 JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_freeNative(JNIEnv *env, jclass cls, jlong h)
 {
 	(void)env;
@@ -1253,6 +1254,5 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_freeNative(JNIEnv 
 	}
 	SSL_free(t->ssl);
 	ERR_clear_error();
-	close(t->fd);
 	free(t);
 }

@@ -9,13 +9,13 @@ mkdir -p "$d/src/a b"
 head -c 3000001 /dev/urandom > "$d/src/a b/three-mb"
 printf 'small\n' > "$d/src/small"
 : > "$d/src/empty"
-HOME=$d "$repo/uring-sync" recv "$d/dst" -l 9443 --bind 127.0.0.1 --secret lab -v > "$d/recv.log" 2>&1 &
+HOME=$d "$repo/uring-sync" recv "$d/dst" -l 9443 --bind 127.0.0.1 --secret lab-secret-0123456789 -v > "$d/recv.log" 2>&1 &
 recv=$!
 for _ in $(seq 300); do grep -q "Listening on" "$d/recv.log" 2>/dev/null && break; sleep 0.1; done
 result() { printf 'RESULT %s %s %s\n' "$1" "$2" "$3"; }
 for path in auto ktls userspace; do
   rm -rf "$d/dst"/* 2>/dev/null
-  if "$repo/uring-sync" send -v --tls-path "$path" "$d/src" 127.0.0.1:9443 --secret lab > "$d/send.out" 2> "$d/send.err"; then
+  if "$repo/uring-sync" send -v --tls-path "$path" "$d/src" 127.0.0.1:9443 --secret lab-secret-0123456789 > "$d/send.out" 2> "$d/send.err"; then
     line=$(grep '^tls: ' "$d/send.err")
     case $path in
       auto) want='^tls: kernel tx\+rx, TLS_[A-Z0-9_]+, splice$' ;;

@@ -47,11 +47,15 @@ public final class Secrets {
         return line;
     }
 
-    /** @throws IllegalArgumentException for an empty secret or one longer than 1024 bytes */
+    /** Fewest bytes a secret may have: a short one falls to guessing in parallel (a generated one has 22). */
+    public static final int MIN_BYTES = 16;
+
+    /** @throws IllegalArgumentException for a secret shorter than {@link #MIN_BYTES} or longer than 1024 bytes */
     public static byte[] check(String secret) {
         byte[] b = secret.getBytes(StandardCharsets.UTF_8);
-        if (b.length == 0) {
-            throw new IllegalArgumentException("the secret must not be empty");
+        if (b.length < MIN_BYTES) {
+            throw new IllegalArgumentException("the secret must be at least " + MIN_BYTES + " bytes (it has " + b.length
+                    + "): a short secret can be guessed; let recv generate one, or use e.g. openssl rand -base64 16");
         }
         if (b.length > 1024) {
             throw new IllegalArgumentException("the secret must be at most 1024 bytes");

@@ -89,9 +89,9 @@ public class TransferBenchmark {
             default -> {
                 TlsPath p = TlsPath.parse(path);
                 List<String> seen = new ArrayList<>();
-                receiver = Receiver.builder(dst).port(0).bind(InetAddress.getLoopbackAddress()).secret("bench")
+                receiver = Receiver.builder(dst).port(0).bind(InetAddress.getLoopbackAddress()).secret("bench-secret-0123456789")
                         .stateDirectory(state).tlsPath(p).build().start();
-                sender = Sender.builder("127.0.0.1", receiver.port()).secret("bench").tlsPath(p).verbose(seen::add).build();
+                sender = Sender.builder("127.0.0.1", receiver.port()).secret("bench-secret-0123456789").tlsPath(p).verbose(seen::add).build();
                 sender.send(src);
                 if (p != TlsPath.USERSPACE && seen.stream().anyMatch(l -> l.startsWith("tls: userspace"))) {
                     throw new IllegalStateException("unavailable on this kernel: " + seen);

@@ -23,7 +23,7 @@ public final class Training {
         PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
         int rc = Main.run(new String[] {"-p", dir.resolve("src").toString(), dir.resolve("copy").toString()}, quiet, quiet);
         Files.delete(src.resolve("l")); // the network protocol carries regular files only
-        String secret = "training-" + ProcessHandle.current().pid();
+        String secret = "training-secret-" + ProcessHandle.current().pid();
         try (Receiver r = Receiver.builder(dir.resolve("received")).bind(java.net.InetAddress.getByName("127.0.0.1"))
                 .port(0).secret(secret).stateDirectory(dir.resolve("state")).build().start()) {
             rc |= Main.run(new String[] {"send", dir.resolve("src").toString(), "127.0.0.1:" + r.port(), "--secret", secret},

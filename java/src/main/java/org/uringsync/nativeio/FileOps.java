@@ -31,12 +31,20 @@ public final class FileOps {
      */
     public static Listing listDirectory(byte[] path, boolean followSymlink) throws NativeIoException {
         NativeLoader.ensureLoaded();
-        byte[] out = listDirectoryNative(path, followSymlink);
+        return listing(listDirectoryNative(path, followSymlink), PathBytes.show(path));
+    }
+
+    /** Lists the directory {@code dirFd} refers to (an {@code O_PATH} descriptor will do); see {@link #listDirectory}. */
+    public static Listing listDirectoryAt(int dirFd, String shownAs) throws NativeIoException {
+        return listing(listDirectoryAtNative(dirFd), shownAs);
+    }
+
+    private static Listing listing(byte[] out, String shownAs) throws NativeIoException {
         ByteBuffer b = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
         int status = b.getInt();
         if (status < 0) {
             int stage = b.getInt();
-            throw new NativeIoException(stage == 0 ? "open" : stage == 1 ? "fstat" : "getdents64", PathBytes.show(path), -status);
+            throw new NativeIoException(stage == 0 ? "open" : stage == 1 ? "fstat" : "getdents64", shownAs, -status);
         }
         b.getInt();
         int mode = b.getInt();
@@ -177,6 +185,8 @@ public final class FileOps {
     private static native int cachedPercentNative(int fd, long size);
 
     private static native byte[] listDirectoryNative(byte[] path, boolean followSymlink);
+
+    private static native byte[] listDirectoryAtNative(int dirFd);
 
     private static native int mkdirNative(byte[] path, int mode);
 

@@ -4,8 +4,8 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 
 /**
- * TCP sockets as plain descriptors, so the C core's TLS layer (and later kTLS and splice) can own
- * them. Every call here is once per connection.
+ * TCP sockets as {@link Fd}s, each with one owner, so the C core's TLS layer (kTLS, splice) can use
+ * the descriptor while Java decides when it is closed. Every call here is once per connection.
  */
 public final class Net {
     private Net() {}
@@ -13,38 +13,57 @@ public final class Net {
     /**
      * Listens on {@code address:port} ({@code address} null: every address, IPv6 and IPv4).
      *
-     * @return the listening descriptor
+     * @return the listening socket
      */
-    public static int listen(InetAddress address, int port) throws NativeIoException {
+    public static Fd listen(InetAddress address, int port) throws NativeIoException {
         NativeLoader.ensureLoaded();
         int fd = listenNative(address == null ? null : address.getAddress(), port, 128);
         if (fd < 0) {
             throw new NativeIoException("bind/listen", (address == null ? "*" : address.getHostAddress()) + ":" + port, -fd);
         }
-        return fd;
+        return Fd.adopt(fd);
     }
 
-    /** Waits for a connection; {@link #shutdown} from another thread ends the wait with EINVAL. */
-    public static int accept(int listenFd) throws NativeIoException {
-        int fd = acceptNative(listenFd);
+    /**
+     * Waits for a connection; {@link Fd#shutdown} of the listening socket from another thread ends the
+     * wait with EINVAL.
+     */
+    public static Fd accept(Fd listening) throws NativeIoException {
+        int l = listening.acquire();
+        int fd;
+        try {
+            fd = acceptNative(l);
+        } finally {
+            listening.release();
+        }
         if (fd < 0) {
             throw new NativeIoException("accept", null, -fd);
         }
-        return fd;
+        return Fd.adopt(fd);
     }
 
-    /** Connects with a timeout; returns a blocking descriptor with TCP_NODELAY. */
-    public static int connect(InetAddress address, int port, int timeoutMs) throws NativeIoException {
+    /** Connects with a timeout; returns a blocking socket with TCP_NODELAY. */
+    public static Fd connect(InetAddress address, int port, int timeoutMs) throws NativeIoException {
         NativeLoader.ensureLoaded();
         int fd = connectNative(address.getAddress(), port, timeoutMs);
         if (fd < 0) {
             String host = address instanceof Inet4Address ? address.getHostAddress() : "[" + address.getHostAddress() + "]";
             throw new NativeIoException("connect", host + ":" + port, -fd);
         }
-        return fd;
+        return Fd.adopt(fd);
     }
 
-    public static int localPort(int fd) throws NativeIoException {
+    /** @return the peer's address (IPv4-mapped addresses as IPv4), or null when it cannot be had */
+    static InetAddress peerAddress(int fd) {
+        byte[] a = peerAddressNative(fd);
+        try {
+            return a == null ? null : InetAddress.getByAddress(a);
+        } catch (java.net.UnknownHostException e) {
+            return null; // not 4 or 16 bytes: cannot happen
+        }
+    }
+
+    static int localPort(int fd) throws NativeIoException {
         int p = localPortNative(fd);
         if (p < 0) {
             throw new NativeIoException("getsockname", null, -p);
@@ -53,7 +72,7 @@ public final class Net {
     }
 
     /** Sets the receive and send timeouts of a socket (0: wait forever). */
-    public static void setTimeout(int fd, int ms) throws NativeIoException {
+    static void setTimeout(int fd, int ms) throws NativeIoException {
         int rc = setTimeoutNative(fd, ms);
         if (rc < 0) {
             throw new NativeIoException("setsockopt(SO_RCVTIMEO)", null, -rc);
@@ -61,12 +80,12 @@ public final class Net {
     }
 
     /** Shuts a socket down both ways; a thread blocked on it wakes up. Errors are ignored. */
-    public static void shutdown(int fd) {
+    static void shutdown(int fd) {
         shutdownNative(fd);
     }
 
-    /** Closes a descriptor; errors are ignored (nothing useful can follow). */
-    public static void close(int fd) {
+    /** Closes a descriptor; errors are ignored (nothing useful can follow). Only {@link Fd} calls this. */
+    static void close(int fd) {
         closeNative(fd);
     }
 
@@ -77,6 +96,8 @@ public final class Net {
     private static native int connectNative(byte[] address, int port, int timeoutMs);
 
     private static native int localPortNative(int fd);
+
+    private static native byte[] peerAddressNative(int fd);
 
     private static native int setTimeoutNative(int fd, int ms);
 

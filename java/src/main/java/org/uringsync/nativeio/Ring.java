@@ -12,9 +12,10 @@ import java.nio.file.Path;
  * through pooled chunk buffers (several chunks in flight for one file); a larger one is copied by the
  * kernel (copy_file_range, or a splice file -> pipe -> file where that is refused), so its bytes
  * never enter user space.
- * {@link #close()} is idempotent and refuses while a batch is running.
+ * A guarded {@link NativeHandle}: one call at a time; {@link #close()} during a call frees the ring
+ * once that call has returned.
  */
-public final class Ring implements AutoCloseable {
+public final class Ring extends NativeHandle {
     private static final String UNAVAILABLE = probe();
 
     /** Files at least this large are copied inside the kernel rather than through buffers. */
@@ -29,13 +30,11 @@ public final class Ring implements AutoCloseable {
     static final int PIPES = 4;
     static final int PIPE_SIZE = 1 << 20;
 
-    private long handle;
-    private boolean running;
     private final int queueDepth;
     private final int chunkSize;
 
     private Ring(long handle, int queueDepth, int chunkSize) {
-        this.handle = handle;
+        super(handle);
         this.queueDepth = queueDepth;
         this.chunkSize = chunkSize;
     }
@@ -116,7 +115,7 @@ public final class Ring implements AutoCloseable {
      * @throws NativeIoException when the ring itself fails (io_uring_enter)
      */
     public void run(Batch batch) throws NativeIoException {
-        long h = enter();
+        long h = enterAlone();
         try {
             int rc = runBatchNative(h, batch.requestBuffer(), batch.size(), batch.resultBuffer());
             if (rc < 0) {
@@ -135,7 +134,7 @@ public final class Ring implements AutoCloseable {
 
     /** Runs a native call with this ring, under the same one-call-at-a-time guard as {@link #run}. */
     long call(RingCall c) throws java.io.IOException {
-        long h = enter();
+        long h = enterAlone();
         try {
             return c.apply(h);
         } finally {
@@ -143,30 +142,14 @@ public final class Ring implements AutoCloseable {
         }
     }
 
-    private synchronized long enter() {
-        if (handle == 0) {
-            throw new IllegalStateException("ring is closed");
-        }
-        if (running) {
-            throw new IllegalStateException("ring is already running a batch");
-        }
-        running = true;
-        return handle;
-    }
-
-    private synchronized void leave() {
-        running = false;
+    @Override
+    protected String what() {
+        return "ring";
     }
 
     @Override
-    public synchronized void close() {
-        if (running) {
-            throw new IllegalStateException("ring is running a batch; close it from the owning thread afterwards");
-        }
-        if (handle != 0) {
-            destroyNative(handle);
-            handle = 0;
-        }
+    protected void free(long handle) {
+        destroyNative(handle);
     }
 
     private static String probe() {

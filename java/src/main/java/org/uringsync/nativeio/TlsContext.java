@@ -6,13 +6,12 @@ import java.nio.file.Path;
  * An OpenSSL {@code SSL_CTX} for TLS 1.3 only. The server side presents a certificate (which only
  * encrypts: peers are authenticated by the pre-shared secret bound to the session, see
  * {@link TlsSession#exportKeyingMaterial}); the client does not verify it. Servers send no session
- * tickets. Owned by one {@link #close()}; idempotent.
+ * tickets. A guarded {@link NativeHandle}: closing it while a handshake uses it waits for that
+ * handshake (sessions made from it keep what they need of it).
  */
-public final class TlsContext implements AutoCloseable {
-    private long handle;
-
+public final class TlsContext extends NativeHandle {
     private TlsContext(long handle) {
-        this.handle = handle;
+        super(handle);
     }
 
     /**
@@ -37,19 +36,14 @@ public final class TlsContext implements AutoCloseable {
         generateNative(key.toString(), certificate.toString(), commonName);
     }
 
-    synchronized long handle() {
-        if (handle == 0) {
-            throw new IllegalStateException("TLS context is closed");
-        }
-        return handle;
+    @Override
+    protected String what() {
+        return "TLS context";
     }
 
     @Override
-    public synchronized void close() {
-        if (handle != 0) {
-            freeNative(handle);
-            handle = 0;
-        }
+    protected void free(long handle) {
+        freeNative(handle);
     }
 
     private static native long createNative(boolean server, String cert, String key, String ciphersuites)

@@ -4,47 +4,98 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * One TLS 1.3 connection over a socket it owns ({@code SSL*} plus descriptor), on OpenSSL's record
- * layer. Bulk file data crosses in coarse calls: {@link #sendFiles} streams a whole batch of files,
- * {@link #receiveFileData} one file's data frames straight into a descriptor. Not thread-safe;
- * {@link #close()} is idempotent. {@link #abort()} may be called from any thread to wake a blocked call.
+ * One TLS 1.3 connection ({@code SSL*}) over a socket it borrows for its whole life: the caller owns
+ * the {@link Fd} and closes it; a close asked while this session still uses it waits until the
+ * session is freed. Bulk file data crosses in coarse calls: {@link #sendFiles} streams a whole batch
+ * of files, {@link #receiveFileData} one file's data frames straight into a descriptor. Calls are
+ * meant for one thread at a time; {@link #abort()} and {@link #close()} may come from any thread:
+ * close during a call wakes the call and frees the session when it has left.
  */
-public final class TlsSession implements AutoCloseable {
-    private long handle;
-    private final int fd;
+public final class TlsSession extends NativeHandle {
+    private final Fd socket;
+    private final boolean ownsSocket;
 
-    private TlsSession(long handle, int fd) {
-        this.handle = handle;
-        this.fd = fd;
+    private TlsSession(long handle, Fd socket, boolean ownsSocket) {
+        super(handle);
+        this.socket = socket;
+        this.ownsSocket = ownsSocket;
     }
 
-    /**
-     * Runs the handshake on {@code fd}, which the session then owns (closed by {@link #close()}, and
-     * on failure here).
-     */
-    public static TlsSession handshake(TlsContext ctx, int fd, boolean server) throws java.io.IOException {
-        return handshake(ctx, fd, server, 0);
+    /** Runs the handshake on {@code socket} (still owned by the caller; see the class comment). */
+    public static TlsSession handshake(TlsContext ctx, Fd socket, boolean server) throws java.io.IOException {
+        return handshake(ctx, socket, server, 0);
     }
 
     /**
      * Runs the handshake, then, for {@code ktlsMode} 1 (kernel TLS) or 2 (kernel TLS with spliced file
      * data), installs the session keys into the kernel where it can; {@link #path()} tells what
-     * happened and why.
+     * happened and why. On failure the socket is left to its owner, open.
      */
-    public static TlsSession handshake(TlsContext ctx, int fd, boolean server, int ktlsMode) throws java.io.IOException {
-        long h;
+    public static TlsSession handshake(TlsContext ctx, Fd socket, boolean server, int ktlsMode)
+            throws java.io.IOException {
+        return handshake(ctx, socket, server, ktlsMode, false);
+    }
+
+    /**
+     * As {@link #handshake(TlsContext, Fd, boolean, int)}; with {@code takeSocket} the session becomes
+     * the socket's one owner instead of the caller: the socket is closed with the session, or at once
+     * when the handshake fails.
+     */
+    public static TlsSession handshake(TlsContext ctx, Fd socket, boolean server, int ktlsMode, boolean takeSocket)
+            throws java.io.IOException {
+        int fd = socket.acquire(); // held until the session is freed
+        boolean made = false;
         try {
-            h = handshakeNative(ctx.handle(), fd, server, ktlsMode);
-        } catch (java.io.IOException | RuntimeException e) {
-            Net.close(fd);
-            throw e;
+            long c = ctx.enter();
+            try {
+                TlsSession s = new TlsSession(handshakeNative(c, fd, server, ktlsMode), socket, takeSocket);
+                made = true;
+                return s;
+            } finally {
+                ctx.leave();
+            }
+        } finally {
+            if (!made) {
+                socket.release();
+                if (takeSocket) {
+                    socket.close();
+                }
+            }
         }
-        return new TlsSession(h, fd);
+    }
+
+    @Override
+    protected String what() {
+        return "TLS session";
+    }
+
+    /** Sends close_notify (best effort) and frees the session; then the socket is the owner's alone again. */
+    @Override
+    protected void free(long handle) {
+        try {
+            freeNative(handle);
+        } finally {
+            socket.release();
+            if (ownsSocket) {
+                socket.close();
+            }
+        }
+    }
+
+    /** A close during a call: shut the socket down so that the call returns. */
+    @Override
+    protected void wake(long handle) {
+        socket.shutdown();
     }
 
     /** RFC 8446 section 7.5 exporter (no context). */
     public byte[] exportKeyingMaterial(String label, int length) throws TlsException {
-        return exportNative(handle(), label.getBytes(StandardCharsets.US_ASCII), length);
+        long h = enter();
+        try {
+            return exportNative(h, label.getBytes(StandardCharsets.US_ASCII), length);
+        } finally {
+            leave();
+        }
     }
 
     /**
@@ -52,27 +103,51 @@ public final class TlsSession implements AutoCloseable {
      * computed where the exporter lives (OpenSSL), so it never enters the JVM.
      */
     public byte[] exporterMac(String label, int exporterLength, byte[] key, byte[] prefix) throws TlsException {
-        return exporterMacNative(handle(), label.getBytes(StandardCharsets.US_ASCII), exporterLength, key, prefix);
+        long h = enter();
+        try {
+            return exporterMacNative(h, label.getBytes(StandardCharsets.US_ASCII), exporterLength, key, prefix);
+        } finally {
+            leave();
+        }
     }
 
     /** @return e.g. {@code kernel tx+rx, TLS_AES_128_GCM_SHA256, splice}, or the user-space path and why */
     public String path() {
-        return pathNative(handle());
+        long h = enter();
+        try {
+            return pathNative(h);
+        } finally {
+            leave();
+        }
     }
 
     /** @return true when the kernel encrypts what this side sends */
     public boolean kernelTx() {
-        return (kernelNative(handle()) & 1) != 0;
+        return (kernel() & 1) != 0;
     }
 
     /** @return true when the kernel decrypts what this side receives */
     public boolean kernelRx() {
-        return (kernelNative(handle()) & 2) != 0;
+        return (kernel() & 2) != 0;
+    }
+
+    private int kernel() {
+        long h = enter();
+        try {
+            return kernelNative(h);
+        } finally {
+            leave();
+        }
     }
 
     /** Sends a fatal TLS alert with {@code description} (kernel TLS only; tests the peer's alert path). */
     public void sendAlert(int description) throws TlsException {
-        alertNative(handle(), description);
+        long h = enter();
+        try {
+            alertNative(h, description);
+        } finally {
+            leave();
+        }
     }
 
     /**
@@ -80,17 +155,27 @@ public final class TlsSession implements AutoCloseable {
      *         kernel carried everything)
      */
     public long recordLayerBytes() {
-        return recordLayerBytesNative(handle());
+        long h = enter();
+        try {
+            return recordLayerBytesNative(h);
+        } finally {
+            leave();
+        }
     }
 
     /** @return the negotiated suite, e.g. {@code TLS_AES_128_GCM_SHA256} */
     public String cipher() {
-        return cipherNative(handle());
+        long h = enter();
+        try {
+            return cipherNative(h);
+        } finally {
+            leave();
+        }
     }
 
-    /** @return the socket descriptor (owned by this session) */
-    public int fd() {
-        return fd;
+    /** Sets the socket's receive and send timeouts (0: wait forever); they bound every blocking read and write. */
+    public void setTimeout(int ms) throws NativeIoException {
+        socket.setTimeout(ms);
     }
 
     /**
@@ -100,7 +185,12 @@ public final class TlsSession implements AutoCloseable {
      */
     public int read(ByteBuffer buf, int offset, int length) throws java.io.IOException {
         checkRange(buf, offset, length);
-        return readNative(handle(), buf, offset, length);
+        long h = enter();
+        try {
+            return readNative(h, buf, offset, length);
+        } finally {
+            leave();
+        }
     }
 
     /** Reads exactly {@code length} bytes, or throws {@link java.io.EOFException}. */
@@ -118,7 +208,12 @@ public final class TlsSession implements AutoCloseable {
     /** Writes all {@code length} bytes of {@code buf} from {@code offset}. */
     public void write(ByteBuffer buf, int offset, int length) throws java.io.IOException {
         checkRange(buf, offset, length);
-        writeNative(handle(), buf, offset, length);
+        long h = enter();
+        try {
+            writeNative(h, buf, offset, length);
+        } finally {
+            leave();
+        }
     }
 
     /**
@@ -129,7 +224,12 @@ public final class TlsSession implements AutoCloseable {
      * @return the number of file bytes sent
      */
     public long sendFiles(Ring ring, SendBatch batch, int dataType, int chunk) throws java.io.IOException {
-        return ring.call(h -> sendFilesNative(handle(), h, batch.buffer(), batch.size(), dataType, chunk));
+        long h = enter();
+        try {
+            return ring.call(r -> sendFilesNative(h, r, batch.buffer(), batch.size(), dataType, chunk));
+        } finally {
+            leave();
+        }
     }
 
     /**
@@ -144,10 +244,15 @@ public final class TlsSession implements AutoCloseable {
      */
     public void receiveFileData(Ring ring, int fileFd, long size, int dataType, int endType, int maxFrame,
             boolean direct) throws java.io.IOException {
-        ring.call(h -> {
-            receiveFileNative(handle(), h, fileFd, size, dataType, endType, maxFrame, direct);
-            return 0L;
-        });
+        long h = enter();
+        try {
+            ring.call(r -> {
+                receiveFileNative(h, r, fileFd, size, dataType, endType, maxFrame, direct);
+                return 0L;
+            });
+        } finally {
+            leave();
+        }
     }
 
     /** Thrown by the C core when the peer's frames break the protocol. */
@@ -159,25 +264,9 @@ public final class TlsSession implements AutoCloseable {
         }
     }
 
-    /** Wakes any call blocked on this session's socket (from another thread); the session stays to be closed. */
+    /** Wakes any call blocked on this session's socket (from any thread); the session stays to be closed. */
     public void abort() {
-        Net.shutdown(fd);
-    }
-
-    private synchronized long handle() {
-        if (handle == 0) {
-            throw new IllegalStateException("TLS session is closed");
-        }
-        return handle;
-    }
-
-    /** Sends close_notify (best effort), frees the session and closes the socket. */
-    @Override
-    public synchronized void close() {
-        if (handle != 0) {
-            freeNative(handle);
-            handle = 0;
-        }
+        socket.shutdown();
     }
 
     private static void checkRange(ByteBuffer buf, int offset, int length) {

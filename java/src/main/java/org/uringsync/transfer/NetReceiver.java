@@ -4,15 +4,22 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.uringsync.CopyListener;
 import org.uringsync.nativeio.Errno;
+import org.uringsync.nativeio.Fd;
 import org.uringsync.nativeio.FileOps;
 import org.uringsync.nativeio.Net;
 import org.uringsync.nativeio.NativeIoException;
@@ -29,12 +36,25 @@ import org.uringsync.protocol.ProtocolException;
  * session), and writes its files beneath the destination. Each file is written to a temporary name
  * in its directory and renamed into place only after FILE_END with exactly its size; on any error
  * the temporary file is removed, an ERROR goes back, that connection ends, and the others go on.
+ *
+ * <p>Until HELLO_OK a connection is hostile and cheap: it holds a thread, a socket and an OpenSSL
+ * session, nothing else (the ring and its buffers come after authentication). At most
+ * {@link #MAX_UNAUTHENTICATED} wait to authenticate at once, {@link #MAX_UNAUTHENTICATED_PER_ADDRESS}
+ * of them from one address (more from that address are refused at once); when the total is reached
+ * the oldest waiting one is dropped for the newcomer, so idle or trickling peers cannot keep senders
+ * out. Handshake plus HELLO must finish within the handshake timeout, a wall-clock deadline. At most
+ * {@link #MAX_CONNECTIONS} authenticated transfers run at once.
  */
 public final class NetReceiver implements AutoCloseable {
     /** Largest FILE_DATA frame accepted (the sender's -c may go up to 64M). */
     static final int MAX_FRAME = 64 << 20;
-    private static final int MAX_CONNECTIONS = 64;
+    /** Authenticated transfers at once. */
+    static final int MAX_CONNECTIONS = 64;
+    /** Connections waiting to authenticate, in all and from one source address. */
+    static final int MAX_UNAUTHENTICATED = 256;
+    static final int MAX_UNAUTHENTICATED_PER_ADDRESS = 16;
     private static final AtomicLong CONNECTIONS = new AtomicLong();
+    private static final long PID = ProcessHandle.current().pid();
 
     private final Path dest;
     private final InetAddress bind;
@@ -55,13 +75,24 @@ public final class NetReceiver implements AutoCloseable {
 
     private final byte[] destBytes;
     private TlsContext ctx;
-    private int listenFd = -1;
+    private Fd listen;
     private int port;
     private Thread acceptor;
+    private ScheduledThreadPoolExecutor timer;
     private volatile boolean closed;
-    private final Set<Connection> active = ConcurrentHashMap.newKeySet();
+    /** Every connection whose thread runs, by id. */
+    private final Map<Long, Connection> live = new ConcurrentHashMap<>();
     private final AtomicLong files = new AtomicLong();
     private final AtomicLong bytes = new AtomicLong();
+    private final Backoff backoff = new Backoff();
+
+    // admission state, guarded by `admission`
+    private final Object admission = new Object();
+    private final ArrayDeque<Connection> waiting = new ArrayDeque<>();
+    private final Map<InetAddress, Integer> waitingFrom = new HashMap<>();
+    private int transfers;
+    private long refusedSinceLog;
+    private long lastRefusalLog;
 
     public NetReceiver(Path dest, InetAddress bind, int port, byte[] secret, Path certificate, Path key, String ciphers,
             org.uringsync.TlsPath tlsPath, int chunkSize, int queueDepth, boolean directWrites, int handshakeTimeoutMs,
@@ -92,14 +123,25 @@ public final class NetReceiver implements AutoCloseable {
         }
         Ring.ensureAvailable();
         try {
-            FileOps.close(FileOps.openRoot(destBytes, true)); // create it, and fail early if we cannot
+            int root = FileOps.openRoot(destBytes, true); // create it, and fail early if we cannot
+            try {
+                sweepTemps(root, new byte[0]);
+            } finally {
+                FileOps.close(root);
+            }
             ctx = TlsContext.server(certificate, key, ciphers);
-            listenFd = Net.listen(bind, requestedPort);
-            port = Net.localPort(listenFd);
+            listen = Net.listen(bind, requestedPort);
+            port = listen.localPort();
         } catch (IOException | RuntimeException e) {
             releaseResources();
             throw e;
         }
+        timer = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "uring-sync-deadlines-" + port);
+            t.setDaemon(true);
+            return t;
+        });
+        timer.setRemoveOnCancelPolicy(true);
         acceptor = new Thread(this::acceptLoop, "uring-sync-accept-" + port);
         acceptor.setDaemon(true);
         acceptor.start();
@@ -120,29 +162,73 @@ public final class NetReceiver implements AutoCloseable {
 
     private void acceptLoop() {
         while (!closed) {
-            int fd;
+            Fd sock;
             try {
-                fd = Net.accept(listenFd);
-            } catch (NativeIoException e) {
+                sock = Net.accept(listen);
+            } catch (NativeIoException | IllegalStateException e) {
                 if (!closed) {
                     log.accept("accept failed: " + e.getMessage());
                     sleepQuietly(100);
                 }
                 continue;
             }
-            if (closed || active.size() >= MAX_CONNECTIONS) {
-                if (!closed) {
-                    log.accept("refusing a connection: " + MAX_CONNECTIONS + " already active");
-                }
-                Net.close(fd);
-                continue;
+            admit(sock);
+        }
+    }
+
+    /** Starts a connection, or refuses it at once (closed, or too many waiting from its address). */
+    private void admit(Fd sock) {
+        InetAddress peer = sock.peerAddress();
+        Connection evicted = null;
+        Connection c;
+        synchronized (admission) {
+            if (closed) {
+                sock.close();
+                return;
             }
-            Connection c = new Connection(fd, CONNECTIONS.incrementAndGet());
-            active.add(c);
-            Thread t = new Thread(c, "uring-sync-recv-" + c.id);
-            t.setDaemon(true);
-            c.thread = t;
-            t.start();
+            if (waitingFrom.getOrDefault(peer, 0) >= MAX_UNAUTHENTICATED_PER_ADDRESS) {
+                sock.close();
+                refused(peer);
+                return;
+            }
+            if (waiting.size() >= MAX_UNAUTHENTICATED) {
+                evicted = waiting.peekFirst();
+                stopWaiting(evicted);
+            }
+            c = new Connection(sock, peer, CONNECTIONS.incrementAndGet());
+            waiting.addLast(c);
+            waitingFrom.merge(peer, 1, Integer::sum);
+            c.waiting = true;
+            live.put(c.id, c);
+        }
+        if (evicted != null) {
+            evicted.drop(MAX_UNAUTHENTICATED + " connections were waiting to authenticate; the oldest was dropped");
+        }
+        c.deadline = timer.schedule(c::deadlinePassed, handshakeTimeoutMs, TimeUnit.MILLISECONDS);
+        Thread t = new Thread(c, "uring-sync-recv-" + c.id);
+        t.setDaemon(true);
+        c.thread = t;
+        t.start();
+    }
+
+    /** Logs refusals at most once a second, with how many there were. Under {@code admission}. */
+    private void refused(InetAddress peer) {
+        refusedSinceLog++;
+        long now = System.nanoTime();
+        if (now - lastRefusalLog >= 1_000_000_000L || lastRefusalLog == 0) {
+            log.accept("refused " + refusedSinceLog + " connection(s), latest from " + show(peer) + ": "
+                    + MAX_UNAUTHENTICATED_PER_ADDRESS + " from that address are already waiting to authenticate");
+            refusedSinceLog = 0;
+            lastRefusalLog = now;
+        }
+    }
+
+    /** Under {@code admission}. */
+    private void stopWaiting(Connection c) {
+        if (c.waiting) {
+            c.waiting = false;
+            waiting.remove(c);
+            waitingFrom.computeIfPresent(c.peer, (k, n) -> n > 1 ? n - 1 : null);
         }
     }
 
@@ -153,83 +239,129 @@ public final class NetReceiver implements AutoCloseable {
             if (closed) {
                 return;
             }
-            closed = true;
+            synchronized (admission) {
+                closed = true;
+            }
         }
-        if (listenFd >= 0) {
-            Net.shutdown(listenFd);
+        if (listen != null) {
+            listen.shutdown();
         }
         if (acceptor != null) {
             joinQuietly(acceptor);
         }
-        for (Connection c : active) {
-            c.abort();
+        for (Connection c : live.values()) {
+            c.drop(null);
         }
-        for (Connection c : active) {
-            if (c.thread != null) {
-                joinQuietly(c.thread);
+        for (Connection c : live.values()) {
+            Thread t = c.thread;
+            if (t != null) {
+                joinQuietly(t);
             }
+        }
+        if (timer != null) {
+            timer.shutdownNow();
         }
         releaseResources();
     }
 
     private synchronized void releaseResources() {
-        if (listenFd >= 0) {
-            Net.close(listenFd);
-            listenFd = -1;
+        if (listen != null) {
+            listen.close();
         }
         if (ctx != null) {
-            ctx.close();
-            ctx = null;
+            ctx.close(); // a handshake still running keeps it until it returns
+        }
+    }
+
+    /**
+     * Removes the temporary files in a directory that no live connection owns: ones left by a
+     * receiver process that is gone, or by a connection of this process that has ended.
+     */
+    private void sweepTemps(int dirFd, byte[] rel) {
+        FileOps.Listing listing;
+        try {
+            listing = FileOps.listDirectoryAt(dirFd, rel.length == 0 ? dest.toString() : PathRules.show(rel));
+        } catch (NativeIoException e) {
+            return; // nothing we can list, nothing we could remove
+        }
+        for (FileOps.Entry e : listing.entries()) {
+            TempNames.Owner o = e.type() == FileOps.TYPE_REG ? TempNames.owner(e.name()) : null;
+            if (o == null) {
+                continue;
+            }
+            boolean stale = o.pid() == PID ? !live.containsKey(o.connection())
+                    : ProcessHandle.of(o.pid()).map(p -> !p.isAlive()).orElse(true);
+            if (stale && FileOps.unlinkAt(dirFd, e.name()) == 0) {
+                byte[] shown = rel.length == 0 ? e.name() : PathBytes.join(rel, e.name());
+                log.accept("removed " + PathRules.show(shown) + ": a temporary file left by a receiver that ended"
+                        + " before the file was complete");
+            }
         }
     }
 
     /** One sender's connection: handshake, HELLO, then files until ALL_DONE. */
     private final class Connection implements Runnable {
-        final int fd;
+        final Fd sock;
+        final InetAddress peer;
         final long id;
         volatile Thread thread;
-        volatile TlsSession session;
+        volatile ScheduledFuture<?> deadline;
+        boolean waiting;           // under `admission`: counted among those waiting to authenticate
+        boolean transferring;      // under `admission`: counted among the authenticated transfers
+        private volatile String dropped; // why the receiver ended this connection, when it did
+        private TlsSession session;
         private final Map<String, Integer> dirs = new LinkedHashMap<>(16, 0.75f, true);
+        private final Set<String> swept = new HashSet<>();
         private int rootFd = -1;
         private int tempDir = -1;
         private byte[] tempName;
         private long counter;
-        private String peer = "connection";
-        private final String tempPrefix;
         private final int umask = FileOps.umask();
 
-        Connection(int fd, long id) {
-            this.fd = fd;
+        Connection(Fd sock, InetAddress peer, long id) {
+            this.sock = sock;
+            this.peer = peer;
             this.id = id;
-            this.tempPrefix = ".usync-" + ProcessHandle.current().pid() + "-" + id + "-";
         }
 
-        void abort() {
-            TlsSession s = session;
-            if (s != null) {
-                s.abort();
-            } else {
-                Net.shutdown(fd);
+        /** Ends this connection from another thread: its blocked call returns, its thread cleans up. */
+        void drop(String why) {
+            if (why != null && dropped == null) {
+                dropped = why;
             }
+            sock.shutdown();
+            Thread t = thread;
+            if (t != null) {
+                t.interrupt(); // e.g. waiting out a wrong secret's delay
+            }
+        }
+
+        void deadlinePassed() {
+            synchronized (admission) {
+                if (!waiting) {
+                    return;
+                }
+                stopWaiting(this);
+            }
+            drop("no authentication within " + handshakeTimeoutMs + " ms");
         }
 
         @Override
         public void run() {
             Wire wire = null;
-            try (Ring ring = Ring.open(queueDepth, chunkSize)) {
-                Net.setTimeout(fd, handshakeTimeoutMs);
-                session = TlsSession.handshake(ctx, fd, true, tlsPath.nativeMode());
+            try {
+                sock.setTimeout(handshakeTimeoutMs);
+                session = TlsSession.handshake(ctx, sock, true, tlsPath.nativeMode());
                 verbose.accept("connection " + id + ": tls: " + session.path());
-                if (closed) {
-                    return;
-                }
                 wire = new Wire(session);
                 if (!authenticate(wire)) {
                     return;
                 }
-                Net.setTimeout(fd, idleTimeoutMs);
+                sock.setTimeout(idleTimeoutMs);
                 rootFd = FileOps.openRoot(destBytes, false); // each connection sees DEST as it is now
-                receive(wire, ring);
+                try (Ring ring = Ring.open(queueDepth, chunkSize)) { // nothing heavy before HELLO_OK
+                    receive(wire, ring);
+                }
             } catch (ProtocolException | TlsSession.ProtocolViolation e) {
                 fail(wire, Message.Error.PROTOCOL, "protocol error: " + e.getMessage());
             } catch (PathRefused e) {
@@ -239,29 +371,46 @@ public final class NetReceiver implements AutoCloseable {
             } catch (RuntimeException e) {
                 fail(wire, Message.Error.INTERNAL, "internal error: " + e);
             } finally {
-                removeTemp();
-                for (int d : dirs.values()) {
-                    FileOps.close(d);
-                }
-                dirs.clear();
-                if (rootFd >= 0) {
-                    FileOps.close(rootFd);
-                }
-                if (session != null) {
-                    session.close();
-                } else {
-                    Net.close(fd);
-                }
-                active.remove(this);
+                cleanUp();
             }
+        }
+
+        /** Frees what the connection holds; nothing here throws, so no earlier error is hidden. */
+        private void cleanUp() {
+            removeTemp();
+            for (int d : dirs.values()) {
+                FileOps.close(d);
+            }
+            dirs.clear();
+            if (rootFd >= 0) {
+                FileOps.close(rootFd);
+                rootFd = -1;
+            }
+            if (session != null) {
+                session.close();
+            }
+            sock.close();
+            ScheduledFuture<?> d = deadline;
+            if (d != null) {
+                d.cancel(false);
+            }
+            synchronized (admission) {
+                stopWaiting(this);
+                if (transferring) {
+                    transferring = false;
+                    transfers--;
+                }
+            }
+            live.remove(id);
         }
 
         private void fail(Wire wire, int code, String message) {
             if (closed) {
                 return;
             }
-            log.accept("connection " + id + ": " + message);
-            if (wire != null) {
+            String why = dropped;
+            log.accept("connection " + id + " from " + show(peer) + ": " + (why != null ? "dropped: " + why : message));
+            if (wire != null && why == null) {
                 try {
                     wire.send(new Message.Error(code, truncate(message)));
                 } catch (IOException | RuntimeException ignored) {
@@ -286,10 +435,31 @@ public final class NetReceiver implements AutoCloseable {
             }
             byte[] expected = Auth.clientProof(session, secret);
             if (!Auth.matches(expected, hello.secret())) {
-                sleepQuietly(300); // slows down guessing
-                log.accept("connection " + id + ": refused: wrong secret");
+                Backoff.Delay d = backoff.failure(peer, System.nanoTime());
+                log.accept("connection " + id + " from " + show(peer) + ": refused: wrong secret (failure " + d.failures()
+                        + " from that address; answering in " + d.nanos() / 1_000_000 + " ms)");
+                try {
+                    TimeUnit.NANOSECONDS.sleep(d.nanos()); // slows down guessing from that address
+                } catch (InterruptedException e) {
+                    return false; // dropped meanwhile
+                }
                 wire.send(new Message.HelloFail(Message.HelloFail.WRONG_SECRET));
                 return false;
+            }
+            synchronized (admission) {
+                if (!waiting) {
+                    return false; // dropped (deadline, or room for a newcomer) while authenticating
+                }
+                stopWaiting(this);
+                if (transfers >= MAX_CONNECTIONS) {
+                    throw new IOException("receiver busy: " + MAX_CONNECTIONS + " transfers are running; try again later");
+                }
+                transfers++;
+                transferring = true;
+            }
+            ScheduledFuture<?> d = deadline;
+            if (d != null) {
+                d.cancel(false);
             }
             wire.send(new Message.HelloOk(Auth.serverProof(session, secret)));
             return true;
@@ -329,8 +499,12 @@ public final class NetReceiver implements AutoCloseable {
             int slash = lastSlash(path);
             byte[] dirRel = slash < 0 ? new byte[0] : Arrays.copyOf(path, slash);
             byte[] name = Arrays.copyOfRange(path, slash + 1, path.length);
+            if (TempNames.isTemp(name)) {
+                throw new PathRefused("refused " + PathRules.show(path) + ": names beginning " + TempNames.PREFIX
+                        + " and ending " + TempNames.SUFFIX + " are the receiver's temporary files");
+            }
             int dir = directory(dirRel, path);
-            byte[] tmp = (tempPrefix + (counter++) + ".tmp").getBytes(StandardCharsets.US_ASCII);
+            byte[] tmp = TempNames.name(PID, id, counter++);
             // Created with its final mode when the umask leaves that whole (0644, 0755 under 022): no
             // fchmod. The temporary name is then as readable as the finished file will be, no more.
             int mode = h.mode() & 0777;
@@ -341,6 +515,7 @@ public final class NetReceiver implements AutoCloseable {
             }
             tempDir = dir;
             tempName = tmp;
+            boolean written = false;
             try {
                 session.receiveFileData(ring, fd, h.size(), Message.FILE_DATA, Message.FILE_END, MAX_FRAME,
                         directWrites && h.size() >= Ring.DIRECT_IO_THRESHOLD);
@@ -348,11 +523,12 @@ public final class NetReceiver implements AutoCloseable {
                 if (rc < 0) {
                     throw new NativeIoException("fchmod", PathRules.show(path), -rc);
                 }
+                written = true;
             } catch (NativeIoException e) {
                 throw e.path() == null ? new NativeIoException(e.operation(), PathRules.show(path), e.errno()) : e;
             } finally {
                 int rc = FileOps.close(fd);
-                if (rc < 0 && tempName != null) {
+                if (rc < 0 && written) { // only when nothing failed before: never hide the first error
                     throw new NativeIoException("close", PathRules.show(path), -rc);
                 }
             }
@@ -366,7 +542,10 @@ public final class NetReceiver implements AutoCloseable {
             listener.copied(PathRules.show(path), h.size());
         }
 
-        /** The directory of a file, created beneath the root if needed; a few are kept open. */
+        /**
+         * The directory of a file, created beneath the root if needed; a few are kept open. The first
+         * time a connection writes into a directory, temporaries left there by dead receivers go.
+         */
         private int directory(byte[] rel, byte[] path) throws PathRefused {
             String k = new String(rel, StandardCharsets.ISO_8859_1);
             Integer fd = dirs.get(k);
@@ -378,6 +557,9 @@ public final class NetReceiver implements AutoCloseable {
                 String why = d == -Errno.EXDEV ? "it would leave the destination (a symlink points outside)"
                         : Errno.describe(-d);
                 throw new PathRefused("refused " + PathRules.show(path) + ": " + why);
+            }
+            if (swept.size() < 65536 && swept.add(k)) {
+                sweepTemps(d, rel);
             }
             if (dirs.size() >= 32) {
                 Map.Entry<String, Integer> eldest = dirs.entrySet().iterator().next();
@@ -414,6 +596,10 @@ public final class NetReceiver implements AutoCloseable {
             }
         }
         return -1;
+    }
+
+    private static String show(InetAddress a) {
+        return a == null ? "an unknown address" : a.getHostAddress();
     }
 
     private static String truncate(String s) {

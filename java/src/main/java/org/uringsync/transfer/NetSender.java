@@ -10,6 +10,7 @@ import java.util.List;
 import org.uringsync.CopyListener;
 import org.uringsync.CopyResult;
 import org.uringsync.nativeio.Batch;
+import org.uringsync.nativeio.Fd;
 import org.uringsync.nativeio.FileOps;
 import org.uringsync.nativeio.Net;
 import org.uringsync.nativeio.NativeIoException;
@@ -71,17 +72,14 @@ public final class NetSender {
         if (!root.isDirectory() && !root.isRegularFile()) {
             throw new IOException("cannot send " + source + ": not a regular file or directory");
         }
-        int fd = connect();
-        try (TlsContext ctx = TlsContext.client(ciphers);
-                Ring ring = Ring.open(queueDepth, chunkSize)) {
-            Net.setTimeout(fd, connectTimeoutMs);
-            TlsSession session = TlsSession.handshake(ctx, fd, false, tlsPath.nativeMode());
-            try (session) {
+        try (Fd sock = connect(); TlsContext ctx = TlsContext.client(ciphers)) {
+            sock.setTimeout(connectTimeoutMs);
+            try (TlsSession session = TlsSession.handshake(ctx, sock, false, tlsPath.nativeMode())) {
                 Wire wire = new Wire(session);
                 authenticate(session, wire);
                 verbose.accept("tls: " + session.path());
-                Net.setTimeout(fd, 0);
-                try {
+                sock.setTimeout(0);
+                try (Ring ring = Ring.open(queueDepth, chunkSize)) {
                     if (root.isRegularFile()) {
                         byte[] name = PathBytes.of(source.getFileName());
                         sendBatch(session, ring, src, new byte[][] {name}, 1, true);
@@ -98,7 +96,7 @@ public final class NetSender {
         return new CopyResult(files, 0, 0, bytes, skipped, Duration.ofNanos(System.nanoTime() - t0), failures);
     }
 
-    private int connect() throws IOException {
+    private Fd connect() throws IOException {
         InetAddress[] all;
         try {
             all = InetAddress.getAllByName(host);
@@ -222,23 +220,25 @@ public final class NetSender {
         byte[] fileEnd = FrameCodec.encode(new Message.FileEnd()); // the same bytes after every file
         List<byte[]> sent = new ArrayList<>(count);
         List<Long> sizes = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            NativeIoException e = open.failure(i);
-            if (e != null) {
-                failures.add(e);
-                listener.failed(PathRules.show(rel[i]), e);
-                continue;
-            }
-            long size = open.bytes(i);
-            byte[] hdr = FrameCodec.encode(new Message.FileHeader(size, open.mode(i) & 07777, rel[i]));
-            batch.add(open.fd(i), size, hdr, fileEnd, readFlags(open.fd(i), size));
-            sent.add(rel[i]);
-            sizes.add(size);
-        }
-        if (batch.size() == 0) {
-            return;
-        }
+        boolean handedOver = false; // from sendFiles on, the C core closes every descriptor of the batch
         try {
+            for (int i = 0; i < count; i++) {
+                NativeIoException e = open.failure(i);
+                if (e != null) {
+                    failures.add(e);
+                    listener.failed(PathRules.show(rel[i]), e);
+                    continue;
+                }
+                long size = open.bytes(i);
+                byte[] hdr = FrameCodec.encode(new Message.FileHeader(size, open.mode(i) & 07777, rel[i]));
+                batch.add(open.fd(i), size, hdr, fileEnd, readFlags(open.fd(i), size));
+                sent.add(rel[i]);
+                sizes.add(size);
+            }
+            if (batch.size() == 0) {
+                return;
+            }
+            handedOver = true;
             session.sendFiles(ring, batch, Message.FILE_DATA, chunkSize);
         } catch (NativeIoException e) {
             String p = e.path();
@@ -247,6 +247,14 @@ public final class NetSender {
                 throw new NativeIoException(e.operation(), name, e.errno());
             }
             throw e;
+        } finally {
+            if (!handedOver) {
+                for (int i = 0; i < count; i++) {
+                    if (open.failure(i) == null) {
+                        FileOps.close(open.fd(i));
+                    }
+                }
+            }
         }
         for (int i = 0; i < sent.size(); i++) {
             files++;
@@ -276,7 +284,7 @@ public final class NetSender {
             return e;
         }
         try {
-            Net.setTimeout(session.fd(), 2000);
+            session.setTimeout(2000);
             for (int i = 0; i < 64 && wire.next(); i++) {
                 if (wire.type() == Message.ERROR) {
                     return new IOException("receiver error: " + ((Message.Error) wire.payload()).text(), e);

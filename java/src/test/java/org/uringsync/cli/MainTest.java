@@ -46,6 +46,11 @@ class MainTest {
         err.reset();
         assertEquals(2, run("a", "b", "--queue-depth"));
         assertEquals("uring-sync: option --queue-depth needs a value (N)", firstLine());
+
+        err.reset();
+        assertEquals(2, run("send", "a", "127.0.0.1:9", "--secret", "x"));
+        assertEquals("uring-sync: the secret must be at least 16 bytes (it has 1): a short secret can be guessed;"
+                + " let recv generate one, or use e.g. openssl rand -base64 16", firstLine());
     }
 
     @Test

@@ -29,7 +29,7 @@ class NetTransferTest {
     @BeforeEach
     void start() throws IOException {
         NativeTestSupport.assumeRing();
-        receiver = Receiver.builder(tmp.resolve("dst")).port(0).secret("test123").stateDirectory(tmp.resolve("state"))
+        receiver = Receiver.builder(tmp.resolve("dst")).port(0).secret("test-secret-0123456789").stateDirectory(tmp.resolve("state"))
                 .log(log::add).build().start();
     }
 
@@ -41,7 +41,7 @@ class NetTransferTest {
     }
 
     Sender.Builder sender() {
-        return Sender.builder("127.0.0.1", receiver.port()).secret("test123");
+        return Sender.builder("127.0.0.1", receiver.port()).secret("test-secret-0123456789");
     }
 
     @Test
@@ -78,9 +78,9 @@ class NetTransferTest {
         }
         org.junit.jupiter.api.Assumptions.assumeTrue(before <= size / 2, "the file stays cached here");
         Path dst = tmp.resolve("direct");
-        try (Receiver direct = Receiver.builder(dst).port(0).secret("test123").stateDirectory(tmp.resolve("state"))
+        try (Receiver direct = Receiver.builder(dst).port(0).secret("test-secret-0123456789").stateDirectory(tmp.resolve("state"))
                 .directWrites(true).build().start()) {
-            CopyResult r = Sender.builder("127.0.0.1", direct.port()).secret("test123").build().send(src);
+            CopyResult r = Sender.builder("127.0.0.1", direct.port()).secret("test-secret-0123456789").build().send(src);
             assertTrue(r.succeeded(), r.failures().toString());
         }
         // read with direct I/O: sending did not pull the source into the cache
@@ -103,7 +103,7 @@ class NetTransferTest {
     @Test
     void aWrongSecretIsRefusedWithAClearReason() {
         IOException e = assertThrows(IOException.class,
-                () -> Sender.builder("127.0.0.1", receiver.port()).secret("wrong").build().send(tmp));
+                () -> Sender.builder("127.0.0.1", receiver.port()).secret("wrong-secret-0123456789").build().send(tmp));
         assertEquals("authentication failed: wrong secret", e.getMessage());
     }
 }

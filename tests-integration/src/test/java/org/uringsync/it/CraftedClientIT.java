@@ -35,7 +35,7 @@ import org.uringsync.nativeio.TlsSession;
  * no partial file under a final name, and the same receiver still completes a good transfer.
  */
 class CraftedClientIT {
-    static final String SECRET = "crafted-secret";
+    static final String SECRET = "crafted-secret-0123456789";
     @TempDir
     static Path tmp;
     static Path dest;
@@ -91,8 +91,8 @@ class CraftedClientIT {
         final ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
 
         Client() throws IOException {
-            int fd = Net.connect(InetAddress.getLoopbackAddress(), receiver.port(), 5000);
-            s = TlsSession.handshake(ctx, fd, false);
+            s = TlsSession.handshake(ctx, Net.connect(InetAddress.getLoopbackAddress(), receiver.port(), 5000), false, 0,
+                    true);
         }
 
         void raw(byte[] bytes) throws IOException {

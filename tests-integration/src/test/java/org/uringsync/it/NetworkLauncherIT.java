@@ -56,7 +56,7 @@ class NetworkLauncherIT {
     static void start() throws Exception {
         home = Files.createDirectory(tmp.resolve("home"));
         receiverOut = tmp.resolve("recv.out");
-        receiver = startReceiver(tmp.resolve("recv"), receiverOut, "--secret", "test123");
+        receiver = startReceiver(tmp.resolve("recv"), receiverOut, "--secret", "test-secret-0123456789");
         port = awaitPort(receiver, receiverOut);
     }
 
@@ -76,16 +76,16 @@ class NetworkLauncherIT {
     @Test
     void theDesignsIntegrationTestAsWritten() throws Exception {
         Path out = tmp.resolve("design.out");
-        Process p = startReceiver(tmp.resolve("design-recv"), out, "--secret", "test123");
+        Process p = startReceiver(tmp.resolve("design-recv"), out, "--secret", "test-secret-0123456789");
         try {
             int designPort = awaitPort(p, out);
             Path send = Files.createDirectory(tmp.resolve("design-send"));
             sh(send, "seq 1 100 | xargs -I{} touch " + send + "/file_{}");
-            Launcher.Result r = Launcher.run("send", send.toString(), "localhost:" + designPort, "--secret", "test123");
+            Launcher.Result r = Launcher.run("send", send.toString(), "localhost:" + designPort, "--secret", "test-secret-0123456789");
             assertEquals(0, r.exit(), r.toString());
             sh(tmp, "diff -r design-send design-recv");
             sh(send, "dd if=/dev/urandom of=" + send + "/large.bin bs=1M count=100 2>/dev/null");
-            r = Launcher.run("send", send.toString(), "localhost:" + designPort, "--secret", "test123");
+            r = Launcher.run("send", send.toString(), "localhost:" + designPort, "--secret", "test-secret-0123456789");
             assertEquals(0, r.exit(), r.toString());
             sh(tmp, "diff -r design-send design-recv");
             assertTrue(r.out().contains("101 files, 100.0 MiB"), r.out());
@@ -105,7 +105,7 @@ class NetworkLauncherIT {
                 "head -c 131073 /dev/urandom > odd/chunk-plus-one; head -c 10485761 /dev/urandom > odd/ten-mib-plus-one",
                 "head -c 1073741824 /dev/urandom > odd/one-gib",
                 "chmod 600 odd/zero; chmod 755 'odd/a b/c/one'"));
-        Launcher.Result r = send(src.toString(), "--secret", "test123", "-v");
+        Launcher.Result r = send(src.toString(), "--secret", "test-secret-0123456789", "-v");
         assertEquals(0, r.exit(), r.toString());
         // On a kernel without kTLS the fallback is automatic and says why; with kTLS, -v names the kernel path.
         assertTrue(r.err().matches("(?s).*tls: (userspace \\(OpenSSL record layer; kernel TLS unavailable: .+\\)"
@@ -135,19 +135,19 @@ class NetworkLauncherIT {
 
     static List<String> cmd(List<String> base, String src) {
         List<String> c = new ArrayList<>(base);
-        c.addAll(List.of(src, "127.0.0.1:" + port, "--secret", "test123"));
+        c.addAll(List.of(src, "127.0.0.1:" + port, "--secret", "test-secret-0123456789"));
         return c;
     }
 
     @Test
     void wrongSecretAndRefusedConnectionsExitOneWithTheReason() throws Exception {
-        Launcher.Result r = send(tmp.resolve("home").toString(), "--secret", "nope");
+        Launcher.Result r = send(tmp.resolve("home").toString(), "--secret", "nope-not-the-secret");
         assertEquals(1, r.exit(), r.toString());
         assertEquals("uring-sync: authentication failed: wrong secret", r.err().strip());
-        r = Launcher.run("send", tmp.toString(), "127.0.0.1:1", "--secret", "x");
+        r = Launcher.run("send", tmp.toString(), "127.0.0.1:1", "--secret", "x-secret-0123456789");
         assertEquals(1, r.exit(), r.toString());
         assertEquals("uring-sync: connect 127.0.0.1:1: Connection refused (ECONNREFUSED)", r.err().strip());
-        r = Launcher.run("send", tmp.toString(), "127.0.0.1", "--secret", "x");
+        r = Launcher.run("send", tmp.toString(), "127.0.0.1", "--secret", "x-secret-0123456789");
         assertEquals(2, r.exit(), r.toString());
         assertEquals("uring-sync: expected HOST:PORT, got '127.0.0.1'", r.err().lines().findFirst().orElseThrow());
         r = Launcher.run("send", tmp.toString(), "127.0.0.1:9");
@@ -188,7 +188,7 @@ class NetworkLauncherIT {
     @Test
     void aSecretFileReadableByOthersIsRefused() throws Exception {
         Path f = tmp.resolve("secret.txt");
-        Files.writeString(f, "test123\n");
+        Files.writeString(f, "test-secret-0123456789\n");
         sh(tmp, "chmod 644 secret.txt");
         Launcher.Result r = Launcher.run("send", tmp.toString(), "127.0.0.1:" + port, "--secret-file", f.toString());
         assertEquals(1, r.exit(), r.toString());

@@ -21,6 +21,7 @@ import org.uringsync.TlsPath;
 import org.uringsync.nativeio.Net;
 import org.uringsync.nativeio.TlsContext;
 import org.uringsync.nativeio.TlsException;
+import org.uringsync.nativeio.Fd;
 import org.uringsync.nativeio.TlsSession;
 import org.uringsync.transfer.Certificates;
 
@@ -32,7 +33,7 @@ import org.uringsync.transfer.Certificates;
  */
 public final class KtlsLabMain {
     static final String[] SUITES = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"};
-    static final String SECRET = "lab-secret";
+    static final String SECRET = "lab-secret-0123456789";
     static int failures;
     static Path work;
     static Path state;
@@ -214,20 +215,21 @@ public final class KtlsLabMain {
 
     /** A raw session pair on loopback: [server, client]. */
     static TlsSession[] pair(int serverMode, int clientMode, TlsContext sctx, TlsContext cctx) throws Exception {
-        int lfd = Net.listen(InetAddress.getLoopbackAddress(), 0);
-        int port = Net.localPort(lfd);
+        Fd lfd = Net.listen(InetAddress.getLoopbackAddress(), 0);
+        int port = lfd.localPort();
         AtomicReference<Object> server = new AtomicReference<>();
         Thread t = new Thread(() -> {
             try {
-                server.set(TlsSession.handshake(sctx, Net.accept(lfd), true, serverMode));
+                server.set(TlsSession.handshake(sctx, Net.accept(lfd), true, serverMode, true));
             } catch (Exception e) {
                 server.set(e);
             }
         });
         t.start();
-        TlsSession client = TlsSession.handshake(cctx, Net.connect(InetAddress.getLoopbackAddress(), port, 5000), false, clientMode);
+        TlsSession client = TlsSession.handshake(cctx, Net.connect(InetAddress.getLoopbackAddress(), port, 5000), false,
+                clientMode, true);
         t.join();
-        Net.close(lfd);
+        lfd.close();
         if (server.get() instanceof Exception e) {
             throw e;
         }
@@ -295,7 +297,8 @@ public final class KtlsLabMain {
         try (Receiver r = Receiver.builder(dest).port(0).bind(InetAddress.getLoopbackAddress()).secret(SECRET)
                 .stateDirectory(state).tlsPath(TlsPath.KTLS_ZEROCOPY).log(log::add).build().start();
                 TlsContext c = TlsContext.client(null)) {
-            TlsSession cl = TlsSession.handshake(c, Net.connect(InetAddress.getLoopbackAddress(), r.port(), 5000), false, 2);
+            TlsSession cl = TlsSession.handshake(c, Net.connect(InetAddress.getLoopbackAddress(), r.port(), 5000), false, 2,
+                    true);
             try {
                 ByteBuffer b = ByteBuffer.allocateDirect(4096);
                 byte[] x = cl.exportKeyingMaterial("EXPORTER-uring-sync-hello", 32);
