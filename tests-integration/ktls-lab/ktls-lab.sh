@@ -16,8 +16,15 @@
 #                   Default 0 = no limit.
 #   KTLSVM_MEM      guest memory for mem= (default 2G).
 #   KTLSVM_CACHE    cache dir (default ${XDG_CACHE_HOME:-$HOME/.cache}/ktls-lab)
+#   KTLSVM_UML_DIST Debian distribution whose user-mode-linux is used (default sid;
+#                   "apt" = whatever the host's apt sources give, as before). Bookworm's
+#                   UML 6.1 and trixie's 6.12 panic at boot on hosts whose CPUs have AMX
+#                   ("userspace - ptrace set fp regs failed, errno = 14": the host's
+#                   XSTATE is larger than those kernels expect); sid's 7.x boots. When
+#                   that binary needs a newer glibc than the host's, trixie's libc6 is
+#                   unpacked into the cache and the binary pointed at it (patchelf).
 #   KTLSVM_UML_DEB, KTLSVM_BUSYBOX_DEB
-#                   optional local .deb files to use instead of apt-get download.
+#                   optional local .deb files to use instead of downloading.
 #   KTLSVM_KEEP=1   keep the per-run directory (console log) for debugging.
 #   KTLSVM_VERBOSE=1  print elapsed time and status at the end.
 #
@@ -67,12 +74,55 @@ fetch_deb() {   # fetch_deb <package> <override-file-or-empty> <destdir>
     rm -rf "$dest"; mv "$dest.tmp" "$dest"
 }
 
+MIRROR=${KTLSVM_MIRROR:-http://deb.debian.org/debian}
+UML_DIST=${KTLSVM_UML_DIST:-sid}
+
+# index_deb <dist> <package> <out.deb>: the package's current .deb in <dist>, found through the
+# distribution's Packages index (the pool keeps only current versions, so no version is pinned here).
+index_deb() {
+    local dist=$1 pkg=$2 out=$3 idx file
+    command -v curl >/dev/null || die "curl not found (needed to fetch $pkg from $dist)"
+    command -v xz >/dev/null || die "xz not found (needed to read $dist's package index)"
+    idx=$CACHE/Packages-$dist.xz
+    if [[ ! -s $idx ]] || [[ -n $(find "$idx" -mmin +1440 2>/dev/null) ]]; then
+        curl -fsS -m 120 -o "$idx.tmp" "$MIRROR/dists/$dist/main/binary-amd64/Packages.xz" \
+            || die "cannot fetch $MIRROR/dists/$dist/main/binary-amd64/Packages.xz"
+        mv "$idx.tmp" "$idx"
+    fi
+    file=$(xz -dc "$idx" | awk -v p="$pkg" '$1=="Package:"{on=($2==p)} on && $1=="Filename:" && f==""{f=$2} END{print f}')
+    [[ -n $file ]] || die "$pkg not found in $dist's package index"
+    log "downloading $pkg from $dist: $file"
+    curl -fsS -m 300 -o "$out" "$MIRROR/$file" || die "cannot fetch $MIRROR/$file"
+}
+
+fetch_uml() {
+    local deb=${KTLSVM_UML_DEB:-}
+    if [[ -z $deb && $UML_DIST != apt ]]; then
+        deb=$CACHE/uml-$UML_DIST.deb
+        index_deb "$UML_DIST" user-mode-linux "$deb"
+    fi
+    fetch_deb user-mode-linux "$deb" "$CACHE/uml"
+    [[ -z ${KTLSVM_UML_DEB:-} && $UML_DIST != apt ]] && rm -f "$deb"
+    [[ -x $CACHE/uml/usr/bin/linux.uml ]] || die "user-mode-linux package has no usr/bin/linux.uml"
+    if ! "$CACHE/uml/usr/bin/linux.uml" --version >/dev/null 2>&1; then
+        # built against a newer glibc than the host's: give it trixie's, unpacked beside it
+        command -v patchelf >/dev/null || die "patchelf not found (needed to run $UML_DIST's UML on this host's glibc)"
+        index_deb trixie libc6 "$CACHE/libc6.deb"
+        fetch_deb libc6 "$CACHE/libc6.deb" "$CACHE/libc"
+        rm -f "$CACHE/libc6.deb"
+        local lib=$CACHE/libc/usr/lib/x86_64-linux-gnu
+        patchelf --set-interpreter "$lib/ld-linux-x86-64.so.2" --set-rpath "$lib" "$CACHE/uml/usr/bin/linux.uml" \
+            || die "patchelf of linux.uml failed"
+        "$CACHE/uml/usr/bin/linux.uml" --version >/dev/null 2>&1 || die "linux.uml from $UML_DIST does not run here"
+    fi
+    echo "${KTLSVM_UML_DEB:-$UML_DIST}" > "$CACHE/uml/.source"
+}
+
 setup() {
     mkdir -p "$CACHE" || die "cannot create cache dir $CACHE"
     exec 9>"$CACHE/.lock"; flock 9
-    if [[ ! -x $CACHE/uml/usr/bin/linux.uml ]]; then
-        fetch_deb user-mode-linux "${KTLSVM_UML_DEB:-}" "$CACHE/uml"
-        [[ -x $CACHE/uml/usr/bin/linux.uml ]] || die "user-mode-linux package has no usr/bin/linux.uml"
+    if [[ ! -x $CACHE/uml/usr/bin/linux.uml || "$(cat "$CACHE/uml/.source" 2>/dev/null)" != "${KTLSVM_UML_DEB:-$UML_DIST}" ]]; then
+        fetch_uml
         rm -rf "$CACHE/modroot"
     fi
     if [[ ! -x $CACHE/busybox/bin/busybox ]]; then
@@ -86,7 +136,7 @@ setup() {
         local mdir kver
         mdir=$(ls -d "$CACHE"/uml/usr/lib/uml/modules/*/ 2>/dev/null | head -n1)
         if [[ -z $mdir ]]; then   # module tree was moved into an older modroot: re-extract
-            fetch_deb user-mode-linux "${KTLSVM_UML_DEB:-}" "$CACHE/uml"
+            fetch_uml
             mdir=$(ls -d "$CACHE"/uml/usr/lib/uml/modules/*/ 2>/dev/null | head -n1)
         fi
         [[ -n $mdir ]] || die "no module tree under $CACHE/uml/usr/lib/uml/modules"
