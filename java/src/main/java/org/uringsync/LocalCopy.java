@@ -26,6 +26,7 @@ public final class LocalCopy {
     private final boolean preserve;
     private final boolean failFast;
     private final CopyListener listener;
+    private final Cancellation cancellation;
 
     private LocalCopy(Builder b) {
         this.jobs = b.jobs;
@@ -34,6 +35,7 @@ public final class LocalCopy {
         this.preserve = b.preserve;
         this.failFast = b.failFast;
         this.listener = b.listener;
+        this.cancellation = b.cancellation;
     }
 
     public static Builder builder() {
@@ -43,12 +45,16 @@ public final class LocalCopy {
     /**
      * Copies {@code source} (a directory or a single file) into {@code dest}.
      *
-     * @return counts and per-entry failures; entries that failed do not stop the rest unless fail-fast
+     * @return counts and per-entry failures; entries that failed do not stop the rest unless fail-fast.
+     *         A cancelled or interrupted copy returns soon with what was done and an
+     *         {@link java.io.InterruptedIOException} among the failures (the interrupt stays set); an
+     *         exception thrown by the listener ends the copy and is reported among the failures too
      * @throws IOException when the copy cannot start (source missing, destination not creatable,
      *         destination inside source, io_uring unavailable)
      */
     public CopyResult copy(Path source, Path dest) throws IOException {
-        return new LocalCopier(jobs, chunkSize, queueDepth, preserve, failFast, listener).copy(source, dest);
+        return new LocalCopier(jobs, chunkSize, queueDepth, preserve, failFast, listener, cancellation)
+                .copy(source, dest);
     }
 
     public int jobs() {
@@ -79,6 +85,7 @@ public final class LocalCopy {
         private boolean preserve;
         private boolean failFast;
         private CopyListener listener = CopyListener.NONE;
+        private Cancellation cancellation = Cancellation.NONE;
 
         private Builder() {}
 
@@ -117,6 +124,12 @@ public final class LocalCopy {
 
         public Builder listener(CopyListener listener) {
             this.listener = java.util.Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /** Lets another thread stop the copy (see {@link Cancellation}). */
+        public Builder cancellation(Cancellation cancellation) {
+            this.cancellation = java.util.Objects.requireNonNull(cancellation, "cancellation");
             return this;
         }
 

@@ -1,6 +1,7 @@
 package org.uringsync.transfer;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -8,8 +9,10 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.uringsync.Cancellation;
 import org.uringsync.CopyListener;
 import org.uringsync.CopyResult;
 import org.uringsync.nativeio.Batch;
@@ -23,6 +26,11 @@ import org.uringsync.scan.TreeScanner;
  * The local copy: the calling thread walks the source and creates directories; {@code jobs} workers,
  * each with its own {@link Ring}, copy files and symlinks in batches; directory modes and times are
  * applied last, once nothing more is written into them.
+ *
+ * <p>Whatever a unit throws (the listener's exceptions included) becomes a reported failure and stops
+ * the copy; workers never die of it, so the walk never waits on a queue nobody takes from. A
+ * {@link Cancellation} or an interrupt of the calling thread stops the walk, and the workers skip what
+ * is queued: the copy returns after the batches already running.
  */
 public final class LocalCopier {
     private static final int S_IFMT = 0170000, S_IFDIR = 0040000;
@@ -33,6 +41,7 @@ public final class LocalCopier {
     private final boolean preserve;
     private final boolean failFast;
     private final CopyListener listener;
+    private final Cancellation cancellation;
 
     private final AtomicLong files = new AtomicLong();
     private final AtomicLong symlinks = new AtomicLong();
@@ -43,13 +52,14 @@ public final class LocalCopier {
     private int flags;
 
     public LocalCopier(int jobs, int chunkSize, int queueDepth, boolean preserve, boolean failFast,
-            CopyListener listener) {
+            CopyListener listener, Cancellation cancellation) {
         this.jobs = jobs;
         this.chunkSize = chunkSize;
         this.queueDepth = queueDepth;
         this.preserve = preserve;
         this.failFast = failFast;
         this.listener = listener;
+        this.cancellation = cancellation;
     }
 
     /** Work for one batch call: entries relative to the roots, each a file or a symlink. */
@@ -71,15 +81,31 @@ public final class LocalCopier {
             if (dstMode >= 0 && (dstMode & S_IFMT) == S_IFDIR) {
                 dst = PathBytes.join(dst, PathBytes.of(source.getFileName()));
             }
-            runUnits(List.of(new Unit(src, dst, new byte[][] {new byte[0]}, new boolean[] {false}, 1)));
+            try {
+                runUnits(List.of(new Unit(src, dst, new byte[][] {new byte[0]}, new boolean[] {false}, 1)));
+            } catch (RuntimeException e) { // the listener's
+                failures.add(new IOException("copy stopped: " + e, e));
+            }
         } else if (root.isDirectory()) {
             checkNotInside(source, dest);
             dirs = copyTree(src, dst);
         } else {
             throw new IOException("cannot copy " + source + ": not a regular file or directory");
         }
+        if (cancellation.isCancelled() || Thread.currentThread().isInterrupted()) {
+            failures.add(new InterruptedIOException("copy " + (cancellation.isCancelled() ? "cancelled" : "interrupted")
+                    + " after " + files.get() + " files"));
+        }
         return new CopyResult(files.get(), dirs, symlinks.get(), bytes.get(), skipped.get(),
                 Duration.ofNanos(System.nanoTime() - t0), failures);
+    }
+
+    /** True once the copy should stop taking new work: a failure under fail-fast, a cancel, an interrupt of the walker. */
+    private boolean halted() {
+        if (cancellation.isCancelled() || Thread.currentThread().isInterrupted()) {
+            stop.set(true);
+        }
+        return stop.get();
     }
 
     private static void checkNotInside(Path source, Path dest) throws IOException {
@@ -101,13 +127,13 @@ public final class LocalCopier {
     private long copyTree(byte[] srcRoot, byte[] dstRoot) throws IOException {
         BlockingQueue<Unit> queue = new ArrayBlockingQueue<>(jobs * 2);
         List<Thread> workers = startWorkers(queue);
-        Collector collector = new Collector(srcRoot, dstRoot, queue, Math.max(64, queueDepth * 4));
+        Collector collector = new Collector(srcRoot, dstRoot, queue, Math.max(64, queueDepth * 4), workers);
         try {
             TreeScanner.walk(srcRoot, collector);
             collector.flush();
         } finally {
             for (int i = 0; i < workers.size(); i++) {
-                put(queue, END);
+                put(queue, END, workers);
             }
             for (Thread t : workers) {
                 joinUninterruptibly(t);
@@ -126,13 +152,15 @@ public final class LocalCopier {
         final byte[] dstRoot;
         final BlockingQueue<Unit> queue;
         final int unitSize;
+        final List<Thread> workers;
         final List<DirMeta> dirs = new ArrayList<>();
         IOException rootFailure;
         byte[][] rel;
         boolean[] link;
         int n;
 
-        Collector(byte[] srcRoot, byte[] dstRoot, BlockingQueue<Unit> queue, int unitSize) {
+        Collector(byte[] srcRoot, byte[] dstRoot, BlockingQueue<Unit> queue, int unitSize, List<Thread> workers) {
+            this.workers = workers;
             this.srcRoot = srcRoot;
             this.dstRoot = dstRoot;
             this.queue = queue;
@@ -143,7 +171,7 @@ public final class LocalCopier {
 
         @Override
         public boolean directory(byte[] relative, FileOps.Listing listing) {
-            if (stop.get()) {
+            if (halted()) {
                 return false;
             }
             byte[] d = join(dstRoot, relative);
@@ -182,6 +210,9 @@ public final class LocalCopier {
         }
 
         private void add(byte[] relative, boolean isLink) {
+            if (halted()) {
+                return;
+            }
             rel[n] = relative;
             link[n++] = isLink;
             if (n == unitSize) {
@@ -190,8 +221,8 @@ public final class LocalCopier {
         }
 
         void flush() {
-            if (n > 0) {
-                put(queue, new Unit(srcRoot, dstRoot, rel, link, n));
+            if (n > 0 && !halted()) {
+                put(queue, new Unit(srcRoot, dstRoot, rel, link, n), workers);
                 rel = new byte[unitSize][];
                 link = new boolean[unitSize];
                 n = 0;
@@ -233,9 +264,12 @@ public final class LocalCopier {
                     }
                     runUnit(ring, batch, u);
                 } catch (IOException e) {
-                    failures.add(e);
-                    listener.failed("", e);
                     stop.set(true);
+                    failures.add(e);
+                    tell(() -> listener.failed("", e));
+                } catch (Throwable t) { // the listener's, or a bug: reported, never a dead worker
+                    stop.set(true);
+                    failures.add(new IOException("copy stopped: " + t, t));
                 }
             }
         } finally {
@@ -309,7 +343,7 @@ public final class LocalCopier {
                     NativeIoException e = batch.failure(i);
                     if (e != null) {
                         failures.add(e);
-                        listener.failed(e.path(), e);
+                        tell(() -> listener.failed(e.path(), e));
                     }
                 }
             }
@@ -317,10 +351,19 @@ public final class LocalCopier {
     }
 
     private void fail(byte[] relative, IOException e) {
-        failures.add(e);
-        listener.failed(PathBytes.show(relative), e);
         if (failFast) {
             stop.set(true);
+        }
+        failures.add(e);
+        listener.failed(PathBytes.show(relative), e);
+    }
+
+    /** Runs a listener call whose own failure would only hide the one being reported. */
+    private static void tell(Runnable call) {
+        try {
+            call.run();
+        } catch (RuntimeException ignored) {
+            // the failure is in the result either way
         }
     }
 
@@ -328,18 +371,26 @@ public final class LocalCopier {
         return rel.length == 0 ? root : PathBytes.join(root, rel);
     }
 
-    private static void put(BlockingQueue<Unit> queue, Unit u) {
+    /** Queues a unit; gives up only when no worker is left to take it. Keeps an interrupt for the caller. */
+    private static void put(BlockingQueue<Unit> queue, Unit u, List<Thread> workers) {
         boolean interrupted = false;
-        for (;;) {
-            try {
-                queue.put(u);
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
+        try {
+            for (;;) {
+                try {
+                    if (queue.offer(u, 100, TimeUnit.MILLISECONDS)) {
+                        return;
+                    }
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+                if (workers.stream().noneMatch(Thread::isAlive)) {
+                    return;
+                }
             }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 package org.uringsync.transfer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -139,12 +140,84 @@ class LocalCopyTest {
 
     @Test
     void failFastStopsAfterTheFirstFailure() throws Exception {
-        Files.createDirectories(dst);
-        Files.writeString(dst.resolve("a"), "a file where the source has a directory");
-        CopyResult r = LocalCopy.builder().jobs(1).failFast(true).build().copy(src, dst);
-        assertEquals(1, r.failures().size());
-        assertEquals("mkdir " + dst.resolve("a") + ": Not a directory (ENOTDIR)", r.failures().get(0).getMessage());
-        assertTrue(r.files() < 309);
+        // 6 directories of 300 files; in the destination, one file of each is a non-empty directory
+        // already, so that one entry per directory fails (renaming a file over it is refused).
+        Path big = Files.createDirectory(tmp.resolve("big"));
+        sh(big, "for d in 1 2 3 4 5 6; do mkdir d$d; for f in $(seq 1 300); do printf x > d$d/f$f; done; done");
+        sh(tmp, "for d in 1 2 3 4 5 6; do mkdir -p out-all/d$d/f7/x out-fast/d$d/f7/x; done");
+        CopyResult all = LocalCopy.builder().jobs(1).queueDepth(4).build().copy(big, tmp.resolve("out-all"));
+        assertEquals(6, all.failures().size(), all.failures().toString());
+        assertEquals(6 * 299, all.files());
+
+        CopyResult fast = LocalCopy.builder().jobs(1).queueDepth(4).failFast(true).build().copy(big, tmp.resolve("out-fast"));
+        assertEquals(1, fast.failures().size(), fast.failures().toString());
+        assertTrue(fast.failures().get(0).getMessage().matches("renameat .*/d\\d/f7: .*"), fast.failures().toString());
+        // the first failure comes within the first directory walked (300 files, units of 64); queued
+        // units are skipped after it and the walk stops: far fewer files than the 1794 of the full run
+        assertTrue(fast.files() < 400, "fail-fast stopped after the first failure: " + fast.files() + " files copied");
+    }
+
+    /** A listener that throws used to kill the workers, and the walk then waited forever on a full queue. */
+    @Test
+    void aThrowingListenerEndsTheCopyWithAReportedFailure() throws Exception {
+        Path big = Files.createDirectory(tmp.resolve("big"));
+        sh(big, "for d in $(seq 1 20); do mkdir d$d; for f in $(seq 1 100); do printf x > d$d/f$f; done; done");
+        CopyResult r = assertTimeoutPreemptively(java.time.Duration.ofSeconds(60), () -> LocalCopy.builder().jobs(2)
+                .listener(new org.uringsync.CopyListener() {
+                    @Override
+                    public void copied(String path, long bytes) {
+                        throw new IllegalStateException("listener broke");
+                    }
+                }).build().copy(big, tmp.resolve("out")));
+        assertFalse(r.succeeded());
+        assertTrue(r.failures().stream().anyMatch(e -> e.getMessage().equals(
+                "copy stopped: java.lang.IllegalStateException: listener broke")), r.failures().toString());
+    }
+
+    @Test
+    void aCancelledCopyReturnsWithWhatWasDone() throws Exception {
+        Path big = Files.createDirectory(tmp.resolve("big"));
+        sh(big, "for d in $(seq 1 20); do mkdir d$d; for f in $(seq 1 100); do printf x > d$d/f$f; done; done");
+        org.uringsync.Cancellation cancel = new org.uringsync.Cancellation();
+        java.util.concurrent.atomic.AtomicLong seen = new java.util.concurrent.atomic.AtomicLong();
+        CopyResult r = assertTimeoutPreemptively(java.time.Duration.ofSeconds(60), () -> LocalCopy.builder().jobs(1)
+                .queueDepth(4).cancellation(cancel).listener(new org.uringsync.CopyListener() {
+                    @Override
+                    public void copied(String path, long bytes) {
+                        if (seen.incrementAndGet() == 100) {
+                            cancel.cancel();
+                        }
+                    }
+                }).build().copy(big, tmp.resolve("out")));
+        assertFalse(r.succeeded());
+        assertTrue(r.files() >= 100 && r.files() < 2000, r.files() + " files");
+        IOException last = r.failures().get(r.failures().size() - 1);
+        assertTrue(last instanceof java.io.InterruptedIOException, last.toString());
+        assertEquals("copy cancelled after " + r.files() + " files", last.getMessage());
+    }
+
+    @Test
+    void interruptingTheCallerStopsTheCopyAndKeepsTheInterrupt() throws Exception {
+        Path big = Files.createDirectory(tmp.resolve("big"));
+        sh(big, "for d in $(seq 1 20); do mkdir d$d; for f in $(seq 1 100); do printf x > d$d/f$f; done; done");
+        Thread caller = Thread.currentThread();
+        java.util.concurrent.atomic.AtomicLong seen = new java.util.concurrent.atomic.AtomicLong();
+        try {
+            CopyResult r = LocalCopy.builder().jobs(1).queueDepth(4).listener(new org.uringsync.CopyListener() {
+                @Override
+                public void copied(String path, long bytes) {
+                    if (seen.incrementAndGet() == 100) {
+                        caller.interrupt();
+                    }
+                }
+            }).build().copy(big, tmp.resolve("out"));
+            assertTrue(Thread.currentThread().isInterrupted(), "the interrupt is kept for the caller");
+            assertTrue(r.files() >= 100 && r.files() < 2000, r.files() + " files");
+            assertEquals("copy interrupted after " + r.files() + " files",
+                    r.failures().get(r.failures().size() - 1).getMessage());
+        } finally {
+            Thread.interrupted();
+        }
     }
 
     @Test
