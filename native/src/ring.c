@@ -74,14 +74,44 @@ static inline uint64_t ud(enum ud_kind k, unsigned slot, unsigned buf)
 	return (uint64_t)k << 48 | (uint64_t)slot << 24 | buf;
 }
 
+static int inject_after = -1, inject_count; /* usync_ring_inject_sqe_failures; -1: off */
+
+void usync_ring_inject_sqe_failures(int after, int count)
+{
+	__atomic_store_n(&inject_count, count, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&inject_after, after, __ATOMIC_SEQ_CST);
+}
+
+static bool injected_failure(void)
+{
+	if (__atomic_load_n(&inject_after, __ATOMIC_RELAXED) < 0)
+		return false;
+	if (__atomic_fetch_sub(&inject_after, 1, __ATOMIC_SEQ_CST) > 0)
+		return false;
+	__atomic_store_n(&inject_after, 0, __ATOMIC_SEQ_CST);
+	if (__atomic_fetch_sub(&inject_count, 1, __ATOMIC_SEQ_CST) > 0)
+		return true;
+	__atomic_store_n(&inject_after, -1, __ATOMIC_SEQ_CST); /* spent */
+	return false;
+}
+
+bool usync_ring_room(struct usync_ring *r, unsigned n)
+{
+	for (int tries = 0; io_uring_sq_space_left(&r->ring) < n; tries++) {
+		int rc = io_uring_submit(&r->ring);
+		if (rc < 0 && rc != -EINTR && rc != -EAGAIN)
+			return false;
+		if (tries >= 3)
+			return false;
+	}
+	return true;
+}
+
 struct io_uring_sqe *usync_ring_sqe(struct usync_ring *r)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
-	if (!sqe) {
-		io_uring_submit(&r->ring);
-		sqe = io_uring_get_sqe(&r->ring);
-	}
-	return sqe;
+	if (injected_failure() || !usync_ring_room(r, 1))
+		return NULL;
+	return io_uring_get_sqe(&r->ring);
 }
 
 int usync_ring_submit(struct usync_ring *r, bool wait)
@@ -122,17 +152,31 @@ static char *temp_name(const char *dst)
 	return t;
 }
 
+static void finish(struct batch *b, unsigned si);
+
+/* Queues the destination's open; without a submission entry the file fails with EBUSY and is finished. */
 static void queue_open_dst(struct batch *b, unsigned si)
 {
 	struct slot *s = &b->slots[si];
 	const char *path = s->tmp ? s->tmp : b->items[s->item].dst;
 	struct io_uring_sqe *sqe = usync_ring_sqe(b->r);
+	if (!sqe) {
+		fail(s, -EBUSY, ST_OPEN_DST);
+		finish(b, si);
+		return;
+	}
 	io_uring_prep_openat(sqe, AT_FDCWD, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	io_uring_sqe_set_data64(sqe, ud(K_OPEN_DST, si, 0));
 	s->state = S_OPEN_DST;
 }
 
-static void queue_rw(struct batch *b, enum ud_kind k, unsigned bi)
+static void release_buf(struct batch *b, unsigned bi);
+
+/*
+ * Queues a read or write of buffer bi. Without a submission entry the file fails with EBUSY and the
+ * buffer is released: false, and the caller must then see to maybe_finish.
+ */
+static bool queue_rw(struct batch *b, enum ud_kind k, unsigned bi)
 {
 	struct usync_ring *r = b->r;
 	struct bufinfo *bf = &b->bufs[bi];
@@ -140,6 +184,11 @@ static void queue_rw(struct batch *b, enum ud_kind k, unsigned bi)
 	uint8_t *p = usync_ring_buf(r, bi) + bf->pos;
 	unsigned len = bf->len - bf->pos;
 	struct io_uring_sqe *sqe = usync_ring_sqe(r);
+	if (!sqe) {
+		fail(s, -EBUSY, k == K_READ ? ST_READ : ST_WRITE);
+		release_buf(b, bi);
+		return false;
+	}
 	if (k == K_READ) {
 		if (r->fixed)
 			io_uring_prep_read_fixed(sqe, s->sfd, p, len, (uint64_t)(bf->off + bf->pos), bi);
@@ -152,6 +201,7 @@ static void queue_rw(struct batch *b, enum ud_kind k, unsigned bi)
 			io_uring_prep_write(sqe, s->dfd, p, len, (uint64_t)(bf->off + bf->pos));
 	}
 	io_uring_sqe_set_data64(sqe, ud(k, bf->slot, bi));
+	return true;
 }
 
 /* Issues reads for a slot while buffers are free and data remains. */
@@ -169,7 +219,8 @@ static void pump(struct batch *b, unsigned si)
 		bf->slot = (uint16_t)si;
 		s->next_read += bf->len;
 		s->inflight++;
-		queue_rw(b, K_READ, bi);
+		if (!queue_rw(b, K_READ, bi))
+			break;
 	}
 }
 
@@ -180,17 +231,26 @@ static void release_buf(struct batch *b, unsigned bi)
 	b->r->free_bufs[b->r->nfree++] = (uint16_t)bi;
 }
 
-static void queue_splice(struct batch *b, enum ud_kind k, unsigned pi)
+static void release_pipe(struct batch *b, unsigned pi);
+
+/* As queue_rw, for a pipe of the splice path. */
+static bool queue_splice(struct batch *b, enum ud_kind k, unsigned pi)
 {
 	struct usync_ring *r = b->r;
 	struct bufinfo *p = &b->pipes[pi];
 	struct slot *s = &b->slots[p->slot];
 	struct io_uring_sqe *sqe = usync_ring_sqe(r);
+	if (!sqe) {
+		fail(s, -EBUSY, k == K_SPLICE_IN ? ST_READ : ST_WRITE);
+		release_pipe(b, pi);
+		return false;
+	}
 	if (k == K_SPLICE_IN)
 		io_uring_prep_splice(sqe, s->sfd, p->off + p->pos, r->pipes.fd[pi][1], -1, p->len - p->pos, 0);
 	else
 		io_uring_prep_splice(sqe, r->pipes.fd[pi][0], -1, s->dfd, p->off + p->pos, p->inpipe, 0);
 	io_uring_sqe_set_data64(sqe, ud(k, p->slot, pi));
+	return true;
 }
 
 /* Splices ranges of a large file through free pipes, one pipe-full per range. */
@@ -209,7 +269,8 @@ static void pump_splice(struct batch *b, unsigned si)
 		p->slot = (uint16_t)si;
 		s->next_read += p->len;
 		s->inflight++;
-		queue_splice(b, K_SPLICE_IN, pi);
+		if (!queue_splice(b, K_SPLICE_IN, pi))
+			break;
 	}
 }
 
@@ -273,7 +334,7 @@ static void finish(struct batch *b, unsigned si)
 static void maybe_finish(struct batch *b, unsigned si)
 {
 	struct slot *s = &b->slots[si];
-	if (s->inflight)
+	if (s->state == S_IDLE || s->inflight) /* idle: already finished */
 		return;
 	if (s->err || s->eof || s->written >= s->size)
 		finish(b, si);
@@ -388,6 +449,12 @@ static void fill_slots(struct batch *b)
 		s->state = S_OPEN_SRC;
 		b->active++;
 		struct io_uring_sqe *sqe = usync_ring_sqe(b->r);
+		if (!sqe) {
+			fail(s, -EBUSY, ST_OPEN_SRC);
+			finish(b, si);
+			si--; /* the slot is free again: the next item tries it */
+			continue;
+		}
 		io_uring_prep_openat(sqe, AT_FDCWD, b->items[s->item].src,
 				     O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0);
 		io_uring_sqe_set_data64(sqe, ud(K_OPEN_SRC, si, 0));
@@ -471,11 +538,13 @@ static void on_cqe(struct batch *b, uint64_t data, int res)
 		} else {
 			pump(b, si);
 		}
+		maybe_finish(b, si); /* when nothing could be queued */
 		return;
 	case K_READ:
 		bf = &b->bufs[bi];
 		if (retryable(res) && !s->err) {
-			queue_rw(b, K_READ, bi);
+			if (!queue_rw(b, K_READ, bi))
+				maybe_finish(b, si);
 			return;
 		}
 		if (res < 0 || s->err) {
@@ -498,16 +567,19 @@ static void on_cqe(struct batch *b, uint64_t data, int res)
 			bf->len = bf->pos;
 		}
 		if (bf->pos < bf->len) {
-			queue_rw(b, K_READ, bi);
+			if (!queue_rw(b, K_READ, bi))
+				maybe_finish(b, si);
 			return;
 		}
 		bf->pos = 0;
-		queue_rw(b, K_WRITE, bi);
+		if (!queue_rw(b, K_WRITE, bi))
+			maybe_finish(b, si);
 		return;
 	case K_WRITE:
 		bf = &b->bufs[bi];
 		if (retryable(res) && !s->err) {
-			queue_rw(b, K_WRITE, bi);
+			if (!queue_rw(b, K_WRITE, bi))
+				maybe_finish(b, si);
 			return;
 		}
 		if (res <= 0 || s->err) {
@@ -519,7 +591,8 @@ static void on_cqe(struct batch *b, uint64_t data, int res)
 		}
 		bf->pos += (uint32_t)res;
 		if (bf->pos < bf->len) {
-			queue_rw(b, K_WRITE, bi);
+			if (!queue_rw(b, K_WRITE, bi))
+				maybe_finish(b, si);
 			return;
 		}
 		s->written += bf->len;
@@ -530,7 +603,8 @@ static void on_cqe(struct batch *b, uint64_t data, int res)
 	case K_SPLICE_IN:
 		bf = &b->pipes[bi];
 		if (retryable(res) && !s->err) {
-			queue_splice(b, K_SPLICE_IN, bi);
+			if (!queue_splice(b, K_SPLICE_IN, bi))
+				maybe_finish(b, si);
 			return;
 		}
 		if (res < 0 || s->err) {
@@ -551,12 +625,14 @@ static void on_cqe(struct batch *b, uint64_t data, int res)
 			return;
 		}
 		bf->inpipe = (uint32_t)res;
-		queue_splice(b, K_SPLICE_OUT, bi);
+		if (!queue_splice(b, K_SPLICE_OUT, bi))
+			maybe_finish(b, si);
 		return;
 	case K_SPLICE_OUT:
 		bf = &b->pipes[bi];
 		if (retryable(res) && !s->err) {
-			queue_splice(b, K_SPLICE_OUT, bi);
+			if (!queue_splice(b, K_SPLICE_OUT, bi))
+				maybe_finish(b, si);
 			return;
 		}
 		if (res <= 0 || s->err) {
@@ -569,11 +645,13 @@ static void on_cqe(struct batch *b, uint64_t data, int res)
 		bf->pos += (uint32_t)res;
 		bf->inpipe -= (uint32_t)res;
 		if (bf->inpipe) {
-			queue_splice(b, K_SPLICE_OUT, bi);
+			if (!queue_splice(b, K_SPLICE_OUT, bi))
+				maybe_finish(b, si);
 			return;
 		}
 		if (bf->pos < bf->len) {
-			queue_splice(b, K_SPLICE_IN, bi);
+			if (!queue_splice(b, K_SPLICE_IN, bi))
+				maybe_finish(b, si);
 			return;
 		}
 		s->written += bf->len;
@@ -608,6 +686,7 @@ static void copy_ranges(struct batch *b)
 			b->ranged--;
 			s->spliced = true;
 			pump_splice(b, si);
+			maybe_finish(b, si);
 			continue;
 		}
 		if (n < 0)
@@ -635,6 +714,7 @@ static void pump_all(struct batch *b)
 			pump_splice(b, si);
 		else
 			pump(b, si);
+		maybe_finish(b, si); /* when nothing could be queued */
 	}
 }
 
@@ -682,6 +762,11 @@ static int run_batch(struct usync_ring *r, uint8_t *reqs, int count, struct usyn
 		pump_all(&b);
 		fill_slots(&b);
 		copy_ranges(&b);
+	}
+	/* Items never started (the ring failed) must not read as copied. */
+	for (int i = b.next; i < count; i++) {
+		b.items[i].res->res = rc < 0 ? rc : -ECANCELED;
+		b.items[i].res->stage = ST_NONE;
 	}
 	if (rc < 0) {
 		/* The ring failed: wait out what is in flight is impossible, so close what we hold. */
@@ -821,4 +906,13 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_Ring_runBatchNative(JNIEnv *e
 	if ((*env)->GetDirectBufferCapacity(env, results) < (jlong)count * (jlong)sizeof *res)
 		return -EINVAL;
 	return run_batch((struct usync_ring *)(uintptr_t)handle, reqs, count, res);
+}
+
+/* Ring.injectSubmissionFailuresNative(int after, int count): tests of the no-entry paths. */
+JNIEXPORT void JNICALL Java_org_uringsync_nativeio_Ring_injectSubmissionFailuresNative(JNIEnv *env, jclass cls,
+		jint after, jint count)
+{
+	(void)env;
+	(void)cls;
+	usync_ring_inject_sqe_failures(after, count);
 }

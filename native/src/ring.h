@@ -25,8 +25,18 @@ struct usync_ring {
 	bool no_copy_range;      /* copy_file_range was refused here: splice instead */
 };
 
-/* A free submission entry, submitting what is queued first if the queue is full. */
+/*
+ * A free submission entry, submitting what is queued first if the queue is full; NULL when the queue
+ * stays full (the kernel refused the submission, e.g. EBUSY with completions overflowing): every
+ * caller then fails its operation with EBUSY rather than waiting on something never queued.
+ */
 struct io_uring_sqe *usync_ring_sqe(struct usync_ring *r);
+
+/* Makes room for n entries in one go (a linked pair must not be split); false when there is none. */
+bool usync_ring_room(struct usync_ring *r, unsigned n);
+
+/* Tests only: after `after` more successful usync_ring_sqe calls, the next `count` return NULL. */
+void usync_ring_inject_sqe_failures(int after, int count);
 
 /*
  * Submits what is queued and, with wait, waits for at least one completion. 0, or -errno of a real

@@ -489,6 +489,7 @@ struct chunk_read {         /* one queued read: file, range, and how it ended */
 #define TAG_SPLICE (1ULL << 62)
 #define TAG_SEND (1ULL << 61)
 #define TAG_CLOSE (1ULL << 60)
+#define TAG_NOP (1ULL << 59)
 
 struct sender {
 	JNIEnv *env;
@@ -551,15 +552,20 @@ static void produce(struct sender *s)
 		c->off = s->poff;
 		c->len = f->size - s->poff < (int64_t)s->chunk ? (uint32_t)(f->size - s->poff) : s->chunk;
 		c->done = false;
+		s->poff += c->len;
+		s->tail++;
 		struct io_uring_sqe *sqe = usync_ring_sqe(s->r);
+		if (!sqe) { /* the consumer reports it as this chunk's read error */
+			c->res = -EBUSY;
+			c->done = true;
+			continue;
+		}
 		uint32_t len = f->direct ? usync_dio_round(c->len) : c->len; /* the tail's read stops at EOF */
 		if (s->r->fixed)
 			io_uring_prep_read_fixed(sqe, f->fd, usync_ring_buf(s->r, slot), len, (uint64_t)c->off, (int)slot);
 		else
 			io_uring_prep_read(sqe, f->fd, usync_ring_buf(s->r, slot), len, (uint64_t)c->off);
 		io_uring_sqe_set_data64(sqe, slot);
-		s->poff += c->len;
-		s->tail++;
 		s->inflight++;
 	}
 }
@@ -581,6 +587,8 @@ static int reap(struct sender *s, bool wait)
 			s->send_wait--;
 		} else if (cqe->user_data & TAG_CLOSE) {
 			s->close_wait--; /* a read-only descriptor: nothing to learn from close */
+		} else if (cqe->user_data & TAG_NOP) {
+			s->close_wait--; /* the first half of a pair whose second half found no entry */
 		} else {
 			struct chunk_read *c = &s->q[cqe->user_data];
 			c->res = cqe->res;
@@ -638,6 +646,10 @@ static int ring_send(struct sender *s, const uint8_t *p, size_t len)
 {
 	while (len > 0) {
 		struct io_uring_sqe *sqe = usync_ring_sqe(s->r);
+		if (!sqe) {
+			usync_throw_errno(s->env, "TLS write (io_uring send: no submission entry)", NULL, EBUSY);
+			return -1;
+		}
 		io_uring_prep_send(sqe, s->t->fd, p, len, MSG_NOSIGNAL);
 		io_uring_sqe_set_data64(sqe, TAG_SEND);
 		s->send_wait = 1;
@@ -665,11 +677,21 @@ static long splice_chain(struct sender *s, int fd, int64_t off, uint32_t len, bo
 {
 	struct usync_ring *r = s->r;
 	int *p = r->pipes.fd[0];
+	if (!usync_ring_room(r, 2))
+		return -EBUSY; /* a linked pair is queued whole or not at all */
 	struct io_uring_sqe *in = usync_ring_sqe(r);
+	struct io_uring_sqe *out = in ? usync_ring_sqe(r) : NULL;
+	if (!out) { /* (injected failures only: there was room) an unfinished link would bind the next entry */
+		if (in) {
+			io_uring_prep_nop(in);
+			io_uring_sqe_set_data64(in, TAG_NOP);
+			s->close_wait++; /* reaped with the closes */
+		}
+		return -EBUSY;
+	}
 	io_uring_prep_splice(in, fd, off, p[1], -1, len, 0);
 	in->flags |= IOSQE_IO_LINK;
 	io_uring_sqe_set_data64(in, TAG_SPLICE | 0);
-	struct io_uring_sqe *out = usync_ring_sqe(r);
 	io_uring_prep_splice(out, p[0], -1, s->t->fd, -1, len, more ? SPLICE_F_MORE : 0);
 	io_uring_sqe_set_data64(out, TAG_SPLICE | 1);
 	s->splice_wait = 2;
@@ -771,9 +793,13 @@ static void send_all(struct sender *s)
 				return;
 			/* closed by the ring with the next submission: a syscall less per file */
 			struct io_uring_sqe *sqe = usync_ring_sqe(s->r);
-			io_uring_prep_close(sqe, f->fd);
-			io_uring_sqe_set_data64(sqe, TAG_CLOSE);
-			s->close_wait++;
+			if (sqe) {
+				io_uring_prep_close(sqe, f->fd);
+				io_uring_sqe_set_data64(sqe, TAG_CLOSE);
+				s->close_wait++;
+			} else {
+				close(f->fd);
+			}
 			f->fd = -1;
 			s->sent += f->size;
 			cur++;
@@ -963,6 +989,10 @@ static int splice_to_file(JNIEnv *env, struct usync_tls *t, struct usync_ring *r
 			fill += (uint32_t)k;
 		}
 		struct io_uring_sqe *sqe = usync_ring_sqe(r);
+		if (!sqe) {
+			usync_throw_errno(env, "splice to file (no submission entry)", NULL, EBUSY);
+			goto fail;
+		}
 		io_uring_prep_splice(sqe, p[0], -1, fd, off, fill, 0);
 		io_uring_sqe_set_data64(sqe, cur);
 		io_uring_submit(&r->ring);
@@ -1032,6 +1062,10 @@ static int ring_recv_full(JNIEnv *env, struct usync_tls *t, struct usync_ring *r
 	uint32_t got = 0;
 	while (got < n) {
 		struct io_uring_sqe *sqe = usync_ring_sqe(r);
+		if (!sqe) {
+			usync_throw_errno(env, "TLS read (io_uring recv: no submission entry)", NULL, EBUSY);
+			return -1;
+		}
 		io_uring_prep_recv(sqe, t->fd, buf + got, n - got, MSG_WAITALL);
 		io_uring_sqe_set_data64(sqe, TAG_RECV);
 		int res = 0;
@@ -1089,8 +1123,11 @@ static void read_lowat(struct usync_tls *t, int64_t remaining)
 	}
 }
 
-/* Queues the write of buffer i (len bytes at off); direct I/O pads the file's tail to the alignment. */
-static void queue_write(struct usync_ring *r, int fd, unsigned i, uint32_t len, int64_t off, bool direct)
+/*
+ * Queues the write of buffer i (len bytes at off); direct I/O pads the file's tail to the alignment.
+ * False when no submission entry could be had.
+ */
+static bool queue_write(struct usync_ring *r, int fd, unsigned i, uint32_t len, int64_t off, bool direct)
 {
 	uint8_t *buf = usync_ring_buf(r, i);
 	if (direct && len % USYNC_DIO_ALIGN) {
@@ -1099,11 +1136,14 @@ static void queue_write(struct usync_ring *r, int fd, unsigned i, uint32_t len, 
 		len = padded;
 	}
 	struct io_uring_sqe *sqe = usync_ring_sqe(r);
+	if (!sqe)
+		return false;
 	if (r->fixed)
 		io_uring_prep_write_fixed(sqe, fd, buf, len, (uint64_t)off, (int)i);
 	else
 		io_uring_prep_write(sqe, fd, buf, len, (uint64_t)off);
 	io_uring_sqe_set_data64(sqe, (uint64_t)i << 32 | len);
+	return true;
 }
 
 /*
@@ -1214,7 +1254,10 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_receiveFileNative(
 			continue;
 		}
 		if (fill == r->chunk || got == size) {
-			queue_write(r, fd, next, fill, got - fill, direct);
+			if (!queue_write(r, fd, next, fill, got - fill, direct)) {
+				usync_throw_errno(env, "write (no submission entry)", NULL, EBUSY);
+				goto drain;
+			}
 			if (got < size)
 				io_uring_submit(&r->ring); /* more data follows: let the write run while we decrypt */
 			busy[next] = true;

@@ -165,7 +165,15 @@ public final class Ring extends NativeHandle {
         } catch (IOException ignored) {
             // the probe below decides
         }
-        int rc = probeNative();
+        return describeProbe(probeNative(), sysctl);
+    }
+
+    /**
+     * @param rc what creating a ring gave: 0 or -errno
+     * @param sysctl the value of {@code kernel.io_uring_disabled}, or null when it cannot be read
+     * @return null when io_uring can be used, else a one-line reason with the fix where there is one
+     */
+    static String describeProbe(int rc, String sysctl) {
         if (rc == 0) {
             return null;
         }
@@ -187,6 +195,18 @@ public final class Ring extends NativeHandle {
         }
         return "io_uring_setup failed: " + text;
     }
+
+    /**
+     * Tests only: after {@code after} more submission entries (in any ring of this process), the next
+     * {@code count} cannot be had, as when the kernel refuses a submission. Every operation that meets
+     * one fails with EBUSY. {@code after < 0} turns it off.
+     */
+    public static void injectSubmissionFailures(int after, int count) {
+        NativeLoader.ensureLoaded();
+        injectSubmissionFailuresNative(after, count);
+    }
+
+    private static native void injectSubmissionFailuresNative(int after, int count);
 
     private static native int probeNative();
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.uringsync.nativeio.NativeTestSupport.randomFile;
 
@@ -228,9 +229,79 @@ class RingTest {
         assertThrows(IllegalArgumentException.class, () -> Ring.open(8, 100));
     }
 
+    /**
+     * Each cause the probe can meet is named in one line, with the fix where there is one. (This
+     * machine's own probe succeeds, so the wording of the failures is checked on the causes.)
+     */
     @Test
-    void availabilityIsReportedAsOneLine() {
-        assertTrue(Ring.isAvailable());
-        assertNull(Ring.unavailabilityCause());
+    void everyUnavailabilityCauseIsOneLineThatNamesIt() {
+        assertNull(Ring.describeProbe(0, null));
+        assertEquals("io_uring is disabled on this machine (sysctl kernel.io_uring_disabled=2): Operation not permitted (EPERM)",
+                Ring.describeProbe(-Errno.EPERM, "2"));
+        assertEquals("io_uring is restricted to the io_uring_group (sysctl kernel.io_uring_disabled=1): Operation not"
+                + " permitted (EPERM)", Ring.describeProbe(-Errno.EPERM, "1"));
+        assertEquals("io_uring_setup is not available (kernel without io_uring, or blocked by seccomp): Function not"
+                + " implemented (ENOSYS)", Ring.describeProbe(-Errno.ENOSYS, "0"));
+        assertEquals("io_uring_setup is not permitted (seccomp or container policy): Operation not permitted (EPERM)",
+                Ring.describeProbe(-Errno.EPERM, null));
+        assertEquals("io_uring_setup failed for lack of locked memory (raise ulimit -l): Cannot allocate memory (ENOMEM)",
+                Ring.describeProbe(-Errno.ENOMEM, "0"));
+        for (int rc : new int[] {-Errno.EPERM, -Errno.ENOSYS, -Errno.ENOMEM, -Errno.EINVAL}) {
+            for (String sysctl : new String[] {null, "0", "1", "2"}) {
+                String line = Ring.describeProbe(rc, sysctl);
+                assertFalse(line.contains("\n"), line);
+                assertTrue(line.startsWith("io_uring"), line);
+            }
+        }
+        assertEquals(Ring.describeProbe(0, null), Ring.unavailabilityCause());
+    }
+
+    /**
+     * The kernel can refuse a submission (the queue stays full): every file that meets it fails with
+     * EBUSY, the batch ends, nothing partial is left under a final name, and the ring works after.
+     * (A NULL entry used to be dereferenced: the JVM died.)
+     */
+    @Test
+    void filesThatFindNoSubmissionEntryFailWithEbusyAndTheBatchEnds() throws Exception {
+        int n = 120;
+        for (int i = 0; i < n; i++) {
+            randomFile(dir.resolve("s" + i), i % 3 == 0 ? 300_000 : 1000 + i, i);
+        }
+        randomFile(dir.resolve("big"), 3 * 1024 * 1024 + 1, 99);
+        int[][] plans = {{0, 1}, {5, 3}, {40, 10}, {200, 1}, {0, 1_000_000}};
+        try (Ring ring = Ring.open(8, 64 * 1024, 0)) {
+            for (int[] plan : plans) {
+                Path out = Files.createDirectory(dir.resolve("out-" + plan[0] + "-" + plan[1]));
+                Batch batch = new Batch(n + 1);
+                for (int i = 0; i < n; i++) {
+                    batch.addCopy(p(dir.resolve("s" + i)), p(out.resolve("d" + i)), 0);
+                }
+                batch.addCopy(p(dir.resolve("big")), p(out.resolve("big")), 0);
+                Ring.injectSubmissionFailures(plan[0], plan[1]);
+                try {
+                    assertTimeoutPreemptively(java.time.Duration.ofSeconds(30), () -> ring.run(batch));
+                } finally {
+                    Ring.injectSubmissionFailures(-1, 0);
+                }
+                int failed = 0;
+                for (int i = 0; i <= n; i++) {
+                    Path d = out.resolve(i < n ? "d" + i : "big");
+                    NativeIoException e = batch.failure(i);
+                    if (e != null) {
+                        failed++;
+                        assertEquals(Errno.EBUSY, e.errno(), e.getMessage());
+                        assertFalse(Files.exists(d), "no partial file under the final name: " + d);
+                    } else {
+                        assertArrayEquals(Files.readAllBytes(dir.resolve(i < n ? "s" + i : "big")), Files.readAllBytes(d));
+                    }
+                }
+                assertTrue(failed >= 1 && failed <= Math.min(plan[1], n + 1), failed + " failed for " + plan[0] + "/" + plan[1]);
+            }
+            // and the ring is fine afterwards
+            Batch again = new Batch(1);
+            again.addCopy(p(dir.resolve("s1")), p(dir.resolve("again")), 0);
+            ring.run(again);
+            assertNull(again.failure(0));
+        }
     }
 }

@@ -1,6 +1,7 @@
 package org.uringsync.transfer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.uringsync.nativeio.NativeTestSupport.sh;
@@ -105,5 +106,48 @@ class NetTransferTest {
         IOException e = assertThrows(IOException.class,
                 () -> Sender.builder("127.0.0.1", receiver.port()).secret("wrong-secret-0123456789").build().send(tmp));
         assertEquals("authentication failed: wrong secret", e.getMessage());
+    }
+
+    /**
+     * The kernel refusing a submission, at various points of a transfer (sender's reads and closes,
+     * receiver's writes): the transfer fails with an error that says EBUSY, no partial file is left
+     * under a final name, and the receiver serves the next transfer. (A NULL entry used to crash the JVM.)
+     */
+    @Test
+    void aRefusedSubmissionFailsTheTransferCleanly() throws Exception {
+        Path src = Files.createDirectory(tmp.resolve("src"));
+        sh(src, "mkdir a; for i in $(seq 1 60); do head -c $((i * 3000)) /dev/urandom > a/f$i; done;"
+                + " head -c 3000000 /dev/urandom > big");
+        for (int after : new int[] {0, 2, 7, 30, 90, 150}) {
+            org.uringsync.nativeio.Ring.injectSubmissionFailures(after, 1);
+            CopyResult r;
+            try {
+                r = sender().build().send(src);
+            } catch (IOException e) {
+                assertTrue(e.getMessage().contains("EBUSY"), after + ": " + e.getMessage());
+                System.out.println("refused submission after " + after + ": " + e.getMessage());
+                r = null;
+            } finally {
+                org.uringsync.nativeio.Ring.injectSubmissionFailures(-1, 0);
+            }
+            if (r != null) { // the refusal hit a file the sender could skip (its open): reported per file
+                assertFalse(r.succeeded(), after + ": nothing failed");
+                assertTrue(r.failures().toString().contains("EBUSY"), r.failures().toString());
+            }
+            if (r != null) {
+                System.out.println("refused submission after " + after + ": " + r.failures().get(0).getMessage());
+            }
+            // the receiver removes its temporary file right after answering ERROR
+            long end = System.nanoTime() + 10_000_000_000L;
+            String partial;
+            while (!(partial = sh(tmp.resolve("dst"), "find . -name '.usync-*' -print")).isEmpty()
+                    && System.nanoTime() < end) {
+                Thread.sleep(10);
+            }
+            assertEquals("", partial, "no temporary file left after " + after);
+            CopyResult good = sender().build().send(src);
+            assertTrue(good.succeeded(), good.failures().toString());
+            sh(tmp, "diff -r src dst");
+        }
     }
 }
