@@ -1111,6 +1111,7 @@ static int ring_recv_full(JNIEnv *env, struct usync_tls *t, struct usync_ring *r
  * them. Back to the default before anything short (frame headers, FILE_END, ALL_DONE) is read.
  */
 #define READ_LOWAT (128 * 1024)
+#define RESERVE_AHEAD (64LL << 20) /* direct writes: disk reserved beyond the data received */
 #define READ_HELD (320 * 1024) /* the read buffer and its record overhead, rounded up */
 
 static void read_lowat(struct usync_tls *t, int64_t remaining)
@@ -1172,8 +1173,9 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_receiveFileNative(
 		usync_throw_errno(env, "malloc", NULL, ENOMEM);
 		return;
 	}
-	if (direct)
-		(void)fallocate(fd, 0, 0, size); /* extents up front: direct writes then need no size updates */
+	/* Direct writes: extents reserved ahead of the data (then the writes need no size updates), at
+	 * most RESERVE_AHEAD beyond what has arrived: an announced size alone reserves nothing. */
+	int64_t reserved = 0;
 	uint32_t frame_left = 0;
 	for (;;) {
 		if (frame_left == 0) {
@@ -1254,6 +1256,11 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_receiveFileNative(
 			continue;
 		}
 		if (fill == r->chunk || got == size) {
+			if (direct && got > reserved) {
+				int64_t upto = got + RESERVE_AHEAD < size ? got + RESERVE_AHEAD : size;
+				(void)fallocate(fd, 0, reserved, upto - reserved); /* refused: writes allocate as they go */
+				reserved = upto;
+			}
 			if (!queue_write(r, fd, next, fill, got - fill, direct)) {
 				usync_throw_errno(env, "write (no submission entry)", NULL, EBUSY);
 				goto drain;

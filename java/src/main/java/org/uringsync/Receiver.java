@@ -56,6 +56,14 @@ public final class Receiver implements AutoCloseable {
         return impl.bytesReceived();
     }
 
+    /**
+     * @return connections open now, authenticating or transferring (bounded: at most 256 waiting to
+     *         authenticate, 16 of them from one address, and 64 transfers)
+     */
+    public int connections() {
+        return impl.connections();
+    }
+
     /** Stops listening and ends open connections (their partial files are removed). Idempotent. */
     @Override
     public void close() {

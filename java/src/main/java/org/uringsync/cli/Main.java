@@ -56,6 +56,8 @@ public final class Main {
             new Option(null, "--tls-path", "PATH", "auto | userspace | ktls | ktls-zerocopy (default: auto)"),
             new Option(null, "--tls-ciphers", "LIST", "TLS 1.3 suites to accept, OpenSSL syntax"),
             new Option(null, "--direct-io", null, "Write files of 8 MiB+ past the page cache (less CPU; disk-bound)"),
+            new Option(null, "--timeout", "SECS", "Drop a connection silent for SECS seconds (default: 300)"),
+            new Option(null, "--handshake-timeout", "SECS", "Time allowed for TLS handshake plus authentication (default: 10)"),
             new Option("-v", "--verbose", null, "Verbose output: every file received"),
             new Option("-h", "--help", null, "Show help")));
 

@@ -95,6 +95,12 @@ final class Network {
         }
         b.tlsPath(tlsPath(p));
         b.directWrites(p.has("--direct-io"));
+        if (p.has("--timeout")) {
+            b.idleTimeout(java.time.Duration.ofSeconds(Args.intValue(p, "--timeout", 1, 86_400)));
+        }
+        if (p.has("--handshake-timeout")) {
+            b.handshakeTimeout(java.time.Duration.ofSeconds(Args.intValue(p, "--handshake-timeout", 1, 3_600)));
+        }
         if (verbose) {
             b.verbose(line -> err.println("uring-sync: " + line));
         }

@@ -160,6 +160,11 @@ public final class NetReceiver implements AutoCloseable {
         return bytes.get();
     }
 
+    /** Connections whose threads run now, authenticating or transferring. */
+    public int connections() {
+        return live.size();
+    }
+
     private void acceptLoop() {
         while (!closed) {
             Fd sock;

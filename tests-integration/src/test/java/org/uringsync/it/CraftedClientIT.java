@@ -66,7 +66,7 @@ class CraftedClientIT {
         }
         try (Stream<Path> s = Files.list(tmp)) {
             List<String> top = s.map(p -> p.getFileName().toString()).sorted().toList();
-            assertTrue(List.of("dest", "good-src", "outside", "state").containsAll(top), top.toString());
+            assertTrue(List.of("dest", "direct-dest", "good-src", "guess-dest", "outside", "state").containsAll(top), top.toString());
         }
         assertEquals("", Launcher.sh(dest, "find . \\( -name '*.tmp' -o -name 'victim*' \\) -print"),
                 "no temporary file, and no partial file under a final name");
@@ -78,9 +78,17 @@ class CraftedClientIT {
         assertEquals(Files.readString(src.resolve("d/good.txt")), Files.readString(dest.resolve("d/good.txt")));
     }
 
-    /** Waits until the receiver has finished with the crafted connection (it logs one line per ending). */
+    /** Waits until the receiver has finished with every connection (temporary files removed), for at most 10 s. */
     static void awaitQuiet() throws InterruptedException {
-        Thread.sleep(300);
+        awaitQuiet(receiver);
+    }
+
+    static void awaitQuiet(Receiver r) throws InterruptedException {
+        long end = System.nanoTime() + 10_000_000_000L;
+        while (r.connections() > 0) {
+            assertTrue(System.nanoTime() < end, r.connections() + " connection(s) still open after 10 s");
+            Thread.sleep(5);
+        }
     }
 
     // ---- a minimal protocol client ---------------------------------------------------------------
@@ -91,8 +99,13 @@ class CraftedClientIT {
         final ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
 
         Client() throws IOException {
-            s = TlsSession.handshake(ctx, Net.connect(InetAddress.getLoopbackAddress(), receiver.port(), 5000), false, 0,
-                    true);
+            this(receiver);
+        }
+
+        Client(Receiver r) throws IOException {
+            org.uringsync.nativeio.Fd sock = Net.connect(InetAddress.getLoopbackAddress(), r.port(), 5000);
+            sock.setTimeout(15_000); // no test waits forever on a receiver that does not answer
+            s = TlsSession.handshake(ctx, sock, false, 0, true);
         }
 
         void raw(byte[] bytes) throws IOException {
@@ -311,9 +324,12 @@ class CraftedClientIT {
             c.login();
             c.fileHeader(1 << 20, 0644, "sub/victim-stalled");
             c.frame(0x11, new byte[4096]);
-            Thread.sleep(3000); // receiver idle timeout is 2 s
+            long t0 = System.nanoTime();
+            String e = c.error(); // what the receiver says when it gives up on us (idle timeout 2 s)
+            assertTrue(e.contains("timed out"), e);
+            assertTrue(System.nanoTime() - t0 > 1_500_000_000L, "dropped by the idle timeout, not before");
+            awaitQuiet();
             assertEquals("", Launcher.sh(dest, "find . -name '*.tmp'"), "temporary file removed once the peer is dropped");
-            assertTrue(c.error().contains("timed out"));
         }
         assertFalse(Files.exists(dest.resolve("sub/victim-stalled")));
     }
@@ -342,6 +358,108 @@ class CraftedClientIT {
         Path placed = dest.resolve("sub/setuid");
         assertEquals("ok", Files.readString(placed));
         assertEquals("777", Launcher.sh(dest, "stat -c %a sub/setuid").strip());
+    }
+
+    @Test
+    void namesOfTheReceiversTemporaryFilesAreRefused() throws Exception {
+        try (Client c = new Client()) {
+            c.login();
+            c.fileHeader(1, 0644, "sub/.usync-1-2-3.tmp");
+            assertEquals("refused sub/.usync-1-2-3.tmp: names beginning .usync- and ending .tmp are the receiver's"
+                    + " temporary files", c.error());
+        }
+    }
+
+    /** Temporaries of a receiver that died (its pid is gone) are removed when a transfer next writes there. */
+    @Test
+    void temporariesOfADeadReceiverAreRemoved() throws Exception {
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        Path stale = Files.createDirectories(dest.resolve("d")).resolve(".usync-" + gone.pid() + "-7-0.tmp");
+        Files.write(stale, new byte[100_000]);
+        Path alive = dest.resolve("d/.usync-" + ProcessHandle.current().pid() + "-999999999-0.tmp"); // no such connection
+        Files.write(alive, new byte[10]);
+        Path other = dest.resolve("d/.usync-1-1-0.tmp"); // pid 1 lives: another receiver's, left alone
+        Files.write(other, new byte[10]);
+        try (Client c = new Client()) {
+            c.login();
+            c.fileHeader(2, 0644, "d/fresh");
+            c.frame(0x11, new byte[] {'o', 'k'});
+            c.frame(0x12, new byte[0]);
+            c.frame(0x20, new byte[0]);
+            assertEquals("20 00 00 00 00", hex(c.readFrame()));
+        }
+        assertFalse(Files.exists(stale));
+        assertFalse(Files.exists(alive));
+        assertTrue(Files.exists(other));
+        Files.delete(other);
+        assertTrue(log.stream().anyMatch(l -> l.equals("removed d/" + stale.getFileName() + ": a temporary file left by a"
+                + " receiver that ended before the file was complete")), log.toString());
+    }
+
+    /**
+     * Wrong secrets guessed in parallel from one address queue up behind each other: three at once
+     * take 300 + 600 + 1200 ms in turn, where each used to wait its own 300 ms.
+     */
+    @Test
+    void parallelGuessesFromOneAddressAreSlowedTogether() throws Exception {
+        List<String> own = new CopyOnWriteArrayList<>();
+        try (Receiver r = Receiver.builder(tmp.resolve("guess-dest")).port(0).secret(SECRET).stateDirectory(tmp.resolve("state"))
+                .log(own::add).build().start()) {
+            List<Thread> guessers = new java.util.ArrayList<>();
+            List<Long> answeredAfter = new CopyOnWriteArrayList<>();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < 3; i++) {
+                Thread t = new Thread(() -> {
+                    try (Client c = new Client(r)) {
+                        c.hello(2, c.proof("guess-" + Thread.currentThread().getName(), "client"));
+                        assertEquals("03 01 00 00 00 01", hex(c.readFrame()));
+                        answeredAfter.add((System.nanoTime() - t0) / 1_000_000);
+                    } catch (Exception e) {
+                        throw new RuntimeException(e);
+                    }
+                });
+                t.start();
+                guessers.add(t);
+            }
+            for (Thread t : guessers) {
+                t.join(20_000);
+            }
+            assertEquals(3, answeredAfter.size(), own.toString());
+            assertTrue(answeredAfter.stream().mapToLong(Long::longValue).max().orElse(0) >= 2000,
+                    "the third guess waited behind the others: " + answeredAfter);
+            for (int n = 1; n <= 3; n++) {
+                String failure = "refused: wrong secret (failure " + n + " from that address";
+                assertTrue(own.stream().anyMatch(l -> l.contains(failure) && l.contains("from 127.0.0.1")), own.toString());
+            }
+            awaitQuiet(r);
+        }
+    }
+
+    /** With direct writes, an announced size reserves no disk by itself: 64 MiB ahead of the data at most. */
+    @Test
+    void anAnnouncedSizeAloneReservesNoDisk() throws Exception {
+        Path d = tmp.resolve("direct-dest");
+        try (Receiver r = Receiver.builder(d).port(0).secret(SECRET).stateDirectory(tmp.resolve("state")).directWrites(true)
+                .build().start();
+                Client c = new Client(r)) {
+            c.login();
+            c.fileHeader(4L << 30, 0644, "huge"); // 4 GiB announced (a disk-filling size would just be refused)
+            for (int i = 0; i < 4; i++) {
+                c.frame(0x11, new byte[512 << 10]);
+            }
+            long end = System.nanoTime() + 10_000_000_000L;
+            String blocks = "";
+            while (System.nanoTime() < end) { // until the first chunks are written (and reserved ahead)
+                blocks = Launcher.sh(d, "find . -name '.usync-*' -printf '%b\n'").strip();
+                if (!blocks.isEmpty() && Long.parseLong(blocks) > 0) {
+                    break;
+                }
+                Thread.sleep(10);
+            }
+            long bytes = Long.parseLong(blocks) * 512;
+            assertTrue(bytes > 0 && bytes <= (66L << 20), "reserved " + bytes + " bytes for 2 MiB received of 4 GiB announced");
+        }
     }
 
     static String hex(byte[] b) {
