@@ -28,15 +28,16 @@ struct usync_req {            /* 40 bytes, followed by src NUL dst NUL, padded t
 	uint32_t pad1;
 };
 
-struct usync_res {            /* 24 bytes */
+struct usync_res {            /* 32 bytes */
 	int32_t res;              /* 0 or -errno; OPEN_READ: the descriptor */
 	int32_t stage;
 	int64_t bytes;            /* bytes copied; OPEN_READ: the size */
 	uint32_t mode;            /* OPEN_READ: st_mode */
 	uint32_t pad;
+	int64_t mtime_ns;         /* OPEN_READ: st_mtim in nanoseconds */
 };
 
 _Static_assert(sizeof(struct usync_req) == 40, "request header is 40 bytes");
-_Static_assert(sizeof(struct usync_res) == 24, "result is 24 bytes");
+_Static_assert(sizeof(struct usync_res) == 32, "result is 32 bytes");
 
 #endif

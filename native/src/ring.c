@@ -504,6 +504,7 @@ static void on_cqe(struct batch *b, uint64_t data, int res)
 			r->res = s->sfd;
 			r->bytes = s->size;
 			r->mode = s->st.st_mode;
+			r->mtime_ns = (int64_t)s->st.st_mtim.tv_sec * 1000000000 + s->st.st_mtim.tv_nsec;
 			release_slot(b, si);
 			return;
 		}

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <linux/tls.h>
 #include <unistd.h>
 #include "jni_util.h"
@@ -461,17 +462,20 @@ static void put_frame_hdr(uint8_t *p, int type, uint32_t len)
 
 #define SEND_DIRECT 1       /* SendBatch.DIRECT */
 
-struct send_req {           /* mirrors SendBatch: 24 bytes, then header bytes, trailer bytes, pad to 8 */
+struct send_req {           /* mirrors SendBatch: 32 bytes, then header bytes, trailer bytes, pad to 8 */
 	int32_t fd;
 	int32_t flags;
 	int64_t size;
 	uint32_t hdr_len;
 	uint32_t trl_len;
+	int64_t mtime_ns;       /* as found at open: a file that changes while sent fails */
 };
+_Static_assert(sizeof(struct send_req) == 32, "send request header is 32 bytes");
 
 struct send_file {
 	int fd;
 	int64_t size;
+	int64_t mtime_ns;
 	const uint8_t *hdr, *trl;
 	uint32_t hdr_len, trl_len;
 	bool spliced;           /* data goes file -> pipe -> socket, never through the pooled buffers */
@@ -789,6 +793,15 @@ static void send_all(struct sender *s)
 			}
 		}
 		if (done == f->size) {
+			/* All its bytes are read: had the file changed meanwhile, the receiver would place a
+			 * mix of old and new (or a prefix). Fail before the trailer, so it never places one. */
+			struct stat st;
+			if (fstat(f->fd, &st) == 0 &&
+			    (st.st_size != f->size ||
+			     (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec != f->mtime_ns)) {
+				throw_file(s->env, "read (file changed while sent)", cur, EAGAIN);
+				return;
+			}
 			if (out_put(s, f->trl, f->trl_len) < 0)
 				return;
 			/* closed by the ring with the next submission: a syscall less per file */
@@ -875,6 +888,7 @@ JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_TlsSession_sendFilesNative(J
 			struct send_file *f = &s.files[i];
 			f->fd = q->fd;
 			f->size = q->size;
+			f->mtime_ns = q->mtime_ns;
 			f->hdr = (const uint8_t *)(q + 1);
 			f->hdr_len = q->hdr_len;
 			f->trl = f->hdr + q->hdr_len;

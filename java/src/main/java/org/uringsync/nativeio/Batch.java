@@ -28,7 +28,7 @@ public final class Batch {
     public static final int FLAG_OWNER = 2;
 
     static final int HEADER = 40;
-    static final int RESULT = 24;
+    static final int RESULT = 32;
 
     /** Failure stages reported by the C core; {@link #stageName} and {@link #stageOnSource} describe them. */
     private static final String[] STAGES = {"", "openat", "fstat", "openat", "read", "write", "fchown", "fchmod",
@@ -134,6 +134,11 @@ public final class Batch {
     /** @return the st_mode an {@link #OP_OPEN_READ} request found. */
     public int mode(int i) {
         return results.getInt(check(i) * RESULT + 16);
+    }
+
+    /** @return the modification time (ns since the epoch) an {@link #OP_OPEN_READ} request found. */
+    public long mtimeNanos(int i) {
+        return results.getLong(check(i) * RESULT + 24);
     }
 
     /** @return the number of file bytes request {@code i} copied (or, for {@link #OP_OPEN_READ}, the size). */

@@ -9,7 +9,7 @@ import java.nio.ByteOrder;
  * {@code native/src/tls_session.c}. Not thread-safe.
  */
 public final class SendBatch {
-    static final int HEADER = 24;
+    static final int HEADER = 32;
 
     private ByteBuffer buf = ByteBuffer.allocateDirect(64 * 1024).order(ByteOrder.nativeOrder());
     private int count;
@@ -26,8 +26,12 @@ public final class SendBatch {
     /** Read with direct I/O where the filesystem allows (see {@link Ring#DIRECT_IO_THRESHOLD}). */
     public static final int DIRECT = 1;
 
-    /** Adds a file with {@code flags} ({@link #DIRECT}); the C core closes {@code fd} once sent. */
-    public void add(int fd, long size, byte[] header, byte[] trailer, int flags) {
+    /**
+     * Adds a file with {@code flags} ({@link #DIRECT}); the C core closes {@code fd} once sent. When the
+     * file's size or modification time ({@code mtimeNanos}, as found when it was opened) differ once its
+     * data is read, the send fails instead of framing a file that changed meanwhile.
+     */
+    public void add(int fd, long size, long mtimeNanos, byte[] header, byte[] trailer, int flags) {
         int need = HEADER + ((header.length + trailer.length + 7) & ~7);
         if (buf.remaining() < need) {
             ByteBuffer bigger = ByteBuffer.allocateDirect(Math.max(buf.capacity() * 2, buf.position() + need))
@@ -37,7 +41,7 @@ public final class SendBatch {
             buf = bigger;
         }
         int at = buf.position();
-        buf.putInt(fd).putInt(flags).putLong(size).putInt(header.length).putInt(trailer.length);
+        buf.putInt(fd).putInt(flags).putLong(size).putInt(header.length).putInt(trailer.length).putLong(mtimeNanos);
         buf.put(header).put(trailer);
         buf.position(at + need);
         count++;

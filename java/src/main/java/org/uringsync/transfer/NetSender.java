@@ -231,7 +231,7 @@ public final class NetSender {
                 }
                 long size = open.bytes(i);
                 byte[] hdr = FrameCodec.encode(new Message.FileHeader(size, open.mode(i) & 07777, rel[i]));
-                batch.add(open.fd(i), size, hdr, fileEnd, readFlags(open.fd(i), size));
+                batch.add(open.fd(i), size, open.mtimeNanos(i), hdr, fileEnd, readFlags(open.fd(i), size));
                 sent.add(rel[i]);
                 sizes.add(size);
             }

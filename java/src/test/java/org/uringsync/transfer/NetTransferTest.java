@@ -150,4 +150,40 @@ class NetTransferTest {
             sh(tmp, "diff -r src dst");
         }
     }
+
+    /**
+     * A source file written to while it is sent (appended to, or rewritten in place at the same size)
+     * fails the transfer: never a short or mixed file under the final name.
+     */
+    @Test
+    void aFileThatChangesWhileSentIsNeverPlaced() throws Exception {
+        for (boolean append : new boolean[] {true, false}) {
+            Path src = Files.createDirectories(tmp.resolve(append ? "grow" : "rewrite"));
+            Path f = src.resolve("moving");
+            NativeTestSupport.randomFile(f, 48 << 20, 5);
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread writer = new Thread(() -> {
+                try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f,
+                        java.nio.file.StandardOpenOption.WRITE)) {
+                    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(new byte[] {1});
+                    while (!stop.get()) {
+                        ch.write(b.rewind(), append ? ch.size() : 12345);
+                        Thread.sleep(1);
+                    }
+                } catch (IOException | InterruptedException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            writer.start();
+            try {
+                IOException e = assertThrows(IOException.class, () -> sender().build().send(src));
+                assertTrue(e.getMessage().equals("read (file changed while sent) moving: Resource temporarily"
+                        + " unavailable (EAGAIN)") || e.getMessage().contains("file shrank"), e.getMessage());
+            } finally {
+                stop.set(true);
+                writer.join();
+            }
+            assertFalse(Files.exists(tmp.resolve("dst/moving")), "nothing placed under the final name");
+        }
+    }
 }
