@@ -199,11 +199,16 @@ static int t_write(JNIEnv *env, struct usync_tls *t, const uint8_t *p, size_t le
 	}
 	if (!t->tx) { /* out of the write buffer (see buffer_writes) before anyone waits for an answer */
 		BIO *w = SSL_get_wbio(t->ssl);
-		while (BIO_flush(w) <= 0) {
-			if (!BIO_should_retry(w)) {
-				usync_throw_errno(env, "TLS write", NULL, errno ? (errno == EAGAIN ? ETIMEDOUT : errno) : EPIPE);
-				return -1;
-			}
+		for (;;) {
+			errno = 0;
+			if (BIO_flush(w) > 0)
+				break;
+			/* a blocking socket asks for a retry on EINTR, and on EAGAIN once SO_SNDTIMEO expired:
+			 * the peer stopped reading. Retrying that would spin forever. */
+			if (BIO_should_retry(w) && errno == EINTR)
+				continue;
+			usync_throw_errno(env, "TLS write", NULL, errno ? (errno == EAGAIN ? ETIMEDOUT : errno) : EPIPE);
+			return -1;
 		}
 	}
 	return 0;

@@ -35,7 +35,7 @@ public final class Sender {
     /** Sends {@code source} (a directory's contents, or one file). */
     public CopyResult send(Path source) throws IOException {
         return new NetSender(b.host, b.port, Secrets.check(b.secret), b.ciphers, b.tlsPath, b.chunkSize, b.queueDepth,
-                b.connectTimeoutMs, b.listener, b.verbose).send(source);
+                b.connectTimeoutMs, b.idleTimeoutMs, b.listener, b.verbose, b.cancellation).send(source);
     }
 
     public static final class Builder {
@@ -47,7 +47,9 @@ public final class Sender {
         private int chunkSize = 128 * 1024;
         private int queueDepth = 64;
         private int connectTimeoutMs = 10_000;
+        private int idleTimeoutMs = 300_000;
         private CopyListener listener = CopyListener.NONE;
+        private Cancellation cancellation = Cancellation.NONE;
         private Consumer<String> verbose = s -> {};
 
         private Builder(String host, int port) {
@@ -66,7 +68,9 @@ public final class Sender {
             c.chunkSize = chunkSize;
             c.queueDepth = queueDepth;
             c.connectTimeoutMs = connectTimeoutMs;
+            c.idleTimeoutMs = idleTimeoutMs;
             c.listener = listener;
+            c.cancellation = cancellation;
             c.verbose = verbose;
             return c;
         }
@@ -104,6 +108,22 @@ public final class Sender {
         /** Timeout for connecting, the TLS handshake and authentication (default 10 s). */
         public Builder connectTimeout(java.time.Duration timeout) {
             this.connectTimeoutMs = (int) Math.max(1, timeout.toMillis());
+            return this;
+        }
+
+        /** A receiver that takes nothing and says nothing for this long fails the send (default 5 min). */
+        public Builder idleTimeout(java.time.Duration timeout) {
+            this.idleTimeoutMs = (int) Math.max(1, timeout.toMillis());
+            return this;
+        }
+
+        /**
+         * Lets another thread stop the send (see {@link Cancellation}): the connection is cut, and the
+         * send returns with what was sent and an {@link java.io.InterruptedIOException} among the
+         * failures; an interrupt of the sending thread does the same between files.
+         */
+        public Builder cancellation(Cancellation cancellation) {
+            this.cancellation = Objects.requireNonNull(cancellation, "cancellation");
             return this;
         }
 

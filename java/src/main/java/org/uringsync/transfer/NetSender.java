@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.uringsync.Cancellation;
 import org.uringsync.CopyListener;
 import org.uringsync.CopyResult;
 import org.uringsync.nativeio.Batch;
@@ -41,7 +42,9 @@ public final class NetSender {
     private final int chunkSize;
     private final int queueDepth;
     private final int connectTimeoutMs;
+    private final int idleTimeoutMs;
     private final CopyListener listener;
+    private final Cancellation cancellation;
     private final java.util.function.Consumer<String> verbose;
 
     private final List<IOException> failures = new ArrayList<>();
@@ -51,7 +54,8 @@ public final class NetSender {
 
     public NetSender(String host, int port, byte[] secret, String ciphers, org.uringsync.TlsPath tlsPath, int chunkSize,
             int queueDepth,
-            int connectTimeoutMs, CopyListener listener, java.util.function.Consumer<String> verbose) {
+            int connectTimeoutMs, int idleTimeoutMs, CopyListener listener, java.util.function.Consumer<String> verbose,
+            Cancellation cancellation) {
         this.host = host;
         this.port = port;
         this.secret = secret.clone();
@@ -60,7 +64,9 @@ public final class NetSender {
         this.chunkSize = chunkSize;
         this.queueDepth = queueDepth;
         this.connectTimeoutMs = connectTimeoutMs;
+        this.idleTimeoutMs = idleTimeoutMs;
         this.listener = listener;
+        this.cancellation = cancellation;
         this.verbose = verbose;
     }
 
@@ -72,13 +78,14 @@ public final class NetSender {
         if (!root.isDirectory() && !root.isRegularFile()) {
             throw new IOException("cannot send " + source + ": not a regular file or directory");
         }
-        try (Fd sock = connect(); TlsContext ctx = TlsContext.client(ciphers)) {
+        try (Fd sock = connect(); TlsContext ctx = TlsContext.client(ciphers);
+                AutoCloseable cut = cancellation.onCancel(sock::shutdown)) {
             sock.setTimeout(connectTimeoutMs);
             try (TlsSession session = TlsSession.handshake(ctx, sock, false, tlsPath.nativeMode())) {
                 Wire wire = new Wire(session);
                 authenticate(session, wire);
                 verbose.accept("tls: " + session.path());
-                sock.setTimeout(0);
+                sock.setTimeout(idleTimeoutMs); // a receiver that stops reading or answering fails the send
                 try (Ring ring = Ring.open(queueDepth, chunkSize)) {
                     if (root.isRegularFile()) {
                         byte[] name = PathBytes.of(source.getFileName());
@@ -89,9 +96,18 @@ public final class NetSender {
                     wire.send(new Message.AllDone());
                     awaitConfirmation(wire);
                 } catch (IOException e) {
-                    throw receiverReason(session, wire, e);
+                    if (stopped()) {
+                        failures.add(new java.io.InterruptedIOException("send " + (cancellation.isCancelled()
+                                ? "cancelled" : "interrupted") + " after " + files + " files"));
+                    } else {
+                        throw receiverReason(session, wire, e);
+                    }
                 }
             }
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) { // closing the cancellation hook: cannot happen
+            throw new IllegalStateException(e);
         }
         return new CopyResult(files, 0, 0, bytes, skipped, Duration.ofNanos(System.nanoTime() - t0), failures);
     }
@@ -152,6 +168,9 @@ public final class NetSender {
 
             @Override
             public void file(byte[] relative) {
+                if (broken[0] == null && stopped()) {
+                    broken[0] = new java.io.InterruptedIOException("stopped");
+                }
                 if (broken[0] != null) {
                     return;
                 }
@@ -188,6 +207,11 @@ public final class NetSender {
         if (n[0] > 0) {
             sendBatch(session, ring, root, rel, n[0], false);
         }
+    }
+
+    /** A cancel, or an interrupt of the sending thread. */
+    private boolean stopped() {
+        return cancellation.isCancelled() || Thread.currentThread().isInterrupted();
     }
 
     private void skip(byte[] relative, String why) {

@@ -3,6 +3,7 @@ package org.uringsync.transfer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.uringsync.nativeio.NativeTestSupport.sh;
 
@@ -184,6 +185,62 @@ class NetTransferTest {
                 writer.join();
             }
             assertFalse(Files.exists(tmp.resolve("dst/moving")), "nothing placed under the final name");
+        }
+    }
+
+    @Test
+    void aCancelledSendReturnsWithWhatWasSent() throws Exception {
+        Path src = Files.createDirectory(tmp.resolve("many"));
+        sh(src, "for d in $(seq 1 10); do mkdir d$d; for f in $(seq 1 200); do printf $d$f > d$d/f$f; done; done");
+        org.uringsync.Cancellation cancel = new org.uringsync.Cancellation();
+        CopyResult r = assertTimeoutPreemptively(java.time.Duration.ofSeconds(30), () -> sender().cancellation(cancel)
+                .listener(new org.uringsync.CopyListener() {
+                    @Override
+                    public void copied(String path, long bytes) {
+                        cancel.cancel();
+                    }
+                }).build().send(src));
+        assertFalse(r.succeeded());
+        assertTrue(r.files() > 0 && r.files() < 2000, r.files() + " files");
+        assertEquals("send cancelled after " + r.files() + " files", r.failures().get(r.failures().size() - 1).getMessage());
+        long end = System.nanoTime() + 10_000_000_000L;
+        while (receiver.connections() > 0 && System.nanoTime() < end) {
+            Thread.sleep(5);
+        }
+        assertEquals("", sh(tmp.resolve("dst"), "find . -name '.usync-*' -print"), "the receiver removed its temporary file");
+    }
+
+    /** A receiver that authenticates and then stops reading: the send fails after the idle timeout. */
+    @Test
+    void aReceiverThatStopsReadingFailsTheSendAfterTheIdleTimeout() throws Exception {
+        Path src = Files.createDirectory(tmp.resolve("stuck"));
+        NativeTestSupport.randomFile(src.resolve("big"), 64 << 20, 3);
+        Path[] pair = Certificates.ensure(tmp.resolve("state"));
+        byte[] secret = "test-secret-0123456789".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (org.uringsync.nativeio.TlsContext ctx = org.uringsync.nativeio.TlsContext.server(pair[0], pair[1], null);
+                org.uringsync.nativeio.Fd listen = org.uringsync.nativeio.Net.listen(
+                        java.net.InetAddress.getLoopbackAddress(), 0)) {
+            java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+            Thread stuck = new Thread(() -> {
+                try (org.uringsync.nativeio.Fd sock = org.uringsync.nativeio.Net.accept(listen);
+                        org.uringsync.nativeio.TlsSession s = org.uringsync.nativeio.TlsSession.handshake(ctx, sock, true)) {
+                    Wire w = new Wire(s);
+                    w.read(); // HELLO
+                    w.send(new org.uringsync.protocol.Message.HelloOk(Auth.serverProof(s, secret)));
+                    done.await(); // and never read again
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            stuck.start();
+            long t0 = System.nanoTime();
+            IOException e = assertThrows(IOException.class, () -> assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
+                    () -> Sender.builder("127.0.0.1", listen.localPort()).secret("test-secret-0123456789")
+                            .idleTimeout(java.time.Duration.ofSeconds(1)).build().send(src)));
+            assertTrue(e.getMessage().contains("ETIMEDOUT"), e.getMessage());
+            assertTrue(System.nanoTime() - t0 >= 1_000_000_000L, "not before the idle timeout");
+            done.countDown();
+            stuck.join(10_000);
         }
     }
 }
