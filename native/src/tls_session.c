@@ -1042,30 +1042,63 @@ fail:
 	return -1;
 }
 
-/* A completed file write of the receive loop: frees its buffer, keeps the first error. */
-static void write_done(struct io_uring_cqe *cqe, bool *busy, unsigned *inflight, int *werr)
+/* The receive loop's file writes: which buffers are in flight, where each writes, the first error. */
+struct file_writes {
+	struct usync_ring *r;
+	int fd;
+	bool *busy;             /* buffer i: a write from it is in flight */
+	int64_t *off;           /* buffer i: the file offset it writes at */
+	unsigned inflight;
+	int err;                /* first errno */
+};
+
+/* Writes all n bytes at off. 0, or the errno that stopped it (ENOSPC, EDQUOT, EFBIG, EIO...). */
+static int pwrite_all(int fd, const uint8_t *p, size_t n, int64_t off)
 {
-	busy[cqe->user_data >> 32] = false;
-	if (cqe->res < 0 && !*werr)
-		*werr = -cqe->res;
-	else if ((uint32_t)cqe->res != (uint32_t)cqe->user_data && !*werr)
-		*werr = EIO; /* short write to a regular file: out of space in practice */
-	(*inflight)--;
+	while (n > 0) {
+		ssize_t w = pwrite(fd, p, n, off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? errno : EIO;
+		p += w;
+		n -= (size_t)w;
+		off += w;
+	}
+	return 0;
+}
+
+/*
+ * A completed file write: frees its buffer, keeps the first error. A short write (the file system
+ * filled up during it) is finished here, which names the reason.
+ */
+static void write_done(struct file_writes *w, struct io_uring_cqe *cqe)
+{
+	unsigned i = (unsigned)(cqe->user_data >> 32);
+	uint32_t len = (uint32_t)cqe->user_data;
+	w->busy[i] = false;
+	w->inflight--;
+	if (w->err)
+		return;
+	if (cqe->res < 0)
+		w->err = -cqe->res;
+	else if ((uint32_t)cqe->res < len)
+		w->err = pwrite_all(w->fd, usync_ring_buf(w->r, i) + cqe->res, len - (uint32_t)cqe->res, w->off[i] + cqe->res);
 }
 
 /* Waits for at least one completion of the receive loop's file writes. 0, or -errno from io_uring_enter. */
-static int wait_writes(struct usync_ring *r, bool *busy, unsigned *inflight, int *werr)
+static int wait_writes(struct file_writes *w)
 {
-	int rc = usync_ring_submit(r, true);
+	int rc = usync_ring_submit(w->r, true);
 	if (rc < 0)
 		return rc;
 	struct io_uring_cqe *cqe;
 	unsigned hd, seen = 0;
-	io_uring_for_each_cqe(&r->ring, hd, cqe) {
-		write_done(cqe, busy, inflight, werr);
+	io_uring_for_each_cqe(&w->r->ring, hd, cqe) {
+		write_done(w, cqe);
 		seen++;
 	}
-	io_uring_cq_advance(&r->ring, seen);
+	io_uring_cq_advance(&w->r->ring, seen);
 	return 0;
 }
 
@@ -1076,7 +1109,7 @@ static int wait_writes(struct usync_ring *r, bool *busy, unsigned *inflight, int
  * file writes in flight keep completing. 1 done, 0 end of stream, -1 exception thrown.
  */
 static int ring_recv_full(JNIEnv *env, struct usync_tls *t, struct usync_ring *r, uint8_t *buf, uint32_t n,
-			  bool *busy, unsigned *inflight, int *werr)
+			  struct file_writes *w)
 {
 	uint32_t got = 0;
 	while (got < n) {
@@ -1101,7 +1134,7 @@ static int ring_recv_full(JNIEnv *env, struct usync_tls *t, struct usync_ring *r
 					res = cqe->res;
 					mine = true;
 				} else {
-					write_done(cqe, busy, inflight, werr);
+					write_done(w, cqe);
 				}
 				seen++;
 			}
@@ -1147,9 +1180,12 @@ static void read_lowat(struct usync_tls *t, int64_t remaining)
  * Queues the write of buffer i (len bytes at off); direct I/O pads the file's tail to the alignment.
  * False when no submission entry could be had.
  */
-static bool queue_write(struct usync_ring *r, int fd, unsigned i, uint32_t len, int64_t off, bool direct)
+static bool queue_write(struct file_writes *w, unsigned i, uint32_t len, int64_t off, bool direct)
 {
+	struct usync_ring *r = w->r;
+	int fd = w->fd;
 	uint8_t *buf = usync_ring_buf(r, i);
+	w->off[i] = off;
 	if (direct && len % USYNC_DIO_ALIGN) {
 		uint32_t padded = usync_dio_round(len); /* cut back by ftruncate once everything landed */
 		memset(buf + len, 0, padded - len);
@@ -1185,10 +1221,12 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_receiveFileNative(
 	int64_t got = 0;         /* bytes received */
 	unsigned next = 0;       /* buffer being filled; buffer i is busy while a write from it is in flight */
 	uint32_t fill = 0;       /* bytes in buffer next */
-	unsigned inflight = 0;
-	int werr = 0;
-	bool *busy = calloc(r->nbufs, sizeof *busy);
-	if (!busy) {
+	struct file_writes w = { .r = r, .fd = fd };
+	w.busy = calloc(r->nbufs, sizeof *w.busy);
+	w.off = calloc(r->nbufs, sizeof *w.off);
+	if (!w.busy || !w.off) {
+		free(w.busy);
+		free(w.off);
 		usync_throw_errno(env, "malloc", NULL, ENOMEM);
 		return;
 	}
@@ -1238,19 +1276,19 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_receiveFileNative(
 			continue;
 		}
 		/* A fresh buffer: wait until its previous write landed. */
-		while (fill == 0 && busy[next] && !werr) {
-			int rc = wait_writes(r, busy, &inflight, &werr);
+		while (fill == 0 && w.busy[next] && !w.err) {
+			int rc = wait_writes(&w);
 			if (rc < 0)
-				werr = -rc;
+				w.err = -rc;
 		}
-		if (werr) {
-			usync_throw_errno(env, "write", NULL, werr);
+		if (w.err) {
+			usync_throw_errno(env, "write", NULL, w.err);
 			goto drain;
 		}
 		uint32_t n = frame_left < r->chunk - fill ? frame_left : (uint32_t)r->chunk - fill;
 		uint8_t *buf = usync_ring_buf(r, next) + fill;
 		read_lowat(t, size - got);
-		int rc = t->rx ? ring_recv_full(env, t, r, buf, n, busy, &inflight, &werr)
+		int rc = t->rx ? ring_recv_full(env, t, r, buf, n, &w)
 			       : t_read_full(env, t, buf, n, "TLS read");
 		if (rc < 0)
 			goto drain;
@@ -1265,12 +1303,9 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_receiveFileNative(
 		frame_left -= n;
 		if (got == size && fill == got && !direct) {
 			/* The whole file in one buffer (the small-file case): one pwrite, no ring round trip. */
-			ssize_t w;
-			do
-				w = pwrite(fd, usync_ring_buf(r, next), fill, 0);
-			while (w < 0 && errno == EINTR);
-			if (w != (ssize_t)fill && !werr)
-				werr = w < 0 ? errno : EIO; /* short write to a regular file: out of space in practice */
+			int err = pwrite_all(fd, usync_ring_buf(r, next), fill, 0);
+			if (err && !w.err)
+				w.err = err;
 			fill = 0;
 			continue;
 		}
@@ -1280,14 +1315,14 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_receiveFileNative(
 				(void)fallocate(fd, 0, reserved, upto - reserved); /* refused: writes allocate as they go */
 				reserved = upto;
 			}
-			if (!queue_write(r, fd, next, fill, got - fill, direct)) {
+			if (!queue_write(&w, next, fill, got - fill, direct)) {
 				usync_throw_errno(env, "write (no submission entry)", NULL, EBUSY);
 				goto drain;
 			}
 			if (got < size)
 				io_uring_submit(&r->ring); /* more data follows: let the write run while we decrypt */
-			busy[next] = true;
-			inflight++;
+			w.busy[next] = true;
+			w.inflight++;
 			next = (next + 1) % r->nbufs;
 			fill = 0;
 		}
@@ -1295,19 +1330,20 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_receiveFileNative(
 drain:
 	read_lowat(t, 0);
 	/* Every write must land (or fail) before the buffers are reused or the caller renames the file. */
-	while (inflight > 0) {
-		int rc = wait_writes(r, busy, &inflight, &werr);
+	while (w.inflight > 0) {
+		int rc = wait_writes(&w);
 		if (rc < 0) {
-			if (!werr)
-				werr = -rc;
+			if (!w.err)
+				w.err = -rc;
 			break;
 		}
 	}
-	if (werr && !(*env)->ExceptionCheck(env))
-		usync_throw_errno(env, "write", NULL, werr);
+	if (w.err && !(*env)->ExceptionCheck(env))
+		usync_throw_errno(env, "write", NULL, w.err);
 	if (direct && !(*env)->ExceptionCheck(env) && size % USYNC_DIO_ALIGN && ftruncate(fd, size) != 0)
 		usync_throw_errno(env, "ftruncate", NULL, errno);
-	free(busy);
+	free(w.busy);
+	free(w.off);
 }
 
 /* TlsSession.freeNative(long t): close_notify (best effort), free. The socket is Java's (Fd) to close. */

@@ -4,21 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,19 +32,14 @@ class HostileLoadIT {
     static final int HANDSHAKE_S = 3;
     @TempDir
     static Path tmp;
-    static Process receiver;
-    static Path out;
+    static ReceiverProcess receiver;
     static int port;
 
     @BeforeAll
     static void start() throws Exception {
-        out = tmp.resolve("recv.out");
-        List<String> cmd = List.of(Launcher.SCRIPT.toString(), "recv", tmp.resolve("dest").toString(), "-l", "0", "--bind",
-                "127.0.0.1", "--secret", SECRET, "--handshake-timeout", "" + HANDSHAKE_S, "--timeout", "20");
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile());
-        pb.environment().put("HOME", tmp.toString());
-        receiver = pb.start();
-        port = NetworkLauncherIT.awaitPort(receiver, out);
+        receiver = ReceiverProcess.start(tmp.resolve("dest"), tmp.resolve("home"), SECRET, "--handshake-timeout",
+                "" + HANDSHAKE_S, "--timeout", "20");
+        port = receiver.port;
         Path src = Files.createDirectory(tmp.resolve("src"));
         Launcher.sh(src, "for d in $(seq 1 6); do mkdir d$d; for f in $(seq 1 50); do head -c $(( (d * f * 131) % 9000 ))"
                 + " /dev/urandom > d$d/f$f; done; done; head -c 3000000 /dev/urandom > d1/big");
@@ -56,45 +47,11 @@ class HostileLoadIT {
 
     @AfterAll
     static void stop() throws Exception {
-        receiver.destroy();
-        assertTrue(receiver.waitFor(20, TimeUnit.SECONDS));
+        receiver.close();
     }
 
-    record Usage(long fds, long rings, long threads, long rssKb) {}
-
-    /**
-     * The receiver's descriptors that a connection could leak: sockets, pipes, rings, files. The JVM's
-     * own (its modules image, a jar it opens the first time a class is needed) are not counted.
-     */
-    static Usage usage() throws IOException {
-        long pid = receiver.pid();
-        long fds = 0, rings = 0;
-        try (Stream<Path> s = Files.list(Path.of("/proc/" + pid + "/fd"))) {
-            for (Path p : s.toList()) {
-                String target;
-                try {
-                    target = Files.readSymbolicLink(p).toString();
-                } catch (IOException gone) {
-                    continue; // closed while we looked
-                }
-                if (target.endsWith(".jar") || target.endsWith("/lib/modules") || target.endsWith(".jsa")) {
-                    continue;
-                }
-                fds++;
-                if (target.contains("io_uring")) {
-                    rings++;
-                }
-            }
-        }
-        long threads = 0, rss = 0;
-        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-            if (line.startsWith("Threads:")) {
-                threads = Long.parseLong(line.substring(8).trim());
-            } else if (line.startsWith("VmRSS:")) {
-                rss = Long.parseLong(line.substring(6).trim().split("\\s+")[0]);
-            }
-        }
-        return new Usage(fds, rings, threads, rss);
+    static ReceiverProcess.Usage usage() throws IOException {
+        return receiver.usage();
     }
 
     /** Samples the receiver's usage every 20 ms and keeps the largest of each. */
@@ -107,7 +64,7 @@ class HostileLoadIT {
             t = new Thread(() -> {
                 while (!done) {
                     try {
-                        Usage u = usage();
+                        ReceiverProcess.Usage u = usage();
                         fds.accumulateAndGet(u.fds(), Math::max);
                         rings.accumulateAndGet(u.rings(), Math::max);
                         threads.accumulateAndGet(u.threads(), Math::max);
@@ -140,21 +97,10 @@ class HostileLoadIT {
         Launcher.sh(tmp, "diff -r src dest");
     }
 
-    /** Waits (at most 15 s) until the receiver holds no more descriptors than {@code limit}. */
-    static Usage awaitFds(long limit) throws Exception {
-        long end = System.nanoTime() + 15_000_000_000L;
-        Usage u = usage();
-        while (u.fds() > limit && System.nanoTime() < end) {
-            Thread.sleep(50);
-            u = usage();
-        }
-        return u;
-    }
-
     @Test
     void goodSendersGetInBesideAThousandIdleAndTricklingPeers() throws Exception {
         sendAndCheck("warm-up");
-        Usage base = awaitFds(usage().fds());
+        ReceiverProcess.Usage base = receiver.awaitBack(usage());
         List<Socket> idle = new ArrayList<>();
         List<Socket> tricklers = new ArrayList<>();
         AtomicBoolean stop = new AtomicBoolean();
@@ -197,8 +143,9 @@ class HostileLoadIT {
             assertTrue(peak.rss.get() - base.rssKb() <= 256 * 1024, "memory bounded: base " + base + ", " + peak);
             assertTrue(peak.rings.get() <= 2, "no ring before authentication: " + peak);
             // the handshake deadline is wall-clock: peers still connected (and still trickling) are dropped
-            Usage after = awaitFds(base.fds() + 2);
-            assertTrue(after.fds() <= base.fds() + 2, "every hostile peer dropped after " + HANDSHAKE_S + " s: " + after);
+            ReceiverProcess.Usage after = receiver.awaitBack(base);
+            assertTrue(after.fds() <= base.fds() && after.connectionThreads() == 0,
+                    "every hostile peer dropped after " + HANDSHAKE_S + " s: " + after + "\n" + receiver.fdList());
             assertEquals(base.rings(), after.rings(), "no ring left behind");
         } finally {
             stop.set(true);
@@ -212,7 +159,7 @@ class HostileLoadIT {
                 s.close();
             }
         }
-        String log = Files.readString(out, StandardCharsets.ISO_8859_1);
+        String log = receiver.log();
         assertTrue(log.contains("connections were waiting to authenticate; the oldest was dropped"), "evictions logged");
         assertTrue(log.contains("dropped: no authentication within " + HANDSHAKE_S * 1000 + " ms"), "deadline logged");
         sendAndCheck("after the flood");
@@ -221,7 +168,7 @@ class HostileLoadIT {
     @Test
     void sixtyFourSendersOfTheSameTreeAtOnce() throws Exception {
         sendAndCheck("warm-up");
-        Usage base = awaitFds(usage().fds());
+        ReceiverProcess.Usage base = receiver.awaitBack(usage());
         int n = 64;
         CyclicBarrier together = new CyclicBarrier(n);
         List<String> failures = new CopyOnWriteArrayList<>();
@@ -253,9 +200,9 @@ class HostileLoadIT {
         }
         Launcher.sh(tmp, "diff -r src dest");
         assertEquals("", Launcher.sh(tmp.resolve("dest"), "find . -name '.usync-*'"), "no temporary file left");
-        Usage after = awaitFds(base.fds());
-        assertTrue(after.fds() <= base.fds(), "every descriptor released: " + base + " then " + after + ": "
-                + Launcher.sh(tmp, "ls -l /proc/" + receiver.pid() + "/fd"));
+        ReceiverProcess.Usage after = receiver.awaitBack(base);
+        assertTrue(after.fds() <= base.fds() && after.connectionThreads() == 0, "every descriptor and thread released: "
+                + base + " then " + after + "\n" + receiver.fdList());
     }
 
     static Socket connectFrom(String local) throws IOException {
