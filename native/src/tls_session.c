@@ -499,6 +499,53 @@ struct chunk_read {         /* one queued read: file, range, and how it ended */
 #define TAG_SEND (1ULL << 61)
 #define TAG_CLOSE (1ULL << 60)
 #define TAG_NOP (1ULL << 59)
+#define TAG_TIMEOUT (1ULL << 58)
+
+/*
+ * io_uring's socket operations (SEND, RECV, SPLICE to a socket) do not honour SO_RCVTIMEO or
+ * SO_SNDTIMEO: a peer that stops reading or writing would hold them forever. Each gets a linked
+ * timeout of the socket's own timeout instead (the one Java set: handshake or idle).
+ */
+struct op_timeout {
+	bool on;                    /* the socket has a timeout: link one */
+	struct __kernel_timespec ts;
+	unsigned pending;           /* linked timeouts whose completion has not been reaped */
+	bool fired;                 /* one expired (its completion said -ETIME) */
+};
+
+static void op_timeout_init(struct op_timeout *o, int fd, int opt)
+{
+	struct timeval tv;
+	socklen_t l = sizeof tv;
+	memset(o, 0, sizeof *o);
+	if (getsockopt(fd, SOL_SOCKET, opt, &tv, &l) == 0 && (tv.tv_sec || tv.tv_usec)) {
+		o->on = true;
+		o->ts.tv_sec = tv.tv_sec;
+		o->ts.tv_nsec = (long long)tv.tv_usec * 1000;
+	}
+}
+
+/* Links a timeout to `op`, the entry queued just before (call usync_ring_room first). */
+static void op_timeout_link(struct op_timeout *o, struct usync_ring *r, struct io_uring_sqe *op)
+{
+	if (!o->on)
+		return;
+	struct io_uring_sqe *t = usync_ring_sqe(r);
+	if (!t)
+		return; /* (injected failures only: there was room) the operation goes without */
+	op->flags |= IOSQE_IO_LINK;
+	io_uring_prep_link_timeout(t, &o->ts, 0);
+	io_uring_sqe_set_data64(t, TAG_TIMEOUT);
+	o->pending++;
+}
+
+/* A completion of a linked timeout: -ETIME when it expired (and cancelled its operation). */
+static void op_timeout_done(struct op_timeout *o, int res)
+{
+	o->pending--;
+	if (res == -ETIME)
+		o->fired = true;
+}
 
 struct sender {
 	JNIEnv *env;
@@ -520,6 +567,7 @@ struct sender {
 	unsigned splice_wait;
 	int send_res;           /* result of the IORING_OP_SEND in flight */
 	unsigned send_wait;
+	struct op_timeout timeout; /* for the socket operations on the ring */
 	unsigned close_wait;    /* IORING_OP_CLOSEs in flight */
 };
 
@@ -598,6 +646,8 @@ static int reap(struct sender *s, bool wait)
 			s->close_wait--; /* a read-only descriptor: nothing to learn from close */
 		} else if (cqe->user_data & TAG_NOP) {
 			s->close_wait--; /* the first half of a pair whose second half found no entry */
+		} else if (cqe->user_data & TAG_TIMEOUT) {
+			op_timeout_done(&s->timeout, cqe->res);
 		} else {
 			struct chunk_read *c = &s->q[cqe->user_data];
 			c->res = cqe->res;
@@ -654,20 +704,25 @@ static void throw_file(JNIEnv *env, const char *op, int file, int err)
 static int ring_send(struct sender *s, const uint8_t *p, size_t len)
 {
 	while (len > 0) {
-		struct io_uring_sqe *sqe = usync_ring_sqe(s->r);
+		struct io_uring_sqe *sqe = usync_ring_room(s->r, 2) ? usync_ring_sqe(s->r) : NULL;
 		if (!sqe) {
 			usync_throw_errno(s->env, "TLS write (io_uring send: no submission entry)", NULL, EBUSY);
 			return -1;
 		}
 		io_uring_prep_send(sqe, s->t->fd, p, len, MSG_NOSIGNAL);
 		io_uring_sqe_set_data64(sqe, TAG_SEND);
+		op_timeout_link(&s->timeout, s->r, sqe);
 		s->send_wait = 1;
-		while (s->send_wait > 0) {
+		while (s->send_wait > 0 || s->timeout.pending > 0) {
 			int rc = reap(s, true);
 			if (rc < 0) {
 				usync_throw_errno(s->env, "io_uring_enter", NULL, -rc);
 				return -1;
 			}
+		}
+		if (s->timeout.fired) {
+			usync_throw_errno(s->env, "TLS write (io_uring send)", NULL, ETIMEDOUT);
+			return -1;
 		}
 		if (s->send_res == -EINTR)
 			continue;
@@ -686,8 +741,8 @@ static long splice_chain(struct sender *s, int fd, int64_t off, uint32_t len, bo
 {
 	struct usync_ring *r = s->r;
 	int *p = r->pipes.fd[0];
-	if (!usync_ring_room(r, 2))
-		return -EBUSY; /* a linked pair is queued whole or not at all */
+	if (!usync_ring_room(r, 3))
+		return -EBUSY; /* a linked pair (and its timeout) is queued whole or not at all */
 	struct io_uring_sqe *in = usync_ring_sqe(r);
 	struct io_uring_sqe *out = in ? usync_ring_sqe(r) : NULL;
 	if (!out) { /* (injected failures only: there was room) an unfinished link would bind the next entry */
@@ -703,12 +758,15 @@ static long splice_chain(struct sender *s, int fd, int64_t off, uint32_t len, bo
 	io_uring_sqe_set_data64(in, TAG_SPLICE | 0);
 	io_uring_prep_splice(out, p[0], -1, s->t->fd, -1, len, more ? SPLICE_F_MORE : 0);
 	io_uring_sqe_set_data64(out, TAG_SPLICE | 1);
+	op_timeout_link(&s->timeout, r, out);
 	s->splice_wait = 2;
-	while (s->splice_wait > 0) {
+	while (s->splice_wait > 0 || s->timeout.pending > 0) {
 		int rc = reap(s, true);
 		if (rc < 0)
 			return rc;
 	}
+	if (s->timeout.fired)
+		return -ETIMEDOUT; /* the peer stopped reading */
 	long moved_in = s->splice_res[0], moved_out = s->splice_res[1];
 	if (moved_in < 0)
 		return moved_in;
@@ -717,14 +775,14 @@ static long splice_chain(struct sender *s, int fd, int64_t off, uint32_t len, bo
 	/* A short first half cancels the second: drain what reached the pipe. */
 	if (moved_out == -ECANCELED)
 		moved_out = 0;
-	else if (moved_out < 0)
-		return moved_out;
+	else if (moved_out < 0) /* EAGAIN: SO_SNDTIMEO expired inside the splice, the peer stopped reading */
+		return moved_out == -EAGAIN ? -ETIMEDOUT : moved_out;
 	while (moved_out < moved_in) {
 		ssize_t n = splice(p[0], NULL, s->t->fd, NULL, (size_t)(moved_in - moved_out), more ? SPLICE_F_MORE : 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
+			return n < 0 ? (errno == EAGAIN ? -ETIMEDOUT : -errno) : -EIO;
 		moved_out += n;
 	}
 	return moved_in;
@@ -754,7 +812,7 @@ static int send_spliced(struct sender *s, int idx)
 					continue;
 				if (n <= 0) {
 					throw_file(s->env, n == 0 ? "sendfile (file shrank while sent)" : "sendfile", idx,
-						   n == 0 ? ENODATA : errno);
+						   n == 0 ? ENODATA : errno == EAGAIN ? ETIMEDOUT : errno);
 					return -1;
 				}
 			}
@@ -879,6 +937,7 @@ JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_TlsSession_sendFilesNative(J
 	struct usync_tls *t = (struct usync_tls *)(uintptr_t)h;
 	uint8_t *p = (*env)->GetDirectBufferAddress(env, batch);
 	struct sender s = { .env = env, .t = t, .r = r, .count = count, .data_type = data_type };
+	op_timeout_init(&s.timeout, t->fd, SO_SNDTIMEO);
 	bool splice_ok = t->tx && t->zerocopy && r->pipes.count > 0;
 	s.files = calloc((size_t)count + 1, sizeof *s.files);
 	s.nq = r->nbufs;
@@ -916,7 +975,8 @@ JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_TlsSession_sendFilesNative(J
 	send_all(&s);
 	/* Reads still in flight must land before their buffers can serve anyone else, and before their
 	 * descriptors are closed: a number closed under a queued read could be reused by another thread. */
-	while ((s.inflight > 0 || s.splice_wait > 0 || s.send_wait > 0 || s.close_wait > 0) && reap(&s, true) == 0)
+	while ((s.inflight > 0 || s.splice_wait > 0 || s.send_wait > 0 || s.close_wait > 0 || s.timeout.pending > 0) &&
+	       reap(&s, true) == 0)
 		;
 	close_files(&s, 0);
 out:
@@ -1050,6 +1110,7 @@ struct file_writes {
 	int64_t *off;           /* buffer i: the file offset it writes at */
 	unsigned inflight;
 	int err;                /* first errno */
+	struct op_timeout timeout; /* for IORING_OP_RECV on a kernel TLS socket */
 };
 
 /* Writes all n bytes at off. 0, or the errno that stopped it (ENOSPC, EDQUOT, EFBIG, EIO...). */
@@ -1113,15 +1174,16 @@ static int ring_recv_full(JNIEnv *env, struct usync_tls *t, struct usync_ring *r
 {
 	uint32_t got = 0;
 	while (got < n) {
-		struct io_uring_sqe *sqe = usync_ring_sqe(r);
+		struct io_uring_sqe *sqe = usync_ring_room(r, 2) ? usync_ring_sqe(r) : NULL;
 		if (!sqe) {
 			usync_throw_errno(env, "TLS read (io_uring recv: no submission entry)", NULL, EBUSY);
 			return -1;
 		}
 		io_uring_prep_recv(sqe, t->fd, buf + got, n - got, MSG_WAITALL);
 		io_uring_sqe_set_data64(sqe, TAG_RECV);
+		op_timeout_link(&w->timeout, r, sqe);
 		int res = 0;
-		for (bool mine = false; !mine;) {
+		for (bool mine = false; !mine || w->timeout.pending > 0;) {
 			int rc = usync_ring_submit(r, true);
 			if (rc < 0) {
 				usync_throw_errno(env, "io_uring_enter", NULL, -rc);
@@ -1133,12 +1195,18 @@ static int ring_recv_full(JNIEnv *env, struct usync_tls *t, struct usync_ring *r
 				if (cqe->user_data == TAG_RECV) {
 					res = cqe->res;
 					mine = true;
+				} else if (cqe->user_data == TAG_TIMEOUT) {
+					op_timeout_done(&w->timeout, cqe->res);
 				} else {
 					write_done(w, cqe);
 				}
 				seen++;
 			}
 			io_uring_cq_advance(&r->ring, seen);
+		}
+		if (w->timeout.fired) {
+			usync_throw_errno(env, "TLS read (io_uring recv)", NULL, ETIMEDOUT);
+			return -1;
 		}
 		if (res == -EINTR)
 			continue;
@@ -1222,6 +1290,8 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_receiveFileNative(
 	unsigned next = 0;       /* buffer being filled; buffer i is busy while a write from it is in flight */
 	uint32_t fill = 0;       /* bytes in buffer next */
 	struct file_writes w = { .r = r, .fd = fd };
+	if (t->rx)
+		op_timeout_init(&w.timeout, t->fd, SO_RCVTIMEO);
 	w.busy = calloc(r->nbufs, sizeof *w.busy);
 	w.off = calloc(r->nbufs, sizeof *w.off);
 	if (!w.busy || !w.off) {

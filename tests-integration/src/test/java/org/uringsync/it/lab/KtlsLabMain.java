@@ -111,6 +111,7 @@ public final class KtlsLabMain {
 
         recordLayerCarriesNothing();
         alerts(data.resolve("alert-good"));
+        stalls(data.resolve("big"));
 
         // the big file on each path: throughput and CPU per GiB (sender thread, and the whole process)
         Path big = data.resolve("big");
@@ -266,6 +267,107 @@ public final class KtlsLabMain {
     }
 
     /** Alerts on a kernel TLS socket: close_notify is end of stream, a fatal alert a clean error naming it. */
+    /** HMAC-SHA256(secret, "uring-sync " + role || exporter): the HELLO proofs, computed here by hand. */
+    static byte[] proof(TlsSession s, String role) throws Exception {
+        byte[] x = s.exportKeyingMaterial("EXPORTER-uring-sync-hello", 32);
+        javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+        mac.init(new javax.crypto.spec.SecretKeySpec(SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        mac.update(("uring-sync " + role).getBytes(StandardCharsets.US_ASCII));
+        return mac.doFinal(x);
+    }
+
+    /**
+     * A peer that stops in the middle, on every TLS path: a sender that stops writing mid-file is
+     * dropped by the receiver's idle timeout, and a receiver that stops reading fails the send after
+     * the sender's idle timeout. (io_uring's RECV, SEND and SPLICE do not honour the socket timeouts;
+     * the C core links a timeout to each.) Each case must end within 40 s (the socket buffers fill
+     * first, and everything is slow under User-Mode Linux).
+     */
+    static void stalls(Path big) throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r);
+            t.setDaemon(true);
+            return t;
+        });
+        for (TlsPath path : new TlsPath[] {TlsPath.USERSPACE, TlsPath.KTLS, TlsPath.KTLS_ZEROCOPY}) {
+            String name = "stalled sender, receiver " + path;
+            Path dest = work.resolve("stall-dest");
+            List<String> log = new CopyOnWriteArrayList<>();
+            try (Receiver r = Receiver.builder(dest).port(0).bind(InetAddress.getLoopbackAddress()).secret(SECRET)
+                    .stateDirectory(state).tlsPath(path).idleTimeout(java.time.Duration.ofSeconds(2)).log(log::add).build().start();
+                    TlsContext c = TlsContext.client(null)) {
+                TlsSession cl = TlsSession.handshake(c, Net.connect(InetAddress.getLoopbackAddress(), r.port(), 5000), false,
+                        path.nativeMode(), true);
+                try {
+                    ByteBuffer b = ByteBuffer.allocateDirect(1 << 20);
+                    b.put(0, new byte[] {1, 66, 0, 0, 0, 2, 32}).put(7, proof(cl, "client"));
+                    cl.write(b, 0, 71);
+                    cl.readFully(b, 0, 37); // HELLO_OK
+                    byte[] hdr = {0x10, 20, 0, 0, 0, 0, 0, 0x40, 0, 0, 0, 0, 0, (byte) 0xa4, 1, 0, 0, 6, 0, 's', 't', 'a', 'l', 'l', 's'};
+                    b.put(0, hdr).put(hdr.length, new byte[] {0x11, 0, 0, 0x10, 0}); // 4 MiB file, a 1 MiB frame
+                    cl.write(b, 0, hdr.length + 5 + 300_000); // ... of which 300,000 bytes come, then nothing
+                    long t0 = System.nanoTime();
+                    while (r.connections() > 0 && System.nanoTime() - t0 < 20_000_000_000L) {
+                        Thread.sleep(20);
+                    }
+                    double secs = (System.nanoTime() - t0) / 1e9;
+                    boolean temp = !run("find", dest.toString(), "-name", ".usync-*").isEmpty();
+                    check(name, r.connections() == 0 && !temp && log.stream().anyMatch(l -> l.contains("timed out")),
+                            String.format("dropped after %.1f s (idle timeout 2 s), temporary removed: %s; %s", secs, !temp, log));
+                } finally {
+                    cl.close();
+                }
+            } catch (Exception e) {
+                check(name, false, e.toString());
+            } finally {
+                run("rm", "-rf", dest.toString());
+            }
+        }
+        Path[] pair = Certificates.ensure(state);
+        for (TlsPath path : new TlsPath[] {TlsPath.USERSPACE, TlsPath.KTLS, TlsPath.KTLS_ZEROCOPY, TlsPath.KTLS_SENDFILE}) {
+            String name = "stalled receiver, sender " + path;
+            try (TlsContext sctx = TlsContext.server(pair[0], pair[1], null);
+                    Fd listen = Net.listen(InetAddress.getLoopbackAddress(), 0)) {
+                java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+                java.util.concurrent.Future<?> stuck = pool.submit(() -> {
+                    try (Fd sock = Net.accept(listen);
+                            TlsSession srv = TlsSession.handshake(sctx, sock, true, path == TlsPath.KTLS_SENDFILE ? 2
+                                    : path.nativeMode())) {
+                        ByteBuffer b = ByteBuffer.allocateDirect(128);
+                        srv.readFully(b, 0, 71); // HELLO
+                        b.put(0, new byte[] {2, 32, 0, 0, 0}).put(5, proof(srv, "server"));
+                        srv.write(b, 0, 37); // HELLO_OK, then it never reads again
+                        release.await();
+                    }
+                    return null;
+                });
+                long t0 = System.nanoTime();
+                java.util.concurrent.Future<String> send = pool.submit(() -> {
+                    try {
+                        Sender.builder("127.0.0.1", listen.localPort()).secret(SECRET).tlsPath(path)
+                                .idleTimeout(java.time.Duration.ofSeconds(2)).build().send(big);
+                        return "the send completed";
+                    } catch (IOException e) {
+                        return e.getMessage();
+                    }
+                });
+                String outcome;
+                try {
+                    outcome = send.get(40, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    outcome = "still blocked after 40 s";
+                }
+                double secs = (System.nanoTime() - t0) / 1e9;
+                check(name, outcome.contains("ETIMEDOUT"), String.format("%.1f s (idle timeout 2 s): %s", secs, outcome));
+                release.countDown();
+                stuck.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception e) {
+                check(name, false, e.toString());
+            }
+        }
+        pool.shutdownNow();
+    }
+
     static void alerts(Path good) throws Exception {
         Path[] pair = Certificates.ensure(state);
         try (TlsContext s = TlsContext.server(pair[0], pair[1], null); TlsContext c = TlsContext.client(null)) {
