@@ -25,7 +25,7 @@ struct usync_req {            /* 40 bytes, followed by src NUL dst NUL, padded t
 	uint32_t gid;
 	uint32_t src_len;
 	uint32_t dst_len;
-	uint32_t pad1;
+	int32_t dst_dir;          /* dst is relative to this directory (AT_FDCWD: dst is a path) */
 };
 
 struct usync_res {            /* 32 bytes */

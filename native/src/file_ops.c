@@ -329,3 +329,69 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_closeNative(JNIEnv *e
 	return close(fd) < 0 ? -errno : 0;
 }
 
+
+/* ---- the local copy's destination, beneath its root ------------------------------------------- */
+
+/* An O_PATH descriptor of directory rel ("" = the root itself) beneath root, through no symlink. */
+static int open_dir_nofollow(int root, const char *rel)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd = syscall(SYS_openat2, root, *rel ? rel : ".", &how, sizeof how);
+	return fd < 0 ? -errno : (int)fd;
+}
+
+/*
+ * FileOps.openDirNoFollowNative(int root, byte[] rel): an O_PATH fd of directory rel beneath root,
+ * refusing every symlink on the way (ELOOP) and every escape (EXDEV); -errno on failure.
+ */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_openDirNoFollowNative(JNIEnv *env, jclass cls, jint root,
+		jbyteArray jrel)
+{
+	(void)cls;
+	char *rel = path_of(env, jrel);
+	if (!rel)
+		return -EINVAL;
+	int rc = open_dir_nofollow(root, rel);
+	free(rel);
+	return rc;
+}
+
+/*
+ * FileOps.mkdirNoFollowNative(int root, byte[] rel, int mode): creates directory rel beneath root (its
+ * parent reached through no symlink); an existing real directory counts as success, anything else
+ * there is -ENOTDIR. 0 or -errno.
+ */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_mkdirNoFollowNative(JNIEnv *env, jclass cls, jint root,
+		jbyteArray jrel, jint mode)
+{
+	(void)cls;
+	char *rel = path_of(env, jrel);
+	if (!rel)
+		return -EINVAL;
+	char *slash = strrchr(rel, '/');
+	const char *name = rel;
+	int parent;
+	if (slash) {
+		*slash = 0;
+		name = slash + 1;
+		parent = open_dir_nofollow(root, rel);
+	} else {
+		parent = open_dir_nofollow(root, "");
+	}
+	int rc = parent;
+	if (parent >= 0) {
+		rc = 0;
+		if (mkdirat(parent, name, (mode_t)mode) < 0) {
+			struct stat st;
+			rc = -errno;
+			if (rc == -EEXIST)
+				rc = fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+		}
+		close(parent);
+	}
+	free(rel);
+	return rc;
+}

@@ -54,7 +54,8 @@ struct bufinfo {
 
 struct item {
 	const struct usync_req *req;
-	const char *src, *dst;
+	const char *src, *dst;   /* dst: relative to dir, a single name when dir is a real directory */
+	int dir;                 /* the request's dst_dir */
 	struct usync_res *res;
 };
 
@@ -165,7 +166,7 @@ static void queue_open_dst(struct batch *b, unsigned si)
 		finish(b, si);
 		return;
 	}
-	io_uring_prep_openat(sqe, AT_FDCWD, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	io_uring_prep_openat(sqe, b->items[s->item].dir, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	io_uring_sqe_set_data64(sqe, ud(K_OPEN_DST, si, 0));
 	s->state = S_OPEN_DST;
 }
@@ -321,10 +322,10 @@ static void finish(struct batch *b, unsigned si)
 			fail(s, -errno, ST_CLOSE);
 		const char *created = s->tmp ? s->tmp : it->dst;
 		if (s->err)
-			unlink(created);
-		else if (s->tmp && rename(s->tmp, it->dst) < 0) {
+			unlinkat(it->dir, created, 0);
+		else if (s->tmp && renameat(it->dir, s->tmp, it->dir, it->dst) < 0) {
 			fail(s, -errno, ST_RENAME);
-			unlink(s->tmp);
+			unlinkat(it->dir, s->tmp, 0);
 		}
 	}
 	set_result(b, s, s->err, s->stage);
@@ -360,25 +361,25 @@ static void do_symlink(struct item *it)
 	target[n] = 0;
 	stage = ST_SYMLINK;
 	const char *made = it->dst;
-	if (symlink(target, it->dst) < 0) {
+	if (symlinkat(target, it->dir, it->dst) < 0) {
 		if (errno != EEXIST || !(tmp = temp_name(it->dst)))
 			goto err;
-		if (symlink(target, tmp) < 0)
+		if (symlinkat(target, it->dir, tmp) < 0)
 			goto err;
 		made = tmp;
 	}
-	if ((it->req->flags & USYNC_FLAG_OWNER) && lchown(made, st.st_uid, st.st_gid) < 0) {
+	if ((it->req->flags & USYNC_FLAG_OWNER) && fchownat(it->dir, made, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0) {
 		stage = ST_LCHOWN;
 		goto err_made;
 	}
 	if (it->req->flags & USYNC_FLAG_TIMES) {
 		struct timespec ts[2] = { st.st_atim, st.st_mtim };
-		if (utimensat(AT_FDCWD, made, ts, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (utimensat(it->dir, made, ts, AT_SYMLINK_NOFOLLOW) < 0) {
 			stage = ST_UTIMENSAT;
 			goto err_made;
 		}
 	}
-	if (tmp && rename(tmp, it->dst) < 0) {
+	if (tmp && renameat(it->dir, tmp, it->dir, it->dst) < 0) {
 		stage = ST_RENAME;
 		goto err_made;
 	}
@@ -389,7 +390,7 @@ static void do_symlink(struct item *it)
 err_made:
 	it->res->res = -errno;
 	it->res->stage = stage;
-	unlink(tmp ? tmp : it->dst);
+	unlinkat(it->dir, tmp ? tmp : it->dst, 0);
 	free(tmp);
 	return;
 err:
@@ -398,27 +399,37 @@ err:
 	free(tmp);
 }
 
-/* Metadata of an existing path (directories), synchronous. */
+/*
+ * Metadata of an existing directory, synchronous: opened without following a symlink, then owner,
+ * mode and times set on the descriptor, so that nothing swapped in meanwhile is reached.
+ */
 static void do_set_meta(struct item *it)
 {
 	const struct usync_req *q = it->req;
-	int stage = ST_LCHOWN;
-	if ((q->flags & USYNC_FLAG_OWNER) && lchown(it->dst, q->uid, q->gid) < 0)
+	int stage = ST_OPEN_DST;
+	int fd = openat(it->dir, it->dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
 		goto err;
-	stage = ST_CHMOD;
-	if (chmod(it->dst, q->mode & 07777) < 0)
+	stage = ST_FCHOWN;
+	if ((q->flags & USYNC_FLAG_OWNER) && fchown(fd, q->uid, q->gid) < 0)
+		goto err;
+	stage = ST_FCHMOD;
+	if (fchmod(fd, q->mode & 07777) < 0)
 		goto err;
 	if (q->flags & USYNC_FLAG_TIMES) {
-		stage = ST_UTIMENSAT;
+		stage = ST_FUTIMENS;
 		struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { q->mtime_sec, q->mtime_nsec } };
-		if (utimensat(AT_FDCWD, it->dst, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		if (futimens(fd, ts) < 0)
 			goto err;
 	}
+	close(fd);
 	it->res->res = 0;
 	return;
 err:
 	it->res->res = -errno;
 	it->res->stage = stage;
+	if (fd >= 0)
+		close(fd);
 }
 
 /* Starts the next items on idle slots; synchronous ops complete right here. */
@@ -738,6 +749,7 @@ static int run_batch(struct usync_ring *r, uint8_t *reqs, int count, struct usyn
 		it->req = q;
 		it->src = (const char *)(q + 1);
 		it->dst = it->src + q->src_len + 1;
+		it->dir = q->dst_dir;
 		it->res = &results[i];
 		memset(it->res, 0, sizeof *it->res);
 		off += sizeof *q + ((q->src_len + 1 + q->dst_len + 1 + 7) & ~(size_t)7);

@@ -41,10 +41,15 @@ public final class Batch {
     private ByteBuffer results;
     private int count;
     private final int[] offsets;
+    private final byte[][] shown; // the target as messages name it (the whole path, not the name in its directory)
+
+    /** {@code AT_FDCWD}: a target given as a path, not relative to a directory descriptor. */
+    public static final int AT_FDCWD = -100;
 
     /** @param capacity the most requests this batch will hold */
     public Batch(int capacity) {
         this.offsets = new int[capacity];
+        this.shown = new byte[capacity][];
         this.requests = ByteBuffer.allocateDirect(capacity * (HEADER + 64)).order(ByteOrder.nativeOrder());
         this.results = ByteBuffer.allocateDirect(capacity * RESULT).order(ByteOrder.nativeOrder());
     }
@@ -69,25 +74,50 @@ public final class Batch {
 
     /** Adds a file copy from {@code src} to {@code dst}. @return the request index */
     public int addCopy(byte[] src, byte[] dst, int flags) {
-        return add(OP_COPY_FILE, flags, 0, 0, 0, 0, 0, src, dst);
+        return add(OP_COPY_FILE, flags, 0, 0, 0, 0, 0, src, AT_FDCWD, dst, dst);
+    }
+
+    /**
+     * Adds a file copy to {@code name} inside the directory {@code dir} (a descriptor that stays open
+     * while the batch runs): the file is created, replaced and renamed there without following any
+     * symlink, so nothing swapped into the destination meanwhile can redirect it. {@code shown} is
+     * the path messages use.
+     */
+    public int addCopyAt(byte[] src, int dir, byte[] name, byte[] shown, int flags) {
+        return add(OP_COPY_FILE, flags, 0, 0, 0, 0, 0, src, dir, name, shown);
     }
 
     /** Adds a symlink copy: {@code dst} becomes a link with the target text of {@code src}. */
     public int addSymlink(byte[] src, byte[] dst, int flags) {
-        return add(OP_SYMLINK, flags, 0, 0, 0, 0, 0, src, dst);
+        return add(OP_SYMLINK, flags, 0, 0, 0, 0, 0, src, AT_FDCWD, dst, dst);
+    }
+
+    /** As {@link #addSymlink}, made as {@code name} inside the directory {@code dir} (see {@link #addCopyAt}). */
+    public int addSymlinkAt(byte[] src, int dir, byte[] name, byte[] shown, int flags) {
+        return add(OP_SYMLINK, flags, 0, 0, 0, 0, 0, src, dir, name, shown);
     }
 
     /** Adds an open-for-reading of {@code src} (see {@link #OP_OPEN_READ}). */
     public int addOpenRead(byte[] src) {
-        return add(OP_OPEN_READ, 0, 0, 0, 0, 0, 0, src, new byte[0]);
+        return add(OP_OPEN_READ, 0, 0, 0, 0, 0, 0, src, AT_FDCWD, new byte[0], new byte[0]);
     }
 
-    /** Adds a metadata update of {@code dst}: mode always, times and owner as {@code flags} ask. */
+    /** Adds a metadata update of the directory {@code dst} (a path; see {@link #addSetMetaAt}). */
     public int addSetMeta(byte[] dst, int mode, long mtimeSec, int mtimeNsec, int uid, int gid, int flags) {
-        return add(OP_SET_META, flags, mode, mtimeSec, mtimeNsec, uid, gid, new byte[0], dst);
+        return addSetMetaAt(AT_FDCWD, dst, dst, mode, mtimeSec, mtimeNsec, uid, gid, flags);
     }
 
-    private int add(int op, int flags, int mode, long sec, int nsec, int uid, int gid, byte[] src, byte[] dst) {
+    /**
+     * Adds a metadata update of the directory {@code name} inside {@code dir} (opened without following
+     * a symlink; {@code "."} for {@code dir} itself): mode always, times and owner as {@code flags} ask.
+     */
+    public int addSetMetaAt(int dir, byte[] name, byte[] shown, int mode, long mtimeSec, int mtimeNsec, int uid, int gid,
+            int flags) {
+        return add(OP_SET_META, flags, mode, mtimeSec, mtimeNsec, uid, gid, new byte[0], dir, name, shown);
+    }
+
+    private int add(int op, int flags, int mode, long sec, int nsec, int uid, int gid, byte[] src, int dir, byte[] dst,
+            byte[] shownAs) {
         if (isFull()) {
             throw new IllegalStateException("batch is full (" + offsets.length + " requests)");
         }
@@ -102,9 +132,10 @@ public final class Batch {
         int at = requests.position();
         offsets[count] = at;
         requests.put((byte) op).put((byte) flags).putShort((short) 0).putInt(mode).putLong(sec).putInt(nsec)
-                .putInt(uid).putInt(gid).putInt(src.length).putInt(dst.length).putInt(0);
+                .putInt(uid).putInt(gid).putInt(src.length).putInt(dst.length).putInt(dir);
         requests.put(src).put((byte) 0).put(dst).put((byte) 0);
         requests.position(at + need);
+        shown[count] = shownAs;
         return count++;
     }
 
@@ -156,7 +187,7 @@ public final class Batch {
         if (stage <= 0 || stage >= STAGES.length) {
             stage = 0;
         }
-        byte[] path = ON_SOURCE[stage] ? source(i) : target(i);
+        byte[] path = ON_SOURCE[stage] ? source(i) : shown[i];
         return new NativeIoException(STAGES[stage].isEmpty() ? "operation" : STAGES[stage], PathBytes.show(path), errno);
     }
 

@@ -100,6 +100,26 @@ public final class FileOps {
     }
 
     /**
+     * The local copy's destination: an {@code O_PATH} descriptor of directory {@code relative} ({@code
+     * ""}: the root) beneath {@code root}, reached through no symlink at all.
+     *
+     * @return the descriptor, or -errno ({@code -ELOOP} for a symlink on the way, {@code -EXDEV} for an escape)
+     */
+    public static int openDirNoFollow(int root, byte[] relative) {
+        return openDirNoFollowNative(root, relative);
+    }
+
+    /**
+     * Creates directory {@code relative} beneath {@code root}, its parent reached through no symlink;
+     * an existing real directory is accepted.
+     *
+     * @return 0 or -errno ({@code -ENOTDIR} when something other than a directory is in the way)
+     */
+    public static int mkdirNoFollow(int root, byte[] relative, int mode) {
+        return mkdirNoFollowNative(root, relative, mode);
+    }
+
+    /**
      * Opens directory {@code relative} beneath {@code root}, creating missing components (0755). Each
      * step resolves with RESOLVE_BENEATH: a symlink that leads out of the root fails with EXDEV.
      *
@@ -169,6 +189,10 @@ public final class FileOps {
     }
 
     private static native int openRootNative(byte[] path, boolean create);
+
+    private static native int openDirNoFollowNative(int root, byte[] relative);
+
+    private static native int mkdirNoFollowNative(int root, byte[] relative, int mode);
 
     private static native int openDirBeneathNative(int root, byte[] relative);
 

@@ -5,6 +5,7 @@ import java.io.InterruptedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -26,6 +27,12 @@ import org.uringsync.scan.TreeScanner;
  * The local copy: the calling thread walks the source and creates directories; {@code jobs} workers,
  * each with its own {@link Ring}, copy files and symlinks in batches; directory modes and times are
  * applied last, once nothing more is written into them.
+ *
+ * <p>Everything in the destination happens beneath one root descriptor: directories are created and
+ * opened through no symlink ({@code openat2} with {@code RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS}),
+ * files, links and temporaries are made and renamed inside those directory descriptors, and modes,
+ * owners and times go on opened descriptors. Someone who can write inside DEST while a copy runs as
+ * root cannot turn a directory into a symlink and have writes or mode changes land outside it.
  *
  * <p>Whatever a unit throws (the listener's exceptions included) becomes a reported failure and stops
  * the copy; workers never die of it, so the walk never waits on a queue nobody takes from. A
@@ -50,6 +57,8 @@ public final class LocalCopier {
     private final List<IOException> failures = Collections.synchronizedList(new ArrayList<>());
     private final AtomicBoolean stop = new AtomicBoolean();
     private int flags;
+    private int rootFd = -1;     // the destination root (O_PATH); every destination operation is beneath it
+    private byte[] rootPath;     // its path, for messages
 
     public LocalCopier(int jobs, int chunkSize, int queueDepth, boolean preserve, boolean failFast,
             CopyListener listener, Cancellation cancellation) {
@@ -62,8 +71,11 @@ public final class LocalCopier {
         this.cancellation = cancellation;
     }
 
-    /** Work for one batch call: entries relative to the roots, each a file or a symlink. */
-    private record Unit(byte[] srcRoot, byte[] dstRoot, byte[][] rel, boolean[] link, int count) {}
+    /**
+     * Work for one batch call: entries relative to the source root and to the destination root
+     * (the same names for a tree), each a file or a symlink.
+     */
+    private record Unit(byte[] srcRoot, byte[][] rel, byte[][] dstRel, boolean[] link, int count) {}
 
     private static final Unit END = new Unit(null, null, null, null, 0);
 
@@ -76,21 +88,31 @@ public final class LocalCopier {
         byte[] dst = PathBytes.of(dest.toAbsolutePath());
 
         long dirs = 0;
-        if (root.isRegularFile()) {
-            int dstMode = FileOps.lstatMode(dst);
-            if (dstMode >= 0 && (dstMode & S_IFMT) == S_IFDIR) {
-                dst = PathBytes.join(dst, PathBytes.of(source.getFileName()));
+        try {
+            if (root.isRegularFile()) {
+                int dstMode = FileOps.lstatMode(dst);
+                if (dstMode >= 0 && (dstMode & S_IFMT) == S_IFDIR) {
+                    dst = PathBytes.join(dst, PathBytes.of(source.getFileName()));
+                }
+                int slash = lastSlash(dst);
+                openRoot(slash == 0 ? new byte[] {'/'} : Arrays.copyOf(dst, slash));
+                byte[] name = Arrays.copyOfRange(dst, slash + 1, dst.length);
+                try {
+                    runUnits(List.of(new Unit(src, new byte[][] {new byte[0]}, new byte[][] {name}, new boolean[] {false}, 1)));
+                } catch (RuntimeException e) { // the listener's
+                    failures.add(new IOException("copy stopped: " + e, e));
+                }
+            } else if (root.isDirectory()) {
+                checkNotInside(source, dest);
+                dirs = copyTree(src, dst);
+            } else {
+                throw new IOException("cannot copy " + source + ": not a regular file or directory");
             }
-            try {
-                runUnits(List.of(new Unit(src, dst, new byte[][] {new byte[0]}, new boolean[] {false}, 1)));
-            } catch (RuntimeException e) { // the listener's
-                failures.add(new IOException("copy stopped: " + e, e));
+        } finally {
+            if (rootFd >= 0) {
+                FileOps.close(rootFd);
+                rootFd = -1;
             }
-        } else if (root.isDirectory()) {
-            checkNotInside(source, dest);
-            dirs = copyTree(src, dst);
-        } else {
-            throw new IOException("cannot copy " + source + ": not a regular file or directory");
         }
         if (cancellation.isCancelled() || Thread.currentThread().isInterrupted()) {
             failures.add(new InterruptedIOException("copy " + (cancellation.isCancelled() ? "cancelled" : "interrupted")
@@ -98,6 +120,20 @@ public final class LocalCopier {
         }
         return new CopyResult(files.get(), dirs, symlinks.get(), bytes.get(), skipped.get(),
                 Duration.ofNanos(System.nanoTime() - t0), failures);
+    }
+
+    private void openRoot(byte[] path) throws NativeIoException {
+        rootPath = path;
+        rootFd = FileOps.openRoot(path, false);
+    }
+
+    private static int lastSlash(byte[] p) {
+        for (int i = p.length - 1; i >= 0; i--) {
+            if (p[i] == '/') {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** True once the copy should stop taking new work: a failure under fail-fast, a cancel, an interrupt of the walker. */
@@ -175,12 +211,21 @@ public final class LocalCopier {
                 return false;
             }
             byte[] d = join(dstRoot, relative);
-            int rc = FileOps.mkdir(d, 0700);
+            // the root is the path the user gave; everything under it is made beneath its descriptor
+            int rc = relative.length == 0 ? FileOps.mkdir(d, 0700) : FileOps.mkdirNoFollow(rootFd, relative, 0700);
+            if (rc == 0 && relative.length == 0) {
+                try {
+                    openRoot(d);
+                } catch (NativeIoException e) {
+                    unreadable(relative, e);
+                    return false;
+                }
+            }
             if (rc < 0) {
                 unreadable(relative, new NativeIoException("mkdir", PathBytes.show(d), -rc));
                 return false;
             }
-            dirs.add(new DirMeta(d, listing));
+            dirs.add(new DirMeta(relative, listing));
             return true;
         }
 
@@ -222,7 +267,7 @@ public final class LocalCopier {
 
         void flush() {
             if (n > 0 && !halted()) {
-                put(queue, new Unit(srcRoot, dstRoot, rel, link, n), workers);
+                put(queue, new Unit(srcRoot, rel, rel, link, n), workers);
                 rel = new byte[unitSize][];
                 link = new boolean[unitSize];
                 n = 0;
@@ -230,7 +275,40 @@ public final class LocalCopier {
         }
     }
 
-    private record DirMeta(byte[] dst, FileOps.Listing meta) {}
+    /** A directory made by the copy: its path relative to the destination root, and the source's metadata. */
+    private record DirMeta(byte[] rel, FileOps.Listing meta) {}
+
+    /**
+     * The destination directories one batch writes into, opened beneath the root through no symlink,
+     * each once; closed when the batch is done.
+     */
+    private final class DirFds implements AutoCloseable {
+        private final java.util.Map<String, Integer> open = new java.util.HashMap<>();
+
+        /** @return the directory's descriptor, or -errno */
+        int of(byte[] rel) {
+            if (rel.length == 0) {
+                return rootFd;
+            }
+            String k = new String(rel, java.nio.charset.StandardCharsets.ISO_8859_1);
+            Integer fd = open.get(k);
+            if (fd == null) {
+                fd = FileOps.openDirNoFollow(rootFd, rel);
+                if (fd >= 0) {
+                    open.put(k, fd);
+                }
+            }
+            return fd;
+        }
+
+        @Override
+        public void close() {
+            for (int fd : open.values()) {
+                FileOps.close(fd);
+            }
+            open.clear();
+        }
+    }
 
     private List<Thread> startWorkers(BlockingQueue<Unit> queue) {
         List<Thread> workers = new ArrayList<>();
@@ -293,29 +371,44 @@ public final class LocalCopier {
     }
 
     private void runUnit(Ring ring, Batch batch, Unit u) throws NativeIoException {
+        int[] item = new int[batch.capacity()]; // batch request -> unit entry
         for (int start = 0; start < u.count(); start += batch.capacity()) {
             batch.clear();
             int end = Math.min(u.count(), start + batch.capacity());
-            for (int i = start; i < end; i++) {
-                byte[] s = join(u.srcRoot(), u.rel()[i]);
-                byte[] d = join(u.dstRoot(), u.rel()[i]);
-                if (u.link()[i]) {
-                    batch.addSymlink(s, d, flags);
-                } else {
-                    batch.addCopy(s, d, flags);
+            try (DirFds dirs = new DirFds()) {
+                for (int i = start; i < end; i++) {
+                    byte[] d = u.dstRel()[i];
+                    int slash = lastSlash(d);
+                    byte[] parent = slash < 0 ? new byte[0] : Arrays.copyOf(d, slash);
+                    int dir = dirs.of(parent);
+                    if (dir < 0) { // a symlink (ELOOP) or worse where the copy made a directory
+                        fail(u.rel()[i], new NativeIoException("openat2", PathBytes.show(join(rootPath, parent)), -dir));
+                        continue;
+                    }
+                    byte[] s = join(u.srcRoot(), u.rel()[i]);
+                    byte[] name = Arrays.copyOfRange(d, slash + 1, d.length);
+                    byte[] shown = join(rootPath, d);
+                    item[batch.size()] = i;
+                    if (u.link()[i]) {
+                        batch.addSymlinkAt(s, dir, name, shown, flags);
+                    } else {
+                        batch.addCopyAt(s, dir, name, shown, flags);
+                    }
+                }
+                if (batch.size() > 0) {
+                    ring.run(batch);
                 }
             }
-            ring.run(batch);
-            for (int i = 0; i < batch.size(); i++) {
-                byte[] rel = u.rel()[start + i];
-                NativeIoException e = batch.failure(i);
+            for (int b = 0; b < batch.size(); b++) {
+                byte[] rel = u.rel()[item[b]];
+                NativeIoException e = batch.failure(b);
                 if (e != null) {
                     fail(rel, e);
-                } else if (batch.op(i) == Batch.OP_SYMLINK) {
+                } else if (batch.op(b) == Batch.OP_SYMLINK) {
                     symlinks.incrementAndGet();
                     listener.copied(PathBytes.show(rel), 0);
                 } else {
-                    long n = batch.bytes(i);
+                    long n = batch.bytes(b);
                     files.incrementAndGet();
                     bytes.addAndGet(n);
                     listener.copied(PathBytes.show(rel), n);
@@ -329,16 +422,32 @@ public final class LocalCopier {
         if (dirs.isEmpty() || (stop.get() && failFast)) {
             return;
         }
-        // chmod/utimensat run synchronously in the C core: the smallest ring does
+        // modes and times are set synchronously in the C core, on opened descriptors: the smallest ring does
         try (Ring ring = Ring.open(1, 4096, 0)) {
-            Batch batch = new Batch(Math.min(dirs.size(), 4096));
+            Batch batch = new Batch(Math.min(dirs.size(), 256));
             for (int start = 0; start < dirs.size(); start += batch.capacity()) {
                 batch.clear();
-                for (int i = start; i < Math.min(dirs.size(), start + batch.capacity()); i++) {
-                    FileOps.Listing m = dirs.get(i).meta();
-                    batch.addSetMeta(dirs.get(i).dst(), m.mode(), m.mtimeSec(), m.mtimeNsec(), m.uid(), m.gid(), flags);
+                try (DirFds parents = new DirFds()) {
+                    for (int i = start; i < Math.min(dirs.size(), start + batch.capacity()); i++) {
+                        FileOps.Listing m = dirs.get(i).meta();
+                        byte[] rel = dirs.get(i).rel();
+                        int slash = lastSlash(rel);
+                        byte[] parent = slash < 0 ? new byte[0] : Arrays.copyOf(rel, slash);
+                        int dir = rel.length == 0 ? rootFd : parents.of(parent);
+                        byte[] name = rel.length == 0 ? new byte[] {'.'} : Arrays.copyOfRange(rel, slash + 1, rel.length);
+                        if (dir < 0) {
+                            NativeIoException e = new NativeIoException("openat2", PathBytes.show(join(rootPath, parent)), -dir);
+                            failures.add(e);
+                            tell(() -> listener.failed(e.path(), e));
+                            continue;
+                        }
+                        batch.addSetMetaAt(dir, name, join(rootPath, rel), m.mode(), m.mtimeSec(), m.mtimeNsec(), m.uid(),
+                                m.gid(), flags);
+                    }
+                    if (batch.size() > 0) {
+                        ring.run(batch);
+                    }
                 }
-                ring.run(batch);
                 for (int i = 0; i < batch.size(); i++) {
                     NativeIoException e = batch.failure(i);
                     if (e != null) {

@@ -241,4 +241,47 @@ class LocalCopyTest {
         IOException e = assertThrows(IOException.class, () -> LocalCopy.builder().build().copy(src, deep));
         assertEquals("mkdir " + deep + ": No such file or directory (ENOENT)", e.getMessage());
     }
+
+    /**
+     * Someone who can write inside DEST swaps a directory the copy made for a symlink to elsewhere,
+     * while the copy runs (here: from the listener, between batches). Neither the files still to come
+     * nor the directory's mode and times may land outside DEST: they fail (ELOOP) instead.
+     */
+    @Test
+    void aDirectorySwappedForASymlinkMidCopyRedirectsNothing() throws Exception {
+        Path big = Files.createDirectory(tmp.resolve("big"));
+        sh(big, "for d in 1 2; do mkdir d$d; chmod 0700 d$d; for f in $(seq 1 100); do printf x > d$d/f$f; done; done;"
+                + " touch -d '2001-01-01' d1 d2");
+        Path outside = Files.createDirectory(tmp.resolve("outside"));
+        sh(outside, "chmod 0755 .; touch -d '2020-02-02' .");
+        String before = sh(outside, "stat -c '%a %Y' .");
+        Path out = tmp.resolve("out");
+        java.util.concurrent.atomic.AtomicReference<String> swapped = new java.util.concurrent.atomic.AtomicReference<>();
+        CopyResult r = LocalCopy.builder().jobs(1).queueDepth(4).preserve(true).listener(new CopyListener() {
+            @Override
+            public void copied(String path, long bytes) {
+                if (swapped.get() == null) { // the first batch is done: the other directory's files are still to come
+                    String other = path.startsWith("d1/") ? "d2" : "d1";
+                    swapped.set(other);
+                    try {
+                        Files.move(out.resolve(other), out.resolve(other + ".moved"));
+                        Files.createSymbolicLink(out.resolve(other), outside);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
+            }
+        }).build().copy(big, out);
+        try (var s = Files.list(outside)) {
+            assertEquals(List.of(), s.toList(), "nothing written outside DEST");
+        }
+        assertEquals(before, sh(outside, "stat -c '%a %Y' ."), "mode and times outside DEST untouched");
+        assertFalse(r.succeeded());
+        String other = swapped.get();
+        java.util.Set<String> messages = new java.util.TreeSet<>();
+        r.failures().forEach(e -> messages.add(e.getMessage()));
+        assertEquals(java.util.Set.of("openat2 " + out.resolve(other) + ": Too many levels of symbolic links (ELOOP)", // its files
+                "openat " + out.resolve(other) + ": Not a directory (ENOTDIR)"), // its mode and times
+                messages);
+    }
 }
