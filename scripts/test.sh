@@ -9,3 +9,5 @@ usync_prereqs
 # installed): fetched once here so that a lab that cannot be had fails loudly before the tests.
 bash tests-integration/ktls-lab/ktls-lab.sh --setup
 mvn -B install "$@"
+# The C core again, under ASan and UBSan, with -Xcheck:jni (JNI-level and transfer tests, ~1.5 min).
+bash scripts/sanitize.sh
