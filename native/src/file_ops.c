@@ -155,6 +155,18 @@ JNIEXPORT jbyteArray JNICALL Java_org_uringsync_nativeio_FileOps_listDirectoryAt
 	return list_fd(env, openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 }
 
+/* mkdirat that accepts an existing real directory (not a symlink to one): 0, -ENOTDIR, or -errno. */
+static int mkdir_or_dir(int dirfd, const char *name, mode_t mode)
+{
+	if (mkdirat(dirfd, name, mode) == 0)
+		return 0;
+	int rc = -errno;
+	struct stat st;
+	if (rc == -EEXIST)
+		rc = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+	return rc;
+}
+
 /* FileOps.mkdirNative(byte[] path, int mode): 0, or -errno; an existing real directory counts as success. */
 JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_mkdirNative(JNIEnv *env, jclass cls, jbyteArray jpath,
 		jint mode)
@@ -163,13 +175,7 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_mkdirNative(JNIEnv *e
 	char *path = path_of(env, jpath);
 	if (!path)
 		return -EINVAL;
-	int rc = 0;
-	if (mkdir(path, (mode_t)mode) < 0) {
-		rc = -errno;
-		struct stat st;
-		if (rc == -EEXIST)
-			rc = lstat(path, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-	}
+	int rc = mkdir_or_dir(AT_FDCWD, path, (mode_t)mode);
 	free(path);
 	return rc;
 }
@@ -199,16 +205,21 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_geteuidNative(JNIEnv 
 
 #include <linux/openat2.h>
 
-/* openat2(2) resolving beneath dirfd, never through a magic link: fd or -errno. */
-static int openat2_beneath(int dirfd, const char *path, uint64_t flags, uint64_t mode)
+/* openat2(2) resolving beneath dirfd, never through a magic link, with `resolve` besides: fd or -errno. */
+static int openat2_in(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve)
 {
 	struct open_how how = {
 		.flags = flags | O_CLOEXEC,
 		.mode = mode,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | resolve,
 	};
 	long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
 	return fd < 0 ? -errno : (int)fd;
+}
+
+static int openat2_beneath(int dirfd, const char *path, uint64_t flags, uint64_t mode)
+{
+	return openat2_in(dirfd, path, flags, mode, 0);
 }
 
 static int openat2_dir(int dirfd, const char *path)
@@ -335,12 +346,7 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_closeNative(JNIEnv *e
 /* An O_PATH descriptor of directory rel ("" = the root itself) beneath root, through no symlink. */
 static int open_dir_nofollow(int root, const char *rel)
 {
-	struct open_how how = {
-		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	long fd = syscall(SYS_openat2, root, *rel ? rel : ".", &how, sizeof how);
-	return fd < 0 ? -errno : (int)fd;
+	return openat2_in(root, *rel ? rel : ".", O_PATH | O_DIRECTORY, 0, RESOLVE_NO_SYMLINKS);
 }
 
 /*
@@ -383,13 +389,7 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_mkdirNoFollowNative(J
 	}
 	int rc = parent;
 	if (parent >= 0) {
-		rc = 0;
-		if (mkdirat(parent, name, (mode_t)mode) < 0) {
-			struct stat st;
-			rc = -errno;
-			if (rc == -EEXIST)
-				rc = fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-		}
+		rc = mkdir_or_dir(parent, name, (mode_t)mode);
 		close(parent);
 	}
 	free(rel);
