@@ -243,4 +243,27 @@ class NetTransferTest {
             stuck.join(10_000);
         }
     }
+
+    static long openDescriptors() throws IOException {
+        try (var s = Files.list(Path.of("/proc/self/fd"))) {
+            return s.count();
+        }
+    }
+
+    /** A send whose set-up fails after connecting (an unknown suite) closes its socket: it used to leak. */
+    @Test
+    void aSendThatFailsDuringSetUpLeaksNoDescriptor() throws Exception {
+        Path src = Files.createDirectories(tmp.resolve("one"));
+        Files.writeString(src.resolve("f"), "x");
+        sender().build().send(src); // warm-up: classes, the library, the JVM's own descriptors
+        long before = openDescriptors();
+        for (int i = 0; i < 20; i++) {
+            assertThrows(IOException.class, () -> sender().ciphers("NO_SUCH_SUITE").build().send(src));
+        }
+        long end = System.nanoTime() + 10_000_000_000L;
+        while (openDescriptors() > before && System.nanoTime() < end) {
+            Thread.sleep(10); // the receiver's side of each attempt closes on its own thread
+        }
+        assertEquals(before, openDescriptors(), "descriptors after 20 failed set-ups");
+    }
 }
