@@ -500,6 +500,10 @@ struct chunk_read {         /* one queued read: file, range, and how it ended */
 #define TAG_CLOSE (1ULL << 60)
 #define TAG_NOP (1ULL << 59)
 #define TAG_TIMEOUT (1ULL << 58)
+#define TAG_RECV (1ULL << 63)
+/* The most one io_uring socket operation moves, so that its linked timeout bounds silence, not a
+ * whole 64 MiB frame: a peer must move at least this much per timeout to be kept. */
+#define SOCKET_OP_MAX (1U << 20)
 
 /*
  * io_uring's socket operations (SEND, RECV, SPLICE to a socket) do not honour SO_RCVTIMEO or
@@ -709,7 +713,7 @@ static int ring_send(struct sender *s, const uint8_t *p, size_t len)
 			usync_throw_errno(s->env, "TLS write (io_uring send: no submission entry)", NULL, EBUSY);
 			return -1;
 		}
-		io_uring_prep_send(sqe, s->t->fd, p, len, MSG_NOSIGNAL);
+		io_uring_prep_send(sqe, s->t->fd, p, len < SOCKET_OP_MAX ? len : SOCKET_OP_MAX, MSG_NOSIGNAL);
 		io_uring_sqe_set_data64(sqe, TAG_SEND);
 		op_timeout_link(&s->timeout, s->r, sqe);
 		s->send_wait = 1;
@@ -975,10 +979,13 @@ JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_TlsSession_sendFilesNative(J
 	send_all(&s);
 	/* Reads still in flight must land before their buffers can serve anyone else, and before their
 	 * descriptors are closed: a number closed under a queued read could be reused by another thread. */
-	while ((s.inflight > 0 || s.splice_wait > 0 || s.send_wait > 0 || s.close_wait > 0 || s.timeout.pending > 0) &&
-	       reap(&s, true) == 0)
-		;
-	close_files(&s, 0);
+	bool drained = true;
+	while (drained && (s.inflight > 0 || s.splice_wait > 0 || s.send_wait > 0 || s.close_wait > 0 || s.timeout.pending > 0))
+		drained = reap(&s, true) == 0;
+	if (drained)
+		close_files(&s, 0);
+	/* else the ring itself failed (io_uring_enter): the descriptors stay open rather than be closed
+	 * under reads that may still run; they are lost, which is the lesser harm */
 out:
 	free(s.files);
 	free(s.q);
@@ -1156,14 +1163,16 @@ static int wait_writes(struct file_writes *w)
 	struct io_uring_cqe *cqe;
 	unsigned hd, seen = 0;
 	io_uring_for_each_cqe(&w->r->ring, hd, cqe) {
-		write_done(w, cqe);
+		if (cqe->user_data == TAG_TIMEOUT) /* only after ring_recv_full gave up on a failed ring */
+			op_timeout_done(&w->timeout, cqe->res);
+		else if (cqe->user_data != TAG_RECV) /* likewise: its receive, no longer wanted */
+			write_done(w, cqe);
 		seen++;
 	}
 	io_uring_cq_advance(&w->r->ring, seen);
 	return 0;
 }
 
-#define TAG_RECV (1ULL << 63)
 
 /*
  * Kernel TLS RX: fills buf with exactly n decrypted bytes by IORING_OP_RECV (MSG_WAITALL), while the
@@ -1179,7 +1188,7 @@ static int ring_recv_full(JNIEnv *env, struct usync_tls *t, struct usync_ring *r
 			usync_throw_errno(env, "TLS read (io_uring recv: no submission entry)", NULL, EBUSY);
 			return -1;
 		}
-		io_uring_prep_recv(sqe, t->fd, buf + got, n - got, MSG_WAITALL);
+		io_uring_prep_recv(sqe, t->fd, buf + got, n - got < SOCKET_OP_MAX ? n - got : SOCKET_OP_MAX, MSG_WAITALL);
 		io_uring_sqe_set_data64(sqe, TAG_RECV);
 		op_timeout_link(&w->timeout, r, sqe);
 		int res = 0;

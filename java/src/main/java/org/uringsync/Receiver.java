@@ -58,7 +58,7 @@ public final class Receiver implements AutoCloseable {
 
     /**
      * @return connections open now, authenticating or transferring (bounded: at most 256 waiting to
-     *         authenticate, 16 of them from one address, and 64 transfers)
+     *         authenticate, 64 of them from one source, and 64 transfers)
      */
     public int connections() {
         return impl.connections();

@@ -169,7 +169,7 @@ public final class LocalCopier {
             collector.flush();
         } finally {
             for (int i = 0; i < workers.size(); i++) {
-                put(queue, END, workers);
+                put(queue, END, workers, () -> false);
             }
             for (Thread t : workers) {
                 joinUninterruptibly(t);
@@ -267,7 +267,7 @@ public final class LocalCopier {
 
         void flush() {
             if (n > 0 && !halted()) {
-                put(queue, new Unit(srcRoot, rel, rel, link, n), workers);
+                put(queue, new Unit(srcRoot, rel, rel, link, n), workers, LocalCopier.this::halted);
                 rel = new byte[unitSize][];
                 link = new boolean[unitSize];
                 n = 0;
@@ -331,7 +331,7 @@ public final class LocalCopier {
                 if (u == END) {
                     return;
                 }
-                if (stop.get()) {
+                if (stop.get() || cancellation.isCancelled()) { // skip what is queued; END still comes
                     continue;
                 }
                 try {
@@ -480,8 +480,12 @@ public final class LocalCopier {
         return rel.length == 0 ? root : PathBytes.join(root, rel);
     }
 
-    /** Queues a unit; gives up only when no worker is left to take it. Keeps an interrupt for the caller. */
-    private static void put(BlockingQueue<Unit> queue, Unit u, List<Thread> workers) {
+    /**
+     * Queues a unit; gives up when no worker is left to take it, or when {@code giveUp} says so (a
+     * cancel or interrupt while the queue is full). Keeps an interrupt for the caller.
+     */
+    private static void put(BlockingQueue<Unit> queue, Unit u, List<Thread> workers,
+            java.util.function.BooleanSupplier giveUp) {
         boolean interrupted = false;
         try {
             for (;;) {
@@ -491,6 +495,14 @@ public final class LocalCopier {
                     }
                 } catch (InterruptedException e) {
                     interrupted = true;
+                    Thread.currentThread().interrupt(); // seen by giveUp; cleared again below until we return
+                }
+                boolean stop = giveUp.getAsBoolean();
+                if (interrupted) {
+                    Thread.interrupted(); // offer() would throw at once otherwise
+                }
+                if (stop) {
+                    return;
                 }
                 if (workers.stream().noneMatch(Thread::isAlive)) {
                     return;

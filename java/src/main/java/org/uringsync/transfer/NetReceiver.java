@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -40,9 +39,9 @@ import org.uringsync.protocol.ProtocolException;
  * <p>Until HELLO_OK a connection is hostile and cheap: it holds a thread, a socket and an OpenSSL
  * session, nothing else (the ring and its buffers come after authentication). At most
  * {@link #MAX_UNAUTHENTICATED} wait to authenticate at once, {@link #MAX_UNAUTHENTICATED_PER_ADDRESS}
- * of them from one address (more from that address are refused at once); when the total is reached
- * the oldest waiting one is dropped for the newcomer, so idle or trickling peers cannot keep senders
- * out. Handshake plus HELLO must finish within the handshake timeout, a wall-clock deadline. At most
+ * of them from one source (an IPv4 address, an IPv6 /64; more from it are refused at once); when the
+ * total is reached, the oldest waiting connection of the source holding most slots is dropped for
+ * the newcomer, so idle or trickling peers from a few sources cannot keep senders out. Handshake plus HELLO must finish within the handshake timeout, a wall-clock deadline. At most
  * {@link #MAX_CONNECTIONS} authenticated transfers run at once.
  */
 public final class NetReceiver implements AutoCloseable {
@@ -52,7 +51,9 @@ public final class NetReceiver implements AutoCloseable {
     static final int MAX_CONNECTIONS = 64;
     /** Connections waiting to authenticate, in all and from one source address. */
     static final int MAX_UNAUTHENTICATED = 256;
-    static final int MAX_UNAUTHENTICATED_PER_ADDRESS = 16;
+    static final int MAX_UNAUTHENTICATED_PER_ADDRESS = 64; // as many as may transfer at once: a NAT full of senders
+    /** Ids of the connections of every receiver in this process (temporaries are named after them). */
+    private static final Set<Long> LIVE_IDS = ConcurrentHashMap.newKeySet();
     private static final AtomicLong CONNECTIONS = new AtomicLong();
     private static final long PID = ProcessHandle.current().pid();
 
@@ -89,7 +90,9 @@ public final class NetReceiver implements AutoCloseable {
     // admission state, guarded by `admission`
     private final Object admission = new Object();
     private final ArrayDeque<Connection> waiting = new ArrayDeque<>();
-    private final Map<InetAddress, Integer> waitingFrom = new HashMap<>();
+    private final Map<InetAddress, Integer> waitingFrom = new HashMap<>(); // by source(): address, or IPv6 /64
+    /** Directories this receiver has swept for stale temporaries (relative paths), at most 65,536. */
+    private final Set<String> swept = ConcurrentHashMap.newKeySet();
     private int transfers;
     private long refusedSinceLog;
     private long lastRefusalLog;
@@ -181,9 +184,10 @@ public final class NetReceiver implements AutoCloseable {
         }
     }
 
-    /** Starts a connection, or refuses it at once (closed, or too many waiting from its address). */
+    /** Starts a connection, or refuses it at once (closed, or too many waiting from its source). */
     private void admit(Fd sock) {
         InetAddress peer = sock.peerAddress();
+        InetAddress from = source(peer);
         Connection evicted = null;
         Connection c;
         synchronized (admission) {
@@ -191,29 +195,69 @@ public final class NetReceiver implements AutoCloseable {
                 sock.close();
                 return;
             }
-            if (waitingFrom.getOrDefault(peer, 0) >= MAX_UNAUTHENTICATED_PER_ADDRESS) {
+            if (waitingFrom.getOrDefault(from, 0) >= MAX_UNAUTHENTICATED_PER_ADDRESS) {
                 sock.close();
                 refused(peer);
                 return;
             }
             if (waiting.size() >= MAX_UNAUTHENTICATED) {
-                evicted = waiting.peekFirst();
+                evicted = oldestOfBusiestSource();
                 stopWaiting(evicted);
             }
-            c = new Connection(sock, peer, CONNECTIONS.incrementAndGet());
+            c = new Connection(sock, peer, from, CONNECTIONS.incrementAndGet());
             waiting.addLast(c);
-            waitingFrom.merge(peer, 1, Integer::sum);
+            waitingFrom.merge(from, 1, Integer::sum);
             c.waiting = true;
             live.put(c.id, c);
+            LIVE_IDS.add(c.id);
         }
         if (evicted != null) {
-            evicted.drop(MAX_UNAUTHENTICATED + " connections were waiting to authenticate; the oldest was dropped");
+            evicted.drop(MAX_UNAUTHENTICATED + " connections were waiting to authenticate; the oldest from the busiest"
+                    + " source was dropped");
         }
-        c.deadline = timer.schedule(c::deadlinePassed, handshakeTimeoutMs, TimeUnit.MILLISECONDS);
-        Thread t = new Thread(c, "uring-sync-recv-" + c.id);
-        t.setDaemon(true);
-        c.thread = t;
-        t.start();
+        try {
+            c.deadline = timer.schedule(c::deadlinePassed, handshakeTimeoutMs, TimeUnit.MILLISECONDS);
+            Thread t = new Thread(c, "uring-sync-recv-" + c.id);
+            t.setDaemon(true);
+            c.thread = t;
+            t.start();
+        } catch (OutOfMemoryError | RuntimeException e) { // no thread to be had (a pids limit under a flood)
+            c.cleanUp();
+            log.accept("connection " + c.id + " from " + show(peer) + ": not started: " + e);
+            sleepQuietly(100);
+        }
+    }
+
+    /** The source caps count per: an IPv4 address, or an IPv6 address's /64 (one host's whole range). */
+    private static InetAddress source(InetAddress a) {
+        if (!(a instanceof java.net.Inet6Address)) {
+            return a;
+        }
+        byte[] b = a.getAddress();
+        java.util.Arrays.fill(b, 8, 16, (byte) 0);
+        try {
+            return InetAddress.getByAddress(b);
+        } catch (java.net.UnknownHostException e) {
+            return a; // 16 bytes: cannot happen
+        }
+    }
+
+    /** The oldest waiting connection of the source that holds most waiting slots. Under {@code admission}. */
+    private Connection oldestOfBusiestSource() {
+        InetAddress busiest = null;
+        int most = -1;
+        for (Map.Entry<InetAddress, Integer> e : waitingFrom.entrySet()) {
+            if (e.getValue() > most) {
+                most = e.getValue();
+                busiest = e.getKey();
+            }
+        }
+        for (Connection c : waiting) {
+            if (java.util.Objects.equals(c.from, busiest)) {
+                return c;
+            }
+        }
+        return waiting.peekFirst();
     }
 
     /** Logs refusals at most once a second, with how many there were. Under {@code admission}. */
@@ -233,7 +277,7 @@ public final class NetReceiver implements AutoCloseable {
         if (c.waiting) {
             c.waiting = false;
             waiting.remove(c);
-            waitingFrom.computeIfPresent(c.peer, (k, n) -> n > 1 ? n - 1 : null);
+            waitingFrom.computeIfPresent(c.from, (k, n) -> n > 1 ? n - 1 : null);
         }
     }
 
@@ -294,7 +338,7 @@ public final class NetReceiver implements AutoCloseable {
             if (o == null) {
                 continue;
             }
-            boolean stale = o.pid() == PID ? !live.containsKey(o.connection())
+            boolean stale = o.pid() == PID ? !LIVE_IDS.contains(o.connection())
                     : ProcessHandle.of(o.pid()).map(p -> !p.isAlive()).orElse(true);
             if (stale && FileOps.unlinkAt(dirFd, e.name()) == 0) {
                 byte[] shown = rel.length == 0 ? e.name() : PathBytes.join(rel, e.name());
@@ -308,6 +352,7 @@ public final class NetReceiver implements AutoCloseable {
     private final class Connection implements Runnable {
         final Fd sock;
         final InetAddress peer;
+        final InetAddress from; // peer's source for the caps (see source())
         final long id;
         volatile Thread thread;
         volatile ScheduledFuture<?> deadline;
@@ -316,16 +361,16 @@ public final class NetReceiver implements AutoCloseable {
         private volatile String dropped; // why the receiver ended this connection, when it did
         private TlsSession session;
         private final Map<String, Integer> dirs = new LinkedHashMap<>(16, 0.75f, true);
-        private final Set<String> swept = new HashSet<>();
         private int rootFd = -1;
         private int tempDir = -1;
         private byte[] tempName;
         private long counter;
         private final int umask = FileOps.umask();
 
-        Connection(Fd sock, InetAddress peer, long id) {
+        Connection(Fd sock, InetAddress peer, InetAddress from, long id) {
             this.sock = sock;
             this.peer = peer;
+            this.from = from;
             this.id = id;
         }
 
@@ -407,6 +452,7 @@ public final class NetReceiver implements AutoCloseable {
                 }
             }
             live.remove(id);
+            LIVE_IDS.remove(id);
         }
 
         private void fail(Wire wire, int code, String message) {
@@ -549,7 +595,7 @@ public final class NetReceiver implements AutoCloseable {
 
         /**
          * The directory of a file, created beneath the root if needed; a few are kept open. The first
-         * time a connection writes into a directory, temporaries left there by dead receivers go.
+         * time this receiver writes into a directory, temporaries left there by dead receivers go.
          */
         private int directory(byte[] rel, byte[] path) throws PathRefused {
             String k = new String(rel, StandardCharsets.ISO_8859_1);

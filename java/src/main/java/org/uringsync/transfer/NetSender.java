@@ -239,7 +239,16 @@ public final class NetSender {
         for (int i = 0; i < count; i++) {
             open.addOpenRead(single ? root : PathBytes.join(root, rel[i]));
         }
-        ring.run(open);
+        try {
+            ring.run(open);
+        } catch (NativeIoException e) { // the ring failed: close what it opened before that
+            for (int i = 0; i < count; i++) {
+                if (open.failure(i) == null) {
+                    FileOps.close(open.fd(i));
+                }
+            }
+            throw e;
+        }
         SendBatch batch = new SendBatch();
         byte[] fileEnd = FrameCodec.encode(new Message.FileEnd()); // the same bytes after every file
         List<byte[]> sent = new ArrayList<>(count);

@@ -264,10 +264,16 @@ class LocalCopyTest {
                     String other = path.startsWith("d1/") ? "d2" : "d1";
                     swapped.set(other);
                     try {
+                        long end = System.nanoTime() + 10_000_000_000L; // the walk may not have made it yet
+                        while (!Files.isDirectory(out.resolve(other)) && System.nanoTime() < end) {
+                            Thread.sleep(1);
+                        }
                         Files.move(out.resolve(other), out.resolve(other + ".moved"));
                         Files.createSymbolicLink(out.resolve(other), outside);
                     } catch (IOException e) {
                         throw new java.io.UncheckedIOException(e);
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
                     }
                 }
             }

@@ -370,20 +370,23 @@ class CraftedClientIT {
         }
     }
 
-    /** Temporaries of a receiver that died (its pid is gone) are removed when a transfer next writes there. */
+    /**
+     * Temporaries of a receiver that died (its pid is gone) are removed the first time this receiver
+     * writes into their directory (one it has not written into before).
+     */
     @Test
     void temporariesOfADeadReceiverAreRemoved() throws Exception {
         Process gone = new ProcessBuilder("true").start();
         gone.waitFor();
-        Path stale = Files.createDirectories(dest.resolve("d")).resolve(".usync-" + gone.pid() + "-7-0.tmp");
+        Path stale = Files.createDirectories(dest.resolve("dead")).resolve(".usync-" + gone.pid() + "-7-0.tmp");
         Files.write(stale, new byte[100_000]);
-        Path alive = dest.resolve("d/.usync-" + ProcessHandle.current().pid() + "-999999999-0.tmp"); // no such connection
+        Path alive = dest.resolve("dead/.usync-" + ProcessHandle.current().pid() + "-999999999-0.tmp"); // no such connection
         Files.write(alive, new byte[10]);
-        Path other = dest.resolve("d/.usync-1-1-0.tmp"); // pid 1 lives: another receiver's, left alone
+        Path other = dest.resolve("dead/.usync-1-1-0.tmp"); // pid 1 lives: another receiver's, left alone
         Files.write(other, new byte[10]);
         try (Client c = new Client()) {
             c.login();
-            c.fileHeader(2, 0644, "d/fresh");
+            c.fileHeader(2, 0644, "dead/fresh");
             c.frame(0x11, new byte[] {'o', 'k'});
             c.frame(0x12, new byte[0]);
             c.frame(0x20, new byte[0]);
@@ -393,7 +396,7 @@ class CraftedClientIT {
         assertFalse(Files.exists(alive));
         assertTrue(Files.exists(other));
         Files.delete(other);
-        assertTrue(log.stream().anyMatch(l -> l.equals("removed d/" + stale.getFileName() + ": a temporary file left by a"
+        assertTrue(log.stream().anyMatch(l -> l.equals("removed dead/" + stale.getFileName() + ": a temporary file left by a"
                 + " receiver that ended before the file was complete")), log.toString());
     }
 
