@@ -4,7 +4,7 @@
 set -euo pipefail
 
 usync_prereqs() {
-  local pkgs=(cmake gcc make liburing-dev libssl-dev maven openjdk-17-jdk-headless curl xz-utils patchelf)
+  local pkgs=(cmake gcc make liburing-dev libssl-dev maven openjdk-17-jdk-headless curl xz-utils patchelf gpgv debian-archive-keyring)
   local missing=()
   for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

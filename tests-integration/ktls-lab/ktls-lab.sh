@@ -74,25 +74,45 @@ fetch_deb() {   # fetch_deb <package> <override-file-or-empty> <destdir>
     rm -rf "$dest"; mv "$dest.tmp" "$dest"
 }
 
-MIRROR=${KTLSVM_MIRROR:-http://deb.debian.org/debian}
+MIRROR=${KTLSVM_MIRROR:-https://deb.debian.org/debian}
 UML_DIST=${KTLSVM_UML_DIST:-sid}
+KEYRING=${KTLSVM_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
 
-# index_deb <dist> <package> <out.deb>: the package's current .deb in <dist>, found through the
-# distribution's Packages index (the pool keeps only current versions, so no version is pinned here).
+# sha256_of <file> <hex>: dies unless the file has that SHA-256.
+sha256_is() {
+    local got
+    got=$(sha256sum "$1" | cut -d' ' -f1)
+    [[ $got == "$2" ]] || die "SHA-256 mismatch for $1 (expected $2, got $got)"
+}
+
+# index_deb <dist> <package> <out.deb>: the package's current .deb in <dist>. The chain is checked
+# as apt checks it: InRelease signed by a Debian archive key (gpgv, debian-archive-keyring), the
+# Packages index's SHA-256 from it, the .deb's SHA-256 from the index. No version is pinned (the
+# pool keeps only current versions).
 index_deb() {
-    local dist=$1 pkg=$2 out=$3 idx file
+    local dist=$1 pkg=$2 out=$3 idx rel sum file debsum
     command -v curl >/dev/null || die "curl not found (needed to fetch $pkg from $dist)"
     command -v xz >/dev/null || die "xz not found (needed to read $dist's package index)"
+    command -v gpgv >/dev/null && [[ -f $KEYRING ]] || die "gpgv and $KEYRING are needed to check $dist's index (apt-get install gpgv debian-archive-keyring)"
     idx=$CACHE/Packages-$dist.xz
+    rel=$CACHE/Release-$dist
     if [[ ! -s $idx ]] || [[ -n $(find "$idx" -mmin +1440 2>/dev/null) ]]; then
+        curl -fsS -m 120 -o "$rel.signed" "$MIRROR/dists/$dist/InRelease" || die "cannot fetch $MIRROR/dists/$dist/InRelease"
+        gpgv --keyring "$KEYRING" --output "$rel" "$rel.signed" 2>/dev/null \
+            || die "$dist's InRelease is not signed by a key in $KEYRING"
+        sum=$(awk '/^SHA256:/{on=1; next} /^[^ ]/{on=0} on && $3=="main/binary-amd64/Packages.xz"{print $1}' "$rel")
+        [[ -n $sum ]] || die "no SHA-256 for main/binary-amd64/Packages.xz in $dist's Release"
         curl -fsS -m 120 -o "$idx.tmp" "$MIRROR/dists/$dist/main/binary-amd64/Packages.xz" \
             || die "cannot fetch $MIRROR/dists/$dist/main/binary-amd64/Packages.xz"
+        sha256_is "$idx.tmp" "$sum"
         mv "$idx.tmp" "$idx"
     fi
-    file=$(xz -dc "$idx" | awk -v p="$pkg" '$1=="Package:"{on=($2==p)} on && $1=="Filename:" && f==""{f=$2} END{print f}')
-    [[ -n $file ]] || die "$pkg not found in $dist's package index"
+    read -r file debsum < <(xz -dc "$idx" | awk -v p="$pkg" '$1=="Package:"{on=($2==p)}
+        on && $1=="Filename:" && f==""{f=$2} on && $1=="SHA256:" && h==""{h=$2} END{print f, h}')
+    [[ -n $file && -n $debsum ]] || die "$pkg not found in $dist's package index"
     log "downloading $pkg from $dist: $file"
     curl -fsS -m 300 -o "$out" "$MIRROR/$file" || die "cannot fetch $MIRROR/$file"
+    sha256_is "$out" "$debsum"
 }
 
 fetch_uml() {
