@@ -22,13 +22,13 @@
 #include <unistd.h>
 #include "batch.h"
 #include "ring.h"
+#include "uring_data.h"
 #include "org_uringsync_nativeio_Ring.h"
 
 /* Bytes per copy_file_range call: small enough to keep the ring's completions flowing. */
 #define COPY_RANGE_SLICE (64 << 20)
 
 enum slot_state { S_IDLE, S_OPEN_SRC, S_OPEN_DST, S_DATA };
-enum ud_kind { K_OPEN_SRC = 1, K_OPEN_DST, K_READ, K_WRITE, K_SPLICE_IN, K_SPLICE_OUT };
 
 struct slot {
 	int item;
@@ -69,11 +69,6 @@ struct batch {
 	unsigned active;
 	unsigned ranged;         /* slots copying with copy_file_range */
 };
-
-static inline uint64_t ud(enum ud_kind k, unsigned slot, unsigned buf)
-{
-	return (uint64_t)k << 48 | (uint64_t)slot << 24 | buf;
-}
 
 static int inject_after = -1, inject_count; /* usync_ring_inject_sqe_failures; -1: off */
 
