@@ -1,0 +1,141 @@
+/*
+ * File metadata for the local copy: temporary names beside a target, symlinks (made, owned, timed
+ * and renamed inside their directory descriptor), owner/mode/times on an open file, and a
+ * directory's metadata on a descriptor opened without following a symlink. All synchronous.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "file_meta.h"
+
+/* Builds "<dir>/.<name>.usync-<pid>-<n>" beside dst. */
+char *usync_temp_name(const char *dst)
+{
+	static unsigned counter;
+	const char *slash = strrchr(dst, '/');
+	size_t dirlen = slash ? (size_t)(slash - dst + 1) : 0;
+	const char *base = dst + dirlen;
+	size_t n = strlen(dst) + 48;
+	char *t = malloc(n);
+	if (t)
+		snprintf(t, n, "%.*s.%s.usync-%d-%u", (int)dirlen, dst, base, (int)getpid(),
+			 __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+	return t;
+}
+
+/* Owner (as flags ask), mode and times (as flags ask) of st, set on the open descriptor fd. */
+int usync_meta_fd(int fd, const struct stat *st, int flags, int *stage)
+{
+	if ((flags & USYNC_FLAG_OWNER) && fchown(fd, st->st_uid, st->st_gid) < 0) {
+		*stage = ST_FCHOWN;
+		return -errno;
+	}
+	if (fchmod(fd, st->st_mode & 07777) < 0) {
+		*stage = ST_FCHMOD;
+		return -errno;
+	}
+	if (flags & USYNC_FLAG_TIMES) {
+		struct timespec ts[2] = { st->st_atim, st->st_mtim };
+		if (futimens(fd, ts) < 0) {
+			*stage = ST_FUTIMENS;
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+/* Symlink copy, synchronous: readlink, symlink (beside and renamed over when the target exists). */
+void usync_copy_symlink(const struct usync_req *q, const char *src, int dir, const char *dst,
+			struct usync_res *res)
+{
+	char target[PATH_MAX + 1];
+	struct stat st;
+	int stage = ST_LSTAT_SRC;
+	char *tmp = NULL;
+	if (lstat(src, &st) < 0)
+		goto err;
+	stage = ST_READLINK;
+	ssize_t n = readlink(src, target, sizeof target);
+	if (n < 0)
+		goto err;
+	if ((size_t)n >= sizeof target) {
+		errno = ENAMETOOLONG;
+		goto err;
+	}
+	target[n] = 0;
+	stage = ST_SYMLINK;
+	const char *made = dst;
+	if (symlinkat(target, dir, dst) < 0) {
+		if (errno != EEXIST || !(tmp = usync_temp_name(dst)))
+			goto err;
+		if (symlinkat(target, dir, tmp) < 0)
+			goto err;
+		made = tmp;
+	}
+	if ((q->flags & USYNC_FLAG_OWNER) && fchownat(dir, made, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0) {
+		stage = ST_LCHOWN;
+		goto err_made;
+	}
+	if (q->flags & USYNC_FLAG_TIMES) {
+		struct timespec ts[2] = { st.st_atim, st.st_mtim };
+		if (utimensat(dir, made, ts, AT_SYMLINK_NOFOLLOW) < 0) {
+			stage = ST_UTIMENSAT;
+			goto err_made;
+		}
+	}
+	if (tmp && renameat(dir, tmp, dir, dst) < 0) {
+		stage = ST_RENAME;
+		goto err_made;
+	}
+	free(tmp);
+	res->res = 0;
+	res->stage = 0;
+	return;
+err_made:
+	res->res = -errno;
+	res->stage = stage;
+	unlinkat(dir, tmp ? tmp : dst, 0);
+	free(tmp);
+	return;
+err:
+	res->res = -errno;
+	res->stage = stage;
+	free(tmp);
+}
+
+/*
+ * Metadata of an existing directory, synchronous: opened without following a symlink, then owner,
+ * mode and times set on the descriptor, so that nothing swapped in meanwhile is reached.
+ */
+void usync_set_dir_meta(const struct usync_req *q, int dir, const char *dst, struct usync_res *res)
+{
+	int stage = ST_OPEN_DST;
+	int fd = openat(dir, dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		goto err;
+	stage = ST_FCHOWN;
+	if ((q->flags & USYNC_FLAG_OWNER) && fchown(fd, q->uid, q->gid) < 0)
+		goto err;
+	stage = ST_FCHMOD;
+	if (fchmod(fd, q->mode & 07777) < 0)
+		goto err;
+	if (q->flags & USYNC_FLAG_TIMES) {
+		stage = ST_FUTIMENS;
+		struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { q->mtime_sec, q->mtime_nsec } };
+		if (futimens(fd, ts) < 0)
+			goto err;
+	}
+	close(fd);
+	res->res = 0;
+	return;
+err:
+	res->res = -errno;
+	res->stage = stage;
+	if (fd >= 0)
+		close(fd);
+}
