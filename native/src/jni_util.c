@@ -45,21 +45,3 @@ void usync_throw_tls(JNIEnv *env, const char *op)
 		snprintf(msg + at, sizeof msg - at, ": failed");
 	usync_throw_tls_msg(env, msg);
 }
-
-char *usync_cstring(JNIEnv *env, jbyteArray arr)
-{
-	jsize n = (*env)->GetArrayLength(env, arr);
-	char *s = malloc((size_t)n + 1);
-	if (!s) {
-		usync_throw_errno(env, "malloc", NULL, 12);
-		return NULL;
-	}
-	(*env)->GetByteArrayRegion(env, arr, 0, n, (jbyte *)s);
-	s[n] = 0;
-	if (memchr(s, 0, (size_t)n)) {
-		free(s);
-		usync_throw_errno(env, "path", "(contains NUL)", 22);
-		return NULL;
-	}
-	return s;
-}

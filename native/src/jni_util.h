@@ -10,7 +10,5 @@ void usync_throw_errno(JNIEnv *env, const char *op, const char *path, int err);
 void usync_throw_tls(JNIEnv *env, const char *op);
 /* Throws org.uringsync.nativeio.TlsException(message). */
 void usync_throw_tls_msg(JNIEnv *env, const char *message);
-/* Copies a Java byte[] into a NUL-terminated malloc'd string; NULL (and an exception) on a NUL inside or OOM. */
-char *usync_cstring(JNIEnv *env, jbyteArray arr);
 
 #endif

@@ -102,10 +102,8 @@ int usync_splice_to_file(JNIEnv *env, struct usync_tls *t, struct usync_ring *r,
 			goto fail;
 	return 0;
 fail:
-	/* drain what is in flight; the pipes are replaced since they may still hold bytes */
-	while ((pending[0] || pending[1]) && !(*env)->ExceptionCheck(env))
-		if (reap_out(env, r, pending, fd, pend_off) < 0)
-			break;
+	/* an exception is pending: wait out what is in flight; the pipes are replaced since they may
+	 * still hold bytes */
 	while (pending[0] || pending[1]) {
 		struct io_uring_cqe *cqe;
 		if (io_uring_wait_cqe(&r->ring, &cqe) < 0)

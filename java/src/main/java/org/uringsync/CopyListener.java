@@ -7,7 +7,10 @@ import java.io.IOException;
  * concurrently; implementations must be thread-safe and quick.
  */
 public interface CopyListener {
-    /** A regular file, symlink or directory was written; {@code path} is relative to the tree's root. */
+    /**
+     * A regular file or symlink was written; {@code path} is relative to the tree's root (for a
+     * single file, its name in the destination).
+     */
     default void copied(String path, long bytes) {}
 
     /** An entry failed; the copy goes on unless fail-fast was asked for. */

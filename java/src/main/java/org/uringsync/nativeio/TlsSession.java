@@ -27,8 +27,9 @@ public final class TlsSession extends NativeHandle {
     }
 
     /**
-     * Runs the handshake, then, for {@code ktlsMode} 1 (kernel TLS) or 2 (kernel TLS with spliced file
-     * data), installs the session keys into the kernel where it can; {@link #path()} tells what
+     * Runs the handshake, then, for {@code ktlsMode} 1 (kernel TLS), 2 (kernel TLS with spliced file
+     * data) or 3 (the same, the sender using sendfile(2) instead of io_uring's splice), installs the
+     * session keys into the kernel where it can; {@link #path()} tells what
      * happened and why. On failure the socket is left to its owner, open.
      */
     public static TlsSession handshake(TlsContext ctx, Fd socket, boolean server, int ktlsMode)

@@ -382,7 +382,7 @@ public final class LocalCopier {
                     byte[] parent = slash < 0 ? new byte[0] : Arrays.copyOf(d, slash);
                     int dir = dirs.of(parent);
                     if (dir < 0) { // a symlink (ELOOP) or worse where the copy made a directory
-                        fail(u.rel()[i], new NativeIoException("openat2", PathBytes.show(join(rootPath, parent)), -dir));
+                        fail(u.dstRel()[i], new NativeIoException("openat2", PathBytes.show(join(rootPath, parent)), -dir));
                         continue;
                     }
                     byte[] s = join(u.srcRoot(), u.rel()[i]);
@@ -400,7 +400,7 @@ public final class LocalCopier {
                 }
             }
             for (int b = 0; b < batch.size(); b++) {
-                byte[] rel = u.rel()[item[b]];
+                byte[] rel = u.dstRel()[item[b]]; // the name in the destination (a single file: its name)
                 NativeIoException e = batch.failure(b);
                 if (e != null) {
                     fail(rel, e);

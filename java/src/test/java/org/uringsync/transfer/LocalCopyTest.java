@@ -96,8 +96,15 @@ class LocalCopyTest {
         CopyResult r = LocalCopy.builder().build().copy(src.resolve("run.sh"), dst);
         assertEquals(1, r.files());
         assertEquals("#!/bin/sh\n", Files.readString(dst.resolve("run.sh")));
-        LocalCopy.builder().build().copy(src.resolve("run.sh"), dst.resolve("renamed"));
+        List<String> heard = Collections.synchronizedList(new ArrayList<>());
+        LocalCopy.builder().listener(new CopyListener() {
+            @Override
+            public void copied(String path, long bytes) {
+                heard.add(path + " " + bytes);
+            }
+        }).build().copy(src.resolve("run.sh"), dst.resolve("renamed"));
         assertTrue(Files.isExecutable(dst.resolve("renamed")));
+        assertEquals(List.of("renamed 10"), heard, "the listener hears the file's name in the destination");
     }
 
     @Test
