@@ -20,6 +20,20 @@ void usync_throw_errno(JNIEnv *env, const char *op, const char *path, int err)
 		(*env)->Throw(env, (jthrowable)ex);
 }
 
+void usync_throw_item(JNIEnv *env, const char *op, int item, int err)
+{
+	jclass cls = (*env)->FindClass(env, "org/uringsync/nativeio/NativeIoException");
+	if (!cls)
+		return;
+	jmethodID ctor = (*env)->GetMethodID(env, cls, "<init>", "(Ljava/lang/String;II)V");
+	if (!ctor)
+		return;
+	jstring jop = (*env)->NewStringUTF(env, op);
+	jobject ex = (*env)->NewObject(env, cls, ctor, jop, (jint)item, (jint)err);
+	if (ex)
+		(*env)->Throw(env, (jthrowable)ex);
+}
+
 void usync_throw_tls_msg(JNIEnv *env, const char *message)
 {
 	jclass cls = (*env)->FindClass(env, "org/uringsync/nativeio/TlsException");

@@ -6,6 +6,8 @@
 
 /* Throws org.uringsync.nativeio.NativeIoException(op, path, err); err is positive. */
 void usync_throw_errno(JNIEnv *env, const char *op, const char *path, int err);
+/* Throws NativeIoException(op, item, err): item i of the batch Java passed failed; Java names its path. */
+void usync_throw_item(JNIEnv *env, const char *op, int item, int err);
 /* Throws org.uringsync.nativeio.TlsException with "op: <OpenSSL error queue>", draining the queue. */
 void usync_throw_tls(JNIEnv *env, const char *op);
 /* Throws org.uringsync.nativeio.TlsException(message). */

@@ -197,13 +197,6 @@ static int finish_short(struct sender *s, struct chunk_read *c, uint8_t *buf)
 	return 0;
 }
 
-static void throw_file(JNIEnv *env, const char *op, int file, int err)
-{
-	char where[32];
-	snprintf(where, sizeof where, "#%d", file);
-	usync_throw_errno(env, op, where, err);
-}
-
 /* Writes p to the kernel TLS socket with IORING_OP_SEND (reads keep completing meanwhile). 0 or -1 (thrown). */
 static int ring_send(struct sender *s, const uint8_t *p, size_t len)
 {
@@ -315,7 +308,7 @@ static int send_spliced(struct sender *s, int idx)
 				if (n < 0 && errno == EINTR)
 					continue;
 				if (n <= 0) {
-					throw_file(s->env, n == 0 ? "sendfile (file shrank while sent)" : "sendfile", idx,
+					usync_throw_item(s->env, n == 0 ? "sendfile (file shrank while sent)" : "sendfile", idx,
 						   n == 0 ? ENODATA : errno == EAGAIN ? ETIMEDOUT : errno);
 					return -1;
 				}
@@ -328,7 +321,7 @@ static int send_spliced(struct sender *s, int idx)
 			/* MORE while this frame goes on; the frame's end pushes the record out */
 			long n = splice_chain(s, f->fd, off + done, k, done + k < len);
 			if (n < 0) {
-				throw_file(s->env, n == -ENODATA ? "splice (file shrank while sent)" : "splice", idx, (int)-n);
+				usync_throw_item(s->env, n == -ENODATA ? "splice (file shrank while sent)" : "splice", idx, (int)-n);
 				return -1;
 			}
 			done += (uint32_t)n;
@@ -366,7 +359,7 @@ static void send_all(struct sender *s)
 			if (fstat(f->fd, &st) == 0 &&
 			    (st.st_size != f->size ||
 			     (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec != f->mtime_ns)) {
-				throw_file(s->env, "read (file changed while sent)", cur, EAGAIN);
+				usync_throw_item(s->env, "read (file changed while sent)", cur, EAGAIN);
 				return;
 			}
 			if (out_put(s, f->trl, f->trl_len) < 0)
@@ -398,7 +391,7 @@ static void send_all(struct sender *s)
 		if (c->res == -EAGAIN || c->res == -EINTR)
 			c->res = 0;
 		if (c->res < 0) {
-			throw_file(s->env, "read", cur, -c->res);
+			usync_throw_item(s->env, "read", cur, -c->res);
 			return;
 		}
 		if ((uint32_t)c->res > c->len)
@@ -406,7 +399,7 @@ static void send_all(struct sender *s)
 		if ((uint32_t)c->res < c->len) {
 			int rc = finish_short(s, c, buf);
 			if (rc < 0) {
-				throw_file(s->env, rc == -ENODATA ? "read (file shrank while sent)" : "read", cur, -rc);
+				usync_throw_item(s->env, rc == -ENODATA ? "read (file shrank while sent)" : "read", cur, -rc);
 				return;
 			}
 		}

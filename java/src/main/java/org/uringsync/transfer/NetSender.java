@@ -157,55 +157,74 @@ public final class NetSender {
     }
 
     private void sendTree(TlsSession session, Ring ring, byte[] root) throws IOException {
-        byte[][] rel = new byte[BATCH][];
-        int[] n = {0};
-        IOException[] broken = {null};
-        TreeScanner.walk(root, new TreeScanner.Visitor() {
-            @Override
-            public boolean directory(byte[] relative, FileOps.Listing listing) {
-                return broken[0] == null;
-            }
+        TreeSend walk = new TreeSend(session, ring, root);
+        TreeScanner.walk(root, walk);
+        walk.finish();
+    }
 
-            @Override
-            public void file(byte[] relative) {
-                if (broken[0] == null && stopped()) {
-                    broken[0] = new java.io.InterruptedIOException("stopped");
-                }
-                if (broken[0] != null) {
-                    return;
-                }
-                rel[n[0]++] = relative;
-                if (n[0] == BATCH) {
-                    try {
-                        sendBatch(session, ring, root, rel, n[0], false);
-                    } catch (IOException e) {
-                        broken[0] = e;
-                    }
-                    n[0] = 0;
-                }
-            }
+    /** The tree walk of a send: regular files packed into batches of {@link #BATCH}, sent as they fill. */
+    private final class TreeSend implements TreeScanner.Visitor {
+        private final TlsSession session;
+        private final Ring ring;
+        private final byte[] root;
+        private final byte[][] rel = new byte[BATCH][];
+        private int n;
+        private IOException broken; // the first failure that ends the send: the walk stops descending
 
-            @Override
-            public void symlink(byte[] relative) {
-                skip(relative, "symlinks are not sent (the protocol carries regular files)");
-            }
-
-            @Override
-            public void special(byte[] relative, int type) {
-                skip(relative, "not a regular file or directory");
-            }
-
-            @Override
-            public void unreadable(byte[] relative, NativeIoException cause) {
-                failures.add(cause);
-                listener.failed(PathRules.show(relative), cause);
-            }
-        });
-        if (broken[0] != null) {
-            throw broken[0];
+        TreeSend(TlsSession session, Ring ring, byte[] root) {
+            this.session = session;
+            this.ring = ring;
+            this.root = root;
         }
-        if (n[0] > 0) {
-            sendBatch(session, ring, root, rel, n[0], false);
+
+        @Override
+        public boolean directory(byte[] relative, FileOps.Listing listing) {
+            return broken == null;
+        }
+
+        @Override
+        public void file(byte[] relative) {
+            if (broken == null && stopped()) {
+                broken = new java.io.InterruptedIOException("stopped");
+            }
+            if (broken != null) {
+                return;
+            }
+            rel[n++] = relative;
+            if (n == BATCH) {
+                try {
+                    sendBatch(session, ring, root, rel, n, false);
+                } catch (IOException e) {
+                    broken = e;
+                }
+                n = 0;
+            }
+        }
+
+        @Override
+        public void symlink(byte[] relative) {
+            skip(relative, "symlinks are not sent (the protocol carries regular files)");
+        }
+
+        @Override
+        public void special(byte[] relative, int type) {
+            skip(relative, "not a regular file or directory");
+        }
+
+        @Override
+        public void unreadable(byte[] relative, NativeIoException cause) {
+            failures.add(cause);
+            listener.failed(PathRules.show(relative), cause);
+        }
+
+        /** Sends what is left, or throws what ended the walk. */
+        void finish() throws IOException {
+            if (broken != null) {
+                throw broken;
+            }
+            if (n > 0) {
+                sendBatch(session, ring, root, rel, n, false);
+            }
         }
     }
 
@@ -274,12 +293,7 @@ public final class NetSender {
             handedOver = true;
             session.sendFiles(ring, batch, Message.FILE_DATA, chunkSize);
         } catch (NativeIoException e) {
-            String p = e.path();
-            if (p != null && p.startsWith("#")) {
-                String name = PathRules.show(sent.get(Integer.parseInt(p.substring(1))));
-                throw new NativeIoException(e.operation(), name, e.errno());
-            }
-            throw e;
+            throw e.item() >= 0 ? e.withPath(PathRules.show(sent.get(e.item()))) : e;
         } finally {
             if (!handedOver) {
                 for (int i = 0; i < count; i++) {
