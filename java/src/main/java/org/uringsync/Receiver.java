@@ -203,8 +203,9 @@ public final class Receiver implements AutoCloseable {
                 c = pair[0];
                 k = pair[1];
             }
-            return new Receiver(new NetReceiver(destination, bind, port, Secrets.check(secret), c, k, ciphers, tlsPath,
-                    chunkSize, queueDepth, directWrites, handshakeTimeoutMs, idleTimeoutMs, listener, log, verbose));
+            return new Receiver(new NetReceiver(new NetReceiver.Config(destination, bind, port, Secrets.check(secret), c, k,
+                    ciphers, tlsPath, chunkSize, queueDepth, directWrites, handshakeTimeoutMs, idleTimeoutMs, listener, log,
+                    verbose)));
         }
     }
 }

@@ -34,8 +34,8 @@ public final class Sender {
 
     /** Sends {@code source} (a directory's contents, or one file). */
     public CopyResult send(Path source) throws IOException {
-        return new NetSender(b.host, b.port, Secrets.check(b.secret), b.ciphers, b.tlsPath, b.chunkSize, b.queueDepth,
-                b.connectTimeoutMs, b.idleTimeoutMs, b.listener, b.verbose, b.cancellation).send(source);
+        return new NetSender(new NetSender.Config(b.host, b.port, Secrets.check(b.secret), b.ciphers, b.tlsPath, b.chunkSize,
+                b.queueDepth, b.connectTimeoutMs, b.idleTimeoutMs, b.listener, b.verbose, b.cancellation)).send(source);
     }
 
     public static final class Builder {

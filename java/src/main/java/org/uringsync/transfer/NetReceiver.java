@@ -97,26 +97,29 @@ public final class NetReceiver implements AutoCloseable {
     private long refusedSinceLog;
     private long lastRefusalLog;
 
-    public NetReceiver(Path dest, InetAddress bind, int port, byte[] secret, Path certificate, Path key, String ciphers,
+    /** What a receiver is asked to be: made by {@code Receiver.Builder}, checked there. */
+    public record Config(Path dest, InetAddress bind, int port, byte[] secret, Path certificate, Path key, String ciphers,
             org.uringsync.TlsPath tlsPath, int chunkSize, int queueDepth, boolean directWrites, int handshakeTimeoutMs,
-            int idleTimeoutMs, CopyListener listener, Consumer<String> log, Consumer<String> verbose) {
-        this.dest = dest;
+            int idleTimeoutMs, CopyListener listener, Consumer<String> log, Consumer<String> verbose) {}
+
+    public NetReceiver(Config c) {
+        this.dest = c.dest();
         this.destBytes = PathBytes.of(dest.toAbsolutePath());
-        this.bind = bind;
-        this.requestedPort = port;
-        this.secret = secret.clone();
-        this.certificate = certificate;
-        this.key = key;
-        this.ciphers = ciphers;
-        this.tlsPath = tlsPath;
-        this.chunkSize = chunkSize;
-        this.queueDepth = queueDepth;
-        this.directWrites = directWrites;
-        this.handshakeTimeoutMs = handshakeTimeoutMs;
-        this.idleTimeoutMs = idleTimeoutMs;
-        this.listener = listener;
-        this.log = log;
-        this.verbose = verbose;
+        this.bind = c.bind();
+        this.requestedPort = c.port();
+        this.secret = c.secret().clone();
+        this.certificate = c.certificate();
+        this.key = c.key();
+        this.ciphers = c.ciphers();
+        this.tlsPath = c.tlsPath();
+        this.chunkSize = c.chunkSize();
+        this.queueDepth = c.queueDepth();
+        this.directWrites = c.directWrites();
+        this.handshakeTimeoutMs = c.handshakeTimeoutMs();
+        this.idleTimeoutMs = c.idleTimeoutMs();
+        this.listener = c.listener();
+        this.log = c.log();
+        this.verbose = c.verbose();
     }
 
     /** Opens the destination and the listening socket, then accepts in a background thread. */

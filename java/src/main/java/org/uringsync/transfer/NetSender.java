@@ -52,22 +52,24 @@ public final class NetSender {
     private long bytes;
     private long skipped;
 
-    public NetSender(String host, int port, byte[] secret, String ciphers, org.uringsync.TlsPath tlsPath, int chunkSize,
-            int queueDepth,
-            int connectTimeoutMs, int idleTimeoutMs, CopyListener listener, java.util.function.Consumer<String> verbose,
-            Cancellation cancellation) {
-        this.host = host;
-        this.port = port;
-        this.secret = secret.clone();
-        this.ciphers = ciphers;
-        this.tlsPath = tlsPath;
-        this.chunkSize = chunkSize;
-        this.queueDepth = queueDepth;
-        this.connectTimeoutMs = connectTimeoutMs;
-        this.idleTimeoutMs = idleTimeoutMs;
-        this.listener = listener;
-        this.cancellation = cancellation;
-        this.verbose = verbose;
+    /** What a send is asked to do: made by {@code Sender.Builder}, checked there. */
+    public record Config(String host, int port, byte[] secret, String ciphers, org.uringsync.TlsPath tlsPath, int chunkSize,
+            int queueDepth, int connectTimeoutMs, int idleTimeoutMs, CopyListener listener,
+            java.util.function.Consumer<String> verbose, Cancellation cancellation) {}
+
+    public NetSender(Config c) {
+        this.host = c.host();
+        this.port = c.port();
+        this.secret = c.secret().clone();
+        this.ciphers = c.ciphers();
+        this.tlsPath = c.tlsPath();
+        this.chunkSize = c.chunkSize();
+        this.queueDepth = c.queueDepth();
+        this.connectTimeoutMs = c.connectTimeoutMs();
+        this.idleTimeoutMs = c.idleTimeoutMs();
+        this.listener = c.listener();
+        this.cancellation = c.cancellation();
+        this.verbose = c.verbose();
     }
 
     public CopyResult send(Path source) throws IOException {
