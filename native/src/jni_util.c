@@ -1,37 +1,38 @@
 /* JNI helpers (see jni_util.h). */
 #include <openssl/err.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "jni_util.h"
 
-void usync_throw_errno(JNIEnv *env, const char *op, const char *path, int err)
+/* Throws a NativeIoException made by the constructor with JNI signature sig from the arguments that follow. */
+static void throw_native_io(JNIEnv *env, const char *sig, ...)
 {
 	jclass cls = (*env)->FindClass(env, "org/uringsync/nativeio/NativeIoException");
 	if (!cls)
 		return;
-	jmethodID ctor = (*env)->GetMethodID(env, cls, "<init>", "(Ljava/lang/String;Ljava/lang/String;I)V");
+	jmethodID ctor = (*env)->GetMethodID(env, cls, "<init>", sig);
 	if (!ctor)
 		return;
-	jstring jop = (*env)->NewStringUTF(env, op);
-	jstring jpath = path ? (*env)->NewStringUTF(env, path) : NULL;
-	jobject ex = (*env)->NewObject(env, cls, ctor, jop, jpath, (jint)err);
+	va_list ap;
+	va_start(ap, sig);
+	jobject ex = (*env)->NewObjectV(env, cls, ctor, ap);
+	va_end(ap);
 	if (ex)
 		(*env)->Throw(env, (jthrowable)ex);
 }
 
+void usync_throw_errno(JNIEnv *env, const char *op, const char *path, int err)
+{
+	jstring jop = (*env)->NewStringUTF(env, op);
+	jstring jpath = path ? (*env)->NewStringUTF(env, path) : NULL;
+	throw_native_io(env, "(Ljava/lang/String;Ljava/lang/String;I)V", jop, jpath, (jint)err);
+}
+
 void usync_throw_item(JNIEnv *env, const char *op, int item, int err)
 {
-	jclass cls = (*env)->FindClass(env, "org/uringsync/nativeio/NativeIoException");
-	if (!cls)
-		return;
-	jmethodID ctor = (*env)->GetMethodID(env, cls, "<init>", "(Ljava/lang/String;II)V");
-	if (!ctor)
-		return;
-	jstring jop = (*env)->NewStringUTF(env, op);
-	jobject ex = (*env)->NewObject(env, cls, ctor, jop, (jint)item, (jint)err);
-	if (ex)
-		(*env)->Throw(env, (jthrowable)ex);
+	throw_native_io(env, "(Ljava/lang/String;II)V", (*env)->NewStringUTF(env, op), (jint)item, (jint)err);
 }
 
 void usync_throw_tls_msg(JNIEnv *env, const char *message)
