@@ -140,7 +140,7 @@ static int ring_recv_full(JNIEnv *env, struct usync_tls *t, struct usync_ring *r
 		if (res == -EIO) /* a control record is next: read it and name it */
 			return (int)usync_tls_control_record(env, t, "TLS read");
 		if (res < 0) {
-			usync_throw_errno(env, "TLS read (io_uring recv)", NULL, res == -EAGAIN ? ETIMEDOUT : -res);
+			usync_throw_errno(env, "TLS read (io_uring recv)", NULL, usync_socket_errno(-res));
 			return -1;
 		}
 		if (res == 0)

@@ -224,7 +224,7 @@ static int ring_send(struct sender *s, const uint8_t *p, size_t len)
 		if (s->send_res == -EINTR)
 			continue;
 		if (s->send_res < 0) {
-			usync_throw_errno(s->env, "TLS write (io_uring send)", NULL, s->send_res == -EAGAIN ? ETIMEDOUT : -s->send_res);
+			usync_throw_errno(s->env, "TLS write (io_uring send)", NULL, usync_socket_errno(-s->send_res));
 			return -1;
 		}
 		p += s->send_res;
@@ -273,13 +273,13 @@ static long splice_chain(struct sender *s, int fd, int64_t off, uint32_t len, bo
 	if (moved_out == -ECANCELED)
 		moved_out = 0;
 	else if (moved_out < 0) /* EAGAIN: SO_SNDTIMEO expired inside the splice, the peer stopped reading */
-		return moved_out == -EAGAIN ? -ETIMEDOUT : moved_out;
+		return -usync_socket_errno(-moved_out);
 	while (moved_out < moved_in) {
 		ssize_t n = splice(p[0], NULL, s->t->fd, NULL, (size_t)(moved_in - moved_out), more ? SPLICE_F_MORE : 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return n < 0 ? (errno == EAGAIN ? -ETIMEDOUT : -errno) : -EIO;
+			return n < 0 ? -usync_socket_errno(errno) : -EIO;
 		moved_out += n;
 	}
 	return moved_in;
@@ -309,7 +309,7 @@ static int send_spliced(struct sender *s, int idx)
 					continue;
 				if (n <= 0) {
 					usync_throw_item(s->env, n == 0 ? "sendfile (file shrank while sent)" : "sendfile", idx,
-						   n == 0 ? ENODATA : errno == EAGAIN ? ETIMEDOUT : errno);
+						   n == 0 ? ENODATA : usync_socket_errno(errno));
 					return -1;
 				}
 			}

@@ -74,7 +74,7 @@ int usync_splice_to_file(JNIEnv *env, struct usync_tls *t, struct usync_ring *r,
 				goto fail;
 			}
 			if (k < 0) {
-				usync_throw_errno(env, "splice from socket", NULL, errno == EAGAIN ? ETIMEDOUT : errno);
+				usync_throw_errno(env, "splice from socket", NULL, usync_socket_errno(errno));
 				goto fail;
 			}
 			if (k == 0) {

@@ -23,9 +23,7 @@ void usync_tls_throw(JNIEnv *env, SSL *ssl, int ret, const char *op)
 {
 	int e = SSL_get_error(ssl, ret);
 	if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
-		int err = errno ? errno : ECONNRESET;
-		if (err == EAGAIN)
-			err = ETIMEDOUT; /* SO_RCVTIMEO / SO_SNDTIMEO expired */
+		int err = errno ? usync_socket_errno(errno) : ECONNRESET;
 		ERR_clear_error();
 		usync_throw_errno(env, op, NULL, err);
 	} else if (e == SSL_ERROR_ZERO_RETURN) {
@@ -105,7 +103,7 @@ long usync_tls_read_some(JNIEnv *env, struct usync_tls *t, uint8_t *p, size_t le
 				continue;
 			if (errno == EIO)
 				return usync_tls_control_record(env, t, op);
-			usync_throw_errno(env, op, NULL, errno == EAGAIN ? ETIMEDOUT : errno);
+			usync_throw_errno(env, op, NULL, usync_socket_errno(errno));
 			return -1;
 		}
 	}
@@ -145,7 +143,7 @@ int usync_tls_write(JNIEnv *env, struct usync_tls *t, const uint8_t *p, size_t l
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0) {
-				usync_throw_errno(env, "TLS write", NULL, errno == EAGAIN ? ETIMEDOUT : errno);
+				usync_throw_errno(env, "TLS write", NULL, usync_socket_errno(errno));
 				return -1;
 			}
 			p += n;
@@ -174,7 +172,7 @@ int usync_tls_write(JNIEnv *env, struct usync_tls *t, const uint8_t *p, size_t l
 			 * the peer stopped reading. Retrying that would spin forever. */
 			if (BIO_should_retry(w) && errno == EINTR)
 				continue;
-			usync_throw_errno(env, "TLS write", NULL, errno ? (errno == EAGAIN ? ETIMEDOUT : errno) : EPIPE);
+			usync_throw_errno(env, "TLS write", NULL, errno ? (usync_socket_errno(errno)) : EPIPE);
 			return -1;
 		}
 	}

@@ -7,6 +7,7 @@
 #ifndef USYNC_TLS_IO_H
 #define USYNC_TLS_IO_H
 
+#include <errno.h>
 #include <jni.h>
 #include <openssl/ssl.h>
 #include <stdbool.h>
@@ -38,6 +39,12 @@ static inline void usync_put_frame_hdr(uint8_t *p, int type, uint32_t len)
 	p[2] = (uint8_t)(len >> 8);
 	p[3] = (uint8_t)(len >> 16);
 	p[4] = (uint8_t)(len >> 24);
+}
+
+/* An errno of a socket call: EAGAIN on a blocking socket means its SO_RCVTIMEO / SO_SNDTIMEO expired. */
+static inline int usync_socket_errno(int err)
+{
+	return err == EAGAIN ? ETIMEDOUT : err;
 }
 
 /* Throws TlsSession.ProtocolViolation(msg). */
