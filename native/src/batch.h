@@ -1,20 +1,31 @@
-/* Request/result layout shared with org.uringsync.nativeio.Batch (keep in step). */
+/* Request/result layout of org.uringsync.nativeio.Batch, checked against it when this compiles. */
 #ifndef USYNC_BATCH_H
 #define USYNC_BATCH_H
 
+#include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
+#include "org_uringsync_nativeio_Batch.h"
 
-enum usync_op { USYNC_OP_COPY_FILE = 1, USYNC_OP_SYMLINK = 2, USYNC_OP_SET_META = 3, USYNC_OP_OPEN_READ = 4 };
-enum usync_flag { USYNC_FLAG_TIMES = 1, USYNC_FLAG_OWNER = 2 };
+/* The values and offsets below are org.uringsync.nativeio.Batch's, written by javac -h: one definition. */
+#define J(name) org_uringsync_nativeio_Batch_##name
 
-/* Where a request failed; Batch.STAGES names them (index = value). */
+enum usync_op {
+	USYNC_OP_COPY_FILE = J(OP_COPY_FILE), USYNC_OP_SYMLINK = J(OP_SYMLINK), USYNC_OP_SET_META = J(OP_SET_META),
+	USYNC_OP_OPEN_READ = J(OP_OPEN_READ)
+};
+enum usync_flag { USYNC_FLAG_TIMES = J(FLAG_TIMES), USYNC_FLAG_OWNER = J(FLAG_OWNER) };
+
+/* Where a request failed; Batch names them. */
 enum usync_stage {
-	ST_NONE = 0, ST_OPEN_SRC, ST_FSTAT_SRC, ST_OPEN_DST, ST_READ, ST_WRITE, ST_FCHOWN, ST_FCHMOD,
-	ST_FUTIMENS, ST_CLOSE, ST_RENAME, ST_READLINK, ST_SYMLINK, ST_LCHOWN, ST_UTIMENSAT, ST_CHMOD,
-	ST_LSTAT_SRC, ST_NOT_REGULAR, ST_UNLINK, ST_COPY_RANGE
+	ST_NONE = J(ST_NONE), ST_OPEN_SRC = J(ST_OPEN_SRC), ST_FSTAT_SRC = J(ST_FSTAT_SRC), ST_OPEN_DST = J(ST_OPEN_DST),
+	ST_READ = J(ST_READ), ST_WRITE = J(ST_WRITE), ST_FCHOWN = J(ST_FCHOWN), ST_FCHMOD = J(ST_FCHMOD),
+	ST_FUTIMENS = J(ST_FUTIMENS), ST_CLOSE = J(ST_CLOSE), ST_RENAME = J(ST_RENAME), ST_READLINK = J(ST_READLINK),
+	ST_SYMLINK = J(ST_SYMLINK), ST_LCHOWN = J(ST_LCHOWN), ST_UTIMENSAT = J(ST_UTIMENSAT),
+	ST_LSTAT_SRC = J(ST_LSTAT_SRC), ST_NOT_REGULAR = J(ST_NOT_REGULAR), ST_COPY_RANGE = J(ST_COPY_RANGE)
 };
 
-struct usync_req {            /* 40 bytes, followed by src NUL dst NUL, padded to 8 */
+struct usync_req {            /* 48 bytes, followed by src NUL dst NUL tmp NUL, padded to 8 */
 	uint8_t op;
 	uint8_t flags;
 	uint16_t pad0;
@@ -26,6 +37,8 @@ struct usync_req {            /* 40 bytes, followed by src NUL dst NUL, padded t
 	uint32_t src_len;
 	uint32_t dst_len;
 	int32_t dst_dir;          /* dst is relative to this directory (AT_FDCWD: dst is a path) */
+	uint32_t tmp_len;         /* tmp: the name written, then renamed over dst, when dst exists */
+	uint32_t pad1;
 };
 
 struct usync_res {            /* 32 bytes */
@@ -37,7 +50,26 @@ struct usync_res {            /* 32 bytes */
 	int64_t mtime_ns;         /* OPEN_READ: st_mtim in nanoseconds */
 };
 
-_Static_assert(sizeof(struct usync_req) == 40, "request header is 40 bytes");
-_Static_assert(sizeof(struct usync_res) == 32, "result is 32 bytes");
+_Static_assert(sizeof(struct usync_req) == J(HEADER), "Batch.HEADER");
+_Static_assert(offsetof(struct usync_req, op) == J(REQ_OP), "Batch.REQ_OP");
+_Static_assert(offsetof(struct usync_req, flags) == J(REQ_FLAGS), "Batch.REQ_FLAGS");
+_Static_assert(offsetof(struct usync_req, mode) == J(REQ_MODE), "Batch.REQ_MODE");
+_Static_assert(offsetof(struct usync_req, mtime_sec) == J(REQ_MTIME_SEC), "Batch.REQ_MTIME_SEC");
+_Static_assert(offsetof(struct usync_req, mtime_nsec) == J(REQ_MTIME_NSEC), "Batch.REQ_MTIME_NSEC");
+_Static_assert(offsetof(struct usync_req, uid) == J(REQ_UID), "Batch.REQ_UID");
+_Static_assert(offsetof(struct usync_req, gid) == J(REQ_GID), "Batch.REQ_GID");
+_Static_assert(offsetof(struct usync_req, src_len) == J(REQ_SRC_LEN), "Batch.REQ_SRC_LEN");
+_Static_assert(offsetof(struct usync_req, dst_len) == J(REQ_DST_LEN), "Batch.REQ_DST_LEN");
+_Static_assert(offsetof(struct usync_req, dst_dir) == J(REQ_DST_DIR), "Batch.REQ_DST_DIR");
+_Static_assert(offsetof(struct usync_req, tmp_len) == J(REQ_TMP_LEN), "Batch.REQ_TMP_LEN");
+_Static_assert(sizeof(struct usync_res) == J(RESULT), "Batch.RESULT");
+_Static_assert(offsetof(struct usync_res, res) == J(RES_RES), "Batch.RES_RES");
+_Static_assert(offsetof(struct usync_res, stage) == J(RES_STAGE), "Batch.RES_STAGE");
+_Static_assert(offsetof(struct usync_res, bytes) == J(RES_BYTES), "Batch.RES_BYTES");
+_Static_assert(offsetof(struct usync_res, mode) == J(RES_MODE), "Batch.RES_MODE");
+_Static_assert(offsetof(struct usync_res, mtime_ns) == J(RES_MTIME_NS), "Batch.RES_MTIME_NS");
+_Static_assert(J(AT_FDCWD) == AT_FDCWD, "Batch.AT_FDCWD");
+
+#undef J
 
 #endif

@@ -43,6 +43,7 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_cachedPercentNative(J
 	struct usync_cachestat cs;
 	if (syscall(__NR_cachestat, fd, &range, &cs, 0) != 0)
 		return -errno;
-	uint64_t pages = ((uint64_t)size + 4095) / 4096;
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t pages = ((uint64_t)size + page - 1) / page;
 	return pages == 0 ? 100 : (jint)(cs.nr_cache * 100 / pages > 100 ? 100 : cs.nr_cache * 100 / pages);
 }

@@ -6,7 +6,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Offsets and lengths of direct transfers are multiples of this (and buffers page-aligned). */
+/*
+ * Offsets and lengths of direct transfers are multiples of this, and the ring's buffers are aligned to
+ * it (mmap'd, page-aligned strides, USYNC_HEADROOM a multiple of it): a file system that asks for
+ * more (statx) is not written directly. Not the page size, which can be larger (64 KiB on arm64).
+ */
 #define USYNC_DIO_ALIGN 4096u
 
 /*

@@ -1,32 +1,16 @@
 /*
- * File metadata for the local copy: temporary names beside a target, symlinks (made, owned, timed
- * and renamed inside their directory descriptor), owner/mode/times on an open file, and a
- * directory's metadata on a descriptor opened without following a symlink. All synchronous.
+ * File metadata for the local copy: symlinks (made, owned, timed and renamed inside their directory
+ * descriptor), owner/mode/times on an open file, and a directory's metadata on a descriptor opened
+ * without following a symlink. All synchronous.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "file_meta.h"
-
-/* Builds "<dir>/.<name>.usync-<pid>-<n>" beside dst. */
-char *usync_temp_name(const char *dst)
-{
-	static unsigned counter;
-	const char *slash = strrchr(dst, '/');
-	size_t dirlen = slash ? (size_t)(slash - dst + 1) : 0;
-	const char *base = dst + dirlen;
-	size_t n = strlen(dst) + 48;
-	char *t = malloc(n);
-	if (t)
-		snprintf(t, n, "%.*s.%s.usync-%d-%u", (int)dirlen, dst, base, (int)getpid(),
-			 __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
-	return t;
-}
 
 /* Owner (as flags ask), mode and times (as flags ask) of st, set on the open descriptor fd. */
 int usync_meta_fd(int fd, const struct stat *st, int flags, int *stage)
@@ -49,14 +33,14 @@ int usync_meta_fd(int fd, const struct stat *st, int flags, int *stage)
 	return 0;
 }
 
-/* Symlink copy, synchronous: readlink, symlink (beside and renamed over when the target exists). */
+/* Symlink copy, synchronous: readlink, symlink (as tmp_name, renamed over dst, when dst exists). */
 void usync_copy_symlink(const struct usync_req *q, const char *src, int dir, const char *dst,
-			struct usync_res *res)
+			const char *tmp_name, struct usync_res *res)
 {
 	char target[PATH_MAX + 1];
 	struct stat st;
 	int stage = ST_LSTAT_SRC;
-	char *tmp = NULL;
+	const char *tmp = NULL;
 	if (lstat(src, &st) < 0)
 		goto err;
 	stage = ST_READLINK;
@@ -71,8 +55,9 @@ void usync_copy_symlink(const struct usync_req *q, const char *src, int dir, con
 	stage = ST_SYMLINK;
 	const char *made = dst;
 	if (symlinkat(target, dir, dst) < 0) {
-		if (errno != EEXIST || !(tmp = usync_temp_name(dst)))
+		if (errno != EEXIST || !tmp_name[0])
 			goto err;
+		tmp = tmp_name;
 		if (symlinkat(target, dir, tmp) < 0)
 			goto err;
 		made = tmp;
@@ -92,7 +77,6 @@ void usync_copy_symlink(const struct usync_req *q, const char *src, int dir, con
 		stage = ST_RENAME;
 		goto err_made;
 	}
-	free(tmp);
 	res->res = 0;
 	res->stage = 0;
 	return;
@@ -100,12 +84,10 @@ err_made:
 	res->res = -errno;
 	res->stage = stage;
 	unlinkat(dir, tmp ? tmp : dst, 0);
-	free(tmp);
 	return;
 err:
 	res->res = -errno;
 	res->stage = stage;
-	free(tmp);
 }
 
 /*

@@ -5,12 +5,11 @@
 #include <sys/stat.h>
 #include "batch.h"
 
-/* "<dir>/.<name>.usync-<pid>-<n>" beside dst (malloc'd), or NULL. */
-char *usync_temp_name(const char *dst);
 /* Owner (USYNC_FLAG_OWNER), mode, times (USYNC_FLAG_TIMES) of st onto fd: 0, or -errno with *stage. */
 int usync_meta_fd(int fd, const struct stat *st, int flags, int *stage);
-/* Recreates the symlink src as dst inside dir (beside and renamed over when dst exists); result in res. */
-void usync_copy_symlink(const struct usync_req *q, const char *src, int dir, const char *dst, struct usync_res *res);
+/* Recreates the symlink src as dst inside dir (as tmp, renamed over dst, when dst exists); result in res. */
+void usync_copy_symlink(const struct usync_req *q, const char *src, int dir, const char *dst, const char *tmp,
+			struct usync_res *res);
 /* Owner, mode and times of q onto the directory dst inside dir (opened O_NOFOLLOW); result in res. */
 void usync_set_dir_meta(const struct usync_req *q, int dir, const char *dst, struct usync_res *res);
 

@@ -62,6 +62,19 @@ static jbyteArray list_error(JNIEnv *env, int err, int stage)
 	return out;
 }
 
+/* The listing's header (FileOps reads it field by field; its size and the entry types are checked here). */
+struct list_header {
+	int32_t status, stage;
+	uint32_t mode, uid, gid;
+	int32_t nsec;
+	int64_t sec;
+} __attribute__((packed));
+_Static_assert(sizeof(struct list_header) == org_uringsync_nativeio_FileOps_LIST_HEADER, "FileOps.LIST_HEADER");
+_Static_assert(org_uringsync_nativeio_FileOps_TYPE_REG == DT_REG && org_uringsync_nativeio_FileOps_TYPE_DIR == DT_DIR &&
+	       org_uringsync_nativeio_FileOps_TYPE_LNK == DT_LNK && org_uringsync_nativeio_FileOps_TYPE_FIFO == DT_FIFO &&
+	       org_uringsync_nativeio_FileOps_TYPE_CHR == DT_CHR && org_uringsync_nativeio_FileOps_TYPE_BLK == DT_BLK &&
+	       org_uringsync_nativeio_FileOps_TYPE_SOCK == DT_SOCK, "FileOps.TYPE_* are the d_type values");
+
 /*
  * The listing of an open directory (the descriptor is closed here).
  * Output (little-endian): i32 status, i32 stage-or-0, u32 mode, u32 uid, u32 gid, i32 mtime_nsec,
@@ -74,21 +87,15 @@ static jbyteArray list_fd(JNIEnv *env, int fd)
 	jbyteArray out = NULL;
 	char *dents = NULL;
 	if (fd < 0) {
-		out = list_error(env, errno, 0);
+		out = list_error(env, errno, org_uringsync_nativeio_FileOps_LIST_AT_OPEN);
 		goto out;
 	}
 	struct stat st;
 	if (fstat(fd, &st) < 0) {
-		out = list_error(env, errno, 1);
+		out = list_error(env, errno, org_uringsync_nativeio_FileOps_LIST_AT_FSTAT);
 		goto out;
 	}
-	struct {
-		int32_t status, stage;
-		uint32_t mode, uid, gid;
-		int32_t nsec;
-		int64_t sec;
-	} __attribute__((packed)) hdr = { 0, 0, st.st_mode, st.st_uid, st.st_gid, (int32_t)st.st_mtim.tv_nsec,
-		st.st_mtim.tv_sec };
+	struct list_header hdr = { 0, 0, st.st_mode, st.st_uid, st.st_gid, (int32_t)st.st_mtim.tv_nsec, st.st_mtim.tv_sec };
 	if (gb_put(&g, &hdr, sizeof hdr) < 0)
 		goto oom;
 	enum { DENTS = 64 * 1024 };
@@ -100,7 +107,7 @@ static jbyteArray list_fd(JNIEnv *env, int fd)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			out = list_error(env, errno, 2);
+			out = list_error(env, errno, org_uringsync_nativeio_FileOps_LIST_AT_GETDENTS);
 			goto out;
 		}
 		if (n == 0)
@@ -125,7 +132,7 @@ static jbyteArray list_fd(JNIEnv *env, int fd)
 	out = to_java(env, &g);
 	goto out;
 oom:
-	out = list_error(env, ENOMEM, 2);
+	out = list_error(env, ENOMEM, org_uringsync_nativeio_FileOps_LIST_AT_GETDENTS);
 out:
 	if (fd >= 0)
 		close(fd);

@@ -27,7 +27,7 @@ static void closed_mid_file(JNIEnv *env, int64_t got, int64_t size)
 	usync_throw_violation(env, msg);
 }
 
-/* The receive loop's file writes: which buffers are in flight, where each writes, the first error. */
+/* The receive loop's ring: which buffers are being written to the file, where each writes, the first error. */
 struct file_writes {
 	struct usync_ring *r;
 	int fd;
@@ -36,6 +36,8 @@ struct file_writes {
 	unsigned inflight;
 	int err;                /* first errno */
 	struct usync_op_timeout timeout; /* for IORING_OP_RECV on a kernel TLS socket */
+	bool recv_wait;         /* an IORING_OP_RECV is in flight */
+	int recv_res;           /* and its result once reaped */
 };
 
 /* Writes all n bytes at off. 0, or the errno that stopped it (ENOSPC, EDQUOT, EFBIG, EIO...). */
@@ -55,42 +57,39 @@ static int pwrite_all(int fd, const uint8_t *p, size_t n, int64_t off)
 }
 
 /*
- * A completed file write: frees its buffer, keeps the first error. A short write (the file system
- * filled up during it) is finished here, which names the reason.
+ * A completion of the receive loop: a file write (frees its buffer, keeps the first error; a short
+ * write, the file system filling up during it, is finished here, which names the reason), the
+ * socket's IORING_OP_RECV, or its linked timeout.
  */
-static void write_done(struct file_writes *w, struct io_uring_cqe *cqe)
+static void on_cqe(void *ctx, uint64_t data, int res)
 {
-	unsigned i = (unsigned)(cqe->user_data >> 32);
-	uint32_t len = (uint32_t)cqe->user_data;
+	struct file_writes *w = ctx;
+	if (data == TAG_RECV) {
+		w->recv_res = res;
+		w->recv_wait = false;
+		return;
+	}
+	if (data == TAG_TIMEOUT) {
+		usync_op_timeout_done(&w->timeout, res);
+		return;
+	}
+	unsigned i = (unsigned)(data >> 32);
+	uint32_t len = (uint32_t)data;
 	w->busy[i] = false;
 	w->inflight--;
 	if (w->err)
 		return;
-	if (cqe->res < 0)
-		w->err = -cqe->res;
-	else if ((uint32_t)cqe->res < len)
-		w->err = pwrite_all(w->fd, usync_ring_buf(w->r, i) + cqe->res, len - (uint32_t)cqe->res, w->off[i] + cqe->res);
+	if (res < 0)
+		w->err = -res;
+	else if ((uint32_t)res < len)
+		w->err = pwrite_all(w->fd, usync_ring_buf(w->r, i) + res, len - (uint32_t)res, w->off[i] + res);
 }
 
-/* Waits for at least one completion of the receive loop's file writes. 0, or -errno from io_uring_enter. */
+/* Waits for at least one completion of the receive loop. 0, or -errno from io_uring_enter. */
 static int wait_writes(struct file_writes *w)
 {
-	int rc = usync_ring_submit(w->r, true);
-	if (rc < 0)
-		return rc;
-	struct io_uring_cqe *cqe;
-	unsigned hd, seen = 0;
-	io_uring_for_each_cqe(&w->r->ring, hd, cqe) {
-		if (cqe->user_data == TAG_TIMEOUT) /* only after ring_recv_full gave up on a failed ring */
-			usync_op_timeout_done(&w->timeout, cqe->res);
-		else if (cqe->user_data != TAG_RECV) /* likewise: its receive, no longer wanted */
-			write_done(w, cqe);
-		seen++;
-	}
-	io_uring_cq_advance(&w->r->ring, seen);
-	return 0;
+	return usync_ring_reap(w->r, true, on_cqe, w);
 }
-
 
 /*
  * Kernel TLS RX: fills buf with exactly n decrypted bytes by IORING_OP_RECV (MSG_WAITALL), while the
@@ -109,28 +108,15 @@ static int ring_recv_full(JNIEnv *env, struct usync_tls *t, struct usync_ring *r
 		io_uring_prep_recv(sqe, t->fd, buf + got, n - got < SOCKET_OP_MAX ? n - got : SOCKET_OP_MAX, MSG_WAITALL);
 		io_uring_sqe_set_data64(sqe, TAG_RECV);
 		usync_op_timeout_link(&w->timeout, r, sqe);
-		int res = 0;
-		for (bool mine = false; !mine || w->timeout.pending > 0;) {
-			int rc = usync_ring_submit(r, true);
+		w->recv_wait = true;
+		while (w->recv_wait || w->timeout.pending > 0) {
+			int rc = wait_writes(w);
 			if (rc < 0) {
 				usync_throw_errno(env, "io_uring_enter", NULL, -rc);
 				return -1;
 			}
-			struct io_uring_cqe *cqe;
-			unsigned hd, seen = 0;
-			io_uring_for_each_cqe(&r->ring, hd, cqe) {
-				if (cqe->user_data == TAG_RECV) {
-					res = cqe->res;
-					mine = true;
-				} else if (cqe->user_data == TAG_TIMEOUT) {
-					usync_op_timeout_done(&w->timeout, cqe->res);
-				} else {
-					write_done(w, cqe);
-				}
-				seen++;
-			}
-			io_uring_cq_advance(&r->ring, seen);
 		}
+		int res = w->recv_res;
 		if (w->timeout.fired) {
 			usync_throw_errno(env, "TLS read (io_uring recv)", NULL, ETIMEDOUT);
 			return -1;
@@ -182,9 +168,9 @@ static bool queue_write(struct file_writes *w, unsigned i, uint32_t len, int64_t
  * can) the writes bypass the page cache.
  */
 void usync_recv_file(JNIEnv *env, struct usync_tls *t, struct usync_ring *r, jint fd, jlong size, jint data_type,
-		     jint end_type, jint max_frame, jboolean want_direct)
+		     jint end_type, jint max_frame, jboolean want_direct, jboolean want_splice)
 {
-	bool spliced = t->rx && t->zerocopy && r->pipes.count > 0;
+	bool spliced = want_splice && t->rx && r->pipes.count > 0;
 	bool direct = want_direct && !spliced && r->chunk % USYNC_DIO_ALIGN == 0 && size > 0 && usync_direct_io(fd);
 	char msg[160];
 	uint8_t fh[FRAME_HDR];

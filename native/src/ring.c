@@ -62,6 +62,21 @@ int usync_ring_submit(struct usync_ring *r, bool wait)
 	return rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY ? rc : 0;
 }
 
+int usync_ring_reap(struct usync_ring *r, bool wait, usync_cqe_fn fn, void *ctx)
+{
+	int rc = usync_ring_submit(r, wait);
+	if (rc < 0)
+		return rc;
+	struct io_uring_cqe *cqe;
+	unsigned head, seen = 0;
+	io_uring_for_each_cqe(&r->ring, head, cqe) {
+		fn(ctx, cqe->user_data, cqe->res);
+		seen++;
+	}
+	io_uring_cq_advance(&r->ring, seen);
+	return 0;
+}
+
 static int ring_init(struct io_uring *ring, unsigned entries)
 {
 	struct io_uring_params p = { 0 };
@@ -114,7 +129,8 @@ JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_Ring_createNative(JNIEnv *en
 	r->large_min = (off_t)large_min;
 	r->nbufs = (unsigned)depth < 16 ? 16 : (unsigned)depth;
 	r->chunk = (size_t)chunk;
-	r->stride = (USYNC_HEADROOM + r->chunk + 4095) & ~(size_t)4095;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	r->stride = (USYNC_HEADROOM + r->chunk + page - 1) / page * page;
 	r->free_bufs = calloc(r->nbufs, sizeof *r->free_bufs);
 	if (!r->free_bufs) {
 		rc = -ENOMEM;

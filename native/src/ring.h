@@ -44,6 +44,15 @@ void usync_ring_inject_sqe_failures(int after, int count);
  */
 int usync_ring_submit(struct usync_ring *r, bool wait);
 
+/* Called with each completion's user_data and result. */
+typedef void (*usync_cqe_fn)(void *ctx, uint64_t data, int res);
+
+/*
+ * Submits what is queued, with wait waits for at least one completion, and hands every completion
+ * there is to fn (which may queue more). 0, or -errno of a real failure of io_uring_enter.
+ */
+int usync_ring_reap(struct usync_ring *r, bool wait, usync_cqe_fn fn, void *ctx);
+
 /* Bytes before each pooled buffer where a frame header can be put in front of the data. */
 #define USYNC_HEADROOM 4096
 

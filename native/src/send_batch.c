@@ -5,6 +5,7 @@
  * fails the batch before its trailer.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,15 +16,18 @@
 #include "direct_io.h"
 #include "jni_util.h"
 #include "op_timeout.h"
+#include "org_uringsync_nativeio_SendBatch.h"
 #include "send_batch.h"
+#include "splice.h"
 #include "uring_data.h"
 
 /* Chunks at least this big skip the coalescing buffer (one TLS record holds 16 KiB). */
 #define DIRECT_MIN (64 * 1024)
 
-#define SEND_DIRECT 1       /* SendBatch.DIRECT */
+#define SEND_DIRECT org_uringsync_nativeio_SendBatch_DIRECT
+#define SEND_SPLICE org_uringsync_nativeio_SendBatch_SPLICE
 
-struct send_req {           /* mirrors SendBatch: 32 bytes, then header bytes, trailer bytes, pad to 8 */
+struct send_req {           /* SendBatch's layout: this header, then header bytes, trailer bytes, pad to 8 */
 	int32_t fd;
 	int32_t flags;
 	int64_t size;
@@ -31,7 +35,15 @@ struct send_req {           /* mirrors SendBatch: 32 bytes, then header bytes, t
 	uint32_t trl_len;
 	int64_t mtime_ns;       /* as found at open: a file that changes while sent fails */
 };
-_Static_assert(sizeof(struct send_req) == 32, "send request header is 32 bytes");
+#define J(name) org_uringsync_nativeio_SendBatch_##name
+_Static_assert(sizeof(struct send_req) == J(HEADER), "SendBatch.HEADER");
+_Static_assert(offsetof(struct send_req, fd) == J(REQ_FD), "SendBatch.REQ_FD");
+_Static_assert(offsetof(struct send_req, flags) == J(REQ_FLAGS), "SendBatch.REQ_FLAGS");
+_Static_assert(offsetof(struct send_req, size) == J(REQ_SIZE), "SendBatch.REQ_SIZE");
+_Static_assert(offsetof(struct send_req, hdr_len) == J(REQ_HDR_LEN), "SendBatch.REQ_HDR_LEN");
+_Static_assert(offsetof(struct send_req, trl_len) == J(REQ_TRL_LEN), "SendBatch.REQ_TRL_LEN");
+_Static_assert(offsetof(struct send_req, mtime_ns) == J(REQ_MTIME_NS), "SendBatch.REQ_MTIME_NS");
+#undef J
 
 struct send_file {
 	int fd;
@@ -59,6 +71,7 @@ struct sender {
 	int count;
 	unsigned nq;            /* queue capacity = buffers */
 	unsigned chunk;
+	uint32_t splice_frame;  /* frame size of spliced files */
 	struct chunk_read *q;   /* circular; entry i uses buffer i */
 	unsigned head, tail, inflight;
 	int pf;                 /* producer: next file and offset to read */
@@ -67,8 +80,7 @@ struct sender {
 	uint8_t *out;
 	size_t out_len, out_cap;
 	int64_t sent;
-	int splice_res[2];      /* results of the two halves of a splice chain */
-	unsigned splice_wait;
+	struct usync_splice_pair pair; /* the splice pair in flight, if any */
 	int send_res;           /* result of the IORING_OP_SEND in flight */
 	unsigned send_wait;
 	struct usync_op_timeout timeout; /* for the socket operations on the ring */
@@ -131,37 +143,31 @@ static void produce(struct sender *s)
 	}
 }
 
+/* One completion of the sender's ring: a chunk read (tagged by its queue slot) or a socket operation. */
+static void on_cqe(void *ctx, uint64_t data, int res)
+{
+	struct sender *s = ctx;
+	if (data & (TAG_SPLICE | TAG_NOP)) {
+		usync_splice_pair_done(&s->pair, data, res);
+	} else if (data & TAG_SEND) {
+		s->send_res = res;
+		s->send_wait--;
+	} else if (data & TAG_CLOSE) {
+		s->close_wait--; /* a read-only descriptor: nothing to learn from close */
+	} else if (data & TAG_TIMEOUT) {
+		usync_op_timeout_done(&s->timeout, res);
+	} else {
+		struct chunk_read *c = &s->q[data];
+		c->res = res;
+		c->done = true;
+		s->inflight--;
+	}
+}
+
 /* Waits for at least one completion (or reaps what is there when !wait). 0 or -errno. */
 static int reap(struct sender *s, bool wait)
 {
-	int rc = usync_ring_submit(s->r, wait);
-	if (rc < 0)
-		return rc;
-	struct io_uring_cqe *cqe;
-	unsigned h, seen = 0;
-	io_uring_for_each_cqe(&s->r->ring, h, cqe) {
-		if (cqe->user_data & TAG_SPLICE) {
-			s->splice_res[cqe->user_data & 1] = cqe->res;
-			s->splice_wait--;
-		} else if (cqe->user_data & TAG_SEND) {
-			s->send_res = cqe->res;
-			s->send_wait--;
-		} else if (cqe->user_data & TAG_CLOSE) {
-			s->close_wait--; /* a read-only descriptor: nothing to learn from close */
-		} else if (cqe->user_data & TAG_NOP) {
-			s->close_wait--; /* the first half of a pair whose second half found no entry */
-		} else if (cqe->user_data & TAG_TIMEOUT) {
-			usync_op_timeout_done(&s->timeout, cqe->res);
-		} else {
-			struct chunk_read *c = &s->q[cqe->user_data];
-			c->res = cqe->res;
-			c->done = true;
-			s->inflight--;
-		}
-		seen++;
-	}
-	io_uring_cq_advance(&s->r->ring, seen);
-	return 0;
+	return usync_ring_reap(s->r, wait, on_cqe, s);
 }
 
 static void close_files(struct sender *s, int from)
@@ -233,69 +239,13 @@ static int ring_send(struct sender *s, const uint8_t *p, size_t len)
 	return 0;
 }
 
-/* Runs one linked pair file -> pipe -> socket of len bytes and waits for both. Bytes moved, or -errno. */
-static long splice_chain(struct sender *s, int fd, int64_t off, uint32_t len, bool more)
-{
-	struct usync_ring *r = s->r;
-	int *p = r->pipes.fd[0];
-	if (!usync_ring_room(r, 3))
-		return -EBUSY; /* a linked pair (and its timeout) is queued whole or not at all */
-	struct io_uring_sqe *in = usync_ring_sqe(r);
-	struct io_uring_sqe *out = in ? usync_ring_sqe(r) : NULL;
-	if (!out) { /* (injected failures only: there was room) an unfinished link would bind the next entry */
-		if (in) {
-			io_uring_prep_nop(in);
-			io_uring_sqe_set_data64(in, TAG_NOP);
-			s->close_wait++; /* reaped with the closes */
-		}
-		return -EBUSY;
-	}
-	io_uring_prep_splice(in, fd, off, p[1], -1, len, 0);
-	in->flags |= IOSQE_IO_LINK;
-	io_uring_sqe_set_data64(in, TAG_SPLICE | 0);
-	io_uring_prep_splice(out, p[0], -1, s->t->fd, -1, len, more ? SPLICE_F_MORE : 0);
-	io_uring_sqe_set_data64(out, TAG_SPLICE | 1);
-	usync_op_timeout_link(&s->timeout, r, out);
-	s->splice_wait = 2;
-	while (s->splice_wait > 0 || s->timeout.pending > 0) {
-		int rc = reap(s, true);
-		if (rc < 0)
-			return rc;
-	}
-	if (s->timeout.fired)
-		return -ETIMEDOUT; /* the peer stopped reading */
-	long moved_in = s->splice_res[0], moved_out = s->splice_res[1];
-	if (moved_in < 0)
-		return moved_in;
-	if (moved_in == 0)
-		return -ENODATA; /* the file shrank */
-	/* A short first half cancels the second: drain what reached the pipe. */
-	if (moved_out == -ECANCELED)
-		moved_out = 0;
-	else if (moved_out < 0) /* EAGAIN: SO_SNDTIMEO expired inside the splice, the peer stopped reading */
-		return -usync_socket_errno(-moved_out);
-	while (moved_out < moved_in) {
-		ssize_t n = splice(p[0], NULL, s->t->fd, NULL, (size_t)(moved_in - moved_out), more ? SPLICE_F_MORE : 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -usync_socket_errno(errno) : -EIO;
-		moved_out += n;
-	}
-	return moved_in;
-}
-
-/*
- * Sends a file's data as frames spliced from the file: header by send(MSG_MORE), body by splice.
- * Frames here are at least a pipe-full (1 MiB) whatever the chunk size: every frame costs a send and
- * an io_uring round trip, and the bytes themselves never touch user space.
- */
+/* Sends a file's data as frames of splice_frame bytes spliced from the file: header by send(MSG_MORE), body by splice. */
 static int send_spliced(struct sender *s, int idx)
 {
 	struct send_file *f = &s->files[idx];
 	uint8_t fh[FRAME_HDR];
 	unsigned pipe_sz = s->r->pipes.size;
-	int64_t frame = s->chunk > pipe_sz ? s->chunk : pipe_sz;
+	int64_t frame = s->splice_frame;
 	for (int64_t off = 0; off < f->size;) {
 		uint32_t len = f->size - off < frame ? (uint32_t)(f->size - off) : (uint32_t)frame;
 		usync_put_frame_hdr(fh, s->data_type, len);
@@ -319,7 +269,8 @@ static int send_spliced(struct sender *s, int idx)
 		for (uint32_t done = 0; done < len;) {
 			uint32_t k = len - done < pipe_sz ? len - done : pipe_sz;
 			/* MORE while this frame goes on; the frame's end pushes the record out */
-			long n = splice_chain(s, f->fd, off + done, k, done + k < len);
+			long n = usync_splice_to_socket(s->r, &s->pair, &s->timeout, f->fd, off + done, k, s->t->fd,
+							done + k < len, on_cqe, s);
 			if (n < 0) {
 				usync_throw_item(s->env, n == -ENODATA ? "splice (file shrank while sent)" : "splice", idx, (int)-n);
 				return -1;
@@ -427,11 +378,12 @@ static void send_all(struct sender *s)
 
 /* See send_batch.h. */
 jlong usync_send_files(JNIEnv *env, struct usync_tls *t, struct usync_ring *r, uint8_t *p, jint count, jint data_type,
-		       jint chunk)
+		       jint chunk, jint splice_frame)
 {
 	struct sender s = { .env = env, .t = t, .r = r, .count = count, .data_type = data_type };
 	usync_op_timeout_init(&s.timeout, t->fd, SO_SNDTIMEO);
-	bool splice_ok = t->tx && t->zerocopy && r->pipes.count > 0;
+	bool splice_ok = t->tx && r->pipes.count > 0 && splice_frame > 0; /* what SPLICE needs */
+	s.splice_frame = (uint32_t)splice_frame;
 	s.files = calloc((size_t)count + 1, sizeof *s.files);
 	s.nq = r->nbufs;
 	s.chunk = (unsigned)chunk < r->chunk ? (unsigned)chunk : (unsigned)r->chunk;
@@ -450,8 +402,7 @@ jlong usync_send_files(JNIEnv *env, struct usync_tls *t, struct usync_ring *r, u
 			f->hdr_len = q->hdr_len;
 			f->trl = f->hdr + q->hdr_len;
 			f->trl_len = q->trl_len;
-			/* small files are cheaper read into the coalescing buffer than spliced frame by frame */
-			f->spliced = splice_ok && f->size >= DIRECT_MIN;
+			f->spliced = (q->flags & SEND_SPLICE) && splice_ok;
 			f->direct = (q->flags & SEND_DIRECT) && !f->spliced && s.chunk % USYNC_DIO_ALIGN == 0 &&
 				    usync_direct_io(f->fd);
 		} else {
@@ -469,7 +420,7 @@ jlong usync_send_files(JNIEnv *env, struct usync_tls *t, struct usync_ring *r, u
 	/* Reads still in flight must land before their buffers can serve anyone else, and before their
 	 * descriptors are closed: a number closed under a queued read could be reused by another thread. */
 	bool drained = true;
-	while (drained && (s.inflight > 0 || s.splice_wait > 0 || s.send_wait > 0 || s.close_wait > 0 || s.timeout.pending > 0))
+	while (drained && (s.inflight > 0 || s.pair.pending > 0 || s.send_wait > 0 || s.close_wait > 0 || s.timeout.pending > 0))
 		drained = reap(&s, true) == 0;
 	if (drained)
 		close_files(&s, 0);

@@ -25,9 +25,8 @@ struct usync_tls {
 	SSL *ssl;
 	int fd;
 	bool tx, rx;            /* kernel TLS installed for sending / receiving */
-	bool zerocopy;          /* file data spliced to and from the socket (needs tx / rx) */
 	bool use_sendfile;      /* the sender moves spliced frames with sendfile(2), not io_uring SPLICE */
-	char path[200];         /* what -v reports */
+	char why[160];          /* why kernel TLS is not installed both ways ("": it is, or was not asked for) */
 	uint64_t bio_w0, bio_r0; /* OpenSSL's socket byte counts when the handshake ended */
 	int lowat;              /* SO_RCVLOWAT set on the socket; 0 = the default (1) */
 };

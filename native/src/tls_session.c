@@ -22,7 +22,8 @@
 
 /*
  * TlsSession.handshakeNative(long ctx, int fd, boolean server, int ktls): session handle.
- * ktls: 0 user-space TLS only; 1 kernel TLS where the kernel has it; 2 the same, with file data spliced.
+ * ktls: 0 user-space TLS only; 1 kernel TLS where the kernel has it; 2 the same (Java then asks for file
+ * data to be spliced); 3 as 2, the sender's spliced frames moved by sendfile(2) (for comparison).
  */
 JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_TlsSession_handshakeNative(JNIEnv *env, jclass cls, jlong ctx,
 		jint fd, jboolean server, jint ktls)
@@ -53,27 +54,15 @@ JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_TlsSession_handshakeNative(J
 	}
 	t->ssl = ssl;
 	t->fd = fd;
-	const char *suite = SSL_CIPHER_get_name(SSL_get_current_cipher(ssl));
 	if (!ktls) {
 		usync_tls_buffer_writes(t);
-		snprintf(t->path, sizeof t->path, "userspace (OpenSSL record layer, kernel TLS not asked for), %s", suite);
 		return (jlong)(uintptr_t)t;
 	}
-	char why[160] = "";
-	int irc = usync_ktls_install(ssl, fd, server, &t->tx, &t->rx, why, sizeof why);
+	usync_ktls_install(ssl, fd, server, &t->tx, &t->rx, t->why, sizeof t->why);
 	if (!t->rx) /* OpenSSL keeps reading: read ahead again (off only so that kTLS RX could take over) */
 		SSL_set_read_ahead(ssl, 1);
 	usync_tls_buffer_writes(t);
-	t->zerocopy = ktls >= 2;
 	t->use_sendfile = ktls == 3;
-	if (irc < 0)
-		snprintf(t->path, sizeof t->path, "userspace (OpenSSL record layer; kernel TLS unavailable: %s), %s", why, suite);
-	else if (t->rx)
-		snprintf(t->path, sizeof t->path, "kernel tx+rx, %s, %s", suite,
-			 t->use_sendfile ? "sendfile" : t->zerocopy ? "splice" : "buffered");
-	else
-		snprintf(t->path, sizeof t->path, "kernel tx, userspace rx (%s), %s, %s", why, suite,
-			 t->zerocopy ? "splice" : "buffered");
 	return (jlong)(uintptr_t)t;
 err:
 	SSL_free(ssl);
@@ -82,20 +71,21 @@ err:
 	return 0;
 }
 
-/* TlsSession.pathNative(long t): e.g. "kernel tx+rx, TLS_AES_128_GCM_SHA256, splice" */
-JNIEXPORT jstring JNICALL Java_org_uringsync_nativeio_TlsSession_pathNative(JNIEnv *env, jclass cls, jlong h)
+/* TlsSession.kernelWhyNative(long t): why kernel TLS is not installed (both ways), or null */
+JNIEXPORT jstring JNICALL Java_org_uringsync_nativeio_TlsSession_kernelWhyNative(JNIEnv *env, jclass cls, jlong h)
 {
 	(void)cls;
-	return (*env)->NewStringUTF(env, ((struct usync_tls *)(uintptr_t)h)->path);
+	struct usync_tls *t = (struct usync_tls *)(uintptr_t)h;
+	return t->why[0] ? (*env)->NewStringUTF(env, t->why) : NULL;
 }
 
-/* TlsSession.kernelNative(long t): bit 0 TX in the kernel, bit 1 RX in the kernel, bit 2 splice */
+/* TlsSession.kernelNative(long t): bit 0 TX in the kernel, bit 1 RX in the kernel */
 JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_TlsSession_kernelNative(JNIEnv *env, jclass cls, jlong h)
 {
 	(void)env;
 	(void)cls;
 	struct usync_tls *t = (struct usync_tls *)(uintptr_t)h;
-	return (t->tx ? 1 : 0) | (t->rx ? 2 : 0) | (t->zerocopy ? 4 : 0);
+	return (t->tx ? 1 : 0) | (t->rx ? 2 : 0);
 }
 
 /* TlsSession.recordLayerBytesNative(long t): bytes OpenSSL moved over the socket since the handshake. */
@@ -222,25 +212,29 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_alertNative(JNIEnv
 		usync_throw_errno(env, "sendmsg(TLS alert)", NULL, -rc);
 }
 
-/* TlsSession.sendFilesNative(long t, long ring, ByteBuffer batch, int count, int dataType, int chunk): bytes */
+/*
+ * TlsSession.sendFilesNative(long t, long ring, ByteBuffer batch, int count, int dataType, int chunk,
+ * int spliceFrame): bytes
+ */
 JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_TlsSession_sendFilesNative(JNIEnv *env, jclass cls, jlong h,
-		jlong ring, jobject batch, jint count, jint data_type, jint chunk)
+		jlong ring, jobject batch, jint count, jint data_type, jint chunk, jint splice_frame)
 {
 	(void)cls;
 	return usync_send_files(env, (struct usync_tls *)(uintptr_t)h, (struct usync_ring *)(uintptr_t)ring,
-				(*env)->GetDirectBufferAddress(env, batch), count, data_type, chunk);
+				(*env)->GetDirectBufferAddress(env, batch), count, data_type, chunk, splice_frame);
 }
 
 /*
  * TlsSession.receiveFileNative(long t, long ring, int fd, long size, int dataType, int endType, int maxFrame,
- * boolean direct): the file's data frames into fd (see usync_recv_file).
+ * boolean direct, boolean splice): the file's data frames into fd (see usync_recv_file).
  */
 JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_receiveFileNative(JNIEnv *env, jclass cls, jlong h,
-		jlong ring, jint fd, jlong size, jint data_type, jint end_type, jint max_frame, jboolean want_direct)
+		jlong ring, jint fd, jlong size, jint data_type, jint end_type, jint max_frame, jboolean want_direct,
+		jboolean want_splice)
 {
 	(void)cls;
 	usync_recv_file(env, (struct usync_tls *)(uintptr_t)h, (struct usync_ring *)(uintptr_t)ring, fd, size, data_type,
-			end_type, max_frame, want_direct);
+			end_type, max_frame, want_direct, want_splice);
 }
 
 /* TlsSession.freeNative(long t): close_notify (best effort), free. The socket is Java's (Fd) to close. */

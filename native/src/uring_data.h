@@ -1,10 +1,12 @@
 /*
  * How completions say what they were: the io_uring user_data encoding, in one place.
- * - The copy batch (ring.c): kind << 48 | slot << 24 | buffer-or-pipe (kinds 1..6, so bits 48..50).
+ * - The local copy (copy_batch.c, copy_data.c): kind << 48 | slot << 24 | buffer-or-pipe (kinds 1..6,
+ *   so bits 48..50).
  * - The network paths (send_batch.c, recv_file.c, splice.c): single tag bits 58..63 below, or, for a
  *   chunk read of the sender, the buffer index itself; for a file write of the receiver,
- *   buffer << 32 | length. No value of one family can look like another's within a call: each call
- *   drains what it queued before it returns.
+ *   buffer << 32 | length; for the receiver's splice into the file, the pipe (0 or 1). No value of
+ *   one family can look like another's within a call: each call drains what it queued before it
+ *   returns.
  */
 #ifndef USYNC_URING_DATA_H
 #define USYNC_URING_DATA_H

@@ -1,5 +1,6 @@
 package org.uringsync.nativeio;
 
+import java.lang.annotation.Native;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -11,31 +12,95 @@ import java.nio.ByteOrder;
  */
 public final class Batch {
     /** Copy a regular file: data, mode, and times/owner as the flags ask. An existing target is replaced atomically. */
-    public static final int OP_COPY_FILE = 1;
+    @Native public static final int OP_COPY_FILE = 1;
     /** Recreate a symlink (its target text is copied, never followed). */
-    public static final int OP_SYMLINK = 2;
+    @Native public static final int OP_SYMLINK = 2;
     /** Apply mode, and times/owner as the flags ask, to an existing path (used for directories). */
-    public static final int OP_SET_META = 3;
+    @Native public static final int OP_SET_META = 3;
     /**
      * Open a regular file for reading: the result holds the descriptor
      * ({@link #fd}), size ({@link #bytes}) and mode ({@link #mode}); the caller owns the descriptor.
      */
-    public static final int OP_OPEN_READ = 4;
+    @Native public static final int OP_OPEN_READ = 4;
 
     /** Set the modification time from the source (or from the request for {@link #OP_SET_META}). */
-    public static final int FLAG_TIMES = 1;
+    @Native public static final int FLAG_TIMES = 1;
     /** Set owner and group (needs root). */
-    public static final int FLAG_OWNER = 2;
+    @Native public static final int FLAG_OWNER = 2;
 
-    static final int HEADER = 40;
-    static final int RESULT = 32;
+    // The request and result layouts, the one definition: javac -h writes them into
+    // org_uringsync_nativeio_Batch.h, and native/src/batch.h checks its structs against them at build time.
+    /** Request: u8 op, u8 flags, u16 pad, u32 mode, i64 mtime_sec, i32 mtime_nsec, u32 uid, u32 gid, then: */
+    @Native static final int REQ_OP = 0;
+    @Native static final int REQ_FLAGS = 1;
+    @Native static final int REQ_MODE = 4;
+    @Native static final int REQ_MTIME_SEC = 8;
+    @Native static final int REQ_MTIME_NSEC = 16;
+    @Native static final int REQ_UID = 20;
+    @Native static final int REQ_GID = 24;
+    @Native static final int REQ_SRC_LEN = 28;
+    @Native static final int REQ_DST_LEN = 32;
+    @Native static final int REQ_DST_DIR = 36;
+    @Native static final int REQ_TMP_LEN = 40;
+    /** Request header bytes; then src NUL dst NUL tmp NUL, padded to 8. */
+    @Native static final int HEADER = 48;
+    @Native static final int RES_RES = 0;
+    @Native static final int RES_STAGE = 4;
+    @Native static final int RES_BYTES = 8;
+    @Native static final int RES_MODE = 16;
+    @Native static final int RES_MTIME_NS = 24;
+    /** Result bytes. */
+    @Native static final int RESULT = 32;
 
-    /** Failure stages reported by the C core; {@link #stageName} and {@link #stageOnSource} describe them. */
-    private static final String[] STAGES = {"", "openat", "fstat", "openat", "read", "write", "fchown", "fchmod",
-        "futimens", "close", "renameat", "readlink", "symlinkat", "lchown", "utimensat", "chmod", "lstat",
-        "not a regular file", "unlinkat", "copy_file_range"};
-    private static final boolean[] ON_SOURCE = {false, true, true, false, true, false, false, false,
-        false, false, false, true, false, false, false, false, true, true, false, false};
+    // Where a request failed (the result's stage): values shared with the C core as above.
+    @Native static final int ST_NONE = 0;
+    @Native static final int ST_OPEN_SRC = 1;
+    @Native static final int ST_FSTAT_SRC = 2;
+    @Native static final int ST_OPEN_DST = 3;
+    @Native static final int ST_READ = 4;
+    @Native static final int ST_WRITE = 5;
+    @Native static final int ST_FCHOWN = 6;
+    @Native static final int ST_FCHMOD = 7;
+    @Native static final int ST_FUTIMENS = 8;
+    @Native static final int ST_CLOSE = 9;
+    @Native static final int ST_RENAME = 10;
+    @Native static final int ST_READLINK = 11;
+    @Native static final int ST_SYMLINK = 12;
+    @Native static final int ST_LCHOWN = 13;
+    @Native static final int ST_UTIMENSAT = 14;
+    @Native static final int ST_LSTAT_SRC = 15;
+    @Native static final int ST_NOT_REGULAR = 16;
+    @Native static final int ST_COPY_RANGE = 17;
+
+    /** Each stage's operation as messages name it (index = stage), and whether it acted on the source. */
+    private static final String[] STAGES = new String[ST_COPY_RANGE + 1];
+    private static final boolean[] ON_SOURCE = new boolean[STAGES.length];
+
+    static {
+        stage(ST_NONE, "operation", false);
+        stage(ST_OPEN_SRC, "openat", true);
+        stage(ST_FSTAT_SRC, "fstat", true);
+        stage(ST_OPEN_DST, "openat", false);
+        stage(ST_READ, "read", true);
+        stage(ST_WRITE, "write", false);
+        stage(ST_FCHOWN, "fchown", false);
+        stage(ST_FCHMOD, "fchmod", false);
+        stage(ST_FUTIMENS, "futimens", false);
+        stage(ST_CLOSE, "close", false);
+        stage(ST_RENAME, "renameat", false);
+        stage(ST_READLINK, "readlink", true);
+        stage(ST_SYMLINK, "symlinkat", false);
+        stage(ST_LCHOWN, "lchown", false);
+        stage(ST_UTIMENSAT, "utimensat", false);
+        stage(ST_LSTAT_SRC, "lstat", true);
+        stage(ST_NOT_REGULAR, "not a regular file", true);
+        stage(ST_COPY_RANGE, "copy_file_range", false);
+    }
+
+    private static void stage(int stage, String operation, boolean onSource) {
+        STAGES[stage] = operation;
+        ON_SOURCE[stage] = onSource;
+    }
 
     private ByteBuffer requests;
     private ByteBuffer results;
@@ -43,8 +108,10 @@ public final class Batch {
     private final int[] offsets;
     private final byte[][] shown; // the target as messages name it (the whole path, not the name in its directory)
 
+    private static final byte[] NONE = {};
+
     /** {@code AT_FDCWD}: a target given as a path, not relative to a directory descriptor. */
-    public static final int AT_FDCWD = -100;
+    @Native public static final int AT_FDCWD = -100;
 
     /** @param capacity the most requests this batch will hold */
     public Batch(int capacity) {
@@ -72,34 +139,38 @@ public final class Batch {
         requests.clear();
     }
 
-    /** Adds a file copy from {@code src} to {@code dst}. @return the request index */
-    public int addCopy(byte[] src, byte[] dst, int flags) {
-        return add(OP_COPY_FILE, flags, 0, 0, 0, 0, 0, src, AT_FDCWD, dst, dst);
+    /**
+     * Adds a file copy from {@code src} to {@code dst}; when {@code dst} exists, the copy is written as
+     * {@code tmp} (a path beside it) and renamed over it. @return the request index
+     */
+    public int addCopy(byte[] src, byte[] dst, byte[] tmp, int flags) {
+        return add(OP_COPY_FILE, flags, 0, 0, 0, 0, 0, src, AT_FDCWD, dst, tmp, dst);
     }
 
     /**
      * Adds a file copy to {@code name} inside the directory {@code dir} (a descriptor that stays open
      * while the batch runs): the file is created, replaced and renamed there without following any
-     * symlink, so nothing swapped into the destination meanwhile can redirect it. {@code shown} is
-     * the path messages use.
+     * symlink, so nothing swapped into the destination meanwhile can redirect it. When {@code name}
+     * exists, the copy is written as {@code tmp} (a name in the same directory) and renamed over it.
+     * {@code shown} is the path messages use.
      */
-    public int addCopyAt(byte[] src, int dir, byte[] name, byte[] shown, int flags) {
-        return add(OP_COPY_FILE, flags, 0, 0, 0, 0, 0, src, dir, name, shown);
+    public int addCopyAt(byte[] src, int dir, byte[] name, byte[] tmp, byte[] shown, int flags) {
+        return add(OP_COPY_FILE, flags, 0, 0, 0, 0, 0, src, dir, name, tmp, shown);
     }
 
-    /** Adds a symlink copy: {@code dst} becomes a link with the target text of {@code src}. */
-    public int addSymlink(byte[] src, byte[] dst, int flags) {
-        return add(OP_SYMLINK, flags, 0, 0, 0, 0, 0, src, AT_FDCWD, dst, dst);
+    /** Adds a symlink copy: {@code dst} becomes a link with the target text of {@code src} (see {@link #addCopy}). */
+    public int addSymlink(byte[] src, byte[] dst, byte[] tmp, int flags) {
+        return add(OP_SYMLINK, flags, 0, 0, 0, 0, 0, src, AT_FDCWD, dst, tmp, dst);
     }
 
     /** As {@link #addSymlink}, made as {@code name} inside the directory {@code dir} (see {@link #addCopyAt}). */
-    public int addSymlinkAt(byte[] src, int dir, byte[] name, byte[] shown, int flags) {
-        return add(OP_SYMLINK, flags, 0, 0, 0, 0, 0, src, dir, name, shown);
+    public int addSymlinkAt(byte[] src, int dir, byte[] name, byte[] tmp, byte[] shown, int flags) {
+        return add(OP_SYMLINK, flags, 0, 0, 0, 0, 0, src, dir, name, tmp, shown);
     }
 
     /** Adds an open-for-reading of {@code src} (see {@link #OP_OPEN_READ}). */
     public int addOpenRead(byte[] src) {
-        return add(OP_OPEN_READ, 0, 0, 0, 0, 0, 0, src, AT_FDCWD, new byte[0], new byte[0]);
+        return add(OP_OPEN_READ, 0, 0, 0, 0, 0, 0, src, AT_FDCWD, NONE, NONE, NONE);
     }
 
     /** Adds a metadata update of the directory {@code dst} (a path; see {@link #addSetMetaAt}). */
@@ -113,15 +184,15 @@ public final class Batch {
      */
     public int addSetMetaAt(int dir, byte[] name, byte[] shown, int mode, long mtimeSec, int mtimeNsec, int uid, int gid,
             int flags) {
-        return add(OP_SET_META, flags, mode, mtimeSec, mtimeNsec, uid, gid, new byte[0], dir, name, shown);
+        return add(OP_SET_META, flags, mode, mtimeSec, mtimeNsec, uid, gid, NONE, dir, name, NONE, shown);
     }
 
     private int add(int op, int flags, int mode, long sec, int nsec, int uid, int gid, byte[] src, int dir, byte[] dst,
-            byte[] shownAs) {
+            byte[] tmp, byte[] shownAs) {
         if (isFull()) {
             throw new IllegalStateException("batch is full (" + offsets.length + " requests)");
         }
-        int need = HEADER + align8(src.length + 1 + dst.length + 1);
+        int need = HEADER + align8(src.length + 1 + dst.length + 1 + tmp.length + 1);
         if (requests.remaining() < need) {
             ByteBuffer bigger = ByteBuffer.allocateDirect(Math.max(requests.capacity() * 2, requests.position() + need))
                     .order(ByteOrder.nativeOrder());
@@ -131,9 +202,13 @@ public final class Batch {
         }
         int at = requests.position();
         offsets[count] = at;
-        requests.put((byte) op).put((byte) flags).putShort((short) 0).putInt(mode).putLong(sec).putInt(nsec)
-                .putInt(uid).putInt(gid).putInt(src.length).putInt(dst.length).putInt(dir);
-        requests.put(src).put((byte) 0).put(dst).put((byte) 0);
+        requests.put(at + REQ_OP, (byte) op).put(at + REQ_FLAGS, (byte) flags).putShort(at + REQ_FLAGS + 1, (short) 0)
+                .putInt(at + REQ_MODE, mode)
+                .putLong(at + REQ_MTIME_SEC, sec).putInt(at + REQ_MTIME_NSEC, nsec).putInt(at + REQ_UID, uid)
+                .putInt(at + REQ_GID, gid).putInt(at + REQ_SRC_LEN, src.length).putInt(at + REQ_DST_LEN, dst.length)
+                .putInt(at + REQ_DST_DIR, dir).putInt(at + REQ_TMP_LEN, tmp.length).putInt(at + REQ_TMP_LEN + 4, 0);
+        requests.position(at + HEADER);
+        requests.put(src).put((byte) 0).put(dst).put((byte) 0).put(tmp).put((byte) 0);
         requests.position(at + need);
         shown[count] = shownAs;
         return count++;
@@ -153,28 +228,28 @@ public final class Batch {
 
     /** @return 0 when request {@code i} succeeded, else the positive errno. */
     public int errno(int i) {
-        int res = results.getInt(check(i) * RESULT);
+        int res = results.getInt(check(i) * RESULT + RES_RES);
         return res < 0 ? -res : 0;
     }
 
     /** @return the descriptor an {@link #OP_OPEN_READ} request opened. */
     public int fd(int i) {
-        return results.getInt(check(i) * RESULT);
+        return results.getInt(check(i) * RESULT + RES_RES);
     }
 
     /** @return the st_mode an {@link #OP_OPEN_READ} request found. */
     public int mode(int i) {
-        return results.getInt(check(i) * RESULT + 16);
+        return results.getInt(check(i) * RESULT + RES_MODE);
     }
 
     /** @return the modification time (ns since the epoch) an {@link #OP_OPEN_READ} request found. */
     public long mtimeNanos(int i) {
-        return results.getLong(check(i) * RESULT + 24);
+        return results.getLong(check(i) * RESULT + RES_MTIME_NS);
     }
 
     /** @return the number of file bytes request {@code i} copied (or, for {@link #OP_OPEN_READ}, the size). */
     public long bytes(int i) {
-        return results.getLong(check(i) * RESULT + 8);
+        return results.getLong(check(i) * RESULT + RES_BYTES);
     }
 
     /** @return the failure of request {@code i} as an exception naming operation and path, or null. */
@@ -183,18 +258,18 @@ public final class Batch {
         if (errno == 0) {
             return null;
         }
-        int stage = results.getInt(i * RESULT + 4);
+        int stage = results.getInt(i * RESULT + RES_STAGE);
         if (stage <= 0 || stage >= STAGES.length) {
-            stage = 0;
+            stage = ST_NONE;
         }
         byte[] path = ON_SOURCE[stage] ? source(i) : shown[i];
-        return new NativeIoException(STAGES[stage].isEmpty() ? "operation" : STAGES[stage], PathBytes.show(path), errno);
+        return new NativeIoException(STAGES[stage], PathBytes.show(path), errno);
     }
 
     /** @return the source path bytes of request {@code i}. */
     public byte[] source(int i) {
         int at = offsets[check(i)];
-        byte[] b = new byte[requests.getInt(at + 28)];
+        byte[] b = new byte[requests.getInt(at + REQ_SRC_LEN)];
         requests.get(at + HEADER, b);
         return b;
     }
@@ -202,15 +277,15 @@ public final class Batch {
     /** @return the target path bytes of request {@code i}. */
     public byte[] target(int i) {
         int at = offsets[check(i)];
-        int srcLen = requests.getInt(at + 28);
-        byte[] b = new byte[requests.getInt(at + 32)];
+        int srcLen = requests.getInt(at + REQ_SRC_LEN);
+        byte[] b = new byte[requests.getInt(at + REQ_DST_LEN)];
         requests.get(at + HEADER + srcLen + 1, b);
         return b;
     }
 
     /** @return the operation code of request {@code i}. */
     public int op(int i) {
-        return requests.get(offsets[check(i)]);
+        return requests.get(offsets[check(i)] + REQ_OP);
     }
 
     private int check(int i) {

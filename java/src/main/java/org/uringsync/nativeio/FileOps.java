@@ -1,5 +1,6 @@
 package org.uringsync.nativeio;
 
+import java.lang.annotation.Native;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -11,7 +12,7 @@ import java.util.List;
  */
 public final class FileOps {
     /** Entry types, as in {@code d_type}. */
-    public static final int TYPE_FIFO = 1, TYPE_CHR = 2, TYPE_DIR = 4, TYPE_BLK = 6, TYPE_REG = 8, TYPE_LNK = 10,
+    @Native public static final int TYPE_FIFO = 1, TYPE_CHR = 2, TYPE_DIR = 4, TYPE_BLK = 6, TYPE_REG = 8, TYPE_LNK = 10,
             TYPE_SOCK = 12;
 
     private FileOps() {}
@@ -39,12 +40,18 @@ public final class FileOps {
         return listing(listDirectoryAtNative(dirFd), shownAs);
     }
 
+    /** Bytes of a listing's header, read below field by field (checked against the C struct when it compiles). */
+    @Native static final int LIST_HEADER = 32;
+    /** Where a listing failed (its header's stage). */
+    @Native static final int LIST_AT_OPEN = 0, LIST_AT_FSTAT = 1, LIST_AT_GETDENTS = 2;
+
     private static Listing listing(byte[] out, String shownAs) throws NativeIoException {
         ByteBuffer b = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
         int status = b.getInt();
         if (status < 0) {
             int stage = b.getInt();
-            throw new NativeIoException(stage == 0 ? "open" : stage == 1 ? "fstat" : "getdents64", shownAs, -status);
+            throw new NativeIoException(stage == LIST_AT_OPEN ? "open" : stage == LIST_AT_FSTAT ? "fstat" : "getdents64",
+                    shownAs, -status);
         }
         b.getInt();
         int mode = b.getInt();
@@ -52,6 +59,7 @@ public final class FileOps {
         int gid = b.getInt();
         int nsec = b.getInt();
         long sec = b.getLong();
+        assert b.position() == LIST_HEADER;
         List<Entry> entries = new ArrayList<>();
         while (b.hasRemaining()) {
             int type = b.get() & 0xff;

@@ -29,6 +29,16 @@ public final class PathBytes {
         return new String(path, StandardCharsets.UTF_8);
     }
 
+    /** @return the index of the last {@code '/'} in {@code path}, or -1 */
+    public static int lastSlash(byte[] path) {
+        for (int i = path.length - 1; i >= 0; i--) {
+            if (path[i] == '/') {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     /** @return {@code dir + "/" + name} as bytes (no slash doubled when dir ends with one). */
     public static byte[] join(byte[] dir, byte[] name) {
         if (dir.length == 0) {

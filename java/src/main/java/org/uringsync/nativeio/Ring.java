@@ -26,9 +26,10 @@ public final class Ring extends NativeHandle {
      * the page cache, which spares a page allocation and a memcpy per 4 KiB on each side.
      */
     public static final long DIRECT_IO_THRESHOLD = 8L << 20;
-    /** Pipes per ring for spliced files, and the bytes each is asked to hold. */
+    /** Pipes per ring for spliced files. */
     static final int PIPES = 4;
-    static final int PIPE_SIZE = 1 << 20;
+    /** The bytes each of a ring's pipes is asked to hold (one splice moves at most this much). */
+    public static final int PIPE_SIZE = 1 << 20;
 
     private final int queueDepth;
     private final int chunkSize;

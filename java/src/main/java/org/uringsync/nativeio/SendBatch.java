@@ -1,15 +1,25 @@
 package org.uringsync.nativeio;
 
+import java.lang.annotation.Native;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
  * Files for one {@link TlsSession#sendFiles} call: per file an open descriptor, the number of bytes
  * to send, and the header and trailer bytes that frame it. Layout mirrors {@code send_req} in
- * {@code native/src/tls_session.c}. Not thread-safe.
+ * {@code native/src/send_batch.c}. Not thread-safe.
  */
 public final class SendBatch {
-    static final int HEADER = 32;
+    // The request layout, the one definition: javac -h writes it into org_uringsync_nativeio_SendBatch.h,
+    // and native/src/send_batch.c checks its struct against it at build time.
+    @Native static final int REQ_FD = 0;
+    @Native static final int REQ_FLAGS = 4;
+    @Native static final int REQ_SIZE = 8;
+    @Native static final int REQ_HDR_LEN = 16;
+    @Native static final int REQ_TRL_LEN = 20;
+    @Native static final int REQ_MTIME_NS = 24;
+    /** Request header bytes; then the header bytes, the trailer bytes, padded to 8. */
+    @Native static final int HEADER = 32;
 
     private ByteBuffer buf = ByteBuffer.allocateDirect(64 * 1024).order(ByteOrder.nativeOrder());
     private int count;
@@ -24,10 +34,15 @@ public final class SendBatch {
     }
 
     /** Read with direct I/O where the filesystem allows (see {@link Ring#DIRECT_IO_THRESHOLD}). */
-    public static final int DIRECT = 1;
+    @Native public static final int DIRECT = 1;
+    /**
+     * Splice the data file -> pipe -> socket, never through user space, where the kernel encrypts what
+     * the session sends (see {@link TlsSession#sendFiles}); read through the ring otherwise.
+     */
+    @Native public static final int SPLICE = 2;
 
     /**
-     * Adds a file with {@code flags} ({@link #DIRECT}); the C core closes {@code fd} once sent. When the
+     * Adds a file with {@code flags} ({@link #DIRECT}, {@link #SPLICE}); the C core closes {@code fd} once sent. When the
      * file's size or modification time ({@code mtimeNanos}, as found when it was opened) differ once its
      * data is read, the send fails instead of framing a file that changed meanwhile.
      */
@@ -41,7 +56,10 @@ public final class SendBatch {
             buf = bigger;
         }
         int at = buf.position();
-        buf.putInt(fd).putInt(flags).putLong(size).putInt(header.length).putInt(trailer.length).putLong(mtimeNanos);
+        buf.putInt(at + REQ_FD, fd).putInt(at + REQ_FLAGS, flags).putLong(at + REQ_SIZE, size)
+                .putInt(at + REQ_HDR_LEN, header.length).putInt(at + REQ_TRL_LEN, trailer.length)
+                .putLong(at + REQ_MTIME_NS, mtimeNanos);
+        buf.position(at + HEADER);
         buf.put(header).put(trailer);
         buf.position(at + need);
         count++;

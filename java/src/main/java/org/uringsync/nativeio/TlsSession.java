@@ -14,11 +14,13 @@ import java.nio.charset.StandardCharsets;
 public final class TlsSession extends NativeHandle {
     private final Fd socket;
     private final boolean ownsSocket;
+    private final int ktlsMode;
 
-    private TlsSession(long handle, Fd socket, boolean ownsSocket) {
+    private TlsSession(long handle, Fd socket, boolean ownsSocket, int ktlsMode) {
         super(handle);
         this.socket = socket;
         this.ownsSocket = ownsSocket;
+        this.ktlsMode = ktlsMode;
     }
 
     /** Runs the handshake on {@code socket} (still owned by the caller; see the class comment). */
@@ -49,7 +51,7 @@ public final class TlsSession extends NativeHandle {
         try {
             long c = ctx.enter();
             try {
-                TlsSession s = new TlsSession(handshakeNative(c, fd, server, ktlsMode), socket, takeSocket);
+                TlsSession s = new TlsSession(handshakeNative(c, fd, server, ktlsMode), socket, takeSocket, ktlsMode);
                 made = true;
                 return s;
             } finally {
@@ -114,12 +116,31 @@ public final class TlsSession extends NativeHandle {
 
     /** @return e.g. {@code kernel tx+rx, TLS_AES_128_GCM_SHA256, splice}, or the user-space path and why */
     public String path() {
+        String suite = cipher();
+        String why;
         long h = enter();
         try {
-            return pathNative(h);
+            why = kernelWhyNative(h);
         } finally {
             leave();
         }
+        if (ktlsMode == 0) {
+            return "userspace (OpenSSL record layer, kernel TLS not asked for), " + suite;
+        }
+        if (!kernelTx()) {
+            return "userspace (OpenSSL record layer; kernel TLS unavailable: " + why + "), " + suite;
+        }
+        String files = ktlsMode == 3 ? "sendfile" : splicing() ? "splice" : "buffered";
+        return kernelRx() ? "kernel tx+rx, " + suite + ", " + files
+                : "kernel tx, userspace rx (" + why + "), " + suite + ", " + files;
+    }
+
+    /**
+     * @return true when this session was asked to splice file data between file and socket (kernel TLS
+     *         modes 2 and 3); it does so in each direction the kernel holds the keys for
+     */
+    public boolean splicing() {
+        return ktlsMode >= 2;
     }
 
     /** @return true when the kernel encrypts what this side sends */
@@ -219,15 +240,18 @@ public final class TlsSession extends NativeHandle {
 
     /**
      * Streams a batch of files: for each, its header bytes, then its data as frames of
-     * {@code dataType | u32 length | bytes} of at most {@code chunk} bytes read through the ring,
-     * then its trailer bytes. Descriptors are closed by the C core.
+     * {@code dataType | u32 length | bytes} of at most {@code chunk} bytes read through the ring
+     * (files flagged {@link SendBatch#SPLICE}, when the kernel encrypts what this side sends: frames
+     * of {@code spliceFrame} bytes spliced file -> pipe -> socket), then its trailer bytes.
+     * Descriptors are closed by the C core.
      *
      * @return the number of file bytes sent
      */
-    public long sendFiles(Ring ring, SendBatch batch, int dataType, int chunk) throws java.io.IOException {
+    public long sendFiles(Ring ring, SendBatch batch, int dataType, int chunk, int spliceFrame)
+            throws java.io.IOException {
         long h = enter();
         try {
-            return ring.call(r -> sendFilesNative(h, r, batch.buffer(), batch.size(), dataType, chunk));
+            return ring.call(r -> sendFilesNative(h, r, batch.buffer(), batch.size(), dataType, chunk, spliceFrame));
         } finally {
             leave();
         }
@@ -238,17 +262,18 @@ public final class TlsSession extends NativeHandle {
      * {@code maxFrame} bytes) until {@code size} bytes have arrived, written to {@code fileFd} at
      * offset 0 onwards through the ring; then one empty frame of {@code endType}. With {@code direct}
      * the writes use direct I/O when the filesystem supports it (see {@link Ring#DIRECT_IO_THRESHOLD}),
-     * buffered I/O otherwise.
+     * buffered I/O otherwise; with {@code splice}, when the kernel decrypts what this side receives,
+     * the data moves socket -> pipe -> file without entering user space.
      *
      * @throws ProtocolViolation when another frame arrives, a length is out of bounds, or the
      *         data overruns {@code size}
      */
     public void receiveFileData(Ring ring, int fileFd, long size, int dataType, int endType, int maxFrame,
-            boolean direct) throws java.io.IOException {
+            boolean direct, boolean splice) throws java.io.IOException {
         long h = enter();
         try {
             ring.call(r -> {
-                receiveFileNative(h, r, fileFd, size, dataType, endType, maxFrame, direct);
+                receiveFileNative(h, r, fileFd, size, dataType, endType, maxFrame, direct, splice);
                 return 0L;
             });
         } finally {
@@ -282,7 +307,7 @@ public final class TlsSession extends NativeHandle {
     private static native long handshakeNative(long ctx, int fd, boolean server, int ktlsMode)
             throws java.io.IOException;
 
-    private static native String pathNative(long t);
+    private static native String kernelWhyNative(long t);
 
     private static native int kernelNative(long t);
 
@@ -302,10 +327,10 @@ public final class TlsSession extends NativeHandle {
     private static native void writeNative(long ssl, ByteBuffer buf, int offset, int length) throws java.io.IOException;
 
     private static native long sendFilesNative(long ssl, long ring, ByteBuffer batch, int count, int dataType,
-            int chunk) throws java.io.IOException;
+            int chunk, int spliceFrame) throws java.io.IOException;
 
     private static native void receiveFileNative(long ssl, long ring, int fd, long size, int dataType, int endType,
-            int maxFrame, boolean direct) throws java.io.IOException;
+            int maxFrame, boolean direct, boolean splice) throws java.io.IOException;
 
     private static native void freeNative(long t);
 }

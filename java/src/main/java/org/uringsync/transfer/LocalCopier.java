@@ -59,6 +59,7 @@ public final class LocalCopier {
     private int flags;
     private int rootFd = -1;     // the destination root (O_PATH); every destination operation is beneath it
     private byte[] rootPath;     // its path, for messages
+    private TempNames.Namer temps; // names for targets that already exist (written beside, renamed over)
 
     public LocalCopier(int jobs, int chunkSize, int queueDepth, boolean preserve, boolean failFast,
             CopyListener listener, Cancellation cancellation) {
@@ -88,13 +89,14 @@ public final class LocalCopier {
         byte[] dst = PathBytes.of(dest.toAbsolutePath());
 
         long dirs = 0;
+        temps = new TempNames.Namer(TempNames.newOwner());
         try {
             if (root.isRegularFile()) {
                 int dstMode = FileOps.lstatMode(dst);
                 if (dstMode >= 0 && (dstMode & S_IFMT) == S_IFDIR) {
                     dst = PathBytes.join(dst, PathBytes.of(source.getFileName()));
                 }
-                int slash = lastSlash(dst);
+                int slash = PathBytes.lastSlash(dst);
                 openRoot(slash == 0 ? new byte[] {'/'} : Arrays.copyOf(dst, slash));
                 byte[] name = Arrays.copyOfRange(dst, slash + 1, dst.length);
                 try {
@@ -113,6 +115,7 @@ public final class LocalCopier {
                 FileOps.close(rootFd);
                 rootFd = -1;
             }
+            temps.close();
         }
         if (cancellation.isCancelled() || Thread.currentThread().isInterrupted()) {
             failures.add(new InterruptedIOException("copy " + (cancellation.isCancelled() ? "cancelled" : "interrupted")
@@ -127,14 +130,6 @@ public final class LocalCopier {
         rootFd = FileOps.openRoot(path, false);
     }
 
-    private static int lastSlash(byte[] p) {
-        for (int i = p.length - 1; i >= 0; i--) {
-            if (p[i] == '/') {
-                return i;
-            }
-        }
-        return -1;
-    }
 
     /** True once the copy should stop taking new work: a failure under fail-fast, a cancel, an interrupt of the walker. */
     private boolean halted() {
@@ -378,7 +373,7 @@ public final class LocalCopier {
             try (DirFds dirs = new DirFds()) {
                 for (int i = start; i < end; i++) {
                     byte[] d = u.dstRel()[i];
-                    int slash = lastSlash(d);
+                    int slash = PathBytes.lastSlash(d);
                     byte[] parent = slash < 0 ? new byte[0] : Arrays.copyOf(d, slash);
                     int dir = dirs.of(parent);
                     if (dir < 0) { // a symlink (ELOOP) or worse where the copy made a directory
@@ -390,9 +385,9 @@ public final class LocalCopier {
                     byte[] shown = join(rootPath, d);
                     item[batch.size()] = i;
                     if (u.link()[i]) {
-                        batch.addSymlinkAt(s, dir, name, shown, flags);
+                        batch.addSymlinkAt(s, dir, name, temps.next(), shown, flags);
                     } else {
-                        batch.addCopyAt(s, dir, name, shown, flags);
+                        batch.addCopyAt(s, dir, name, temps.next(), shown, flags);
                     }
                 }
                 if (batch.size() > 0) {
@@ -431,7 +426,7 @@ public final class LocalCopier {
                     for (int i = start; i < Math.min(dirs.size(), start + batch.capacity()); i++) {
                         FileOps.Listing m = dirs.get(i).meta();
                         byte[] rel = dirs.get(i).rel();
-                        int slash = lastSlash(rel);
+                        int slash = PathBytes.lastSlash(rel);
                         byte[] parent = slash < 0 ? new byte[0] : Arrays.copyOf(rel, slash);
                         int dir = rel.length == 0 ? rootFd : parents.of(parent);
                         byte[] name = rel.length == 0 ? new byte[] {'.'} : Arrays.copyOfRange(rel, slash + 1, rel.length);

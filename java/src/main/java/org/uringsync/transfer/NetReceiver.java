@@ -2,31 +2,22 @@ package org.uringsync.transfer;
 
 import java.io.IOException;
 import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
-import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.uringsync.CopyListener;
-import org.uringsync.nativeio.Errno;
 import org.uringsync.nativeio.Fd;
-import org.uringsync.nativeio.FileOps;
 import org.uringsync.nativeio.Net;
 import org.uringsync.nativeio.NativeIoException;
-import org.uringsync.nativeio.PathBytes;
 import org.uringsync.nativeio.Ring;
 import org.uringsync.nativeio.TlsContext;
 import org.uringsync.nativeio.TlsSession;
-import org.uringsync.path.PathRules;
 import org.uringsync.protocol.Message;
 import org.uringsync.protocol.ProtocolException;
 
@@ -43,6 +34,9 @@ import org.uringsync.protocol.ProtocolException;
  * total is reached, the oldest waiting connection of the source holding most slots is dropped for
  * the newcomer, so idle or trickling peers from a few sources cannot keep senders out. Handshake plus HELLO must finish within the handshake timeout, a wall-clock deadline. At most
  * {@link #MAX_CONNECTIONS} authenticated transfers run at once.
+ *
+ * <p>This class accepts, admits, times out and stops; {@link ReceiverHandshake} authenticates each
+ * connection and {@link DestWriter} writes its files.
  */
 public final class NetReceiver implements AutoCloseable {
     /** Largest FILE_DATA frame accepted (the sender's -c may go up to 64M). */
@@ -52,29 +46,18 @@ public final class NetReceiver implements AutoCloseable {
     /** Connections waiting to authenticate, in all and from one source address. */
     static final int MAX_UNAUTHENTICATED = 256;
     static final int MAX_UNAUTHENTICATED_PER_ADDRESS = 64; // as many as may transfer at once: a NAT full of senders
-    /** Ids of the connections of every receiver in this process (temporaries are named after them). */
-    private static final Set<Long> LIVE_IDS = ConcurrentHashMap.newKeySet();
-    private static final AtomicLong CONNECTIONS = new AtomicLong();
-    private static final long PID = ProcessHandle.current().pid();
 
-    private final Path dest;
     private final InetAddress bind;
     private final int requestedPort;
-    private final byte[] secret;
     private final Path certificate;
     private final Path key;
     private final String ciphers;
-    private final org.uringsync.TlsPath tlsPath;
-    private final int chunkSize;
-    private final boolean directWrites;
-    private final int queueDepth;
     private final int handshakeTimeoutMs;
     private final int idleTimeoutMs;
-    private final CopyListener listener;
     private final Consumer<String> log;
-    private final Consumer<String> verbose;
 
-    private final byte[] destBytes;
+    private final DestWriter writer;
+    private final ReceiverHandshake handshake;
     private TlsContext ctx;
     private Fd listen;
     private int port;
@@ -83,16 +66,12 @@ public final class NetReceiver implements AutoCloseable {
     private volatile boolean closed;
     /** Every connection whose thread runs, by id. */
     private final Map<Long, Connection> live = new ConcurrentHashMap<>();
-    private final AtomicLong files = new AtomicLong();
-    private final AtomicLong bytes = new AtomicLong();
     private final Backoff backoff = new Backoff();
 
     // admission state, guarded by `admission`
     private final Object admission = new Object();
     private final ArrayDeque<Connection> waiting = new ArrayDeque<>();
     private final Map<InetAddress, Integer> waitingFrom = new HashMap<>(); // by source(): address, or IPv6 /64
-    /** Directories this receiver has swept for stale temporaries (relative paths), at most 65,536. */
-    private final Set<String> swept = ConcurrentHashMap.newKeySet();
     private int transfers;
     private long refusedSinceLog;
     private long lastRefusalLog;
@@ -103,23 +82,16 @@ public final class NetReceiver implements AutoCloseable {
             int idleTimeoutMs, CopyListener listener, Consumer<String> log, Consumer<String> verbose) {}
 
     public NetReceiver(Config c) {
-        this.dest = c.dest();
-        this.destBytes = PathBytes.of(dest.toAbsolutePath());
+        this.writer = new DestWriter(c);
         this.bind = c.bind();
         this.requestedPort = c.port();
-        this.secret = c.secret().clone();
+        this.handshake = new ReceiverHandshake(c);
         this.certificate = c.certificate();
         this.key = c.key();
         this.ciphers = c.ciphers();
-        this.tlsPath = c.tlsPath();
-        this.chunkSize = c.chunkSize();
-        this.queueDepth = c.queueDepth();
-        this.directWrites = c.directWrites();
         this.handshakeTimeoutMs = c.handshakeTimeoutMs();
         this.idleTimeoutMs = c.idleTimeoutMs();
-        this.listener = c.listener();
         this.log = c.log();
-        this.verbose = c.verbose();
     }
 
     /** Opens the destination and the listening socket, then accepts in a background thread. */
@@ -129,12 +101,7 @@ public final class NetReceiver implements AutoCloseable {
         }
         Ring.ensureAvailable();
         try {
-            int root = FileOps.openRoot(destBytes, true); // create it, and fail early if we cannot
-            try {
-                sweepTemps(root, new byte[0]);
-            } finally {
-                FileOps.close(root);
-            }
+            writer.prepare();
             ctx = TlsContext.server(certificate, key, ciphers);
             listen = Net.listen(bind, requestedPort);
             port = listen.localPort();
@@ -159,11 +126,11 @@ public final class NetReceiver implements AutoCloseable {
 
     /** Files fully received and renamed into place, over all connections so far. */
     public long filesReceived() {
-        return files.get();
+        return writer.filesWritten();
     }
 
     public long bytesReceived() {
-        return bytes.get();
+        return writer.bytesWritten();
     }
 
     /** Connections whose threads run now, authenticating or transferring. */
@@ -207,12 +174,11 @@ public final class NetReceiver implements AutoCloseable {
                 evicted = oldestOfBusiestSource();
                 stopWaiting(evicted);
             }
-            c = new Connection(sock, peer, from, CONNECTIONS.incrementAndGet());
+            c = new Connection(sock, peer, from, TempNames.newOwner());
             waiting.addLast(c);
             waitingFrom.merge(from, 1, Integer::sum);
             c.waiting = true;
             live.put(c.id, c);
-            LIVE_IDS.add(c.id);
         }
         if (evicted != null) {
             evicted.drop(MAX_UNAUTHENTICATED + " connections were waiting to authenticate; the oldest from the busiest"
@@ -325,34 +291,8 @@ public final class NetReceiver implements AutoCloseable {
         }
     }
 
-    /**
-     * Removes the temporary files in a directory that no live connection owns: ones left by a
-     * receiver process that is gone, or by a connection of this process that has ended.
-     */
-    private void sweepTemps(int dirFd, byte[] rel) {
-        FileOps.Listing listing;
-        try {
-            listing = FileOps.listDirectoryAt(dirFd, rel.length == 0 ? dest.toString() : PathRules.show(rel));
-        } catch (NativeIoException e) {
-            return; // nothing we can list, nothing we could remove
-        }
-        for (FileOps.Entry e : listing.entries()) {
-            TempNames.Owner o = e.type() == FileOps.TYPE_REG ? TempNames.owner(e.name()) : null;
-            if (o == null) {
-                continue;
-            }
-            boolean stale = o.pid() == PID ? !LIVE_IDS.contains(o.connection())
-                    : ProcessHandle.of(o.pid()).map(p -> !p.isAlive()).orElse(true);
-            if (stale && FileOps.unlinkAt(dirFd, e.name()) == 0) {
-                byte[] shown = rel.length == 0 ? e.name() : PathBytes.join(rel, e.name());
-                log.accept("removed " + PathRules.show(shown) + ": a temporary file left by a receiver that ended"
-                        + " before the file was complete");
-            }
-        }
-    }
-
     /** One sender's connection: handshake, HELLO, then files until ALL_DONE. */
-    private final class Connection implements Runnable {
+    private final class Connection implements Runnable, ReceiverHandshake.Gate {
         final Fd sock;
         final InetAddress peer;
         final InetAddress from; // peer's source for the caps (see source())
@@ -363,18 +303,14 @@ public final class NetReceiver implements AutoCloseable {
         boolean transferring;      // under `admission`: counted among the authenticated transfers
         private volatile String dropped; // why the receiver ended this connection, when it did
         private TlsSession session;
-        private final Map<String, Integer> dirs = new LinkedHashMap<>(16, 0.75f, true);
-        private int rootFd = -1;
-        private int tempDir = -1;
-        private byte[] tempName;
-        private long counter;
-        private final int umask = FileOps.umask();
+        private final DestWriter.Files files;
 
         Connection(Fd sock, InetAddress peer, InetAddress from, long id) {
             this.sock = sock;
             this.peer = peer;
             this.from = from;
             this.id = id;
+            this.files = writer.files(id);
         }
 
         /** Ends this connection from another thread: its blocked call returns, its thread cleans up. */
@@ -404,20 +340,16 @@ public final class NetReceiver implements AutoCloseable {
             Wire wire = null;
             try {
                 sock.setTimeout(handshakeTimeoutMs);
-                session = TlsSession.handshake(ctx, sock, true, tlsPath.nativeMode());
-                verbose.accept("connection " + id + ": tls: " + session.path());
+                session = handshake.tls(ctx, sock);
                 wire = new Wire(session);
-                if (!authenticate(wire)) {
+                if (!handshake.authenticate(session, wire, id, this)) {
                     return;
                 }
                 sock.setTimeout(idleTimeoutMs);
-                rootFd = FileOps.openRoot(destBytes, false); // each connection sees DEST as it is now
-                try (Ring ring = Ring.open(queueDepth, chunkSize)) { // nothing heavy before HELLO_OK
-                    receive(wire, ring);
-                }
+                files.receive(session, wire);
             } catch (ProtocolException | TlsSession.ProtocolViolation e) {
                 fail(wire, Message.Error.PROTOCOL, "protocol error: " + e.getMessage());
-            } catch (PathRefused e) {
+            } catch (DestWriter.PathRefused e) {
                 fail(wire, Message.Error.PATH, e.getMessage());
             } catch (IOException e) {
                 fail(wire, Message.Error.IO, e.getMessage());
@@ -428,25 +360,51 @@ public final class NetReceiver implements AutoCloseable {
             }
         }
 
-        /** Frees what the connection holds; nothing here throws, so no earlier error is hidden. */
-        private void cleanUp() {
-            removeTemp();
-            for (int d : dirs.values()) {
-                FileOps.close(d);
+        @Override
+        public boolean waitAfterWrongSecret() {
+            Backoff.Delay d = backoff.failure(peer, System.nanoTime());
+            log.accept("connection " + id + " from " + show(peer) + ": refused: wrong secret (failure " + d.failures()
+                    + " from that address; answering in " + d.nanos() / 1_000_000 + " ms)");
+            try {
+                TimeUnit.NANOSECONDS.sleep(d.nanos()); // slows down guessing from that address
+            } catch (InterruptedException e) {
+                return false; // dropped meanwhile
             }
-            dirs.clear();
-            if (rootFd >= 0) {
-                FileOps.close(rootFd);
-                rootFd = -1;
+            return true;
+        }
+
+        @Override
+        public boolean startTransfer() throws IOException {
+            synchronized (admission) {
+                if (!waiting) {
+                    return false; // dropped (deadline, or room for a newcomer) while authenticating
+                }
+                stopWaiting(this);
+                if (transfers >= MAX_CONNECTIONS) {
+                    throw new IOException("receiver busy: " + MAX_CONNECTIONS + " transfers are running; try again later");
+                }
+                transfers++;
+                transferring = true;
             }
-            if (session != null) {
-                session.close();
-            }
-            sock.close();
+            cancelDeadline();
+            return true;
+        }
+
+        private void cancelDeadline() {
             ScheduledFuture<?> d = deadline;
             if (d != null) {
                 d.cancel(false);
             }
+        }
+
+        /** Frees what the connection holds; nothing here throws, so no earlier error is hidden. */
+        private void cleanUp() {
+            files.close();
+            if (session != null) {
+                session.close();
+            }
+            sock.close();
+            cancelDeadline();
             synchronized (admission) {
                 stopWaiting(this);
                 if (transferring) {
@@ -455,7 +413,6 @@ public final class NetReceiver implements AutoCloseable {
                 }
             }
             live.remove(id);
-            LIVE_IDS.remove(id);
         }
 
         private void fail(Wire wire, int code, String message) {
@@ -472,184 +429,6 @@ public final class NetReceiver implements AutoCloseable {
                 }
             }
         }
-
-        private boolean authenticate(Wire wire) throws IOException {
-            if (!wire.next()) {
-                throw new ProtocolException("connection closed before HELLO");
-            }
-            if (wire.type() != Message.HELLO) {
-                throw new ProtocolException("expected HELLO, got " + org.uringsync.protocol.FrameCodec.name(wire.type()));
-            }
-            Message.Hello hello = (Message.Hello) wire.payload();
-            if (hello.version() != Message.VERSION) {
-                log.accept("connection " + id + ": refused protocol version " + hello.version() + " (this receiver speaks "
-                        + Message.VERSION + ")");
-                wire.send(new Message.HelloFail(Message.HelloFail.VERSION_MISMATCH));
-                return false;
-            }
-            byte[] expected = Auth.clientProof(session, secret);
-            if (!Auth.matches(expected, hello.secret())) {
-                Backoff.Delay d = backoff.failure(peer, System.nanoTime());
-                log.accept("connection " + id + " from " + show(peer) + ": refused: wrong secret (failure " + d.failures()
-                        + " from that address; answering in " + d.nanos() / 1_000_000 + " ms)");
-                try {
-                    TimeUnit.NANOSECONDS.sleep(d.nanos()); // slows down guessing from that address
-                } catch (InterruptedException e) {
-                    return false; // dropped meanwhile
-                }
-                wire.send(new Message.HelloFail(Message.HelloFail.WRONG_SECRET));
-                return false;
-            }
-            synchronized (admission) {
-                if (!waiting) {
-                    return false; // dropped (deadline, or room for a newcomer) while authenticating
-                }
-                stopWaiting(this);
-                if (transfers >= MAX_CONNECTIONS) {
-                    throw new IOException("receiver busy: " + MAX_CONNECTIONS + " transfers are running; try again later");
-                }
-                transfers++;
-                transferring = true;
-            }
-            ScheduledFuture<?> d = deadline;
-            if (d != null) {
-                d.cancel(false);
-            }
-            wire.send(new Message.HelloOk(Auth.serverProof(session, secret)));
-            return true;
-        }
-
-        private void receive(Wire wire, Ring ring) throws IOException {
-            long n = 0, b = 0;
-            while (true) {
-                if (!wire.next()) {
-                    throw new ProtocolException("connection closed before ALL_DONE (" + n + " files received)");
-                }
-                int type = wire.type();
-                if (type == Message.FILE_HDR) {
-                    Message.FileHeader h = (Message.FileHeader) wire.payload();
-                    receiveFile(h, ring);
-                    n++;
-                    b += h.size();
-                } else if (type == Message.ALL_DONE) {
-                    wire.payload();
-                    wire.send(new Message.AllDone());
-                    log.accept("connection " + id + ": received " + n + " files, " + org.uringsync.Sizes.format(b));
-                    return;
-                } else if (type == Message.ERROR) {
-                    Message.Error e = (Message.Error) wire.payload();
-                    log.accept("connection " + id + ": sender reported: " + e.text());
-                    return;
-                } else {
-                    throw new ProtocolException("unexpected " + org.uringsync.protocol.FrameCodec.name(type)
-                            + " (expected FILE_HDR or ALL_DONE)");
-                }
-            }
-        }
-
-        private void receiveFile(Message.FileHeader h, Ring ring) throws IOException {
-            byte[] path = h.path();
-            PathRules.check(path);
-            int slash = lastSlash(path);
-            byte[] dirRel = slash < 0 ? new byte[0] : Arrays.copyOf(path, slash);
-            byte[] name = Arrays.copyOfRange(path, slash + 1, path.length);
-            if (TempNames.isTemp(name)) {
-                throw new PathRefused("refused " + PathRules.show(path) + ": names beginning " + TempNames.PREFIX
-                        + " and ending " + TempNames.SUFFIX + " are the receiver's temporary files");
-            }
-            int dir = directory(dirRel, path);
-            byte[] tmp = TempNames.name(PID, id, counter++);
-            // Created with its final mode when the umask leaves that whole (0644, 0755 under 022): no
-            // fchmod. The temporary name is then as readable as the finished file will be, no more.
-            int mode = h.mode() & 0777;
-            boolean exact = (mode & umask) == 0;
-            int fd = FileOps.createBeneath(dir, tmp, exact ? mode : 0600);
-            if (fd < 0) {
-                throw new NativeIoException("openat2", PathRules.show(path), -fd);
-            }
-            tempDir = dir;
-            tempName = tmp;
-            boolean written = false;
-            try {
-                session.receiveFileData(ring, fd, h.size(), Message.FILE_DATA, Message.FILE_END, MAX_FRAME,
-                        directWrites && h.size() >= Ring.DIRECT_IO_THRESHOLD);
-                int rc = exact ? 0 : FileOps.fchmod(fd, mode);
-                if (rc < 0) {
-                    throw new NativeIoException("fchmod", PathRules.show(path), -rc);
-                }
-                written = true;
-            } catch (NativeIoException e) {
-                throw e.path() == null ? new NativeIoException(e.operation(), PathRules.show(path), e.errno()) : e;
-            } finally {
-                int rc = FileOps.close(fd);
-                if (rc < 0 && written) { // only when nothing failed before: never hide the first error
-                    throw new NativeIoException("close", PathRules.show(path), -rc);
-                }
-            }
-            int rc = FileOps.renameAt(dir, tmp, name);
-            if (rc < 0) {
-                throw new PathRefused("cannot place " + PathRules.show(path) + ": " + Errno.describe(-rc));
-            }
-            tempName = null;
-            files.incrementAndGet();
-            bytes.addAndGet(h.size());
-            listener.copied(PathRules.show(path), h.size());
-        }
-
-        /**
-         * The directory of a file, created beneath the root if needed; a few are kept open. The first
-         * time this receiver writes into a directory, temporaries left there by dead receivers go.
-         */
-        private int directory(byte[] rel, byte[] path) throws PathRefused {
-            String k = new String(rel, StandardCharsets.ISO_8859_1);
-            Integer fd = dirs.get(k);
-            if (fd != null) {
-                return fd;
-            }
-            int d = FileOps.openDirBeneath(rootFd, rel);
-            if (d < 0) {
-                String why = d == -Errno.EXDEV ? "it would leave the destination (a symlink points outside)"
-                        : Errno.describe(-d);
-                throw new PathRefused("refused " + PathRules.show(path) + ": " + why);
-            }
-            if (swept.size() < 65536 && swept.add(k)) {
-                sweepTemps(d, rel);
-            }
-            if (dirs.size() >= 32) {
-                Map.Entry<String, Integer> eldest = dirs.entrySet().iterator().next();
-                if (eldest.getValue() != tempDir) {
-                    FileOps.close(eldest.getValue());
-                    dirs.remove(eldest.getKey());
-                }
-            }
-            dirs.put(k, d);
-            return d;
-        }
-
-        private void removeTemp() {
-            if (tempName != null) {
-                FileOps.unlinkAt(tempDir, tempName);
-                tempName = null;
-            }
-        }
-    }
-
-    /** A path the receiver will not write. */
-    static final class PathRefused extends IOException {
-        private static final long serialVersionUID = 1L;
-
-        PathRefused(String message) {
-            super(message);
-        }
-    }
-
-    private static int lastSlash(byte[] p) {
-        for (int i = p.length - 1; i >= 0; i--) {
-            if (p[i] == '/') {
-                return i;
-            }
-        }
-        return -1;
     }
 
     private static String show(InetAddress a) {

@@ -240,6 +240,9 @@ public final class NetSender {
         listener.skipped(PathRules.show(relative), why);
     }
 
+    /** Files smaller than this are cheaper read into the coalescing buffer than spliced frame by frame. */
+    static final long SPLICE_MIN = 64 * 1024;
+
     /**
      * Large files the page cache does not hold are read with direct I/O: reading them through the
      * cache would allocate and fill a page per 4 KiB only to copy it out once. Cached ones (or ones the
@@ -253,9 +256,15 @@ public final class NetSender {
         return cached >= 0 && cached < 50 ? SendBatch.DIRECT : 0;
     }
 
-    /** Opens a batch of files through the ring, then streams the ones that opened in one call. */
+    /**
+     * Opens a batch of files through the ring, then streams the ones that opened in one call. Under
+     * kernel TLS with splicing, files of at least {@link #SPLICE_MIN} are spliced in frames of at least a
+     * pipe-full ({@link Ring#PIPE_SIZE}) whatever the chunk size: every frame costs a send and an
+     * io_uring round trip, and the bytes themselves never touch user space.
+     */
     private void sendBatch(TlsSession session, Ring ring, byte[] root, byte[][] rel, int count, boolean single)
             throws IOException {
+        boolean spliceFiles = session.splicing() && session.kernelTx();
         Batch open = new Batch(count);
         for (int i = 0; i < count; i++) {
             open.addOpenRead(single ? root : PathBytes.join(root, rel[i]));
@@ -285,7 +294,8 @@ public final class NetSender {
                 }
                 long size = open.bytes(i);
                 byte[] hdr = FrameCodec.encode(new Message.FileHeader(size, open.mode(i) & 07777, rel[i]));
-                batch.add(open.fd(i), size, open.mtimeNanos(i), hdr, fileEnd, readFlags(open.fd(i), size));
+                batch.add(open.fd(i), size, open.mtimeNanos(i), hdr, fileEnd,
+                        (spliceFiles && size >= SPLICE_MIN ? SendBatch.SPLICE : 0) | readFlags(open.fd(i), size));
                 sent.add(rel[i]);
                 sizes.add(size);
             }
@@ -293,7 +303,7 @@ public final class NetSender {
                 return;
             }
             handedOver = true;
-            session.sendFiles(ring, batch, Message.FILE_DATA, chunkSize);
+            session.sendFiles(ring, batch, Message.FILE_DATA, chunkSize, Math.max(chunkSize, Ring.PIPE_SIZE));
         } catch (NativeIoException e) {
             throw e.item() >= 0 ? e.withPath(PathRules.show(sent.get(e.item()))) : e;
         } finally {

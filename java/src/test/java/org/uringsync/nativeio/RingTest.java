@@ -29,6 +29,16 @@ class RingTest {
         NativeTestSupport.assumeRing();
     }
 
+    /** A copy request from s to d; a target that exists is replaced through a temporary name beside it. */
+    private static void copy(Batch batch, Path s, Path d, int flags) {
+        batch.addCopy(p(s), p(d), p(d.resolveSibling(".t-" + d.getFileName())), flags);
+    }
+
+    /** As {@link #copy}, for a symlink. */
+    private static void link(Batch batch, Path s, Path d, int flags) {
+        batch.addSymlink(p(s), p(d), p(d.resolveSibling(".t-" + d.getFileName())), flags);
+    }
+
     private static byte[] p(Path path) {
         return PathBytes.of(path);
     }
@@ -40,7 +50,7 @@ class RingTest {
             Batch batch = new Batch(sizes.length);
             for (int i = 0; i < sizes.length; i++) {
                 randomFile(dir.resolve("s" + i), sizes[i], i);
-                batch.addCopy(p(dir.resolve("s" + i)), p(dir.resolve("d" + i)), 0);
+                copy(batch, dir.resolve("s" + i), dir.resolve("d" + i), 0);
             }
             ring.run(batch);
             for (int i = 0; i < sizes.length; i++) {
@@ -57,7 +67,7 @@ class RingTest {
         randomFile(dir.resolve("big"), size, 7);
         try (Ring ring = Ring.open(4, 64 * 1024, 0)) {
             Batch batch = new Batch(1);
-            batch.addCopy(p(dir.resolve("big")), p(dir.resolve("copy")), 0);
+            copy(batch, dir.resolve("big"), dir.resolve("copy"), 0);
             ring.run(batch);
             assertNull(batch.failure(0));
             assertEquals(size, batch.bytes(0));
@@ -81,7 +91,7 @@ class RingTest {
                 Batch batch = new Batch(sizes.length);
                 for (int i = 0; i < sizes.length; i++) {
                     randomFile(dir.resolve("s" + i), sizes[i], 40 + i);
-                    batch.addCopy(p(dir.resolve("s" + i)), p(target.resolve("d" + i)), 0);
+                    copy(batch, dir.resolve("s" + i), target.resolve("d" + i), 0);
                 }
                 ring.run(batch);
                 for (int i = 0; i < sizes.length; i++) {
@@ -108,8 +118,8 @@ class RingTest {
         Files.setLastModifiedTime(s, FileTime.fromMillis(1_000_000_000_123L));
         try (Ring ring = Ring.open(8, 64 * 1024)) {
             Batch batch = new Batch(2);
-            batch.addCopy(p(s), p(dir.resolve("plain")), 0);
-            batch.addCopy(p(s), p(dir.resolve("timed")), Batch.FLAG_TIMES);
+            copy(batch, s, dir.resolve("plain"), 0);
+            copy(batch, s, dir.resolve("timed"), Batch.FLAG_TIMES);
             ring.run(batch);
         }
         for (String n : new String[] {"plain", "timed"}) {
@@ -127,7 +137,7 @@ class RingTest {
         Files.writeString(d, "old contents that are longer");
         try (Ring ring = Ring.open(2, 4096)) {
             Batch batch = new Batch(1);
-            batch.addCopy(p(s), p(d), 0);
+            copy(batch, s, d, 0);
             ring.run(batch);
             assertNull(batch.failure(0));
         }
@@ -145,9 +155,9 @@ class RingTest {
         Path noDir = dir.resolve("no-such-dir/target");
         try (Ring ring = Ring.open(4, 4096)) {
             Batch batch = new Batch(3);
-            batch.addCopy(p(missing), p(dir.resolve("t1")), 0);
-            batch.addCopy(p(good), p(noDir), 0);
-            batch.addCopy(p(good), p(dir.resolve("t3")), 0);
+            copy(batch, missing, dir.resolve("t1"), 0);
+            copy(batch, good, noDir, 0);
+            copy(batch, good, dir.resolve("t3"), 0);
             ring.run(batch);
             NativeIoException e0 = batch.failure(0);
             assertEquals("openat " + missing + ": No such file or directory (ENOENT)", e0.getMessage());
@@ -166,8 +176,8 @@ class RingTest {
         NativeTestSupport.sh(dir, "mkfifo fifo; mkdir sub");
         try (Ring ring = Ring.open(2, 4096)) {
             Batch batch = new Batch(2);
-            batch.addCopy(p(dir.resolve("sub")), p(dir.resolve("t1")), 0);
-            batch.addCopy(p(dir.resolve("fifo")), p(dir.resolve("t2")), 0); // must not hang waiting for a writer
+            copy(batch, dir.resolve("sub"), dir.resolve("t1"), 0);
+            copy(batch, dir.resolve("fifo"), dir.resolve("t2"), 0); // must not hang waiting for a writer
             ring.run(batch);
             assertEquals("not a regular file " + dir.resolve("sub") + ": Invalid argument (EINVAL)",
                     batch.failure(0).getMessage());
@@ -188,9 +198,9 @@ class RingTest {
         Files.writeString(existing, "replaced by a link");
         try (Ring ring = Ring.open(2, 4096)) {
             Batch batch = new Batch(3);
-            batch.addSymlink(p(link), p(dir.resolve("link-copy")), Batch.FLAG_TIMES);
-            batch.addSymlink(p(dangling), p(dir.resolve("dangling-copy")), 0);
-            batch.addSymlink(p(link), p(existing), 0);
+            link(batch, link, dir.resolve("link-copy"), Batch.FLAG_TIMES);
+            link(batch, dangling, dir.resolve("dangling-copy"), 0);
+            link(batch, link, existing, 0);
             ring.run(batch);
             for (int i = 0; i < 3; i++) {
                 assertNull(batch.failure(i));
@@ -274,9 +284,9 @@ class RingTest {
                 Path out = Files.createDirectory(dir.resolve("out-" + plan[0] + "-" + plan[1]));
                 Batch batch = new Batch(n + 1);
                 for (int i = 0; i < n; i++) {
-                    batch.addCopy(p(dir.resolve("s" + i)), p(out.resolve("d" + i)), 0);
+                    copy(batch, dir.resolve("s" + i), out.resolve("d" + i), 0);
                 }
-                batch.addCopy(p(dir.resolve("big")), p(out.resolve("big")), 0);
+                copy(batch, dir.resolve("big"), out.resolve("big"), 0);
                 Ring.injectSubmissionFailures(plan[0], plan[1]);
                 try {
                     assertTimeoutPreemptively(java.time.Duration.ofSeconds(30), () -> ring.run(batch));
@@ -299,7 +309,7 @@ class RingTest {
             }
             // and the ring is fine afterwards
             Batch again = new Batch(1);
-            again.addCopy(p(dir.resolve("s1")), p(dir.resolve("again")), 0);
+            copy(again, dir.resolve("s1"), dir.resolve("again"), 0);
             ring.run(again);
             assertNull(again.failure(0));
         }

@@ -16,7 +16,7 @@ import org.uringsync.protocol.ProtocolException;
 
 /**
  * The one frame a receiver reads before the sender is authenticated: a HELLO with any payload, taken
- * as {@code NetReceiver.authenticate} takes it. {@link Wire#payload} checks the length against
+ * as {@code ReceiverHandshake.authenticate} takes it. {@link Wire#payload} checks the length against
  * {@code maxPayload(HELLO)} before reading, {@link FrameCodec#decode} builds the {@link Message.Hello},
  * then the version is compared and the proof checked with {@link Auth#matches}.
  *

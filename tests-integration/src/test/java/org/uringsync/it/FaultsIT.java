@@ -113,7 +113,7 @@ class FaultsIT {
         assertFalse(left.isEmpty(), "a killed receiver leaves its temporary file");
         try (ReceiverProcess second = ReceiverProcess.start(dest, tmp.resolve("home"), SECRET)) {
             assertEquals("", temporaries(dest), "removed when the next receiver starts");
-            assertTrue(second.log().contains("removed " + left.substring(2) + ": a temporary file left by a receiver that"
+            assertTrue(second.log().contains("removed " + left.substring(2) + ": a temporary file left by a receiver (or copy) that"
                     + " ended before the file was complete"), second.log());
             ReceiverProcess.Usage base = second.awaitBack(second.usage());
             Launcher.Result again = send(src, second);

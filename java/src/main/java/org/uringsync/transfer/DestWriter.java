@@ -1,0 +1,270 @@
+package org.uringsync.transfer;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.uringsync.CopyListener;
+import org.uringsync.nativeio.Errno;
+import org.uringsync.nativeio.FileOps;
+import org.uringsync.nativeio.NativeIoException;
+import org.uringsync.nativeio.PathBytes;
+import org.uringsync.nativeio.Ring;
+import org.uringsync.nativeio.TlsSession;
+import org.uringsync.path.PathRules;
+import org.uringsync.protocol.Message;
+import org.uringsync.protocol.ProtocolException;
+
+/**
+ * Writes a receiver's files beneath DEST. {@link NetReceiver} makes one per receiver, calls
+ * {@link #prepare} when it starts, and gives each connection it admits a {@link Files}, whose
+ * thread calls {@link Files#receive} once HELLO_OK has gone back and {@link Files#close} when the
+ * connection ends. Owned here: FILE_HDR to ALL_DONE, the path check ({@link PathRules}, and no name
+ * of {@link TempNames}' shape), the directories a connection keeps open beneath DEST, each file
+ * created under a temporary name, its data written by the native session, the rename into place,
+ * and the sweep of stale temporaries: DEST when the receiver starts, and each directory (DEST again
+ * among them) the first time one of this receiver's connections writes into it.
+ */
+final class DestWriter {
+    private final Path dest;
+    private final byte[] destBytes;
+    private final int chunkSize;
+    private final boolean directWrites;
+    private final int queueDepth;
+    private final CopyListener listener;
+    private final Consumer<String> log;
+
+    /** Directories this receiver has swept for stale temporaries (relative paths), at most 65,536. */
+    private final Set<String> swept = ConcurrentHashMap.newKeySet();
+    private final AtomicLong filesWritten = new AtomicLong();
+    private final AtomicLong bytesWritten = new AtomicLong();
+
+    DestWriter(NetReceiver.Config c) {
+        this.dest = c.dest();
+        this.destBytes = PathBytes.of(dest.toAbsolutePath());
+        this.chunkSize = c.chunkSize();
+        this.queueDepth = c.queueDepth();
+        this.directWrites = c.directWrites();
+        this.listener = c.listener();
+        this.log = c.log();
+    }
+
+    /** Creates DEST if it is missing, so that a receiver that cannot write there fails at start, and sweeps it. */
+    void prepare() throws NativeIoException {
+        int root = FileOps.openRoot(destBytes, true); // create it, and fail early if we cannot
+        try {
+            sweepTemps(root, new byte[0]);
+        } finally {
+            FileOps.close(root);
+        }
+    }
+
+    /** Files renamed into place, over all connections so far. */
+    long filesWritten() {
+        return filesWritten.get();
+    }
+
+    long bytesWritten() {
+        return bytesWritten.get();
+    }
+
+    /** The files of connection {@code id}: from now until {@link Files#close}, its temporaries are live. */
+    Files files(long id) {
+        return new Files(id);
+    }
+
+    /**
+     * Removes the temporary files in a directory that no live connection owns: ones left by a
+     * receiver process that is gone, or by a connection of this process that has ended.
+     */
+    private void sweepTemps(int dirFd, byte[] rel) {
+        FileOps.Listing listing;
+        try {
+            listing = FileOps.listDirectoryAt(dirFd, rel.length == 0 ? dest.toString() : PathRules.show(rel));
+        } catch (NativeIoException e) {
+            return; // nothing we can list, nothing we could remove
+        }
+        for (FileOps.Entry e : listing.entries()) {
+            TempNames.Owner o = e.type() == FileOps.TYPE_REG ? TempNames.owner(e.name()) : null;
+            if (o == null) {
+                continue;
+            }
+            if (TempNames.isStale(o) && FileOps.unlinkAt(dirFd, e.name()) == 0) {
+                byte[] shown = rel.length == 0 ? e.name() : PathBytes.join(rel, e.name());
+                log.accept("removed " + PathRules.show(shown) + ": a temporary file left by a receiver (or copy) that"
+                        + " ended before the file was complete");
+            }
+        }
+    }
+
+    /**
+     * One connection's files: the directories it keeps open, its temporary file, the number naming
+     * the next. Made when the receiver admits the connection; it opens nothing before {@link #receive}.
+     */
+    final class Files {
+        private final long id;
+        private final Map<String, Integer> dirs = new LinkedHashMap<>(16, 0.75f, true);
+        private int rootFd = -1;
+        private int tempDir = -1;
+        private byte[] tempName;
+        private final TempNames.Namer temps;
+        private final int umask = FileOps.umask();
+
+        private Files(long id) {
+            this.id = id;
+            this.temps = new TempNames.Namer(id);
+        }
+
+        /** Receives files until ALL_DONE or the sender's ERROR, on a session whose sender is authenticated. */
+        void receive(TlsSession session, Wire wire) throws IOException {
+            rootFd = FileOps.openRoot(destBytes, false); // each connection sees DEST as it is now
+            try (Ring ring = Ring.open(queueDepth, chunkSize)) { // nothing heavy before HELLO_OK
+                receive(session, wire, ring);
+            }
+        }
+
+        /** Frees what the connection holds beneath DEST; nothing here throws, so no earlier error is hidden. */
+        void close() {
+            removeTemp();
+            for (int d : dirs.values()) {
+                FileOps.close(d);
+            }
+            dirs.clear();
+            if (rootFd >= 0) {
+                FileOps.close(rootFd);
+                rootFd = -1;
+            }
+            temps.close();
+        }
+
+        private void receive(TlsSession session, Wire wire, Ring ring) throws IOException {
+            long n = 0, b = 0;
+            while (true) {
+                if (!wire.next()) {
+                    throw new ProtocolException("connection closed before ALL_DONE (" + n + " files received)");
+                }
+                int type = wire.type();
+                if (type == Message.FILE_HDR) {
+                    Message.FileHeader h = (Message.FileHeader) wire.payload();
+                    receiveFile(session, h, ring);
+                    n++;
+                    b += h.size();
+                } else if (type == Message.ALL_DONE) {
+                    wire.payload();
+                    wire.send(new Message.AllDone());
+                    log.accept("connection " + id + ": received " + n + " files, " + org.uringsync.Sizes.format(b));
+                    return;
+                } else if (type == Message.ERROR) {
+                    Message.Error e = (Message.Error) wire.payload();
+                    log.accept("connection " + id + ": sender reported: " + e.text());
+                    return;
+                } else {
+                    throw new ProtocolException("unexpected " + org.uringsync.protocol.FrameCodec.name(type)
+                            + " (expected FILE_HDR or ALL_DONE)");
+                }
+            }
+        }
+
+        private void receiveFile(TlsSession session, Message.FileHeader h, Ring ring) throws IOException {
+            byte[] path = h.path();
+            PathRules.check(path);
+            int slash = PathBytes.lastSlash(path);
+            byte[] dirRel = slash < 0 ? new byte[0] : Arrays.copyOf(path, slash);
+            byte[] name = Arrays.copyOfRange(path, slash + 1, path.length);
+            if (TempNames.isTemp(name)) {
+                throw new PathRefused("refused " + PathRules.show(path) + ": names beginning " + TempNames.PREFIX
+                        + " and ending " + TempNames.SUFFIX + " are the receiver's temporary files");
+            }
+            int dir = directory(dirRel, path);
+            byte[] tmp = temps.next();
+            // Created with its final mode when the umask leaves that whole (0644, 0755 under 022): no
+            // fchmod. The temporary name is then as readable as the finished file will be, no more.
+            int mode = h.mode() & 0777;
+            boolean exact = (mode & umask) == 0;
+            int fd = FileOps.createBeneath(dir, tmp, exact ? mode : 0600);
+            if (fd < 0) {
+                throw new NativeIoException("openat2", PathRules.show(path), -fd);
+            }
+            tempDir = dir;
+            tempName = tmp;
+            boolean written = false;
+            try {
+                session.receiveFileData(ring, fd, h.size(), Message.FILE_DATA, Message.FILE_END, NetReceiver.MAX_FRAME,
+                        directWrites && h.size() >= Ring.DIRECT_IO_THRESHOLD, session.splicing());
+                int rc = exact ? 0 : FileOps.fchmod(fd, mode);
+                if (rc < 0) {
+                    throw new NativeIoException("fchmod", PathRules.show(path), -rc);
+                }
+                written = true;
+            } catch (NativeIoException e) {
+                throw e.path() == null ? new NativeIoException(e.operation(), PathRules.show(path), e.errno()) : e;
+            } finally {
+                int rc = FileOps.close(fd);
+                if (rc < 0 && written) { // only when nothing failed before: never hide the first error
+                    throw new NativeIoException("close", PathRules.show(path), -rc);
+                }
+            }
+            int rc = FileOps.renameAt(dir, tmp, name);
+            if (rc < 0) {
+                throw new PathRefused("cannot place " + PathRules.show(path) + ": " + Errno.describe(-rc));
+            }
+            tempName = null;
+            filesWritten.incrementAndGet();
+            bytesWritten.addAndGet(h.size());
+            listener.copied(PathRules.show(path), h.size());
+        }
+
+        /**
+         * The directory of a file, created beneath the root if needed; a few are kept open. The first
+         * time this receiver writes into a directory, temporaries left there by dead receivers go.
+         */
+        private int directory(byte[] rel, byte[] path) throws PathRefused {
+            String k = new String(rel, StandardCharsets.ISO_8859_1);
+            Integer fd = dirs.get(k);
+            if (fd != null) {
+                return fd;
+            }
+            int d = FileOps.openDirBeneath(rootFd, rel);
+            if (d < 0) {
+                String why = d == -Errno.EXDEV ? "it would leave the destination (a symlink points outside)"
+                        : Errno.describe(-d);
+                throw new PathRefused("refused " + PathRules.show(path) + ": " + why);
+            }
+            if (swept.size() < 65536 && swept.add(k)) {
+                sweepTemps(d, rel);
+            }
+            if (dirs.size() >= 32) {
+                Map.Entry<String, Integer> eldest = dirs.entrySet().iterator().next();
+                if (eldest.getValue() != tempDir) {
+                    FileOps.close(eldest.getValue());
+                    dirs.remove(eldest.getKey());
+                }
+            }
+            dirs.put(k, d);
+            return d;
+        }
+
+        private void removeTemp() {
+            if (tempName != null) {
+                FileOps.unlinkAt(tempDir, tempName);
+                tempName = null;
+            }
+        }
+    }
+
+    /** A path the receiver will not write. */
+    static final class PathRefused extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        PathRefused(String message) {
+            super(message);
+        }
+    }
+
+}
