@@ -397,7 +397,7 @@ class CraftedClientIT {
         assertTrue(Files.exists(other));
         Files.delete(other);
         assertTrue(log.stream().anyMatch(l -> l.equals("removed dead/" + stale.getFileName() + ": a temporary file left by a"
-                + " receiver that ended before the file was complete")), log.toString());
+                + " receiver (or copy) that ended before the file was complete")), log.toString());
     }
 
     /**
