@@ -4,7 +4,9 @@
 set -euo pipefail
 
 usync_prereqs() {
-  local pkgs=(cmake gcc make liburing-dev libssl-dev maven openjdk-17-jdk-headless curl xz-utils patchelf gpgv debian-archive-keyring)
+  # rsync: the reference FilterTest checks --exclude/--include against
+  local pkgs=(cmake gcc make liburing-dev libssl-dev maven openjdk-17-jdk-headless curl xz-utils patchelf gpgv debian-archive-keyring
+    rsync)
   local missing=()
   for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -27,6 +27,7 @@ public final class LocalCopy {
     private final boolean failFast;
     private final CopyListener listener;
     private final Cancellation cancellation;
+    private final Filter filter;
 
     private LocalCopy(Builder b) {
         this.jobs = b.jobs;
@@ -36,6 +37,7 @@ public final class LocalCopy {
         this.failFast = b.failFast;
         this.listener = b.listener;
         this.cancellation = b.cancellation;
+        this.filter = b.filter;
     }
 
     public static Builder builder() {
@@ -53,7 +55,7 @@ public final class LocalCopy {
      *         destination inside source, io_uring unavailable)
      */
     public CopyResult copy(Path source, Path dest) throws IOException {
-        return new LocalCopier(jobs, chunkSize, queueDepth, preserve, failFast, listener, cancellation)
+        return new LocalCopier(jobs, chunkSize, queueDepth, preserve, failFast, listener, cancellation, filter.rules())
                 .copy(source, dest);
     }
 
@@ -86,6 +88,7 @@ public final class LocalCopy {
         private boolean failFast;
         private CopyListener listener = CopyListener.NONE;
         private Cancellation cancellation = Cancellation.NONE;
+        private Filter filter = Filter.none();
 
         private Builder() {}
 
@@ -130,6 +133,12 @@ public final class LocalCopy {
         /** Lets another thread stop the copy (see {@link Cancellation}). */
         public Builder cancellation(Cancellation cancellation) {
             this.cancellation = java.util.Objects.requireNonNull(cancellation, "cancellation");
+            return this;
+        }
+
+        /** Leaves out of a directory copy what {@code filter} excludes (see {@link Filter}; default: nothing). */
+        public Builder filter(Filter filter) {
+            this.filter = java.util.Objects.requireNonNull(filter, "filter");
             return this;
         }
 

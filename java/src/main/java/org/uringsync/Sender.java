@@ -35,7 +35,8 @@ public final class Sender {
     /** Sends {@code source} (a directory's contents, or one file). */
     public CopyResult send(Path source) throws IOException {
         return new NetSender(new NetSender.Config(b.host, b.port, Secrets.check(b.secret), b.ciphers, b.tlsPath, b.chunkSize,
-                b.queueDepth, b.connectTimeoutMs, b.idleTimeoutMs, b.listener, b.verbose, b.cancellation)).send(source);
+                b.queueDepth, b.connectTimeoutMs, b.idleTimeoutMs, b.listener, b.verbose, b.cancellation, b.filter.rules()))
+                .send(source);
     }
 
     public static final class Builder {
@@ -51,6 +52,7 @@ public final class Sender {
         private CopyListener listener = CopyListener.NONE;
         private Cancellation cancellation = Cancellation.NONE;
         private Consumer<String> verbose = s -> {};
+        private Filter filter = Filter.none();
 
         private Builder(String host, int port) {
             this.host = Objects.requireNonNull(host, "host");
@@ -72,7 +74,14 @@ public final class Sender {
             c.listener = listener;
             c.cancellation = cancellation;
             c.verbose = verbose;
+            c.filter = filter;
             return c;
+        }
+
+        /** Leaves out of a directory send what {@code filter} excludes (see {@link Filter}; default: nothing). */
+        public Builder filter(Filter filter) {
+            this.filter = Objects.requireNonNull(filter, "filter");
+            return this;
         }
 
         /** The pre-shared secret (required). */

@@ -48,8 +48,14 @@ final class Args {
         }
     }
 
-    /** The parse result: option values by long name (flags map to {@code ""}) and positionals in order. */
-    record Parsed(Map<String, String> values, List<String> positionals) {
+    /** One option as given, in command-line order. */
+    record Given(String key, String value) {}
+
+    /**
+     * The parse result: option values by long name (flags map to {@code ""}; the last one given wins),
+     * every option as given in order (for repeatable ones), and positionals in order.
+     */
+    record Parsed(Map<String, String> values, List<Given> given, List<String> positionals) {
         boolean has(String key) {
             return values.containsKey(key);
         }
@@ -60,6 +66,7 @@ final class Args {
     }
 
     Parsed parse(String[] args) throws UsageException {
+        List<Given> given = new ArrayList<>();
         Map<String, String> values = new LinkedHashMap<>();
         List<String> positionals = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
@@ -74,28 +81,28 @@ final class Args {
                 Option o = option(name);
                 if (o.takesValue()) {
                     if (eq >= 0) {
-                        values.put(o.key(), a.substring(eq + 1));
+                        put(values, given, o.key(), a.substring(eq + 1));
                     } else if (i + 1 < args.length) {
-                        values.put(o.key(), args[++i]);
+                        put(values, given, o.key(), args[++i]);
                     } else {
                         throw new UsageException("option " + name + " needs a value (" + o.valueLabel() + ")");
                     }
                 } else if (eq >= 0) {
                     throw new UsageException("option " + name + " takes no value");
                 } else {
-                    values.put(o.key(), "");
+                    put(values, given, o.key(), "");
                 }
             } else if (a.startsWith("-") && a.length() > 1) {
                 for (int k = 1; k < a.length(); k++) {
                     Option o = option("-" + a.charAt(k));
                     if (!o.takesValue()) {
-                        values.put(o.key(), "");
+                        put(values, given, o.key(), "");
                         continue;
                     }
                     if (k + 1 < a.length()) {
-                        values.put(o.key(), a.substring(k + 1));
+                        put(values, given, o.key(), a.substring(k + 1));
                     } else if (i + 1 < args.length) {
-                        values.put(o.key(), args[++i]);
+                        put(values, given, o.key(), args[++i]);
                     } else {
                         throw new UsageException("option -" + a.charAt(k) + " needs a value (" + o.valueLabel() + ")");
                     }
@@ -105,7 +112,12 @@ final class Args {
                 positionals.add(a);
             }
         }
-        return new Parsed(values, positionals);
+        return new Parsed(values, List.copyOf(given), positionals);
+    }
+
+    private static void put(Map<String, String> values, List<Given> given, String key, String value) {
+        values.put(key, value);
+        given.add(new Given(key, value));
     }
 
     private Option option(String name) throws UsageException {

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.uringsync.CopyListener;
 import org.uringsync.CopyResult;
+import org.uringsync.Filter;
 import org.uringsync.LocalCopy;
 import org.uringsync.Sizes;
 import org.uringsync.cli.Args.Option;
@@ -28,6 +29,10 @@ public final class Main {
             new Option("-q", "--queue-depth", "N", "io_uring queue depth (default: 64)"),
             new Option("-p", "--preserve", null, "Keep modification times and, as root, owners (modes always kept)"),
             new Option(null, "--fail-fast", null, "Stop at the first failed entry"),
+            new Option(null, "--exclude", "PATTERN", "Leave out entries matching PATTERN (rsync rules; repeatable)"),
+            new Option(null, "--include", "PATTERN", "Keep entries matching PATTERN (first matching rule wins)"),
+            new Option(null, "--exclude-from", "FILE", "Exclude patterns from FILE, one per line"),
+            new Option(null, "--include-from", "FILE", "Include patterns from FILE, one per line"),
             new Option("-v", "--verbose", null, "Verbose output"),
             new Option("-h", "--help", null, "Show help"),
             new Option("-V", "--version", null, "Show the version")));
@@ -40,6 +45,10 @@ public final class Main {
             new Option(null, "--no-ktls", null, "Keep TLS in user space (same as --tls-path userspace)"),
             new Option(null, "--tls-path", "PATH", "auto | userspace | ktls | ktls-zerocopy | ktls-sendfile (default: auto)"),
             new Option(null, "--tls-ciphers", "LIST", "TLS 1.3 suites to offer, OpenSSL syntax"),
+            new Option(null, "--exclude", "PATTERN", "Leave out entries matching PATTERN (rsync rules; repeatable)"),
+            new Option(null, "--include", "PATTERN", "Keep entries matching PATTERN (first matching rule wins)"),
+            new Option(null, "--exclude-from", "FILE", "Exclude patterns from FILE, one per line"),
+            new Option(null, "--include-from", "FILE", "Include patterns from FILE, one per line"),
             new Option("-v", "--verbose", null, "Verbose output"),
             new Option("-h", "--help", null, "Show help")));
 
@@ -118,7 +127,7 @@ public final class Main {
         if (p.has("--chunk-size")) {
             b.chunkSize(Sizes.parse(p.get("--chunk-size")));
         }
-        b.listener(new ConsoleListener(out, err, verbose));
+        b.listener(new ConsoleListener(out, err, verbose)).filter(filter(p));
         LocalCopy copy = b.build();
         if (verbose) {
             err.printf("local copy: jobs=%d chunk=%s queue-depth=%d preserve=%s%n", copy.jobs(),
@@ -132,6 +141,27 @@ public final class Main {
             return PARTIAL;
         }
         return OK;
+    }
+
+    /** The --exclude / --include / --exclude-from / --include-from rules, in command-line order. */
+    static Filter filter(Parsed p) throws UsageException {
+        Filter f = Filter.none();
+        for (Args.Given g : p.given()) {
+            try {
+                f = switch (g.key()) {
+                    case "--exclude" -> f.exclude(g.value());
+                    case "--include" -> f.include(g.value());
+                    case "--exclude-from" -> f.excludeFrom(Path.of(g.value()));
+                    case "--include-from" -> f.includeFrom(Path.of(g.value()));
+                    default -> f;
+                };
+            } catch (IOException e) {
+                throw new UsageException("cannot read " + g.key() + " " + g.value() + ": " + e.getMessage());
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(g.key() + ": " + e.getMessage());
+            }
+        }
+        return f;
     }
 
     private static String[] rest(String[] args) {

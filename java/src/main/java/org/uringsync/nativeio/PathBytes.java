@@ -20,6 +20,11 @@ public final class PathBytes {
     }
 
     /** @return the bytes the kernel sees for {@code path}. */
+    /** @return the charset of file names in this JVM (sun.jnu.encoding) */
+    public static Charset charset() {
+        return FS;
+    }
+
     public static byte[] of(Path path) {
         return path.toString().getBytes(FS);
     }

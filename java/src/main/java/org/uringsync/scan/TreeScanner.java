@@ -8,6 +8,7 @@ import org.uringsync.nativeio.Errno;
 import org.uringsync.nativeio.FileOps;
 import org.uringsync.nativeio.NativeIoException;
 import org.uringsync.nativeio.PathBytes;
+import org.uringsync.path.FilterRules;
 
 /**
  * Walks a source tree depth-first with one directory listing (getdents64) per directory. Paths are
@@ -74,6 +75,14 @@ public final class TreeScanner {
      * @param root absolute path of the tree's top directory (followed if it is a symlink)
      */
     public static void walk(byte[] root, Visitor visitor) {
+        walk(root, FilterRules.NONE, visitor);
+    }
+
+    /**
+     * As {@link #walk(byte[], Visitor)}, leaving out what {@code filter} excludes: an excluded entry
+     * never reaches the visitor, and an excluded directory is not listed.
+     */
+    public static void walk(byte[] root, FilterRules filter, Visitor visitor) {
         Deque<byte[]> pending = new ArrayDeque<>();
         pending.push(EMPTY);
         while (!pending.isEmpty()) {
@@ -92,6 +101,9 @@ public final class TreeScanner {
             Deque<byte[]> subdirs = new ArrayDeque<>();
             for (FileOps.Entry e : listing.entries()) {
                 byte[] child = rel.length == 0 ? e.name() : PathBytes.join(rel, e.name());
+                if (!filter.isEmpty() && filter.excludes(child, e.type() == FileOps.TYPE_DIR)) {
+                    continue;
+                }
                 switch (e.type()) {
                     case FileOps.TYPE_DIR -> subdirs.push(child);
                     case FileOps.TYPE_REG -> visitor.file(child);

@@ -21,6 +21,7 @@ import org.uringsync.nativeio.FileOps;
 import org.uringsync.nativeio.NativeIoException;
 import org.uringsync.nativeio.PathBytes;
 import org.uringsync.nativeio.Ring;
+import org.uringsync.path.FilterRules;
 import org.uringsync.scan.TreeScanner;
 
 /**
@@ -49,6 +50,7 @@ public final class LocalCopier {
     private final boolean failFast;
     private final CopyListener listener;
     private final Cancellation cancellation;
+    private final FilterRules filter;
 
     private final AtomicLong files = new AtomicLong();
     private final AtomicLong symlinks = new AtomicLong();
@@ -62,7 +64,7 @@ public final class LocalCopier {
     private TempNames.Namer temps; // names for targets that already exist (written beside, renamed over)
 
     public LocalCopier(int jobs, int chunkSize, int queueDepth, boolean preserve, boolean failFast,
-            CopyListener listener, Cancellation cancellation) {
+            CopyListener listener, Cancellation cancellation, FilterRules filter) {
         this.jobs = jobs;
         this.chunkSize = chunkSize;
         this.queueDepth = queueDepth;
@@ -70,6 +72,7 @@ public final class LocalCopier {
         this.failFast = failFast;
         this.listener = listener;
         this.cancellation = cancellation;
+        this.filter = filter;
     }
 
     /**
@@ -160,7 +163,7 @@ public final class LocalCopier {
         List<Thread> workers = startWorkers(queue);
         Collector collector = new Collector(srcRoot, dstRoot, queue, Math.max(64, queueDepth * 4), workers);
         try {
-            TreeScanner.walk(srcRoot, collector);
+            TreeScanner.walk(srcRoot, filter, collector);
             collector.flush();
         } finally {
             for (int i = 0; i < workers.size(); i++) {

@@ -20,6 +20,7 @@ import org.uringsync.nativeio.Ring;
 import org.uringsync.nativeio.SendBatch;
 import org.uringsync.nativeio.TlsContext;
 import org.uringsync.nativeio.TlsSession;
+import org.uringsync.path.FilterRules;
 import org.uringsync.path.PathRules;
 import org.uringsync.protocol.FrameCodec;
 import org.uringsync.protocol.Message;
@@ -45,6 +46,7 @@ public final class NetSender {
     private final int idleTimeoutMs;
     private final CopyListener listener;
     private final Cancellation cancellation;
+    private final FilterRules filter;
     private final java.util.function.Consumer<String> verbose;
 
     private final List<IOException> failures = new ArrayList<>();
@@ -55,7 +57,7 @@ public final class NetSender {
     /** What a send is asked to do: made by {@code Sender.Builder}, checked there. */
     public record Config(String host, int port, byte[] secret, String ciphers, org.uringsync.TlsPath tlsPath, int chunkSize,
             int queueDepth, int connectTimeoutMs, int idleTimeoutMs, CopyListener listener,
-            java.util.function.Consumer<String> verbose, Cancellation cancellation) {}
+            java.util.function.Consumer<String> verbose, Cancellation cancellation, FilterRules filter) {}
 
     public NetSender(Config c) {
         this.host = c.host();
@@ -69,6 +71,7 @@ public final class NetSender {
         this.idleTimeoutMs = c.idleTimeoutMs();
         this.listener = c.listener();
         this.cancellation = c.cancellation();
+        this.filter = c.filter();
         this.verbose = c.verbose();
     }
 
@@ -160,7 +163,7 @@ public final class NetSender {
 
     private void sendTree(TlsSession session, Ring ring, byte[] root) throws IOException {
         TreeSend walk = new TreeSend(session, ring, root);
-        TreeScanner.walk(root, walk);
+        TreeScanner.walk(root, filter, walk);
         walk.finish();
     }
 

@@ -53,6 +53,28 @@ class MainTest {
                 + " let recv generate one, or use e.g. openssl rand -base64 16", firstLine());
     }
 
+    /** Filter rules keep their command-line order (the first match wins), across the four options. */
+    @Test
+    void filterOptionsApplyInTheOrderGiven() throws Exception {
+        NativeTestSupport.assumeRing();
+        Path src = tmp.resolve("src");
+        Files.createDirectories(src.resolve("build"));
+        Files.writeString(tmp.resolve("src/keep.log"), "k");
+        Files.writeString(tmp.resolve("src/drop.log"), "d");
+        Files.writeString(tmp.resolve("src/build/out"), "o");
+        Path rules = Files.writeString(tmp.resolve("rules"), "# build output\n/build/\n");
+        assertEquals(0, run("--include", "keep.log", "--exclude=*.log", "--exclude-from", rules.toString(),
+                src.toString(), tmp.resolve("dst").toString()), err.toString());
+        assertTrue(Files.exists(tmp.resolve("dst/keep.log")));
+        assertTrue(!Files.exists(tmp.resolve("dst/drop.log")) && !Files.exists(tmp.resolve("dst/build")));
+        err.reset();
+        assertEquals(2, run("--exclude-from", tmp.resolve("missing").toString(), src.toString(), tmp.resolve("d2").toString()));
+        assertTrue(firstLine().startsWith("uring-sync: cannot read --exclude-from " + tmp.resolve("missing")), firstLine());
+        err.reset();
+        assertEquals(2, run("--exclude=", src.toString(), tmp.resolve("d3").toString()));
+        assertEquals("uring-sync: --exclude: empty exclude pattern", firstLine());
+    }
+
     @Test
     void optionsParseInEveryUsualSpelling() throws Exception {
         Args.Parsed p = Main.LOCAL.parse(new String[] {"-j4", "--queue-depth=16", "-pv", "--chunk-size", "1M", "--", "-src", "dst"});
