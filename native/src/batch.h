@@ -12,7 +12,7 @@
 
 enum usync_op {
 	USYNC_OP_COPY_FILE = J(OP_COPY_FILE), USYNC_OP_SYMLINK = J(OP_SYMLINK), USYNC_OP_SET_META = J(OP_SET_META),
-	USYNC_OP_OPEN_READ = J(OP_OPEN_READ)
+	USYNC_OP_OPEN_READ = J(OP_OPEN_READ), USYNC_OP_STAT = J(OP_STAT)
 };
 enum usync_flag { USYNC_FLAG_TIMES = J(FLAG_TIMES), USYNC_FLAG_OWNER = J(FLAG_OWNER) };
 
@@ -22,7 +22,8 @@ enum usync_stage {
 	ST_READ = J(ST_READ), ST_WRITE = J(ST_WRITE), ST_FCHOWN = J(ST_FCHOWN), ST_FCHMOD = J(ST_FCHMOD),
 	ST_FUTIMENS = J(ST_FUTIMENS), ST_CLOSE = J(ST_CLOSE), ST_RENAME = J(ST_RENAME), ST_READLINK = J(ST_READLINK),
 	ST_SYMLINK = J(ST_SYMLINK), ST_LCHOWN = J(ST_LCHOWN), ST_UTIMENSAT = J(ST_UTIMENSAT),
-	ST_LSTAT_SRC = J(ST_LSTAT_SRC), ST_NOT_REGULAR = J(ST_NOT_REGULAR), ST_COPY_RANGE = J(ST_COPY_RANGE)
+	ST_LSTAT_SRC = J(ST_LSTAT_SRC), ST_NOT_REGULAR = J(ST_NOT_REGULAR), ST_COPY_RANGE = J(ST_COPY_RANGE),
+	ST_LSTAT_DST = J(ST_LSTAT_DST)
 };
 
 struct usync_req {            /* 48 bytes, followed by src NUL dst NUL tmp NUL, padded to 8 */
@@ -41,13 +42,15 @@ struct usync_req {            /* 48 bytes, followed by src NUL dst NUL tmp NUL, 
 	uint32_t pad1;
 };
 
-struct usync_res {            /* 32 bytes */
+struct usync_res {            /* 48 bytes */
 	int32_t res;              /* 0 or -errno; OPEN_READ: the descriptor */
 	int32_t stage;
-	int64_t bytes;            /* bytes copied; OPEN_READ: the size */
-	uint32_t mode;            /* OPEN_READ: st_mode */
-	uint32_t pad;
-	int64_t mtime_ns;         /* OPEN_READ: st_mtim in nanoseconds */
+	int64_t bytes;            /* bytes copied; OPEN_READ, STAT: the source's size */
+	uint32_t mode;            /* OPEN_READ, STAT: the source's st_mode */
+	uint32_t dst_mode;        /* STAT: the target's st_mode; 0 when there is none */
+	int64_t mtime_ns;         /* OPEN_READ, STAT: the source's st_mtim in nanoseconds */
+	int64_t dst_size;         /* STAT: the target's size */
+	int64_t dst_mtime_ns;     /* STAT: the target's st_mtim in nanoseconds */
 };
 
 _Static_assert(sizeof(struct usync_req) == J(HEADER), "Batch.HEADER");
@@ -68,6 +71,9 @@ _Static_assert(offsetof(struct usync_res, stage) == J(RES_STAGE), "Batch.RES_STA
 _Static_assert(offsetof(struct usync_res, bytes) == J(RES_BYTES), "Batch.RES_BYTES");
 _Static_assert(offsetof(struct usync_res, mode) == J(RES_MODE), "Batch.RES_MODE");
 _Static_assert(offsetof(struct usync_res, mtime_ns) == J(RES_MTIME_NS), "Batch.RES_MTIME_NS");
+_Static_assert(offsetof(struct usync_res, dst_mode) == J(RES_DST_MODE), "Batch.RES_DST_MODE");
+_Static_assert(offsetof(struct usync_res, dst_size) == J(RES_DST_SIZE), "Batch.RES_DST_SIZE");
+_Static_assert(offsetof(struct usync_res, dst_mtime_ns) == J(RES_DST_MTIME_NS), "Batch.RES_DST_MTIME_NS");
 _Static_assert(J(AT_FDCWD) == AT_FDCWD, "Batch.AT_FDCWD");
 
 #undef J

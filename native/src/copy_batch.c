@@ -2,8 +2,9 @@
  * The local copy's batch: up to `depth` files in flight on one ring, each slot moving through
  * OPEN_SRC -> OPEN_DST -> DATA (copy_data.c) -> finish (owner, mode, times, close, rename). Every
  * failure is recorded as -errno plus the stage, never thrown. Also OPEN_READ (open + fstat for the
- * sender: the descriptor is handed over), and symlinks and directory metadata (file_meta.c), which
- * complete synchronously.
+ * sender: the descriptor is handed over), and symlinks, directory metadata and STAT (the source's and
+ * the target's size, mode and mtime, for Java's quick check) in file_meta.c, which complete
+ * synchronously.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -104,6 +105,8 @@ static void fill_slots(struct batch *b)
 				usync_copy_symlink(it->req, it->src, it->dir, it->dst, it->tmp, it->res);
 			else if (it->req->op == USYNC_OP_SET_META)
 				usync_set_dir_meta(it->req, it->dir, it->dst, it->res);
+			else if (it->req->op == USYNC_OP_STAT)
+				usync_stat_pair(it->src, it->dir, it->dst, it->res);
 			else {
 				it->res->res = -EINVAL;
 				it->res->stage = ST_NONE;

@@ -121,3 +121,24 @@ err:
 	if (fd >= 0)
 		close(fd);
 }
+
+void usync_stat_pair(const char *src, int dir, const char *dst, struct usync_res *res)
+{
+	struct stat st;
+	if (lstat(src, &st) < 0) {
+		res->res = -errno;
+		res->stage = ST_LSTAT_SRC;
+		return;
+	}
+	res->bytes = st.st_size;
+	res->mode = st.st_mode;
+	res->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	if (fstatat(dir, dst, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		res->dst_mode = st.st_mode;
+		res->dst_size = st.st_size;
+		res->dst_mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	} else if (errno != ENOENT) {
+		res->res = -errno;
+		res->stage = ST_LSTAT_DST;
+	}
+}

@@ -10,6 +10,8 @@ int usync_meta_fd(int fd, const struct stat *st, int flags, int *stage);
 /* Recreates the symlink src as dst inside dir (as tmp, renamed over dst, when dst exists); result in res. */
 void usync_copy_symlink(const struct usync_req *q, const char *src, int dir, const char *dst, const char *tmp,
 			struct usync_res *res);
+/* lstat of src and of dst inside dir (neither followed): sizes, modes, mtimes into res (dst_mode 0: none). */
+void usync_stat_pair(const char *src, int dir, const char *dst, struct usync_res *res);
 /* Owner, mode and times of q onto the directory dst inside dir (opened O_NOFOLLOW); result in res. */
 void usync_set_dir_meta(const struct usync_req *q, int dir, const char *dst, struct usync_res *res);
 

@@ -162,7 +162,7 @@ JNIEXPORT jbyteArray JNICALL Java_org_uringsync_nativeio_FileOps_listDirectoryAt
 	return list_fd(env, openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 }
 
-/* mkdirat that accepts an existing real directory (not a symlink to one): 0, -ENOTDIR, or -errno. */
+/* mkdirat that accepts an existing real directory (not a symlink to one): 0 made, 1 existed, -ENOTDIR, or -errno. */
 static int mkdir_or_dir(int dirfd, const char *name, mode_t mode)
 {
 	if (mkdirat(dirfd, name, mode) == 0)
@@ -170,11 +170,11 @@ static int mkdir_or_dir(int dirfd, const char *name, mode_t mode)
 	int rc = -errno;
 	struct stat st;
 	if (rc == -EEXIST)
-		rc = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+		rc = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) ? 1 : -ENOTDIR;
 	return rc;
 }
 
-/* FileOps.mkdirNative(byte[] path, int mode): 0, or -errno; an existing real directory counts as success. */
+/* FileOps.mkdirNative(byte[] path, int mode): 0 made, 1 an existing real directory, or -errno. */
 JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_mkdirNative(JNIEnv *env, jclass cls, jbyteArray jpath,
 		jint mode)
 {
@@ -320,13 +320,13 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_renameAtNative(JNIEnv
 	return rc;
 }
 
-/* FileOps.unlinkAtNative(int dir, byte[] name): 0 or -errno. */
+/* FileOps.unlinkAtNative(int dir, byte[] name, boolean directory): 0 or -errno (directory: an empty one). */
 JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_unlinkAtNative(JNIEnv *env, jclass cls, jint dir,
-		jbyteArray jname)
+		jbyteArray jname, jboolean directory)
 {
 	(void)cls;
 	char *name = path_of(env, jname);
-	int rc = !name ? -EINVAL : unlinkat(dir, name, 0) < 0 ? -errno : 0;
+	int rc = !name ? -EINVAL : unlinkat(dir, name, directory ? AT_REMOVEDIR : 0) < 0 ? -errno : 0;
 	free(name);
 	return rc;
 }

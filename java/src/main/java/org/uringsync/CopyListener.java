@@ -19,6 +19,9 @@ public interface CopyListener {
     /** An entry was left out on purpose (devices, FIFOs, sockets). */
     default void skipped(String path, String reason) {}
 
+    /** An entry removed from the destination because the source has none (delete). */
+    default void deleted(String path) {}
+
     /** Does nothing. */
     CopyListener NONE = new CopyListener() {};
 }

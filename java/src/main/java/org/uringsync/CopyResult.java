@@ -14,12 +14,21 @@ import java.util.List;
  * @param skipped entries left out on purpose (devices, FIFOs, sockets)
  * @param duration wall time
  * @param failures one exception per failed entry, naming the operation and the path
+ * @param unchanged files not copied because their copy in the destination has the same size and
+ *        modification time (rsync's quick check)
+ * @param deleted entries removed from the destination because the source has none (delete)
  */
 public record CopyResult(long files, long directories, long symlinks, long bytes, long skipped, Duration duration,
-        List<IOException> failures) {
+        List<IOException> failures, long unchanged, long deleted) {
 
     public CopyResult {
         failures = List.copyOf(failures);
+    }
+
+    /** A result with nothing unchanged and nothing deleted. */
+    public CopyResult(long files, long directories, long symlinks, long bytes, long skipped, Duration duration,
+            List<IOException> failures) {
+        this(files, directories, symlinks, bytes, skipped, duration, failures, 0, 0);
     }
 
     /** @return true when every entry was copied. */
@@ -37,6 +46,7 @@ public record CopyResult(long files, long directories, long symlinks, long bytes
     public String summary() {
         return files + " files, " + directories + " dirs, " + symlinks + " symlinks, " + Sizes.format(bytes) + " in "
                 + Sizes.fixed(duration.toNanos() / 1e9, 2) + " s (" + Sizes.format((long) bytesPerSecond()) + "/s)"
+                + (unchanged == 0 ? "" : ", " + unchanged + " unchanged") + (deleted == 0 ? "" : ", " + deleted + " deleted")
                 + (failures.isEmpty() ? "" : ", " + failures.size() + " failed");
     }
 }

@@ -28,6 +28,7 @@ public final class LocalCopy {
     private final CopyListener listener;
     private final Cancellation cancellation;
     private final Filter filter;
+    private final boolean delete;
 
     private LocalCopy(Builder b) {
         this.jobs = b.jobs;
@@ -38,6 +39,7 @@ public final class LocalCopy {
         this.listener = b.listener;
         this.cancellation = b.cancellation;
         this.filter = b.filter;
+        this.delete = b.delete;
     }
 
     public static Builder builder() {
@@ -55,8 +57,8 @@ public final class LocalCopy {
      *         destination inside source, io_uring unavailable)
      */
     public CopyResult copy(Path source, Path dest) throws IOException {
-        return new LocalCopier(jobs, chunkSize, queueDepth, preserve, failFast, listener, cancellation, filter.rules())
-                .copy(source, dest);
+        return new LocalCopier(jobs, chunkSize, queueDepth, preserve, failFast, listener, cancellation, filter.rules(),
+                delete).copy(source, dest);
     }
 
     public int jobs() {
@@ -89,6 +91,7 @@ public final class LocalCopy {
         private CopyListener listener = CopyListener.NONE;
         private Cancellation cancellation = Cancellation.NONE;
         private Filter filter = Filter.none();
+        private boolean delete;
 
         private Builder() {}
 
@@ -139,6 +142,16 @@ public final class LocalCopy {
         /** Leaves out of a directory copy what {@code filter} excludes (see {@link Filter}; default: nothing). */
         public Builder filter(Filter filter) {
             this.filter = java.util.Objects.requireNonNull(filter, "filter");
+            return this;
+        }
+
+        /**
+         * Remove entries under DEST that SOURCE does not have (as rsync's --delete), once everything
+         * else was copied without a failure; never outside DEST, never through a symlink; entries the
+         * filter excludes are kept.
+         */
+        public Builder delete(boolean delete) {
+            this.delete = delete;
             return this;
         }
 

@@ -29,6 +29,7 @@ public final class Main {
             new Option("-q", "--queue-depth", "N", "io_uring queue depth (default: 64)"),
             new Option("-p", "--preserve", null, "Keep modification times and, as root, owners (modes always kept)"),
             new Option(null, "--fail-fast", null, "Stop at the first failed entry"),
+            new Option(null, "--delete", null, "Remove entries in DEST that SOURCE does not have (after a copy without failures)"),
             new Option(null, "--exclude", "PATTERN", "Leave out entries matching PATTERN (rsync rules; repeatable)"),
             new Option(null, "--include", "PATTERN", "Keep entries matching PATTERN (first matching rule wins)"),
             new Option(null, "--exclude-from", "FILE", "Exclude patterns from FILE, one per line"),
@@ -117,7 +118,8 @@ public final class Main {
             throw new UsageException("expected SOURCE and DEST, got " + p.positionals().size() + " path(s)");
         }
         boolean verbose = p.has("--verbose");
-        LocalCopy.Builder b = LocalCopy.builder().preserve(p.has("--preserve")).failFast(p.has("--fail-fast"));
+        LocalCopy.Builder b = LocalCopy.builder().preserve(p.has("--preserve")).failFast(p.has("--fail-fast"))
+                .delete(p.has("--delete"));
         if (p.has("--jobs")) {
             b.jobs(Args.intValue(p, "--jobs", 1, 256));
         }
@@ -212,6 +214,13 @@ public final class Main {
         @Override
         public void failed(String path, IOException cause) {
             err.println("uring-sync: " + cause.getMessage());
+        }
+
+        @Override
+        public void deleted(String path) {
+            if (verbose) {
+                out.println("deleting " + path);
+            }
         }
 
         @Override

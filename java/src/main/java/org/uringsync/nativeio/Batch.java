@@ -22,6 +22,11 @@ public final class Batch {
      * ({@link #fd}), size ({@link #bytes}) and mode ({@link #mode}); the caller owns the descriptor.
      */
     @Native public static final int OP_OPEN_READ = 4;
+    /**
+     * Compare a source with its target, opening neither: the result holds the source's size
+     * ({@link #bytes}), mode and mtime, and the target's ({@link #targetMode} 0 when there is none).
+     */
+    @Native public static final int OP_STAT = 5;
 
     /** Set the modification time from the source (or from the request for {@link #OP_SET_META}). */
     @Native public static final int FLAG_TIMES = 1;
@@ -48,9 +53,12 @@ public final class Batch {
     @Native static final int RES_STAGE = 4;
     @Native static final int RES_BYTES = 8;
     @Native static final int RES_MODE = 16;
+    @Native static final int RES_DST_MODE = 20;
     @Native static final int RES_MTIME_NS = 24;
+    @Native static final int RES_DST_SIZE = 32;
+    @Native static final int RES_DST_MTIME_NS = 40;
     /** Result bytes. */
-    @Native static final int RESULT = 32;
+    @Native static final int RESULT = 48;
 
     // Where a request failed (the result's stage): values shared with the C core as above.
     @Native static final int ST_NONE = 0;
@@ -71,9 +79,10 @@ public final class Batch {
     @Native static final int ST_LSTAT_SRC = 15;
     @Native static final int ST_NOT_REGULAR = 16;
     @Native static final int ST_COPY_RANGE = 17;
+    @Native static final int ST_LSTAT_DST = 18;
 
     /** Each stage's operation as messages name it (index = stage), and whether it acted on the source. */
-    private static final String[] STAGES = new String[ST_COPY_RANGE + 1];
+    private static final String[] STAGES = new String[ST_LSTAT_DST + 1];
     private static final boolean[] ON_SOURCE = new boolean[STAGES.length];
 
     static {
@@ -95,6 +104,7 @@ public final class Batch {
         stage(ST_LSTAT_SRC, "lstat", true);
         stage(ST_NOT_REGULAR, "not a regular file", true);
         stage(ST_COPY_RANGE, "copy_file_range", false);
+        stage(ST_LSTAT_DST, "lstat", false);
     }
 
     private static void stage(int stage, String operation, boolean onSource) {
@@ -173,6 +183,11 @@ public final class Batch {
         return add(OP_OPEN_READ, 0, 0, 0, 0, 0, 0, src, AT_FDCWD, NONE, NONE, NONE);
     }
 
+    /** Adds a comparison of {@code src} with {@code name} inside {@code dir} (see {@link #OP_STAT}). */
+    public int addStatAt(byte[] src, int dir, byte[] name, byte[] shown) {
+        return add(OP_STAT, 0, 0, 0, 0, 0, 0, src, dir, name, NONE, shown);
+    }
+
     /** Adds a metadata update of the directory {@code dst} (a path; see {@link #addSetMetaAt}). */
     public int addSetMeta(byte[] dst, int mode, long mtimeSec, int mtimeNsec, int uid, int gid, int flags) {
         return addSetMetaAt(AT_FDCWD, dst, dst, mode, mtimeSec, mtimeNsec, uid, gid, flags);
@@ -237,12 +252,27 @@ public final class Batch {
         return results.getInt(check(i) * RESULT + RES_RES);
     }
 
-    /** @return the st_mode an {@link #OP_OPEN_READ} request found. */
+    /** @return the st_mode an {@link #OP_OPEN_READ} or {@link #OP_STAT} request found. */
     public int mode(int i) {
         return results.getInt(check(i) * RESULT + RES_MODE);
     }
 
-    /** @return the modification time (ns since the epoch) an {@link #OP_OPEN_READ} request found. */
+    /** @return the target's st_mode an {@link #OP_STAT} request found, 0 when there is none */
+    public int targetMode(int i) {
+        return results.getInt(check(i) * RESULT + RES_DST_MODE);
+    }
+
+    /** @return the target's size an {@link #OP_STAT} request found */
+    public long targetSize(int i) {
+        return results.getLong(check(i) * RESULT + RES_DST_SIZE);
+    }
+
+    /** @return the target's modification time (ns since the epoch) an {@link #OP_STAT} request found */
+    public long targetMtimeNanos(int i) {
+        return results.getLong(check(i) * RESULT + RES_DST_MTIME_NS);
+    }
+
+    /** @return the modification time (ns since the epoch) an {@link #OP_OPEN_READ} or {@link #OP_STAT} request found. */
     public long mtimeNanos(int i) {
         return results.getLong(check(i) * RESULT + RES_MTIME_NS);
     }

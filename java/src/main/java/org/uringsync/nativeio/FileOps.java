@@ -74,7 +74,8 @@ public final class FileOps {
     /**
      * Creates a directory; an existing directory (not a symlink to one) is accepted.
      *
-     * @return 0 or -errno ({@code -ENOTDIR} when something other than a directory is in the way)
+     * @return 0 when made, 1 when it existed, or -errno ({@code -ENOTDIR} when something other than a
+     *         directory is in the way)
      */
     public static int mkdir(byte[] path, int mode) {
         NativeLoader.ensureLoaded();
@@ -121,7 +122,8 @@ public final class FileOps {
      * Creates directory {@code relative} beneath {@code root}, its parent reached through no symlink;
      * an existing real directory is accepted.
      *
-     * @return 0 or -errno ({@code -ENOTDIR} when something other than a directory is in the way)
+     * @return 0 when made, 1 when it existed, or -errno ({@code -ENOTDIR} when something other than a
+     *         directory is in the way)
      */
     public static int mkdirNoFollow(int root, byte[] relative, int mode) {
         return mkdirNoFollowNative(root, relative, mode);
@@ -172,9 +174,14 @@ public final class FileOps {
         return renameAtNative(dir, from, to);
     }
 
-    /** @return 0 or -errno */
+    /** Removes the file, symlink or other non-directory {@code name} inside {@code dir}. @return 0 or -errno */
     public static int unlinkAt(int dir, byte[] name) {
-        return unlinkAtNative(dir, name);
+        return unlinkAtNative(dir, name, false);
+    }
+
+    /** Removes the empty directory {@code name} inside {@code dir} (never a symlink to one). @return 0 or -errno */
+    public static int rmdirAt(int dir, byte[] name) {
+        return unlinkAtNative(dir, name, true);
     }
 
     /** @return 0 or -errno */
@@ -206,7 +213,7 @@ public final class FileOps {
 
     private static native int renameAtNative(int dir, byte[] from, byte[] to);
 
-    private static native int unlinkAtNative(int dir, byte[] name);
+    private static native int unlinkAtNative(int dir, byte[] name, boolean directory);
 
     private static native int fchmodNative(int fd, int mode);
 

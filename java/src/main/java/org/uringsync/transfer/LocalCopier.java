@@ -41,7 +41,7 @@ import org.uringsync.scan.TreeScanner;
  * is queued: the copy returns after the batches already running.
  */
 public final class LocalCopier {
-    private static final int S_IFMT = 0170000, S_IFDIR = 0040000;
+    private static final int S_IFMT = 0170000, S_IFDIR = 0040000, S_IFREG = 0100000;
 
     private final int jobs;
     private final int chunkSize;
@@ -51,11 +51,14 @@ public final class LocalCopier {
     private final CopyListener listener;
     private final Cancellation cancellation;
     private final FilterRules filter;
+    private final boolean delete;
+    private final AtomicLong deleted = new AtomicLong();
 
     private final AtomicLong files = new AtomicLong();
     private final AtomicLong symlinks = new AtomicLong();
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong skipped = new AtomicLong();
+    private final AtomicLong unchanged = new AtomicLong();
     private final List<IOException> failures = Collections.synchronizedList(new ArrayList<>());
     private final AtomicBoolean stop = new AtomicBoolean();
     private int flags;
@@ -64,7 +67,7 @@ public final class LocalCopier {
     private TempNames.Namer temps; // names for targets that already exist (written beside, renamed over)
 
     public LocalCopier(int jobs, int chunkSize, int queueDepth, boolean preserve, boolean failFast,
-            CopyListener listener, Cancellation cancellation, FilterRules filter) {
+            CopyListener listener, Cancellation cancellation, FilterRules filter, boolean delete) {
         this.jobs = jobs;
         this.chunkSize = chunkSize;
         this.queueDepth = queueDepth;
@@ -73,15 +76,16 @@ public final class LocalCopier {
         this.listener = listener;
         this.cancellation = cancellation;
         this.filter = filter;
+        this.delete = delete;
     }
 
     /**
      * Work for one batch call: entries relative to the source root and to the destination root
      * (the same names for a tree), each a file or a symlink.
      */
-    private record Unit(byte[] srcRoot, byte[][] rel, byte[][] dstRel, boolean[] link, int count) {}
+    private record Unit(byte[] srcRoot, byte[][] rel, byte[][] dstRel, boolean[] link, boolean[] check, int count) {}
 
-    private static final Unit END = new Unit(null, null, null, null, 0);
+    private static final Unit END = new Unit(null, null, null, null, null, 0);
 
     public CopyResult copy(Path source, Path dest) throws IOException {
         long t0 = System.nanoTime();
@@ -103,7 +107,8 @@ public final class LocalCopier {
                 openRoot(slash == 0 ? new byte[] {'/'} : Arrays.copyOf(dst, slash));
                 byte[] name = Arrays.copyOfRange(dst, slash + 1, dst.length);
                 try {
-                    runUnits(List.of(new Unit(src, new byte[][] {new byte[0]}, new byte[][] {name}, new boolean[] {false}, 1)));
+                    runUnits(List.of(new Unit(src, new byte[][] {new byte[0]}, new byte[][] {name}, new boolean[] {false},
+                            new boolean[] {true}, 1)));
                 } catch (RuntimeException e) { // the listener's
                     failures.add(new IOException("copy stopped: " + e, e));
                 }
@@ -125,7 +130,7 @@ public final class LocalCopier {
                     + " after " + files.get() + " files"));
         }
         return new CopyResult(files.get(), dirs, symlinks.get(), bytes.get(), skipped.get(),
-                Duration.ofNanos(System.nanoTime() - t0), failures);
+                Duration.ofNanos(System.nanoTime() - t0), failures, unchanged.get(), deleted.get());
     }
 
     private void openRoot(byte[] path) throws NativeIoException {
@@ -176,6 +181,9 @@ public final class LocalCopier {
         if (collector.rootFailure != null) {
             throw collector.rootFailure;
         }
+        if (delete && failures.isEmpty() && !halted()) { // only after everything else arrived
+            deleteExtraneous(collector.dirs);
+        }
         applyDirectoryMeta(collector.dirs);
         return collector.dirs.size();
     }
@@ -191,6 +199,8 @@ public final class LocalCopier {
         IOException rootFailure;
         byte[][] rel;
         boolean[] link;
+        boolean[] check;
+        boolean inExisting; // the directory being listed existed in the destination before this copy
         int n;
 
         Collector(byte[] srcRoot, byte[] dstRoot, BlockingQueue<Unit> queue, int unitSize, List<Thread> workers) {
@@ -201,6 +211,7 @@ public final class LocalCopier {
             this.unitSize = unitSize;
             this.rel = new byte[unitSize][];
             this.link = new boolean[unitSize];
+            this.check = new boolean[unitSize];
         }
 
         @Override
@@ -211,7 +222,8 @@ public final class LocalCopier {
             byte[] d = join(dstRoot, relative);
             // the root is the path the user gave; everything under it is made beneath its descriptor
             int rc = relative.length == 0 ? FileOps.mkdir(d, 0700) : FileOps.mkdirNoFollow(rootFd, relative, 0700);
-            if (rc == 0 && relative.length == 0) {
+            inExisting = rc == 1;
+            if (rc >= 0 && relative.length == 0) {
                 try {
                     openRoot(d);
                 } catch (NativeIoException e) {
@@ -257,6 +269,7 @@ public final class LocalCopier {
                 return;
             }
             rel[n] = relative;
+            check[n] = inExisting && !isLink; // nothing to compare with in a directory this copy made
             link[n++] = isLink;
             if (n == unitSize) {
                 flush();
@@ -265,9 +278,10 @@ public final class LocalCopier {
 
         void flush() {
             if (n > 0 && !halted()) {
-                put(queue, new Unit(srcRoot, rel, rel, link, n), workers, LocalCopier.this::halted);
+                put(queue, new Unit(srcRoot, rel, rel, link, check, n), workers, LocalCopier.this::halted);
                 rel = new byte[unitSize][];
                 link = new boolean[unitSize];
+                check = new boolean[unitSize];
                 n = 0;
             }
         }
@@ -371,16 +385,21 @@ public final class LocalCopier {
     private void runUnit(Ring ring, Batch batch, Unit u) throws NativeIoException {
         int[] item = new int[batch.capacity()]; // batch request -> unit entry
         for (int start = 0; start < u.count(); start += batch.capacity()) {
-            batch.clear();
             int end = Math.min(u.count(), start + batch.capacity());
+            boolean[] unchanged = new boolean[end - start];
             try (DirFds dirs = new DirFds()) {
+                if (quickCheck(ring, batch, u, start, end, dirs, unchanged)) {
+                    continue;
+                }
+                batch.clear();
                 for (int i = start; i < end; i++) {
+                    if (unchanged[i - start]) {
+                        continue;
+                    }
                     byte[] d = u.dstRel()[i];
                     int slash = PathBytes.lastSlash(d);
-                    byte[] parent = slash < 0 ? new byte[0] : Arrays.copyOf(d, slash);
-                    int dir = dirs.of(parent);
-                    if (dir < 0) { // a symlink (ELOOP) or worse where the copy made a directory
-                        fail(u.dstRel()[i], new NativeIoException("openat2", PathBytes.show(join(rootPath, parent)), -dir));
+                    int dir = parentFd(dirs, d, slash);
+                    if (dir < 0) {
                         continue;
                     }
                     byte[] s = join(u.srcRoot(), u.rel()[i]);
@@ -413,6 +432,138 @@ public final class LocalCopier {
                 }
             }
         }
+    }
+
+    /** The destination directory of entry {@code d} (its last slash at {@code slash}), or -errno, reported. */
+    private int parentFd(DirFds dirs, byte[] d, int slash) {
+        byte[] parent = slash < 0 ? new byte[0] : Arrays.copyOf(d, slash);
+        int dir = dirs.of(parent);
+        if (dir < 0) { // a symlink (ELOOP) or worse where the copy made a directory
+            fail(d, new NativeIoException("openat2", PathBytes.show(join(rootPath, parent)), -dir));
+        }
+        return dir;
+    }
+
+    /**
+     * rsync's quick check for the entries of {@code [start, end)} that may have a copy already: a
+     * regular file whose target is a regular file of the same size and modification time is marked
+     * unchanged and not copied (not even opened). Both sides are looked at in one batch (lstat, no
+     * symlink followed). @return true when every entry of the range is settled (unchanged or failed)
+     */
+    private boolean quickCheck(Ring ring, Batch batch, Unit u, int start, int end, DirFds dirs, boolean[] unchanged)
+            throws NativeIoException {
+        batch.clear();
+        int[] item = new int[end - start];
+        for (int i = start; i < end; i++) {
+            if (!u.check()[i]) {
+                continue;
+            }
+            byte[] d = u.dstRel()[i];
+            int slash = PathBytes.lastSlash(d);
+            int dir = parentFd(dirs, d, slash);
+            if (dir < 0) {
+                unchanged[i - start] = true; // failed: nothing more to do with it
+                continue;
+            }
+            item[batch.size()] = i;
+            batch.addStatAt(join(u.srcRoot(), u.rel()[i]), dir, Arrays.copyOfRange(d, slash + 1, d.length),
+                    join(rootPath, d));
+        }
+        if (batch.size() == 0) {
+            return false;
+        }
+        ring.run(batch);
+        int settled = 0;
+        for (int b = 0; b < batch.size(); b++) {
+            int i = item[b];
+            NativeIoException e = batch.failure(b);
+            if (e != null) {
+                fail(u.dstRel()[i], e);
+                unchanged[i - start] = true;
+            } else if ((batch.mode(b) & S_IFMT) == S_IFREG && (batch.targetMode(b) & S_IFMT) == S_IFREG
+                    && batch.bytes(b) == batch.targetSize(b) && batch.mtimeNanos(b) == batch.targetMtimeNanos(b)) {
+                unchanged[i - start] = true;
+                this.unchanged.incrementAndGet();
+            }
+        }
+        for (boolean x : unchanged) {
+            settled += x ? 1 : 0;
+        }
+        return settled == unchanged.length;
+    }
+
+    /**
+     * --delete: in each destination directory the copy wrote, removes what the source directory does
+     * not have, except what the filter excludes (rsync keeps excluded entries). Everything happens
+     * beneath the root descriptor: directories are opened through no symlink, a symlink is removed
+     * as itself, so nothing outside the destination is reached.
+     */
+    private void deleteExtraneous(List<DirMeta> dirs) {
+        for (DirMeta d : dirs) {
+            if (halted()) {
+                return;
+            }
+            int fd = d.rel().length == 0 ? rootFd : FileOps.openDirNoFollow(rootFd, d.rel());
+            if (fd < 0) {
+                fail(d.rel(), new NativeIoException("openat2", PathBytes.show(join(rootPath, d.rel())), -fd));
+                continue;
+            }
+            try {
+                java.util.Set<String> inSource = new java.util.HashSet<>();
+                for (FileOps.Entry e : d.meta().entries()) {
+                    inSource.add(key(e.name()));
+                }
+                for (FileOps.Entry e : FileOps.listDirectoryAt(fd, PathBytes.show(join(rootPath, d.rel()))).entries()) {
+                    if (!inSource.contains(key(e.name()))) {
+                        remove(fd, e, d.rel().length == 0 ? e.name() : join(d.rel(), e.name()));
+                    }
+                }
+            } catch (NativeIoException e) {
+                fail(d.rel(), e);
+            } finally {
+                if (fd != rootFd) {
+                    FileOps.close(fd);
+                }
+            }
+        }
+    }
+
+    /** Removes entry {@code e} of the directory {@code dirFd} (a directory with all it holds) unless excluded. */
+    private boolean remove(int dirFd, FileOps.Entry e, byte[] rel) throws NativeIoException {
+        boolean isDir = e.type() == FileOps.TYPE_DIR;
+        if (filter.excludes(rel, isDir)) {
+            return false; // protected, as rsync does without --delete-excluded
+        }
+        boolean empty = true;
+        if (isDir) {
+            int fd = FileOps.openDirNoFollow(dirFd, e.name());
+            if (fd < 0) {
+                fail(rel, new NativeIoException("openat2", PathBytes.show(join(rootPath, rel)), -fd));
+                return false;
+            }
+            try {
+                for (FileOps.Entry c : FileOps.listDirectoryAt(fd, PathBytes.show(join(rootPath, rel))).entries()) {
+                    empty &= remove(fd, c, join(rel, c.name()));
+                }
+            } finally {
+                FileOps.close(fd);
+            }
+        }
+        if (!empty) {
+            return false; // it keeps what the filter protects
+        }
+        int rc = isDir ? FileOps.rmdirAt(dirFd, e.name()) : FileOps.unlinkAt(dirFd, e.name());
+        if (rc < 0) {
+            fail(rel, new NativeIoException(isDir ? "rmdir" : "unlinkat", PathBytes.show(join(rootPath, rel)), -rc));
+            return false;
+        }
+        deleted.incrementAndGet();
+        listener.deleted(PathBytes.show(rel));
+        return true;
+    }
+
+    private static String key(byte[] name) {
+        return new String(name, java.nio.charset.StandardCharsets.ISO_8859_1);
     }
 
     /** Directory modes and times go on last: writing into a directory changes its mtime. */

@@ -46,8 +46,8 @@ class FileOpsTest {
 
     @Test
     void mkdirAcceptsAnExistingDirectoryButNotAFile() throws Exception {
-        assertEquals(0, FileOps.mkdir(PathBytes.of(dir.resolve("d")), 0755));
-        assertEquals(0, FileOps.mkdir(PathBytes.of(dir.resolve("d")), 0755));
+        assertEquals(0, FileOps.mkdir(PathBytes.of(dir.resolve("d")), 0755), "made");
+        assertEquals(1, FileOps.mkdir(PathBytes.of(dir.resolve("d")), 0755), "existed");
         Files.writeString(dir.resolve("f"), "");
         assertEquals(-Errno.ENOTDIR, FileOps.mkdir(PathBytes.of(dir.resolve("f")), 0755));
         Files.createSymbolicLink(dir.resolve("l"), dir.resolve("d"));

@@ -1,0 +1,163 @@
+package org.uringsync.transfer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.uringsync.CopyListener;
+import org.uringsync.CopyResult;
+import org.uringsync.Filter;
+import org.uringsync.LocalCopy;
+import org.uringsync.cli.Main;
+import org.uringsync.nativeio.NativeTestSupport;
+
+/** The local copy as a sync: rsync's quick check on a second run, and --delete. */
+class LocalSyncTest {
+    @TempDir
+    Path tmp;
+    Path src;
+    Path dst;
+
+    @BeforeEach
+    void tree() throws IOException {
+        NativeTestSupport.assumeRing();
+        src = tmp.resolve("src");
+        dst = tmp.resolve("dst");
+        for (int d = 0; d < 4; d++) {
+            Files.createDirectories(src.resolve("d" + d + "/sub"));
+            for (int f = 0; f < 25; f++) {
+                Files.writeString(src.resolve("d" + d + "/f" + f), "file " + d + "/" + f + "\n".repeat(f));
+            }
+            Files.writeString(src.resolve("d" + d + "/sub/deep"), "deep " + d);
+        }
+        Files.createSymbolicLink(src.resolve("link"), Path.of("d0/f1"));
+    }
+
+    private CopyResult copy(LocalCopy.Builder b) throws IOException {
+        CopyResult r = b.preserve(true).build().copy(src, dst);
+        assertTrue(r.succeeded(), r.failures().toString());
+        return r;
+    }
+
+    @Test
+    void aSecondRunCopiesNoFileBytes() throws IOException {
+        CopyResult first = copy(LocalCopy.builder());
+        assertEquals(104, first.files());
+        CopyResult second = copy(LocalCopy.builder());
+        assertEquals(0, second.files(), second.summary());
+        assertEquals(0, second.bytes(), second.summary());
+        assertEquals(104, second.unchanged(), second.summary());
+        assertEquals(listing(src), listing(dst));
+    }
+
+    @Test
+    void touchingOneFileCopiesOnlyThatFile() throws IOException {
+        copy(LocalCopy.builder());
+        Path changed = src.resolve("d2/f7");
+        Files.writeString(changed, "changed, and longer than before\n");
+        Path touched = src.resolve("d3/f3"); // same size and contents, a newer time: copied again, as rsync does
+        Files.setLastModifiedTime(touched, FileTime.fromMillis(Files.getLastModifiedTime(touched).toMillis() + 5000));
+        List<String> copied = new ArrayList<>();
+        CopyResult r = copy(LocalCopy.builder().listener(new CopyListener() {
+            @Override
+            public void copied(String path, long bytes) {
+                copied.add(path);
+            }
+        }));
+        assertEquals(new TreeSet<>(List.of("d2/f7", "d3/f3", "link")), new TreeSet<>(copied), r.summary()); // links are remade
+        assertEquals(2, r.files());
+        assertEquals(Files.readString(changed), Files.readString(dst.resolve("d2/f7")));
+        assertEquals(Files.getLastModifiedTime(touched), Files.getLastModifiedTime(dst.resolve("d3/f3")));
+    }
+
+    @Test
+    void sameSizeAndTimeIsUnchangedEvenWithOtherBytes() throws IOException {
+        copy(LocalCopy.builder());
+        Path f = dst.resolve("d1/f4");
+        FileTime t = Files.getLastModifiedTime(f);
+        String old = Files.readString(f);
+        Files.writeString(f, "X".repeat(old.length()));
+        Files.setLastModifiedTime(f, t);
+        CopyResult r = copy(LocalCopy.builder());
+        assertEquals(0, r.files(), "the quick check looks at size and time only, as rsync's does");
+        assertEquals("X".repeat(old.length()), Files.readString(f));
+    }
+
+    @Test
+    void deleteRemovesExactlyWhatTheSourceLacksAndNothingOutside() throws IOException {
+        copy(LocalCopy.builder());
+        Path outside = Files.createDirectories(tmp.resolve("outside"));
+        Files.writeString(outside.resolve("precious"), "keep me");
+        Files.writeString(dst.resolve("extra.txt"), "x");
+        Files.writeString(dst.resolve("d1/extra"), "x");
+        Files.createDirectories(dst.resolve("gone/deeper"));
+        Files.writeString(dst.resolve("gone/deeper/file"), "x");
+        Files.createSymbolicLink(dst.resolve("escape"), outside);         // a link to a directory outside DEST
+        Files.createSymbolicLink(dst.resolve("d2/escape2"), outside.resolve("precious"));
+        Files.writeString(dst.resolve("d3/kept.log"), "excluded, so protected");
+        List<String> deleted = new ArrayList<>();
+        CopyResult r = copy(LocalCopy.builder().delete(true).filter(Filter.none().exclude("*.log"))
+                .listener(new CopyListener() {
+                    @Override
+                    public void deleted(String path) {
+                        deleted.add(path);
+                    }
+                }));
+        assertEquals(new TreeSet<>(List.of("extra.txt", "d1/extra", "gone/deeper/file", "gone/deeper", "gone", "escape",
+                "d2/escape2")), new TreeSet<>(deleted));
+        assertEquals(7, r.deleted());
+        assertEquals("keep me", Files.readString(outside.resolve("precious")));
+        assertTrue(Files.exists(dst.resolve("d3/kept.log")));
+        TreeSet<String> expected = listing(src);
+        expected.add("d3/kept.log");
+        assertEquals(expected, listing(dst));
+    }
+
+    @Test
+    void nothingIsDeletedWhenTheCopyFailed() throws IOException {
+        copy(LocalCopy.builder());
+        Files.writeString(dst.resolve("extra.txt"), "x");
+        Path fifo = src.resolve("d0/unreadable");
+        Files.writeString(fifo, "y");
+        Files.createDirectories(dst.resolve("d0/unreadable")); // a directory where the file must go: that file fails
+        CopyResult r = LocalCopy.builder().preserve(true).delete(true).build().copy(src, dst);
+        assertFalse(r.succeeded());
+        assertEquals(0, r.deleted());
+        assertTrue(Files.exists(dst.resolve("extra.txt")));
+    }
+
+    @Test
+    void theCommandLineSaysWhatADeletingSecondRunDid() throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrintStream ps = new PrintStream(out, true);
+        assertEquals(0, Main.run(new String[] {"-p", src.toString(), dst.toString()}, ps, ps));
+        Files.writeString(dst.resolve("extra.txt"), "x");
+        out.reset();
+        assertEquals(0, Main.run(new String[] {"-pv", "--delete", src.toString(), dst.toString()}, ps, ps), out.toString());
+        String text = out.toString();
+        assertTrue(text.contains("deleting extra.txt"), text);
+        assertTrue(text.lines().anyMatch(l -> l.startsWith("0 files, ") && l.contains(" 0 B in ")
+                && l.contains("104 unchanged, 1 deleted")), text);
+    }
+
+    private static TreeSet<String> listing(Path root) throws IOException {
+        try (Stream<Path> s = Files.walk(root)) {
+            TreeSet<String> out = new TreeSet<>();
+            s.filter(p -> !p.equals(root)).forEach(p -> out.add(root.relativize(p) + (Files.isDirectory(p) ? "/" : "")));
+            return out;
+        }
+    }
+}
