@@ -22,6 +22,41 @@ public interface CopyListener {
     /** An entry removed from the destination because the source has none (delete). */
     default void deleted(String path) {}
 
+    /**
+     * What the copy changed in the destination (or, in a dry run, would change), one call per entry it
+     * makes, replaces or removes, before or beside the other calls: what rsync's --itemize-changes
+     * reports. Entries left alone (unchanged) get none.
+     */
+    default void changed(String path, Change change) {}
+
+    /** One change to the destination. */
+    record Change(Kind kind, boolean size, boolean time) {
+        /** What happens to the entry. */
+        public enum Kind {
+            /** A regular file the destination does not have. */
+            NEW_FILE,
+            /** A regular file replaced; {@code size} and {@code time} say what differed. */
+            CHANGED_FILE,
+            /** A symlink made (or made again). */
+            SYMLINK,
+            /** A directory made. */
+            NEW_DIRECTORY,
+            /** An entry removed (delete). */
+            DELETED
+        }
+
+        /** @return rsync's 11-character itemize code, e.g. {@code >f+++++++++}, {@code >f.st......}, {@code *deleting  } */
+        public String itemize() {
+            return switch (kind) {
+                case NEW_FILE -> ">f+++++++++";
+                case CHANGED_FILE -> ">f." + (size ? 's' : '.') + (time ? 't' : '.') + "......";
+                case SYMLINK -> "cL+++++++++";
+                case NEW_DIRECTORY -> "cd+++++++++";
+                case DELETED -> "*deleting  ";
+            };
+        }
+    }
+
     /** Does nothing. */
     CopyListener NONE = new CopyListener() {};
 }

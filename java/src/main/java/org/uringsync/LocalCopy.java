@@ -29,6 +29,7 @@ public final class LocalCopy {
     private final Cancellation cancellation;
     private final Filter filter;
     private final boolean delete;
+    private final boolean dryRun;
 
     private LocalCopy(Builder b) {
         this.jobs = b.jobs;
@@ -40,6 +41,7 @@ public final class LocalCopy {
         this.cancellation = b.cancellation;
         this.filter = b.filter;
         this.delete = b.delete;
+        this.dryRun = b.dryRun;
     }
 
     public static Builder builder() {
@@ -58,7 +60,7 @@ public final class LocalCopy {
      */
     public CopyResult copy(Path source, Path dest) throws IOException {
         return new LocalCopier(jobs, chunkSize, queueDepth, preserve, failFast, listener, cancellation, filter.rules(),
-                delete).copy(source, dest);
+                delete, dryRun).copy(source, dest);
     }
 
     public int jobs() {
@@ -92,6 +94,7 @@ public final class LocalCopy {
         private Cancellation cancellation = Cancellation.NONE;
         private Filter filter = Filter.none();
         private boolean delete;
+        private boolean dryRun;
 
         private Builder() {}
 
@@ -152,6 +155,16 @@ public final class LocalCopy {
          */
         public Builder delete(boolean delete) {
             this.delete = delete;
+            return this;
+        }
+
+        /**
+         * Change nothing: the copy looks at both trees and reports what it would make, replace and
+         * delete through {@link CopyListener#changed} (the result counts those files and deletions;
+         * its byte count stays 0).
+         */
+        public Builder dryRun(boolean dryRun) {
+            this.dryRun = dryRun;
             return this;
         }
 

@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import org.uringsync.CopyListener;
+import org.uringsync.CopyListener.Change;
 import org.uringsync.CopyResult;
 import org.uringsync.Filter;
 import org.uringsync.LocalCopy;
@@ -30,6 +31,8 @@ public final class Main {
             new Option("-p", "--preserve", null, "Keep modification times and, as root, owners (modes always kept)"),
             new Option(null, "--fail-fast", null, "Stop at the first failed entry"),
             new Option(null, "--delete", null, "Remove entries in DEST that SOURCE does not have (after a copy without failures)"),
+            new Option("-n", "--dry-run", null, "Change nothing; with -i or -v, show what a real run would do"),
+            new Option("-i", "--itemize-changes", null, "One line per change, as rsync -i (>f+++++++++ new file, ...)"),
             new Option(null, "--exclude", "PATTERN", "Leave out entries matching PATTERN (rsync rules; repeatable)"),
             new Option(null, "--include", "PATTERN", "Keep entries matching PATTERN (first matching rule wins)"),
             new Option(null, "--exclude-from", "FILE", "Exclude patterns from FILE, one per line"),
@@ -118,8 +121,9 @@ public final class Main {
             throw new UsageException("expected SOURCE and DEST, got " + p.positionals().size() + " path(s)");
         }
         boolean verbose = p.has("--verbose");
+        boolean dryRun = p.has("--dry-run");
         LocalCopy.Builder b = LocalCopy.builder().preserve(p.has("--preserve")).failFast(p.has("--fail-fast"))
-                .delete(p.has("--delete"));
+                .delete(p.has("--delete")).dryRun(dryRun);
         if (p.has("--jobs")) {
             b.jobs(Args.intValue(p, "--jobs", 1, 256));
         }
@@ -129,14 +133,14 @@ public final class Main {
         if (p.has("--chunk-size")) {
             b.chunkSize(Sizes.parse(p.get("--chunk-size")));
         }
-        b.listener(new ConsoleListener(out, err, verbose)).filter(filter(p));
+        b.listener(new ConsoleListener(out, err, verbose, p.has("--itemize-changes"), dryRun)).filter(filter(p));
         LocalCopy copy = b.build();
         if (verbose) {
             err.printf("local copy: jobs=%d chunk=%s queue-depth=%d preserve=%s%n", copy.jobs(),
                     Sizes.format(copy.chunkSize()), copy.queueDepth(), copy.preserve());
         }
         CopyResult r = copy.copy(Path.of(p.positionals().get(0)), Path.of(p.positionals().get(1)));
-        out.println(r.summary());
+        out.println(r.summary() + (dryRun ? " (dry run: nothing changed)" : ""));
         if (!r.succeeded()) {
             err.println("uring-sync: " + r.failures().size() + " entr" + (r.failures().size() == 1 ? "y" : "ies")
                     + " failed; first: " + r.failures().get(0).getMessage());
@@ -197,17 +201,36 @@ public final class Main {
         private final PrintStream out;
         private final PrintStream err;
         private final boolean verbose;
+        private final boolean itemize;
+        private final boolean dryRun;
 
         ConsoleListener(PrintStream out, PrintStream err, boolean verbose) {
+            this(out, err, verbose, false, false);
+        }
+
+        ConsoleListener(PrintStream out, PrintStream err, boolean verbose, boolean itemize, boolean dryRun) {
             this.out = out;
             this.err = err;
             this.verbose = verbose;
+            this.itemize = itemize;
+            this.dryRun = dryRun;
         }
 
         @Override
         public void copied(String path, long bytes) {
-            if (verbose) {
+            if (verbose && !itemize) {
                 out.println(path.isEmpty() ? "." : path);
+            }
+        }
+
+        @Override
+        public void changed(String path, Change change) {
+            boolean dir = change.kind() == Change.Kind.NEW_DIRECTORY;
+            String shown = path.isEmpty() ? "./" : dir ? path + "/" : path;
+            if (itemize) {
+                out.println(change.itemize() + " " + shown);
+            } else if (dryRun && verbose) {
+                out.println(change.kind() == Change.Kind.DELETED ? "deleting " + shown : shown);
             }
         }
 
@@ -218,7 +241,7 @@ public final class Main {
 
         @Override
         public void deleted(String path) {
-            if (verbose) {
+            if (verbose && !itemize) {
                 out.println("deleting " + path);
             }
         }

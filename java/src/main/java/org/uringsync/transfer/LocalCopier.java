@@ -15,8 +15,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.uringsync.Cancellation;
 import org.uringsync.CopyListener;
+import org.uringsync.CopyListener.Change;
 import org.uringsync.CopyResult;
 import org.uringsync.nativeio.Batch;
+import org.uringsync.nativeio.Errno;
 import org.uringsync.nativeio.FileOps;
 import org.uringsync.nativeio.NativeIoException;
 import org.uringsync.nativeio.PathBytes;
@@ -42,6 +44,10 @@ import org.uringsync.scan.TreeScanner;
  */
 public final class LocalCopier {
     private static final int S_IFMT = 0170000, S_IFDIR = 0040000, S_IFREG = 0100000;
+    private static final Change NEW_FILE = new Change(Change.Kind.NEW_FILE, false, false);
+    private static final Change SYMLINK = new Change(Change.Kind.SYMLINK, false, false);
+    private static final Change NEW_DIRECTORY = new Change(Change.Kind.NEW_DIRECTORY, false, false);
+    private static final Change DELETED = new Change(Change.Kind.DELETED, false, false);
 
     private final int jobs;
     private final int chunkSize;
@@ -52,6 +58,7 @@ public final class LocalCopier {
     private final Cancellation cancellation;
     private final FilterRules filter;
     private final boolean delete;
+    private final boolean dryRun; // look and report, change nothing
     private final AtomicLong deleted = new AtomicLong();
 
     private final AtomicLong files = new AtomicLong();
@@ -67,7 +74,7 @@ public final class LocalCopier {
     private TempNames.Namer temps; // names for targets that already exist (written beside, renamed over)
 
     public LocalCopier(int jobs, int chunkSize, int queueDepth, boolean preserve, boolean failFast,
-            CopyListener listener, Cancellation cancellation, FilterRules filter, boolean delete) {
+            CopyListener listener, Cancellation cancellation, FilterRules filter, boolean delete, boolean dryRun) {
         this.jobs = jobs;
         this.chunkSize = chunkSize;
         this.queueDepth = queueDepth;
@@ -77,6 +84,7 @@ public final class LocalCopier {
         this.cancellation = cancellation;
         this.filter = filter;
         this.delete = delete;
+        this.dryRun = dryRun;
     }
 
     /**
@@ -221,9 +229,13 @@ public final class LocalCopier {
             }
             byte[] d = join(dstRoot, relative);
             // the root is the path the user gave; everything under it is made beneath its descriptor
-            int rc = relative.length == 0 ? FileOps.mkdir(d, 0700) : FileOps.mkdirNoFollow(rootFd, relative, 0700);
+            int rc = dryRun ? existing(relative, d)
+                    : relative.length == 0 ? FileOps.mkdir(d, 0700) : FileOps.mkdirNoFollow(rootFd, relative, 0700);
             inExisting = rc == 1;
-            if (rc >= 0 && relative.length == 0) {
+            if (rc == 0) {
+                tell(() -> listener.changed(PathBytes.show(relative), NEW_DIRECTORY));
+            }
+            if (rc >= 0 && relative.length == 0 && !dryRun) {
                 try {
                     openRoot(d);
                 } catch (NativeIoException e) {
@@ -237,6 +249,27 @@ public final class LocalCopier {
             }
             dirs.add(new DirMeta(relative, listing));
             return true;
+        }
+
+        /** Dry run: 1 when the destination directory exists, 0 when the copy would make it, or -errno. */
+        private int existing(byte[] relative, byte[] d) {
+            if (relative.length == 0) {
+                try {
+                    openRoot(d);
+                    return 1;
+                } catch (NativeIoException e) {
+                    return e.errno() == Errno.ENOENT ? 0 : -e.errno();
+                }
+            }
+            if (rootFd < 0) {
+                return 0;
+            }
+            int fd = FileOps.openDirNoFollow(rootFd, relative);
+            if (fd >= 0) {
+                FileOps.close(fd);
+                return 1;
+            }
+            return fd == -Errno.ENOENT ? 0 : fd;
         }
 
         @Override
@@ -386,17 +419,19 @@ public final class LocalCopier {
         int[] item = new int[batch.capacity()]; // batch request -> unit entry
         for (int start = 0; start < u.count(); start += batch.capacity()) {
             int end = Math.min(u.count(), start + batch.capacity());
-            boolean[] unchanged = new boolean[end - start];
+            Change[] change = new Change[end - start]; // null: settled (unchanged or failed)
             try (DirFds dirs = new DirFds()) {
-                if (quickCheck(ring, batch, u, start, end, dirs, unchanged)) {
-                    continue;
-                }
+                quickCheck(ring, batch, u, start, end, dirs, change);
                 batch.clear();
                 for (int i = start; i < end; i++) {
-                    if (unchanged[i - start]) {
+                    if (change[i - start] == null) {
                         continue;
                     }
                     byte[] d = u.dstRel()[i];
+                    if (dryRun) {
+                        report(d, change[i - start]);
+                        continue;
+                    }
                     int slash = PathBytes.lastSlash(d);
                     int dir = parentFd(dirs, d, slash);
                     if (dir < 0) {
@@ -421,7 +456,10 @@ public final class LocalCopier {
                 NativeIoException e = batch.failure(b);
                 if (e != null) {
                     fail(rel, e);
-                } else if (batch.op(b) == Batch.OP_SYMLINK) {
+                    continue;
+                }
+                report(rel, change[item[b] - start]);
+                if (batch.op(b) == Batch.OP_SYMLINK) {
                     symlinks.incrementAndGet();
                     listener.copied(PathBytes.show(rel), 0);
                 } else {
@@ -432,6 +470,14 @@ public final class LocalCopier {
                 }
             }
         }
+    }
+
+    /** Tells the listener of a change made (or, in a dry run, one that would be: counted here then). */
+    private void report(byte[] rel, Change c) {
+        if (dryRun) {
+            (c.kind() == Change.Kind.SYMLINK ? symlinks : files).incrementAndGet();
+        }
+        listener.changed(PathBytes.show(rel), c);
     }
 
     /** The destination directory of entry {@code d} (its last slash at {@code slash}), or -errno, reported. */
@@ -445,16 +491,18 @@ public final class LocalCopier {
     }
 
     /**
-     * rsync's quick check for the entries of {@code [start, end)} that may have a copy already: a
-     * regular file whose target is a regular file of the same size and modification time is marked
-     * unchanged and not copied (not even opened). Both sides are looked at in one batch (lstat, no
-     * symlink followed). @return true when every entry of the range is settled (unchanged or failed)
+     * rsync's quick check for the entries of {@code [start, end)}: what each needs ({@code change},
+     * null when nothing). Entries that may have a copy already are looked at in one batch (lstat of
+     * both sides, no symlink followed, nothing opened): a regular file whose target is a regular file
+     * of the same size and modification time is unchanged and not copied. Entries in directories this
+     * copy makes are new without looking; symlinks are always made again.
      */
-    private boolean quickCheck(Ring ring, Batch batch, Unit u, int start, int end, DirFds dirs, boolean[] unchanged)
+    private void quickCheck(Ring ring, Batch batch, Unit u, int start, int end, DirFds dirs, Change[] change)
             throws NativeIoException {
         batch.clear();
         int[] item = new int[end - start];
         for (int i = start; i < end; i++) {
+            change[i - start] = u.link()[i] ? SYMLINK : NEW_FILE;
             if (!u.check()[i]) {
                 continue;
             }
@@ -462,7 +510,7 @@ public final class LocalCopier {
             int slash = PathBytes.lastSlash(d);
             int dir = parentFd(dirs, d, slash);
             if (dir < 0) {
-                unchanged[i - start] = true; // failed: nothing more to do with it
+                change[i - start] = null; // failed: nothing more to do with it
                 continue;
             }
             item[batch.size()] = i;
@@ -470,26 +518,26 @@ public final class LocalCopier {
                     join(rootPath, d));
         }
         if (batch.size() == 0) {
-            return false;
+            return;
         }
         ring.run(batch);
-        int settled = 0;
         for (int b = 0; b < batch.size(); b++) {
             int i = item[b];
             NativeIoException e = batch.failure(b);
             if (e != null) {
                 fail(u.dstRel()[i], e);
-                unchanged[i - start] = true;
-            } else if ((batch.mode(b) & S_IFMT) == S_IFREG && (batch.targetMode(b) & S_IFMT) == S_IFREG
-                    && batch.bytes(b) == batch.targetSize(b) && batch.mtimeNanos(b) == batch.targetMtimeNanos(b)) {
-                unchanged[i - start] = true;
-                this.unchanged.incrementAndGet();
+                change[i - start] = null;
+            } else if ((batch.targetMode(b) & S_IFMT) == S_IFREG && (batch.mode(b) & S_IFMT) == S_IFREG) {
+                boolean size = batch.bytes(b) != batch.targetSize(b);
+                boolean time = batch.mtimeNanos(b) != batch.targetMtimeNanos(b);
+                if (!size && !time) {
+                    change[i - start] = null;
+                    unchanged.incrementAndGet();
+                } else {
+                    change[i - start] = new Change(Change.Kind.CHANGED_FILE, size, time);
+                }
             }
         }
-        for (boolean x : unchanged) {
-            settled += x ? 1 : 0;
-        }
-        return settled == unchanged.length;
     }
 
     /**
@@ -503,7 +551,10 @@ public final class LocalCopier {
             if (halted()) {
                 return;
             }
-            int fd = d.rel().length == 0 ? rootFd : FileOps.openDirNoFollow(rootFd, d.rel());
+            int fd = d.rel().length == 0 ? rootFd : rootFd < 0 ? -Errno.ENOENT : FileOps.openDirNoFollow(rootFd, d.rel());
+            if (fd < 0 && dryRun && fd == -Errno.ENOENT) {
+                continue; // a directory the copy would make holds nothing to delete
+            }
             if (fd < 0) {
                 fail(d.rel(), new NativeIoException("openat2", PathBytes.show(join(rootPath, d.rel())), -fd));
                 continue;
@@ -552,13 +603,16 @@ public final class LocalCopier {
         if (!empty) {
             return false; // it keeps what the filter protects
         }
-        int rc = isDir ? FileOps.rmdirAt(dirFd, e.name()) : FileOps.unlinkAt(dirFd, e.name());
+        int rc = dryRun ? 0 : isDir ? FileOps.rmdirAt(dirFd, e.name()) : FileOps.unlinkAt(dirFd, e.name());
         if (rc < 0) {
             fail(rel, new NativeIoException(isDir ? "rmdir" : "unlinkat", PathBytes.show(join(rootPath, rel)), -rc));
             return false;
         }
         deleted.incrementAndGet();
-        listener.deleted(PathBytes.show(rel));
+        listener.changed(PathBytes.show(rel), DELETED);
+        if (!dryRun) {
+            listener.deleted(PathBytes.show(rel));
+        }
         return true;
     }
 
@@ -568,7 +622,7 @@ public final class LocalCopier {
 
     /** Directory modes and times go on last: writing into a directory changes its mtime. */
     private void applyDirectoryMeta(List<DirMeta> dirs) throws IOException {
-        if (dirs.isEmpty() || (stop.get() && failFast)) {
+        if (dirs.isEmpty() || (stop.get() && failFast) || dryRun) {
             return;
         }
         // modes and times are set synchronously in the C core, on opened descriptors: the smallest ring does

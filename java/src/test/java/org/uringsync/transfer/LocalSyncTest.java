@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
@@ -151,6 +152,93 @@ class LocalSyncTest {
         assertTrue(text.contains("deleting extra.txt"), text);
         assertTrue(text.lines().anyMatch(l -> l.startsWith("0 files, ") && l.contains(" 0 B in ")
                 && l.contains("104 unchanged, 1 deleted")), text);
+    }
+
+    /** Changes as "itemize path", sorted: workers report concurrently. */
+    private static final class Changes implements CopyListener {
+        final List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
+
+        @Override
+        public void changed(String path, Change change) {
+            lines.add(change.itemize() + " " + path);
+        }
+
+        TreeSet<String> sorted() {
+            return new TreeSet<>(lines);
+        }
+    }
+
+    @Test
+    void aDryRunChangesNothingAndNamesExactlyWhatTheRealRunThenDoes() throws IOException {
+        copy(LocalCopy.builder());
+        Files.writeString(src.resolve("d2/f7"), "changed, and longer than before\n");
+        Path touched = src.resolve("d3/f3");
+        Files.setLastModifiedTime(touched, FileTime.fromMillis(Files.getLastModifiedTime(touched).toMillis() + 5000));
+        Files.writeString(src.resolve("d1/new"), "new in an old directory");
+        Files.createDirectories(src.resolve("fresh/inner"));
+        Files.writeString(src.resolve("fresh/inner/file"), "new in a new directory");
+        Files.writeString(dst.resolve("extra.txt"), "x");
+        Files.createDirectories(dst.resolve("gone"));
+        Files.writeString(dst.resolve("gone/file"), "x");
+        Map<String, String> before = snapshot(dst);
+
+        Changes dry = new Changes();
+        CopyResult d = copy(LocalCopy.builder().delete(true).dryRun(true).listener(dry));
+        assertEquals(before, snapshot(dst), "a dry run changes nothing");
+        assertEquals(0, d.bytes());
+        assertEquals(new TreeSet<>(List.of(">f.st...... d2/f7", ">f..t...... d3/f3", ">f+++++++++ d1/new",
+                "cd+++++++++ fresh", "cd+++++++++ fresh/inner", ">f+++++++++ fresh/inner/file", "cL+++++++++ link",
+                "*deleting   extra.txt", "*deleting   gone/file", "*deleting   gone")), dry.sorted());
+        assertEquals(4, d.files());
+        assertEquals(3, d.deleted());
+
+        Changes real = new Changes();
+        copy(LocalCopy.builder().delete(true).listener(real));
+        assertEquals(dry.sorted(), real.sorted(), "the real run does what the dry run named");
+        TreeSet<String> expected = listing(src);
+        assertEquals(expected, listing(dst));
+    }
+
+    @Test
+    void aDryRunIntoAMissingDestinationCreatesNothing() throws IOException {
+        Changes dry = new Changes();
+        CopyResult r = copy(LocalCopy.builder().dryRun(true).listener(dry));
+        assertFalse(Files.exists(dst));
+        assertEquals(104, r.files());
+        assertTrue(dry.sorted().containsAll(List.of("cd+++++++++ ", "cd+++++++++ d0/sub", ">f+++++++++ d0/sub/deep")),
+                dry.sorted().toString());
+    }
+
+    @Test
+    void theCommandLineItemizesAsRsync() throws IOException {
+        copy(LocalCopy.builder());
+        Files.writeString(src.resolve("d1/new"), "n");
+        Files.writeString(dst.resolve("extra.txt"), "x");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrintStream ps = new PrintStream(out, true);
+        assertEquals(0, Main.run(new String[] {"-p", "-n", "-i", "--delete", src.toString(), dst.toString()}, ps, ps));
+        String text = out.toString();
+        assertTrue(text.contains(">f+++++++++ d1/new\n") && text.contains("*deleting   extra.txt\n"), text);
+        assertTrue(text.contains("(dry run: nothing changed)"), text);
+        assertTrue(Files.exists(dst.resolve("extra.txt")) && !Files.exists(dst.resolve("d1/new")));
+    }
+
+    /** Every entry with its type, size, mtime and contents (files) or target (links). */
+    private static Map<String, String> snapshot(Path root) throws IOException {
+        Map<String, String> m = new java.util.TreeMap<>();
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                String k = root.relativize(p).toString();
+                if (Files.isSymbolicLink(p)) {
+                    m.put(k, "link " + Files.readSymbolicLink(p));
+                } else if (Files.isDirectory(p)) {
+                    m.put(k, "dir " + Files.getLastModifiedTime(p));
+                } else {
+                    m.put(k, Files.getLastModifiedTime(p) + " " + Files.readString(p));
+                }
+            }
+        }
+        return m;
     }
 
     private static TreeSet<String> listing(Path root) throws IOException {
