@@ -133,6 +133,8 @@ void usync_stat_pair(const char *src, int dir, const char *dst, struct usync_res
 	res->bytes = st.st_size;
 	res->mode = st.st_mode;
 	res->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	if (!dst[0])
+		return; /* no target asked for */
 	if (fstatat(dir, dst, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		res->dst_mode = st.st_mode;
 		res->dst_size = st.st_size;

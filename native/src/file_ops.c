@@ -402,3 +402,36 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_mkdirNoFollowNative(J
 	free(rel);
 	return rc;
 }
+
+/* FileOps.lstatAtNative(int dir, byte[] name, long[] out): out = {st_mode, size, mtime ns}; 0, or -errno. */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_lstatAtNative(JNIEnv *env, jclass cls, jint dir,
+		jbyteArray jname, jlongArray out)
+{
+	(void)cls;
+	char *name = path_of(env, jname);
+	if (!name)
+		return -EINVAL;
+	struct stat st;
+	int rc = fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+	free(name);
+	if (rc == 0) {
+		jlong v[3] = { st.st_mode, st.st_size, (jlong)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec };
+		(*env)->SetLongArrayRegion(env, out, 0, 3, v);
+	}
+	return rc;
+}
+
+/* FileOps.futimensNative(int fd, long mtimeNanos): the file's mtime (atime left alone); 0 or -errno. */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_futimensNative(JNIEnv *env, jclass cls, jint fd,
+		jlong mtime_ns)
+{
+	(void)env;
+	(void)cls;
+	jlong sec = mtime_ns / 1000000000, nsec = mtime_ns % 1000000000;
+	if (nsec < 0) {
+		nsec += 1000000000;
+		sec--;
+	}
+	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_sec = sec, .tv_nsec = nsec } };
+	return futimens(fd, ts) < 0 ? -errno : 0;
+}

@@ -183,6 +183,11 @@ public final class Batch {
         return add(OP_OPEN_READ, 0, 0, 0, 0, 0, 0, src, AT_FDCWD, NONE, NONE, NONE);
     }
 
+    /** Adds an lstat of {@code src} alone (see {@link #OP_STAT}; the target mode reads 0). */
+    public int addStat(byte[] src) {
+        return add(OP_STAT, 0, 0, 0, 0, 0, 0, src, AT_FDCWD, NONE, NONE, src);
+    }
+
     /** Adds a comparison of {@code src} with {@code name} inside {@code dir} (see {@link #OP_STAT}). */
     public int addStatAt(byte[] src, int dir, byte[] name, byte[] shown) {
         return add(OP_STAT, 0, 0, 0, 0, 0, 0, src, dir, name, NONE, shown);

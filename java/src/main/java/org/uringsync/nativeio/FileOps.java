@@ -174,6 +174,29 @@ public final class FileOps {
         return renameAtNative(dir, from, to);
     }
 
+    /**
+     * lstat of {@code name} inside {@code dir} (not followed).
+     *
+     * @return {st_mode, size, mtime in ns}, or null when there is no such entry
+     * @throws NativeIoException for any other failure
+     */
+    public static long[] lstatAt(int dir, byte[] name) throws NativeIoException {
+        long[] out = new long[3];
+        int rc = lstatAtNative(dir, name, out);
+        if (rc == -Errno.ENOENT) {
+            return null;
+        }
+        if (rc < 0) {
+            throw new NativeIoException("fstatat", PathBytes.show(name), -rc);
+        }
+        return out;
+    }
+
+    /** Sets the modification time of the open file {@code fd} (ns since the epoch). @return 0 or -errno */
+    public static int futimens(int fd, long mtimeNanos) {
+        return futimensNative(fd, mtimeNanos);
+    }
+
     /** Removes the file, symlink or other non-directory {@code name} inside {@code dir}. @return 0 or -errno */
     public static int unlinkAt(int dir, byte[] name) {
         return unlinkAtNative(dir, name, false);
@@ -214,6 +237,10 @@ public final class FileOps {
     private static native int renameAtNative(int dir, byte[] from, byte[] to);
 
     private static native int unlinkAtNative(int dir, byte[] name, boolean directory);
+
+    private static native int lstatAtNative(int dir, byte[] name, long[] out);
+
+    private static native int futimensNative(int fd, long mtimeNanos);
 
     private static native int fchmodNative(int fd, int mode);
 

@@ -22,6 +22,9 @@ public final class FrameCodec {
             case Message.HELLO_OK -> 32;
             case Message.HELLO_FAIL -> 1;
             case Message.FILE_HDR -> 14 + Message.FileHeader.MAX_PATH;
+            case Message.FILE_HDR_T -> 22 + Message.FileHeader.MAX_PATH;
+            case Message.FILE_LIST -> 2 + (long) Message.FileList.MAX_ENTRIES * (18 + Message.FileHeader.MAX_PATH);
+            case Message.WANT -> 2 + Message.FileList.MAX_ENTRIES / 8;
             case Message.FILE_DATA -> maxData;
             case Message.FILE_END, Message.ALL_DONE -> 0;
             case Message.ERROR -> 3 + 65535;
@@ -47,9 +50,33 @@ public final class FrameCodec {
             p = buffer(32).put(ok.proof());
         } else if (m instanceof Message.HelloFail f) {
             p = buffer(1).put((byte) f.reason());
+        } else if (m instanceof Message.FileHeader f && f.timed()) {
+            byte[] path = f.path();
+            p = buffer(22 + path.length).putLong(f.size()).putInt(f.mode()).putLong(f.mtimeNanos())
+                    .putShort((short) path.length).put(path);
         } else if (m instanceof Message.FileHeader f) {
             byte[] path = f.path();
             p = buffer(14 + path.length).putLong(f.size()).putInt(f.mode()).putShort((short) path.length).put(path);
+        } else if (m instanceof Message.FileList l) {
+            int n = 2;
+            for (Message.FileList.Entry e : l.entries()) {
+                n += 18 + e.path().length;
+            }
+            p = buffer(n).putShort((short) l.entries().size());
+            for (Message.FileList.Entry e : l.entries()) {
+                byte[] path = e.path();
+                p.putLong(e.size()).putLong(e.mtimeNanos()).putShort((short) path.length).put(path);
+            }
+        } else if (m instanceof Message.Want w) {
+            boolean[] bits = w.wanted();
+            p = buffer(2 + (bits.length + 7) / 8).putShort((short) bits.length);
+            byte[] map = new byte[(bits.length + 7) / 8];
+            for (int i = 0; i < bits.length; i++) {
+                if (bits[i]) {
+                    map[i / 8] |= (byte) (1 << (i % 8));
+                }
+            }
+            p.put(map);
         } else if (m instanceof Message.Error e) {
             byte[] t = e.text().getBytes(StandardCharsets.UTF_8);
             p = buffer(3 + t.length).put((byte) e.code()).putShort((short) t.length).put(t);
@@ -104,19 +131,69 @@ public final class FrameCodec {
                     }
                     long size = p.getLong();
                     int mode = p.getInt();
-                    int len = p.getShort() & 0xffff;
-                    if (len != n - 14) {
-                        throw new ProtocolException("FILE_HDR path_len " + len + " does not match the frame (" + (n - 14) + ")");
-                    }
+                    byte[] path = path(type, p, n - 14);
                     if (size < 0) {
                         throw new ProtocolException("FILE_HDR size " + Long.toUnsignedString(size) + " is out of range");
                     }
-                    if (len > Message.FileHeader.MAX_PATH) {
-                        throw new ProtocolException("path of " + len + " bytes exceeds " + Message.FileHeader.MAX_PATH);
-                    }
-                    byte[] path = new byte[len];
-                    p.get(path);
                     return new Message.FileHeader(size, mode, path);
+                }
+                case Message.FILE_HDR_T -> {
+                    if (n < 22) {
+                        throw new ProtocolException("FILE_HDR_T payload of " + n + " bytes is shorter than 22");
+                    }
+                    long size = p.getLong();
+                    int mode = p.getInt();
+                    long mtime = p.getLong();
+                    byte[] path = path(type, p, n - 22);
+                    if (size < 0) {
+                        throw new ProtocolException("FILE_HDR_T size " + Long.toUnsignedString(size) + " is out of range");
+                    }
+                    if (mtime == Message.FileHeader.NO_TIME) {
+                        throw new ProtocolException("FILE_HDR_T mtime out of range");
+                    }
+                    return new Message.FileHeader(size, mode, path, mtime);
+                }
+                case Message.FILE_LIST -> {
+                    need(type, n, 2, false);
+                    int count = p.getShort() & 0xffff;
+                    if (count == 0 || count > Message.FileList.MAX_ENTRIES) {
+                        throw new ProtocolException("FILE_LIST count " + count + " is not in 1.." + Message.FileList.MAX_ENTRIES);
+                    }
+                    java.util.List<Message.FileList.Entry> entries = new java.util.ArrayList<>(count);
+                    for (int i = 0; i < count; i++) {
+                        if (p.remaining() < 18) {
+                            throw new ProtocolException("FILE_LIST entry " + i + " is cut short");
+                        }
+                        long size = p.getLong();
+                        long mtime = p.getLong();
+                        int len = p.getShort() & 0xffff;
+                        if (len > p.remaining() || len > Message.FileHeader.MAX_PATH) {
+                            throw new ProtocolException("FILE_LIST entry " + i + " path_len " + len + " does not fit");
+                        }
+                        if (size < 0) {
+                            throw new ProtocolException("FILE_LIST entry " + i + " size is out of range");
+                        }
+                        byte[] path = new byte[len];
+                        p.get(path);
+                        entries.add(new Message.FileList.Entry(size, mtime, path));
+                    }
+                    if (p.hasRemaining()) {
+                        throw new ProtocolException("FILE_LIST has " + p.remaining() + " bytes after its entries");
+                    }
+                    return new Message.FileList(entries);
+                }
+                case Message.WANT -> {
+                    need(type, n, 2, false);
+                    int count = p.getShort() & 0xffff;
+                    if (count == 0 || count > Message.FileList.MAX_ENTRIES) {
+                        throw new ProtocolException("WANT count " + count + " is not in 1.." + Message.FileList.MAX_ENTRIES);
+                    }
+                    need(type, n, 2 + (count + 7) / 8, true);
+                    boolean[] bits = new boolean[count];
+                    for (int i = 0; i < count; i++) {
+                        bits[i] = (p.get(2 + i / 8) >> (i % 8) & 1) != 0;
+                    }
+                    return new Message.Want(bits);
                 }
                 case Message.FILE_END -> {
                     need(type, n, 0, true);
@@ -146,6 +223,20 @@ public final class FrameCodec {
         }
     }
 
+    /** A header's path_len u16 and path, which must fill the rest of the frame ({@code rest} bytes after the length). */
+    private static byte[] path(int type, ByteBuffer p, int rest) throws ProtocolException {
+        int len = p.getShort() & 0xffff;
+        if (len != rest) {
+            throw new ProtocolException(name(type) + " path_len " + len + " does not match the frame (" + rest + ")");
+        }
+        if (len > Message.FileHeader.MAX_PATH) {
+            throw new ProtocolException("path of " + len + " bytes exceeds " + Message.FileHeader.MAX_PATH);
+        }
+        byte[] path = new byte[len];
+        p.get(path);
+        return path;
+    }
+
     private static void need(int type, int n, int want, boolean exact) throws ProtocolException {
         if (exact ? n != want : n < want) {
             throw new ProtocolException(String.format("%s payload of %d bytes, expected %d", name(type), n, want));
@@ -161,6 +252,9 @@ public final class FrameCodec {
             case Message.FILE_HDR -> "FILE_HDR";
             case Message.FILE_DATA -> "FILE_DATA";
             case Message.FILE_END -> "FILE_END";
+            case Message.FILE_LIST -> "FILE_LIST";
+            case Message.WANT -> "WANT";
+            case Message.FILE_HDR_T -> "FILE_HDR_T";
             case Message.ALL_DONE -> "ALL_DONE";
             case Message.ERROR -> "ERROR";
             default -> String.format("0x%02x", type);

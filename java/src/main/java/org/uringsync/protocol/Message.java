@@ -2,6 +2,7 @@ package org.uringsync.protocol;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The wire messages of docs/PROTOCOL.md, validated on construction. Frame: {@code type u8 | length
@@ -9,10 +10,12 @@ import java.util.Arrays;
  */
 public sealed interface Message {
     int HELLO = 0x01, HELLO_OK = 0x02, HELLO_FAIL = 0x03, FILE_HDR = 0x10, FILE_DATA = 0x11, FILE_END = 0x12,
-            ALL_DONE = 0x20, ERROR = 0xFF;
+            FILE_LIST = 0x13, WANT = 0x14, FILE_HDR_T = 0x15, ALL_DONE = 0x20, ERROR = 0xFF;
 
-    /** The protocol version this implementation speaks. */
-    int VERSION = 2;
+    /** The newest protocol version this implementation speaks (3: file lists, WANT, mtimes). */
+    int VERSION = 3;
+    /** The design's version, still served exactly as before. */
+    int VERSION_2 = 2;
 
     int type();
 
@@ -100,9 +103,23 @@ public sealed interface Message {
         }
     }
 
-    /** FILE_HDR: size u64, mode u32, path_len u16, path bytes (relative, not necessarily UTF-8). */
-    record FileHeader(long size, int mode, byte[] path) implements Message {
+    /**
+     * FILE_HDR: size u64, mode u32, path_len u16, path bytes (relative, not necessarily UTF-8); in
+     * version 3, FILE_HDR_T: the same with mtime_ns i64 after the mode, the time the receiver gives the
+     * file. {@code mtimeNanos} is {@link #NO_TIME} for a FILE_HDR.
+     */
+    record FileHeader(long size, int mode, byte[] path, long mtimeNanos) implements Message {
         public static final int MAX_PATH = 4096;
+        public static final long NO_TIME = Long.MIN_VALUE;
+
+        /** A FILE_HDR (no time). */
+        public FileHeader(long size, int mode, byte[] path) {
+            this(size, mode, path, NO_TIME);
+        }
+
+        public boolean timed() {
+            return mtimeNanos != NO_TIME;
+        }
 
         public FileHeader {
             if (size < 0) {
@@ -116,7 +133,7 @@ public sealed interface Message {
 
         @Override
         public int type() {
-            return FILE_HDR;
+            return timed() ? FILE_HDR_T : FILE_HDR;
         }
 
         @Override
@@ -130,17 +147,96 @@ public sealed interface Message {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof FileHeader h && h.size == size && h.mode == mode && Arrays.equals(h.path, path);
+            return o instanceof FileHeader h && h.size == size && h.mode == mode && h.mtimeNanos == mtimeNanos
+                    && Arrays.equals(h.path, path);
         }
 
         @Override
         public int hashCode() {
-            return Long.hashCode(size) * 31 + mode * 17 + Arrays.hashCode(path);
+            return Long.hashCode(size) * 31 + mode * 17 + Arrays.hashCode(path) + Long.hashCode(mtimeNanos);
         }
 
         @Override
         public String toString() {
             return "FileHeader[size=" + size + ", mode=0" + Integer.toOctalString(mode) + ", path=" + pathText() + "]";
+        }
+    }
+
+    /**
+     * FILE_LIST (version 3): count u16 (1..{@link #MAX_ENTRIES}), then per regular file size u64,
+     * mtime_ns i64, path_len u16, path: the files the sender offers next, in order.
+     */
+    record FileList(List<Entry> entries) implements Message {
+        public static final int MAX_ENTRIES = 256;
+
+        /** One offered file. */
+        public record Entry(long size, long mtimeNanos, byte[] path) {
+            public Entry {
+                if (size < 0) {
+                    throw new IllegalArgumentException("size out of range: " + Long.toUnsignedString(size));
+                }
+                if (path.length > FileHeader.MAX_PATH) {
+                    throw new IllegalArgumentException("path longer than " + FileHeader.MAX_PATH + " bytes: " + path.length);
+                }
+                path = path.clone();
+            }
+
+            @Override
+            public byte[] path() {
+                return path.clone();
+            }
+
+            @Override
+            public boolean equals(Object o) {
+                return o instanceof Entry e && e.size == size && e.mtimeNanos == mtimeNanos && Arrays.equals(e.path, path);
+            }
+
+            @Override
+            public int hashCode() {
+                return Long.hashCode(size) * 31 + Long.hashCode(mtimeNanos) * 17 + Arrays.hashCode(path);
+            }
+        }
+
+        public FileList {
+            if (entries.isEmpty() || entries.size() > MAX_ENTRIES) {
+                throw new IllegalArgumentException("FILE_LIST holds 1.." + MAX_ENTRIES + " entries: " + entries.size());
+            }
+            entries = List.copyOf(entries);
+        }
+
+        @Override
+        public int type() {
+            return FILE_LIST;
+        }
+    }
+
+    /** WANT (version 3): count u16 (that of the FILE_LIST answered), then a bitmap, bit i: send entry i. */
+    record Want(boolean[] wanted) implements Message {
+        public Want {
+            if (wanted.length == 0 || wanted.length > FileList.MAX_ENTRIES) {
+                throw new IllegalArgumentException("WANT answers 1.." + FileList.MAX_ENTRIES + " entries: " + wanted.length);
+            }
+            wanted = wanted.clone();
+        }
+
+        @Override
+        public boolean[] wanted() {
+            return wanted.clone();
+        }
+
+        @Override
+        public int type() {
+            return WANT;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Want w && Arrays.equals(w.wanted, wanted);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(wanted);
         }
     }
 

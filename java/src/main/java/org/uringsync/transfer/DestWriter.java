@@ -32,6 +32,7 @@ import org.uringsync.protocol.ProtocolException;
  * among them) the first time one of this receiver's connections writes into it.
  */
 final class DestWriter {
+    private static final int S_IFMT = 0170000, S_IFREG = 0100000;
     private final Path dest;
     private final byte[] destBytes;
     private final int chunkSize;
@@ -122,10 +123,10 @@ final class DestWriter {
         }
 
         /** Receives files until ALL_DONE or the sender's ERROR, on a session whose sender is authenticated. */
-        void receive(TlsSession session, Wire wire) throws IOException {
+        void receive(TlsSession session, Wire wire, int version) throws IOException {
             rootFd = FileOps.openRoot(destBytes, false); // each connection sees DEST as it is now
             try (Ring ring = Ring.open(queueDepth, chunkSize)) { // nothing heavy before HELLO_OK
-                receive(session, wire, ring);
+                receive(session, wire, ring, version);
             }
         }
 
@@ -143,18 +144,20 @@ final class DestWriter {
             temps.close();
         }
 
-        private void receive(TlsSession session, Wire wire, Ring ring) throws IOException {
+        private void receive(TlsSession session, Wire wire, Ring ring, int version) throws IOException {
             long n = 0, b = 0;
             while (true) {
                 if (!wire.next()) {
                     throw new ProtocolException("connection closed before ALL_DONE (" + n + " files received)");
                 }
                 int type = wire.type();
-                if (type == Message.FILE_HDR) {
+                if (type == Message.FILE_HDR || (type == Message.FILE_HDR_T && version >= 3)) {
                     Message.FileHeader h = (Message.FileHeader) wire.payload();
                     receiveFile(session, h, ring);
                     n++;
                     b += h.size();
+                } else if (type == Message.FILE_LIST && version >= 3) {
+                    wire.send(want((Message.FileList) wire.payload()));
                 } else if (type == Message.ALL_DONE) {
                     wire.payload();
                     wire.send(new Message.AllDone());
@@ -166,21 +169,45 @@ final class DestWriter {
                     return;
                 } else {
                     throw new ProtocolException("unexpected " + org.uringsync.protocol.FrameCodec.name(type)
-                            + " (expected FILE_HDR or ALL_DONE)");
+                            + (version >= 3 ? " (expected FILE_LIST, FILE_HDR_T or ALL_DONE)" : " (expected FILE_HDR or ALL_DONE)"));
                 }
             }
         }
 
-        private void receiveFile(TlsSession session, Message.FileHeader h, Ring ring) throws IOException {
-            byte[] path = h.path();
+        /**
+         * Version 3's quick check, as rsync's: the sender offers files, the receiver asks for those
+         * whose copy beneath DEST is not a regular file of the same size and modification time.
+         * Paths are checked as FILE_HDR's are.
+         */
+        private Message.Want want(Message.FileList list) throws IOException {
+            boolean[] wanted = new boolean[list.entries().size()];
+            for (int i = 0; i < wanted.length; i++) {
+                Message.FileList.Entry e = list.entries().get(i);
+                byte[] path = e.path();
+                int slash = checkedSlash(path);
+                int dir = directory(slash < 0 ? new byte[0] : Arrays.copyOf(path, slash), path);
+                long[] st = FileOps.lstatAt(dir, Arrays.copyOfRange(path, slash + 1, path.length));
+                wanted[i] = st == null || (st[0] & S_IFMT) != S_IFREG || st[1] != e.size() || st[2] != e.mtimeNanos();
+            }
+            return new Message.Want(wanted);
+        }
+
+        /** Checks a file's path (PathRules, and not one of our temporary names). @return its last slash, or -1 */
+        private int checkedSlash(byte[] path) throws IOException {
             PathRules.check(path);
             int slash = PathBytes.lastSlash(path);
-            byte[] dirRel = slash < 0 ? new byte[0] : Arrays.copyOf(path, slash);
-            byte[] name = Arrays.copyOfRange(path, slash + 1, path.length);
-            if (TempNames.isTemp(name)) {
+            if (TempNames.isTemp(Arrays.copyOfRange(path, slash + 1, path.length))) {
                 throw new PathRefused("refused " + PathRules.show(path) + ": names beginning " + TempNames.PREFIX
                         + " and ending " + TempNames.SUFFIX + " are the receiver's temporary files");
             }
+            return slash;
+        }
+
+        private void receiveFile(TlsSession session, Message.FileHeader h, Ring ring) throws IOException {
+            byte[] path = h.path();
+            int slash = checkedSlash(path);
+            byte[] dirRel = slash < 0 ? new byte[0] : Arrays.copyOf(path, slash);
+            byte[] name = Arrays.copyOfRange(path, slash + 1, path.length);
             int dir = directory(dirRel, path);
             byte[] tmp = temps.next();
             // Created with its final mode when the umask leaves that whole (0644, 0755 under 022): no
@@ -200,6 +227,10 @@ final class DestWriter {
                 int rc = exact ? 0 : FileOps.fchmod(fd, mode);
                 if (rc < 0) {
                     throw new NativeIoException("fchmod", PathRules.show(path), -rc);
+                }
+                rc = h.timed() ? FileOps.futimens(fd, h.mtimeNanos()) : 0;
+                if (rc < 0) {
+                    throw new NativeIoException("futimens", PathRules.show(path), -rc);
                 }
                 written = true;
             } catch (NativeIoException e) {

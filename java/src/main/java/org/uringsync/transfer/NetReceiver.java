@@ -342,11 +342,12 @@ public final class NetReceiver implements AutoCloseable {
                 sock.setTimeout(handshakeTimeoutMs);
                 session = handshake.tls(ctx, sock);
                 wire = new Wire(session);
-                if (!handshake.authenticate(session, wire, id, this)) {
+                int version = handshake.authenticate(session, wire, id, this);
+                if (version == 0) {
                     return;
                 }
                 sock.setTimeout(idleTimeoutMs);
-                files.receive(session, wire);
+                files.receive(session, wire, version);
             } catch (ProtocolException | TlsSession.ProtocolViolation e) {
                 fail(wire, Message.Error.PROTOCOL, "protocol error: " + e.getMessage());
             } catch (DestWriter.PathRefused e) {

@@ -53,6 +53,9 @@ public final class NetSender {
     private long files;
     private long bytes;
     private long skipped;
+    private long unchanged;
+    private int version = Message.VERSION; // 2 once a receiver refused 3
+    private Wire wire;
 
     /** What a send is asked to do: made by {@code Sender.Builder}, checked there. */
     public record Config(String host, int port, byte[] secret, String ciphers, org.uringsync.TlsPath tlsPath, int chunkSize,
@@ -83,11 +86,32 @@ public final class NetSender {
         if (!root.isDirectory() && !root.isRegularFile()) {
             throw new IOException("cannot send " + source + ": not a regular file or directory");
         }
+        try {
+            sendOnce(source, root, src);
+        } catch (OlderReceiver e) { // it speaks the design's version 2: send as that (whole files, no times)
+            version = Message.VERSION_2;
+            sendOnce(source, root, src);
+        }
+        return new CopyResult(files, 0, 0, bytes, skipped, Duration.ofNanos(System.nanoTime() - t0), failures,
+                unchanged, 0);
+    }
+
+    /** The receiver refused our protocol version before anything was sent. */
+    private static final class OlderReceiver extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        OlderReceiver() {
+            super("the receiver does not speak protocol version " + Message.VERSION);
+        }
+    }
+
+    private void sendOnce(Path source, TreeScanner.Root root, byte[] src) throws IOException {
         try (Fd sock = connect(); TlsContext ctx = TlsContext.client(ciphers);
                 AutoCloseable cut = cancellation.onCancel(sock::shutdown)) {
             sock.setTimeout(connectTimeoutMs);
             try (TlsSession session = TlsSession.handshake(ctx, sock, false, tlsPath.nativeMode())) {
                 Wire wire = new Wire(session);
+                this.wire = wire;
                 authenticate(session, wire);
                 verbose.accept("tls: " + session.path());
                 sock.setTimeout(idleTimeoutMs); // a receiver that stops reading or answering fails the send
@@ -114,7 +138,6 @@ public final class NetSender {
         } catch (Exception e) { // closing the cancellation hook: cannot happen
             throw new IllegalStateException(e);
         }
-        return new CopyResult(files, 0, 0, bytes, skipped, Duration.ofNanos(System.nanoTime() - t0), failures);
     }
 
     private Fd connect() throws IOException {
@@ -137,7 +160,7 @@ public final class NetSender {
 
     private void authenticate(TlsSession session, Wire wire) throws IOException {
         byte[] proof = Auth.clientProof(session, secret);
-        wire.send(new Message.Hello(Message.VERSION, proof));
+        wire.send(new Message.Hello(version, proof));
         Message reply;
         try {
             reply = wire.read();
@@ -150,9 +173,12 @@ public final class NetSender {
                         + " or a man-in-the-middle)");
             }
         } else if (reply instanceof Message.HelloFail f) {
+            if (f.reason() == Message.HelloFail.VERSION_MISMATCH && version > Message.VERSION_2) {
+                throw new OlderReceiver();
+            }
             throw new IOException(f.reason() == Message.HelloFail.WRONG_SECRET ? "authentication failed: wrong secret"
                     : f.reason() == Message.HelloFail.VERSION_MISMATCH
-                            ? "the receiver does not speak protocol version " + Message.VERSION
+                            ? "the receiver does not speak protocol version " + version
                             : "authentication failed (reason " + f.reason() + ")");
         } else if (reply instanceof Message.Error e) {
             throw new IOException("receiver error: " + e.text());
@@ -267,6 +293,13 @@ public final class NetSender {
      */
     private void sendBatch(TlsSession session, Ring ring, byte[] root, byte[][] rel, int count, boolean single)
             throws IOException {
+        if (version >= 3) {
+            rel = offer(ring, root, rel, count, single);
+            count = rel.length;
+            if (count == 0) {
+                return;
+            }
+        }
         boolean spliceFiles = session.splicing() && session.kernelTx();
         Batch open = new Batch(count);
         for (int i = 0; i < count; i++) {
@@ -296,7 +329,9 @@ public final class NetSender {
                     continue;
                 }
                 long size = open.bytes(i);
-                byte[] hdr = FrameCodec.encode(new Message.FileHeader(size, open.mode(i) & 07777, rel[i]));
+                byte[] hdr = FrameCodec.encode(version >= 3
+                        ? new Message.FileHeader(size, open.mode(i) & 07777, rel[i], open.mtimeNanos(i))
+                        : new Message.FileHeader(size, open.mode(i) & 07777, rel[i]));
                 batch.add(open.fd(i), size, open.mtimeNanos(i), hdr, fileEnd,
                         (spliceFiles && size >= SPLICE_MIN ? SendBatch.SPLICE : 0) | readFlags(open.fd(i), size));
                 sent.add(rel[i]);
@@ -323,6 +358,53 @@ public final class NetSender {
             bytes += sizes.get(i);
             listener.copied(PathRules.show(sent.get(i)), sizes.get(i));
         }
+    }
+
+    /**
+     * Version 3's quick check: the batch's files are looked at (lstat, not opened) and offered in one
+     * FILE_LIST; the receiver answers which it wants. @return the wanted ones, in order
+     */
+    private byte[][] offer(Ring ring, byte[] root, byte[][] rel, int count, boolean single) throws IOException {
+        Batch stat = new Batch(count);
+        for (int i = 0; i < count; i++) {
+            stat.addStat(single ? root : PathBytes.join(root, rel[i]));
+        }
+        ring.run(stat);
+        List<Message.FileList.Entry> entries = new ArrayList<>(count);
+        List<byte[]> offered = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            NativeIoException e = stat.failure(i);
+            if (e != null) {
+                failures.add(e);
+                listener.failed(PathRules.show(rel[i]), e);
+            } else if ((stat.mode(i) & 0170000) != 0100000) {
+                skip(rel[i], "no longer a regular file");
+            } else {
+                entries.add(new Message.FileList.Entry(stat.bytes(i), stat.mtimeNanos(i), rel[i]));
+                offered.add(rel[i]);
+            }
+        }
+        if (entries.isEmpty()) {
+            return new byte[0][];
+        }
+        wire.send(new Message.FileList(entries));
+        Message m = wire.read();
+        if (m instanceof Message.Error err) {
+            throw new IOException("receiver error: " + err.text());
+        }
+        if (!(m instanceof Message.Want w) || w.wanted().length != entries.size()) {
+            throw new ProtocolException("expected WANT for " + entries.size() + " files, got " + FrameCodec.name(m.type()));
+        }
+        boolean[] want = w.wanted();
+        List<byte[]> wanted = new ArrayList<>(count);
+        for (int i = 0; i < want.length; i++) {
+            if (want[i]) {
+                wanted.add(offered.get(i));
+            } else {
+                unchanged++;
+            }
+        }
+        return wanted.toArray(new byte[0][]);
     }
 
     private void awaitConfirmation(Wire wire) throws IOException {

@@ -53,12 +53,16 @@ final class ReceiverHandshake {
         return TlsSession.handshake(ctx, sock, true, tlsPath.nativeMode());
     }
 
+    /** The newest version receivers of this process accept; tests lower it to play an older receiver. */
+    static volatile int newestVersion = Message.VERSION;
+
     /**
      * Reads connection {@code id}'s HELLO and answers it.
      *
-     * @return true when HELLO_OK went back; false when the sender was refused, or dropped meanwhile
+     * @return the protocol version agreed (2 or 3) when HELLO_OK went back; 0 when the sender was
+     *         refused, or dropped meanwhile
      */
-    boolean authenticate(TlsSession session, Wire wire, long id, Gate gate) throws IOException {
+    int authenticate(TlsSession session, Wire wire, long id, Gate gate) throws IOException {
         verbose.accept("connection " + id + ": tls: " + session.path());
         if (!wire.next()) {
             throw new ProtocolException("connection closed before HELLO");
@@ -67,23 +71,24 @@ final class ReceiverHandshake {
             throw new ProtocolException("expected HELLO, got " + org.uringsync.protocol.FrameCodec.name(wire.type()));
         }
         Message.Hello hello = (Message.Hello) wire.payload();
-        if (hello.version() != Message.VERSION) {
+        int newest = newestVersion;
+        if (hello.version() > newest || hello.version() < Message.VERSION_2) {
             log.accept("connection " + id + ": refused protocol version " + hello.version() + " (this receiver speaks "
-                    + Message.VERSION + ")");
+                    + Message.VERSION_2 + (newest > Message.VERSION_2 ? " and " + newest : "") + ")");
             wire.send(new Message.HelloFail(Message.HelloFail.VERSION_MISMATCH));
-            return false;
+            return 0;
         }
         byte[] expected = Auth.clientProof(session, secret);
         if (!Auth.matches(expected, hello.secret())) {
             if (gate.waitAfterWrongSecret()) {
                 wire.send(new Message.HelloFail(Message.HelloFail.WRONG_SECRET));
             }
-            return false;
+            return 0;
         }
         if (!gate.startTransfer()) {
-            return false;
+            return 0;
         }
         wire.send(new Message.HelloOk(Auth.serverProof(session, secret)));
-        return true;
+        return hello.version();
     }
 }

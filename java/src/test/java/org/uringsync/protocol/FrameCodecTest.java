@@ -3,6 +3,7 @@ package org.uringsync.protocol;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -49,6 +50,55 @@ class FrameCodecTest {
             assertEquals(m, roundTrip(m));
         }
         assertEquals("FileEnd[]", roundTrip(new Message.FileEnd()).toString());
+    }
+
+    /** Version 3's messages: the byte examples of docs/PROTOCOL.md (read from the document) and round trips. */
+    @Test
+    void version3MessagesMatchTheByteExamplesInProtocolMd() throws Exception {
+        String doc = java.nio.file.Files.readString(java.nio.file.Path.of("..", "docs", "PROTOCOL.md"));
+        long mtime = 1_700_000_000_123_456_789L;
+        byte[] path = "a.txt".getBytes(StandardCharsets.US_ASCII);
+        Message list = new Message.FileList(java.util.List.of(new Message.FileList.Entry(4096, mtime, path)));
+        Message want = new Message.Want(new boolean[] {true, false, true});
+        Message hdr = new Message.FileHeader(4096, 0644, path, mtime);
+        assertEquals(example(doc, "FILE_LIST offering"), HexFormat.of().formatHex(FrameCodec.encode(list)));
+        assertEquals(example(doc, "WANT for a list of 3"), HexFormat.of().formatHex(FrameCodec.encode(want)));
+        assertEquals(example(doc, "FILE_HDR_T for the same file"), HexFormat.of().formatHex(FrameCodec.encode(hdr)));
+        for (Message m : new Message[] {list, want, hdr}) {
+            assertEquals(m, roundTrip(m));
+        }
+        assertEquals(Message.FILE_HDR_T, hdr.type());
+        assertEquals(Message.FILE_HDR, new Message.FileHeader(1, 0644, path).type());
+    }
+
+    /** The first backquoted hex run after {@code lead} in the document, without spaces. */
+    private static String example(String doc, String lead) {
+        int at = doc.indexOf(lead);
+        assertTrue(at >= 0, lead);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("`([0-9a-f ]+)`").matcher(doc);
+        assertTrue(m.find(at), lead);
+        return m.group(1).replace(" ", "");
+    }
+
+    @Test
+    void malformedVersion3PayloadsAreRefusedWithTheReason() {
+        assertEquals("FILE_LIST count 0 is not in 1..256", refused(Message.FILE_LIST, "0000"));
+        assertEquals("FILE_LIST count 257 is not in 1..256", refused(Message.FILE_LIST, "0101"));
+        assertEquals("FILE_LIST entry 0 is cut short", refused(Message.FILE_LIST, "0100" + "00".repeat(17)));
+        assertEquals("FILE_LIST entry 0 path_len 6 does not fit",
+                refused(Message.FILE_LIST, "0100" + "00".repeat(16) + "0600" + "612e747874"));
+        assertEquals("FILE_LIST has 1 bytes after its entries",
+                refused(Message.FILE_LIST, "0100" + "00".repeat(16) + "0000" + "ff"));
+        assertEquals("WANT payload of 4 bytes, expected 3", refused(Message.WANT, "0300" + "0500"));
+        assertEquals("WANT count 0 is not in 1..256", refused(Message.WANT, "0000"));
+        assertEquals("FILE_HDR_T path_len 9 does not match the frame (5)",
+                refused(Message.FILE_HDR_T, "00".repeat(20) + "0900" + "612e747874"));
+    }
+
+    private static String refused(int type, String hex) {
+        byte[] b = HexFormat.of().parseHex(hex);
+        return org.junit.jupiter.api.Assertions.assertThrows(ProtocolException.class,
+                () -> FrameCodec.decode(type, ByteBuffer.wrap(b))).getMessage();
     }
 
     @Test

@@ -120,6 +120,7 @@ class NetTransferTest {
         sh(src, "mkdir a; for i in $(seq 1 60); do head -c $((i * 3000)) /dev/urandom > a/f$i; done;"
                 + " head -c 3000000 /dev/urandom > big");
         for (int after : new int[] {0, 2, 7, 30, 90}) {
+            sh(tmp, "rm -rf dst/*"); // every file is sent again (a full DEST would want none)
             org.uringsync.nativeio.Ring.injectSubmissionFailures(after, 1);
             CopyResult r;
             try {

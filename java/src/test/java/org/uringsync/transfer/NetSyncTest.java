@@ -1,0 +1,113 @@
+package org.uringsync.transfer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.TreeSet;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.uringsync.CopyListener;
+import org.uringsync.CopyResult;
+import org.uringsync.Receiver;
+import org.uringsync.Sender;
+import org.uringsync.nativeio.NativeTestSupport;
+import org.uringsync.protocol.Message;
+
+/** Send and receive as a sync (protocol version 3): file lists, the receiver's WANT, mtimes kept. */
+class NetSyncTest {
+    static final String SECRET = "net-sync-test-secret-0123";
+
+    @TempDir
+    Path tmp;
+    Path src;
+    Path dst;
+    Receiver receiver;
+    final List<String> log = Collections.synchronizedList(new ArrayList<>());
+
+    @BeforeEach
+    void start() throws IOException {
+        NativeTestSupport.assumeRing();
+        src = tmp.resolve("src");
+        dst = tmp.resolve("dst");
+        for (int d = 0; d < 3; d++) {
+            Files.createDirectories(src.resolve("d" + d));
+            for (int f = 0; f < 200; f++) { // more than one FILE_LIST (256 entries) in all
+                Files.writeString(src.resolve("d" + d + "/f" + f), "file " + d + "/" + f + "\n".repeat(f));
+            }
+        }
+        receiver = Receiver.builder(dst).bind(InetAddress.getLoopbackAddress()).port(0).secret(SECRET)
+                .stateDirectory(tmp.resolve("state")).log(log::add).build().start();
+    }
+
+    @AfterEach
+    void stop() {
+        ReceiverHandshake.newestVersion = Message.VERSION;
+        if (receiver != null) {
+            receiver.close();
+        }
+    }
+
+    private CopyResult send(List<String> sent) throws IOException {
+        CopyResult r = Sender.builder("127.0.0.1", receiver.port()).secret(SECRET).listener(new CopyListener() {
+            @Override
+            public void copied(String path, long bytes) {
+                sent.add(path);
+            }
+        }).build().send(src);
+        assertTrue(r.succeeded(), r.failures().toString());
+        return r;
+    }
+
+    @Test
+    void aSecondSendCarriesNoFileBytesAndTimesArrive() throws IOException {
+        CopyResult first = send(new ArrayList<>());
+        assertEquals(600, first.files());
+        for (String f : List.of("d0/f0", "d1/f17", "d2/f199")) {
+            assertEquals(Files.getLastModifiedTime(src.resolve(f)), Files.getLastModifiedTime(dst.resolve(f)), f);
+        }
+        List<String> sent = new ArrayList<>();
+        CopyResult second = send(sent);
+        assertEquals(List.of(), sent);
+        assertEquals(0, second.files(), second.summary());
+        assertEquals(0, second.bytes(), second.summary());
+        assertEquals(600, second.unchanged(), second.summary());
+    }
+
+    @Test
+    void changingAndTouchingFilesResendsExactlyThose() throws IOException {
+        send(new ArrayList<>());
+        Files.writeString(src.resolve("d1/f5"), "changed and longer than it was\n");
+        Path touched = src.resolve("d2/f9");
+        Files.setLastModifiedTime(touched, FileTime.fromMillis(Files.getLastModifiedTime(touched).toMillis() + 7000));
+        Files.writeString(dst.resolve("d0/f3"), "damaged on the receiver, same time? no: a new one");
+        List<String> sent = new ArrayList<>();
+        CopyResult r = send(sent);
+        assertEquals(new TreeSet<>(List.of("d1/f5", "d2/f9", "d0/f3")), new TreeSet<>(sent), r.summary());
+        assertEquals(Files.readString(src.resolve("d0/f3")), Files.readString(dst.resolve("d0/f3")));
+        assertEquals(Files.getLastModifiedTime(touched), Files.getLastModifiedTime(dst.resolve("d2/f9")));
+    }
+
+    @Test
+    void aReceiverOfTheDesignsVersionIsServedAsBefore() throws IOException {
+        ReceiverHandshake.newestVersion = Message.VERSION_2; // play a receiver that knows version 2 only
+        List<String> sent = new ArrayList<>();
+        CopyResult first = send(sent);
+        assertEquals(600, first.files());
+        assertTrue(log.stream().anyMatch(l -> l.contains("refused protocol version 3 (this receiver speaks 2)")), log.toString());
+        CopyResult second = send(new ArrayList<>());
+        assertEquals(600, second.files(), "version 2 has no file list: everything again");
+        assertNotEquals(Files.getLastModifiedTime(src.resolve("d0/f0")), Files.getLastModifiedTime(dst.resolve("d0/f0")),
+                "version 2 carries no times");
+    }
+}
