@@ -29,6 +29,7 @@ public final class Main {
             new Option("-c", "--chunk-size", "SIZE", "I/O buffer size, K/M suffixes (default: 128K)"),
             new Option("-q", "--queue-depth", "N", "io_uring queue depth (default: 64)"),
             new Option("-p", "--preserve", null, "Keep modification times and, as root, owners (modes always kept)"),
+            new Option("-a", "--archive", null, "As rsync -a: recursive, symlinks, modes, times, owners as root (= -p)"),
             new Option(null, "--fail-fast", null, "Stop at the first failed entry"),
             new Option(null, "--delete", null, "Remove entries in DEST that SOURCE does not have (after a copy without failures)"),
             new Option("-n", "--dry-run", null, "Change nothing; with -i or -v, show what a real run would do"),
@@ -122,7 +123,8 @@ public final class Main {
         }
         boolean verbose = p.has("--verbose");
         boolean dryRun = p.has("--dry-run");
-        LocalCopy.Builder b = LocalCopy.builder().preserve(p.has("--preserve")).failFast(p.has("--fail-fast"))
+        LocalCopy.Builder b = LocalCopy.builder().preserve(p.has("--preserve") || p.has("--archive"))
+                .failFast(p.has("--fail-fast"))
                 .delete(p.has("--delete")).dryRun(dryRun);
         if (p.has("--jobs")) {
             b.jobs(Args.intValue(p, "--jobs", 1, 256));

@@ -25,7 +25,9 @@ class MainTest {
     void helpListsTheOptionsAndExitsZero() {
         assertEquals(0, run("--help"));
         String help = out.toString();
-        for (String opt : new String[] {"--jobs", "--chunk-size", "--queue-depth", "--verbose", "--preserve", "--help"}) {
+        for (String opt : new String[] {"--jobs", "--chunk-size", "--queue-depth", "--verbose", "--preserve", "--archive",
+            "--delete", "--dry-run", "--itemize-changes", "--exclude", "--include", "--exclude-from", "--include-from",
+            "--help"}) {
             assertTrue(help.contains(opt), opt + " in\n" + help);
         }
     }
@@ -51,6 +53,16 @@ class MainTest {
         assertEquals(2, run("send", "a", "127.0.0.1:9", "--secret", "x"));
         assertEquals("uring-sync: the secret must be at least 16 bytes (it has 1): a short secret can be guessed;"
                 + " let recv generate one, or use e.g. openssl rand -base64 16", firstLine());
+    }
+
+    @Test
+    void archiveKeepsTimesAsPreserveDoes() throws Exception {
+        NativeTestSupport.assumeRing();
+        Path src = Files.createDirectories(tmp.resolve("a-src"));
+        Files.writeString(src.resolve("f"), "x");
+        Files.setLastModifiedTime(src.resolve("f"), java.nio.file.attribute.FileTime.fromMillis(1_000_000_000_000L));
+        assertEquals(0, run("-a", src.toString(), tmp.resolve("a-dst").toString()), err.toString());
+        assertEquals(Files.getLastModifiedTime(src.resolve("f")), Files.getLastModifiedTime(tmp.resolve("a-dst/f")));
     }
 
     /** Filter rules keep their command-line order (the first match wins), across the four options. */
