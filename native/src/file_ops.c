@@ -272,12 +272,13 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_openRootNative(JNIEnv
 }
 
 /*
- * FileOps.openDirBeneathNative(int root, byte[] rel): an O_PATH fd of directory `rel` beneath `root`,
- * creating missing components (0755). Every step resolves with RESOLVE_BENEATH, so a symlink inside
- * the root that points out of it fails with EXDEV instead of being followed. -errno on failure.
+ * FileOps.openDirBeneathNative(int root, byte[] rel, boolean create): an O_PATH fd of directory `rel`
+ * beneath `root`, with create making missing components (0755). Every step resolves with
+ * RESOLVE_BENEATH, so a symlink inside the root that points out of it fails with EXDEV instead of
+ * being followed. -errno on failure (-ENOENT: missing, without create).
  */
 JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_openDirBeneathNative(JNIEnv *env, jclass cls, jint root,
-		jbyteArray jrel)
+		jbyteArray jrel, jboolean create)
 {
 	(void)cls;
 	char *rel = path_of(env, jrel);
@@ -292,7 +293,7 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_openDirBeneathNative(
 		char saved = rel[end];
 		rel[end] = 0;
 		int fd = openat2_dir(root, rel);
-		if (fd == -ENOENT) {
+		if (fd == -ENOENT && create) {
 			if (mkdirat(parent, rel + start, 0755) < 0 && errno != EEXIST)
 				fd = -errno;
 			else
@@ -375,7 +376,7 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_openDirNoFollowNative
 /*
  * FileOps.mkdirNoFollowNative(int root, byte[] rel, int mode): creates directory rel beneath root (its
  * parent reached through no symlink); an existing real directory counts as success, anything else
- * there is -ENOTDIR. 0 or -errno.
+ * there is -ENOTDIR. 0 made, 1 existed, or -errno.
  */
 JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_mkdirNoFollowNative(JNIEnv *env, jclass cls, jint root,
 		jbyteArray jrel, jint mode)

@@ -136,7 +136,12 @@ public final class FileOps {
      * @return an O_PATH directory descriptor, or -errno
      */
     public static int openDirBeneath(int root, byte[] relative) {
-        return openDirBeneathNative(root, relative);
+        return openDirBeneathNative(root, relative, true);
+    }
+
+    /** As {@link #openDirBeneath}, creating nothing: {@code -ENOENT} when a component is missing. */
+    public static int findDirBeneath(int root, byte[] relative) {
+        return openDirBeneathNative(root, relative, false);
     }
 
     /**
@@ -232,7 +237,7 @@ public final class FileOps {
 
     private static native int mkdirNoFollowNative(int root, byte[] relative, int mode);
 
-    private static native int openDirBeneathNative(int root, byte[] relative);
+    private static native int openDirBeneathNative(int root, byte[] relative, boolean create);
 
     private static native int renameAtNative(int dir, byte[] from, byte[] to);
 

@@ -11,69 +11,72 @@ public final class Wildmatch {
 
     /** @return true when {@code pattern} matches all of {@code text} */
     public static boolean matches(byte[] pattern, byte[] text) {
-        return match(pattern, 0, text, 0, text.length);
+        return match(pattern, 0, text, 0, text.length) == MATCH;
     }
 
     /** @return true when {@code pattern} matches {@code text[from, to)} */
     static boolean matches(byte[] pattern, byte[] text, int from, int to) {
-        return match(pattern, 0, text, from, to);
+        return match(pattern, 0, text, from, to) == MATCH;
     }
 
-    private static boolean match(byte[] p, int pi, byte[] t, int ti, int end) {
-        while (pi < p.length) {
+    // As rsync's wildmatch: besides match and no match, two ways to give up early that keep the
+    // search polynomial: the text ran out (no later start of a star can help), or a single star met a
+    // '/' (only an enclosing double star may go on past it).
+    private static final int NO_MATCH = 0, MATCH = 1, ABORT_ALL = -1, ABORT_TO_STARSTAR = -2;
+
+    private static int match(byte[] p, int pi, byte[] t, int ti, int end) {
+        for (; pi < p.length; pi++, ti++) {
             byte c = p[pi];
+            if (ti >= end && c != '*') {
+                return ABORT_ALL;
+            }
             if (c == '*') {
                 boolean doubled = pi + 1 < p.length && p[pi + 1] == '*';
-                while (pi < p.length && p[pi] == '*') {
+                while (pi + 1 < p.length && p[pi + 1] == '*') {
                     pi++;
                 }
-                if (pi == p.length) { // a trailing star: the rest, without '/' unless doubled
-                    return doubled || indexOfSlash(t, ti, end) < 0;
+                if (pi + 1 == p.length) { // a trailing star: the rest, without '/' unless doubled
+                    return doubled || indexOfSlash(t, ti, end) < 0 ? MATCH : NO_MATCH;
                 }
-                for (int k = ti; k <= end; k++) {
-                    if (match(p, pi, t, k, end)) {
-                        return true;
-                    }
-                    if (k < end && t[k] == '/' && !doubled) {
-                        return false;
+                for (; ti < end; ti++) {
+                    int m = match(p, pi + 1, t, ti, end);
+                    if (m != NO_MATCH) {
+                        if (!doubled || m != ABORT_TO_STARSTAR) {
+                            return m;
+                        }
+                    } else if (!doubled && t[ti] == '/') {
+                        return ABORT_TO_STARSTAR;
                     }
                 }
-                return false;
-            }
-            if (ti >= end) {
-                return false;
+                return ABORT_ALL;
             }
             byte b = t[ti];
             if (c == '?') {
                 if (b == '/') {
-                    return false;
+                    return NO_MATCH;
                 }
-                pi++;
             } else if (c == '[') {
                 int close = classEnd(p, pi);
                 if (close < 0) { // no closing bracket: a literal '['
                     if (b != '[') {
-                        return false;
+                        return NO_MATCH;
                     }
-                    pi++;
                 } else {
                     if (b == '/' || !inClass(p, pi + 1, close, b)) {
-                        return false;
+                        return NO_MATCH;
                     }
-                    pi = close + 1;
+                    pi = close;
                 }
             } else {
                 if (c == '\\' && pi + 1 < p.length) {
                     c = p[++pi];
                 }
                 if (b != c) {
-                    return false;
+                    return NO_MATCH;
                 }
-                pi++;
             }
-            ti++;
         }
-        return ti == end;
+        return ti == end ? MATCH : NO_MATCH;
     }
 
     private static int indexOfSlash(byte[] t, int from, int to) {

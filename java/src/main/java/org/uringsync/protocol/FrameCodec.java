@@ -23,7 +23,7 @@ public final class FrameCodec {
             case Message.HELLO_FAIL -> 1;
             case Message.FILE_HDR -> 14 + Message.FileHeader.MAX_PATH;
             case Message.FILE_HDR_T -> 22 + Message.FileHeader.MAX_PATH;
-            case Message.FILE_LIST -> 2 + (long) Message.FileList.MAX_ENTRIES * (18 + Message.FileHeader.MAX_PATH);
+            case Message.FILE_LIST -> Message.FileList.MAX_BYTES;
             case Message.WANT -> 2 + Message.FileList.MAX_ENTRIES / 8;
             case Message.FILE_DATA -> maxData;
             case Message.FILE_END, Message.ALL_DONE -> 0;
@@ -192,6 +192,9 @@ public final class FrameCodec {
                     boolean[] bits = new boolean[count];
                     for (int i = 0; i < count; i++) {
                         bits[i] = (p.get(2 + i / 8) >> (i % 8) & 1) != 0;
+                    }
+                    if (count % 8 != 0 && (p.get(2 + count / 8) & 0xff) >> (count % 8) != 0) {
+                        throw new ProtocolException("WANT sets bits beyond its " + count + " entries");
                     }
                     return new Message.Want(bits);
                 }

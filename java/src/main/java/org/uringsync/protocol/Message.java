@@ -168,6 +168,8 @@ public sealed interface Message {
      */
     record FileList(List<Entry> entries) implements Message {
         public static final int MAX_ENTRIES = 256;
+        /** The most payload bytes one FILE_LIST carries (ERROR's limit): a sender splits longer batches. */
+        public static final int MAX_BYTES = 2 + 65536;
 
         /** One offered file. */
         public record Entry(long size, long mtimeNanos, byte[] path) {
@@ -202,6 +204,18 @@ public sealed interface Message {
                 throw new IllegalArgumentException("FILE_LIST holds 1.." + MAX_ENTRIES + " entries: " + entries.size());
             }
             entries = List.copyOf(entries);
+            long bytes = 2;
+            for (Entry e : entries) {
+                bytes += entryBytes(e);
+            }
+            if (bytes > MAX_BYTES) {
+                throw new IllegalArgumentException("FILE_LIST of " + bytes + " bytes exceeds " + MAX_BYTES);
+            }
+        }
+
+        /** @return the bytes entry {@code e} takes in a FILE_LIST payload */
+        public static int entryBytes(Entry e) {
+            return 18 + e.path.length;
         }
 
         @Override

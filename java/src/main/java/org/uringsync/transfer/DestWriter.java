@@ -181,13 +181,34 @@ final class DestWriter {
          */
         private Message.Want want(Message.FileList list) throws IOException {
             boolean[] wanted = new boolean[list.entries().size()];
-            for (int i = 0; i < wanted.length; i++) {
-                Message.FileList.Entry e = list.entries().get(i);
-                byte[] path = e.path();
-                int slash = checkedSlash(path);
-                int dir = directory(slash < 0 ? new byte[0] : Arrays.copyOf(path, slash), path);
-                long[] st = FileOps.lstatAt(dir, Arrays.copyOfRange(path, slash + 1, path.length));
-                wanted[i] = st == null || (st[0] & S_IFMT) != S_IFREG || st[1] != e.size() || st[2] != e.mtimeNanos();
+            Map<String, Integer> looked = new java.util.HashMap<>(); // parents opened for this list, nothing created
+            try {
+                for (int i = 0; i < wanted.length; i++) {
+                    Message.FileList.Entry e = list.entries().get(i);
+                    byte[] path = e.path();
+                    int slash = checkedSlash(path);
+                    byte[] rel = slash < 0 ? new byte[0] : Arrays.copyOf(path, slash);
+                    String k = new String(rel, StandardCharsets.ISO_8859_1);
+                    Integer dir = dirs.get(k);
+                    if (dir == null) {
+                        dir = looked.get(k);
+                    }
+                    if (dir == null) {
+                        dir = FileOps.findDirBeneath(rootFd, rel);
+                        if (dir < 0 && dir != -Errno.ENOENT) {
+                            throw refusedDirectory(path, dir);
+                        }
+                        looked.put(k, dir);
+                    }
+                    long[] st = dir < 0 ? null : FileOps.lstatAt(dir, Arrays.copyOfRange(path, slash + 1, path.length));
+                    wanted[i] = st == null || (st[0] & S_IFMT) != S_IFREG || st[1] != e.size() || st[2] != e.mtimeNanos();
+                }
+            } finally {
+                for (int fd : looked.values()) {
+                    if (fd >= 0) {
+                        FileOps.close(fd);
+                    }
+                }
             }
             return new Message.Want(wanted);
         }
@@ -246,6 +267,7 @@ final class DestWriter {
                 throw new PathRefused("cannot place " + PathRules.show(path) + ": " + Errno.describe(-rc));
             }
             tempName = null;
+            tempDir = -1;
             filesWritten.incrementAndGet();
             bytesWritten.addAndGet(h.size());
             listener.copied(PathRules.show(path), h.size());
@@ -263,9 +285,7 @@ final class DestWriter {
             }
             int d = FileOps.openDirBeneath(rootFd, rel);
             if (d < 0) {
-                String why = d == -Errno.EXDEV ? "it would leave the destination (a symlink points outside)"
-                        : Errno.describe(-d);
-                throw new PathRefused("refused " + PathRules.show(path) + ": " + why);
+                throw refusedDirectory(path, d);
             }
             if (swept.size() < 65536 && swept.add(k)) {
                 sweepTemps(d, rel);
@@ -279,6 +299,12 @@ final class DestWriter {
             }
             dirs.put(k, d);
             return d;
+        }
+
+        private PathRefused refusedDirectory(byte[] path, int errno) {
+            String why = errno == -Errno.EXDEV ? "it would leave the destination (a symlink points outside)"
+                    : Errno.describe(-errno);
+            return new PathRefused("refused " + PathRules.show(path) + ": " + why);
         }
 
         private void removeTemp() {

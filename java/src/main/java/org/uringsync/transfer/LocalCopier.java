@@ -253,12 +253,19 @@ public final class LocalCopier {
 
         /** Dry run: 1 when the destination directory exists, 0 when the copy would make it, or -errno. */
         private int existing(byte[] relative, byte[] d) {
-            if (relative.length == 0) {
+            if (relative.length == 0) { // as the real run's mkdir: a directory itself, not a symlink to one
+                int mode = FileOps.lstatMode(d);
+                if (mode == -Errno.ENOENT) {
+                    return 0;
+                }
+                if (mode < 0 || (mode & S_IFMT) != S_IFDIR) {
+                    return mode < 0 ? mode : -Errno.ENOTDIR;
+                }
                 try {
                     openRoot(d);
                     return 1;
                 } catch (NativeIoException e) {
-                    return e.errno() == Errno.ENOENT ? 0 : -e.errno();
+                    return -e.errno();
                 }
             }
             if (rootFd < 0) {
@@ -551,7 +558,7 @@ public final class LocalCopier {
             if (halted()) {
                 return;
             }
-            int fd = d.rel().length == 0 ? rootFd : rootFd < 0 ? -Errno.ENOENT : FileOps.openDirNoFollow(rootFd, d.rel());
+            int fd = rootFd < 0 ? -Errno.ENOENT : d.rel().length == 0 ? rootFd : FileOps.openDirNoFollow(rootFd, d.rel());
             if (fd < 0 && dryRun && fd == -Errno.ENOENT) {
                 continue; // a directory the copy would make holds nothing to delete
             }
@@ -609,9 +616,10 @@ public final class LocalCopier {
             return false;
         }
         deleted.incrementAndGet();
-        listener.changed(PathBytes.show(rel), DELETED);
+        String shown = PathBytes.show(rel);
+        tell(() -> listener.changed(shown, DELETED));
         if (!dryRun) {
-            listener.deleted(PathBytes.show(rel));
+            tell(() -> listener.deleted(shown));
         }
         return true;
     }

@@ -89,6 +89,9 @@ public final class NetSender {
         try {
             sendOnce(source, root, src);
         } catch (OlderReceiver e) { // it speaks the design's version 2: send as that (whole files, no times)
+            if (stopped()) {
+                throw new java.io.InterruptedIOException("send " + (cancellation.isCancelled() ? "cancelled" : "interrupted"));
+            }
             version = Message.VERSION_2;
             sendOnce(source, root, src);
         }
@@ -361,8 +364,9 @@ public final class NetSender {
     }
 
     /**
-     * Version 3's quick check: the batch's files are looked at (lstat, not opened) and offered in one
-     * FILE_LIST; the receiver answers which it wants. @return the wanted ones, in order
+     * Version 3's quick check: the batch's files are looked at (lstat, not opened) and offered in
+     * FILE_LISTs of at most {@link Message.FileList#MAX_BYTES}; the receiver answers each with a WANT.
+     * @return the wanted ones, in order
      */
     private byte[][] offer(Ring ring, byte[] root, byte[][] rel, int count, boolean single) throws IOException {
         Batch stat = new Batch(count);
@@ -384,25 +388,30 @@ public final class NetSender {
                 offered.add(rel[i]);
             }
         }
-        if (entries.isEmpty()) {
-            return new byte[0][];
-        }
-        wire.send(new Message.FileList(entries));
-        Message m = wire.read();
-        if (m instanceof Message.Error err) {
-            throw new IOException("receiver error: " + err.text());
-        }
-        if (!(m instanceof Message.Want w) || w.wanted().length != entries.size()) {
-            throw new ProtocolException("expected WANT for " + entries.size() + " files, got " + FrameCodec.name(m.type()));
-        }
-        boolean[] want = w.wanted();
-        List<byte[]> wanted = new ArrayList<>(count);
-        for (int i = 0; i < want.length; i++) {
-            if (want[i]) {
-                wanted.add(offered.get(i));
-            } else {
-                unchanged++;
+        List<byte[]> wanted = new ArrayList<>(entries.size());
+        for (int from = 0; from < entries.size();) { // lists of at most FileList.MAX_BYTES
+            int to = from;
+            for (long bytes = 2; to < entries.size() && bytes + Message.FileList.entryBytes(entries.get(to))
+                    <= Message.FileList.MAX_BYTES; to++) {
+                bytes += Message.FileList.entryBytes(entries.get(to));
             }
+            wire.send(new Message.FileList(entries.subList(from, to)));
+            Message m = wire.read();
+            if (m instanceof Message.Error err) {
+                throw new IOException("receiver error: " + err.text());
+            }
+            if (!(m instanceof Message.Want w) || w.wanted().length != to - from) {
+                throw new ProtocolException("expected WANT for " + (to - from) + " files, got " + FrameCodec.name(m.type()));
+            }
+            boolean[] want = w.wanted();
+            for (int i = 0; i < want.length; i++) {
+                if (want[i]) {
+                    wanted.add(offered.get(from + i));
+                } else {
+                    unchanged++;
+                }
+            }
+            from = to;
         }
         return wanted.toArray(new byte[0][]);
     }

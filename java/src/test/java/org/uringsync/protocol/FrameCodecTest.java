@@ -91,6 +91,7 @@ class FrameCodecTest {
                 refused(Message.FILE_LIST, "0100" + "00".repeat(16) + "0000" + "ff"));
         assertEquals("WANT payload of 4 bytes, expected 3", refused(Message.WANT, "0300" + "0500"));
         assertEquals("WANT count 0 is not in 1..256", refused(Message.WANT, "0000"));
+        assertEquals("WANT sets bits beyond its 3 entries", refused(Message.WANT, "0300" + "0d"));
         assertEquals("FILE_HDR_T path_len 9 does not match the frame (5)",
                 refused(Message.FILE_HDR_T, "00".repeat(20) + "0900" + "612e747874"));
     }

@@ -189,6 +189,21 @@ class FilterTest {
         assertThrows(IllegalArgumentException.class, () -> Filter.none().exclude(""));
     }
 
+    /**
+     * A pattern with many stars against a long name that almost matches: rsync's early give-ups keep
+     * this polynomial (plain backtracking would try about 200^8 ways). Guarded against a hang only.
+     */
+    @Test
+    void manyStarsAgainstALongNameEndQuickly() {
+        byte[] name = ("a".repeat(200) + "/" + "a".repeat(200)).getBytes();
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(10), () -> {
+            assertFalse(org.uringsync.path.Wildmatch.matches("*a*a*a*a*a*a*a*a*b".getBytes(), name));
+            assertFalse(org.uringsync.path.Wildmatch.matches("**a**a**a**a**a**a**a**b".getBytes(), name));
+            assertTrue(org.uringsync.path.Wildmatch.matches("*a*a*a*a*a*a*a*a*/**".getBytes(), name));
+            assertFalse(FilterRules.NONE.and(false, "a*a*a*a*a*a*a*a*b".getBytes()).excludes(name, false));
+        });
+    }
+
     private static TreeSet<String> listing(Path root) throws IOException {
         try (Stream<Path> s = Files.walk(root)) {
             TreeSet<String> out = new TreeSet<>();

@@ -158,20 +158,45 @@ class FrameDecoderFuzzTest {
             assertEquals(1, n);
             assertEquals(p.get(0) & 0xff, f.reason());
         } else if (m instanceof Message.FileHeader f) {
-            assertTrue(n >= 14, "FILE_HDR of " + n + " bytes");
+            int at = f.timed() ? 22 : 14; // FILE_HDR_T: mtime_ns after the mode
+            assertTrue(n >= at, FrameCodec.name(type) + " of " + n + " bytes");
             assertEquals(p.getLong(0), f.size());
             assertTrue(f.size() >= 0, "negative size " + f.size());
             assertEquals(p.getInt(8), f.mode());
+            if (f.timed()) {
+                assertEquals(p.getLong(12), f.mtimeNanos());
+            }
             byte[] path = f.path();
-            assertEquals(p.getShort(12) & 0xffff, path.length);
-            assertEquals(n - 14, path.length);
+            assertEquals(p.getShort(at - 2) & 0xffff, path.length);
+            assertEquals(n - at, path.length);
             assertTrue(path.length <= Message.FileHeader.MAX_PATH, "path of " + path.length + " bytes");
-            assertArrayEquals(bytes(p, 14, path.length), path);
+            assertArrayEquals(bytes(p, at, path.length), path);
             // what the receiver does next with it; PathRulesFuzzTest looks at the verdicts
             try {
                 PathRules.check(path);
             } catch (ProtocolException e) {
                 assertOneLine(e);
+            }
+        } else if (m instanceof Message.FileList l) {
+            assertEquals(p.getShort(0) & 0xffff, l.entries().size());
+            assertTrue(n <= Message.FileList.MAX_BYTES, "FILE_LIST of " + n + " bytes");
+            int at = 2;
+            for (Message.FileList.Entry e : l.entries()) {
+                assertEquals(p.getLong(at), e.size());
+                assertTrue(e.size() >= 0, "negative size " + e.size());
+                assertEquals(p.getLong(at + 8), e.mtimeNanos());
+                byte[] path = e.path();
+                assertEquals(p.getShort(at + 16) & 0xffff, path.length);
+                assertArrayEquals(bytes(p, at + 18, path.length), path);
+                at += 18 + path.length;
+            }
+            assertEquals(n, at, "FILE_LIST bytes after its entries");
+        } else if (m instanceof Message.Want w) {
+            boolean[] bits = w.wanted();
+            assertEquals(p.getShort(0) & 0xffff, bits.length);
+            assertEquals(2 + (bits.length + 7) / 8, n);
+            for (int i = 0; i < bits.length; i++) {
+                assertEquals((p.get(2 + i / 8) >> (i % 8) & 1) != 0, bits[i], "WANT bit " + i);
             }
         } else if (m instanceof Message.FileEnd || m instanceof Message.AllDone) {
             assertEquals(0, n);

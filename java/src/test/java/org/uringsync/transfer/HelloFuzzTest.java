@@ -74,7 +74,7 @@ class HelloFuzzTest {
         System.arraycopy(payload, 0, expected, FrameCodec.HEADER, 2 + hello.secret().length);
         assertArrayEquals(expected, FrameCodec.encode(hello));
 
-        // authenticate(): a version other than 2 gets HELLO_FAIL 2; otherwise the proof decides.
+        // authenticate(): a version other than 2 or 3 gets HELLO_FAIL 2; otherwise the proof decides.
         if (hello.version() == Message.VERSION) {
             boolean ok = Auth.matches(EXPECTED_PROOF, hello.secret());
             assertEquals(Arrays.equals(EXPECTED_PROOF, hello.secret()), ok, "Auth.matches");

@@ -202,7 +202,7 @@ class LocalSyncTest {
     @Test
     void aDryRunIntoAMissingDestinationCreatesNothing() throws IOException {
         Changes dry = new Changes();
-        CopyResult r = copy(LocalCopy.builder().dryRun(true).listener(dry));
+        CopyResult r = copy(LocalCopy.builder().dryRun(true).delete(true).listener(dry));
         assertFalse(Files.exists(dst));
         assertEquals(104, r.files());
         assertTrue(dry.sorted().containsAll(List.of("cd+++++++++ ", "cd+++++++++ d0/sub", ">f+++++++++ d0/sub/deep")),

@@ -98,6 +98,20 @@ class NetSyncTest {
         assertEquals(Files.getLastModifiedTime(touched), Files.getLastModifiedTime(dst.resolve("d2/f9")));
     }
 
+    /** 256 files with 500-byte paths do not fit one FILE_LIST (64 KiB): the sender splits the offer. */
+    @Test
+    void longPathsAreOfferedInSeveralLists() throws IOException {
+        Path deep = Files.createDirectories(src.resolve("x".repeat(200)).resolve("y".repeat(200)));
+        for (int f = 0; f < 256; f++) {
+            Files.writeString(deep.resolve(String.format("%090d", f)), "long " + f);
+        }
+        CopyResult first = send(new ArrayList<>());
+        assertEquals(856, first.files(), first.summary());
+        CopyResult second = send(new ArrayList<>());
+        assertEquals(0, second.files(), second.summary());
+        assertEquals(856, second.unchanged(), second.summary());
+    }
+
     @Test
     void aReceiverOfTheDesignsVersionIsServedAsBefore() throws IOException {
         ReceiverHandshake.newestVersion = Message.VERSION_2; // play a receiver that knows version 2 only
