@@ -119,7 +119,8 @@ class NetTransferTest {
         Path src = Files.createDirectory(tmp.resolve("src"));
         sh(src, "mkdir a; for i in $(seq 1 60); do head -c $((i * 3000)) /dev/urandom > a/f$i; done;"
                 + " head -c 3000000 /dev/urandom > big");
-        for (int after : new int[] {0, 2, 7, 30, 90}) {
+        int failed = 0;
+        for (int after : new int[] {0, 2, 7, 30, 90, 120, 200}) {
             sh(tmp, "rm -rf dst/*"); // every file is sent again (a full DEST would want none)
             org.uringsync.nativeio.Ring.injectSubmissionFailures(after, 1);
             CopyResult r;
@@ -132,12 +133,15 @@ class NetTransferTest {
             } finally {
                 org.uringsync.nativeio.Ring.injectSubmissionFailures(-1, 0);
             }
-            if (r != null) { // the refusal hit a file the sender could skip (its open): reported per file
-                assertFalse(r.succeeded(), after + ": nothing failed");
-                assertTrue(r.failures().toString().contains("EBUSY"), r.failures().toString());
+            if (r == null || !r.succeeded()) {
+                failed++;
             }
-            if (r != null) {
+            if (r != null && !r.succeeded()) { // the refusal hit a file the sender could skip (its open): reported per file
+                assertTrue(r.failures().toString().contains("EBUSY"), r.failures().toString());
                 System.out.println("refused submission after " + after + ": " + r.failures().get(0).getMessage());
+            } else if (r != null) { // a refusal the transfer could absorb: nothing lost
+                System.out.println("refused submission after " + after + ": absorbed");
+                sh(tmp, "diff -r src dst");
             }
             // the receiver removes its temporary file right after answering ERROR
             long end = System.nanoTime() + 10_000_000_000L;
@@ -151,6 +155,7 @@ class NetTransferTest {
             assertTrue(good.succeeded(), good.failures().toString());
             sh(tmp, "diff -r src dst");
         }
+        assertTrue(failed >= 3, failed + " of 7 refusals failed the transfer");
     }
 
     /**
