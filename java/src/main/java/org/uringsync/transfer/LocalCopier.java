@@ -436,7 +436,7 @@ public final class LocalCopier {
                     }
                     byte[] d = u.dstRel()[i];
                     if (dryRun) {
-                        report(d, change[i - start]);
+                        report(PathBytes.show(d), change[i - start]);
                         continue;
                     }
                     int slash = PathBytes.lastSlash(d);
@@ -465,26 +465,27 @@ public final class LocalCopier {
                     fail(rel, e);
                     continue;
                 }
-                report(rel, change[item[b] - start]);
+                String shown = PathBytes.show(rel);
+                report(shown, change[item[b] - start]);
                 if (batch.op(b) == Batch.OP_SYMLINK) {
                     symlinks.incrementAndGet();
-                    listener.copied(PathBytes.show(rel), 0);
+                    listener.copied(shown, 0);
                 } else {
                     long n = batch.bytes(b);
                     files.incrementAndGet();
                     bytes.addAndGet(n);
-                    listener.copied(PathBytes.show(rel), n);
+                    listener.copied(shown, n);
                 }
             }
         }
     }
 
     /** Tells the listener of a change made (or, in a dry run, one that would be: counted here then). */
-    private void report(byte[] rel, Change c) {
+    private void report(String path, Change c) {
         if (dryRun) {
             (c.kind() == Change.Kind.SYMLINK ? symlinks : files).incrementAndGet();
         }
-        listener.changed(PathBytes.show(rel), c);
+        listener.changed(path, c);
     }
 
     /** The destination directory of entry {@code d} (its last slash at {@code slash}), or -errno, reported. */
