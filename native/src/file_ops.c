@@ -436,3 +436,59 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_futimensNative(JNIEnv
 	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_sec = sec, .tv_nsec = nsec } };
 	return futimens(fd, ts) < 0 ? -errno : 0;
 }
+
+/* FileOps.readlinkAtNative(int dir, byte[] name, byte[] buf): the target's length in buf, or -errno. */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_readlinkAtNative(JNIEnv *env, jclass cls, jint dir,
+		jbyteArray jname, jbyteArray jbuf)
+{
+	(void)cls;
+	char *name = path_of(env, jname);
+	if (!name)
+		return -EINVAL;
+	char target[4096];
+	ssize_t n = readlinkat(dir, name, target, sizeof target);
+	int rc = n < 0 ? -errno : n >= (ssize_t)sizeof target ? -ENAMETOOLONG : (int)n;
+	free(name);
+	if (rc > 0)
+		(*env)->SetByteArrayRegion(env, jbuf, 0, rc, (const jbyte *)target);
+	return rc;
+}
+
+/* FileOps.symlinkAtNative(byte[] target, int dir, byte[] name): a new symlink name in dir; 0 or -errno. */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_symlinkAtNative(JNIEnv *env, jclass cls, jbyteArray jtarget,
+		jint dir, jbyteArray jname)
+{
+	(void)cls;
+	char *target = path_of(env, jtarget);
+	char *name = target ? path_of(env, jname) : NULL;
+	int rc = !name ? -EINVAL : symlinkat(target, dir, name) < 0 ? -errno : 0;
+	free(target);
+	free(name);
+	return rc;
+}
+
+/*
+ * FileOps.setDirMetaAtNative(int dir, byte[] name, int mode, long mtimeNs): mode and mtime of the
+ * directory name in dir, opened without following a symlink; 0 or -errno.
+ */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_setDirMetaAtNative(JNIEnv *env, jclass cls, jint dir,
+		jbyteArray jname, jint mode, jlong mtime_ns)
+{
+	(void)cls;
+	char *name = path_of(env, jname);
+	if (!name)
+		return -EINVAL;
+	int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	free(name);
+	if (fd < 0)
+		return -errno;
+	jlong sec = mtime_ns / 1000000000, nsec = mtime_ns % 1000000000;
+	if (nsec < 0) {
+		nsec += 1000000000;
+		sec--;
+	}
+	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_sec = sec, .tv_nsec = nsec } };
+	int rc = fchmod(fd, (mode_t)mode & 0777) < 0 || futimens(fd, ts) < 0 ? -errno : 0;
+	close(fd);
+	return rc;
+}

@@ -197,6 +197,33 @@ public final class FileOps {
         return out;
     }
 
+    /**
+     * The target of the symlink {@code name} inside {@code dir} ({@link Batch#AT_FDCWD} and a path will do).
+     *
+     * @throws NativeIoException naming {@code shown}
+     */
+    public static byte[] readlinkAt(int dir, byte[] name, String shown) throws NativeIoException {
+        byte[] buf = new byte[4096];
+        int n = readlinkAtNative(dir, name, buf);
+        if (n < 0) {
+            throw new NativeIoException("readlink", shown, -n);
+        }
+        return java.util.Arrays.copyOf(buf, n);
+    }
+
+    /** Makes the symlink {@code name} inside {@code dir} pointing at {@code target}. @return 0 or -errno */
+    public static int symlinkAt(byte[] target, int dir, byte[] name) {
+        return symlinkAtNative(target, dir, name);
+    }
+
+    /**
+     * Sets mode ({@code & 0777}) and modification time of the directory {@code name} inside {@code dir},
+     * opened without following a symlink. @return 0 or -errno
+     */
+    public static int setDirMetaAt(int dir, byte[] name, int mode, long mtimeNanos) {
+        return setDirMetaAtNative(dir, name, mode, mtimeNanos);
+    }
+
     /** Sets the modification time of the open file {@code fd} (ns since the epoch). @return 0 or -errno */
     public static int futimens(int fd, long mtimeNanos) {
         return futimensNative(fd, mtimeNanos);
@@ -246,6 +273,12 @@ public final class FileOps {
     private static native int lstatAtNative(int dir, byte[] name, long[] out);
 
     private static native int futimensNative(int fd, long mtimeNanos);
+
+    private static native int readlinkAtNative(int dir, byte[] name, byte[] buf);
+
+    private static native int symlinkAtNative(byte[] target, int dir, byte[] name);
+
+    private static native int setDirMetaAtNative(int dir, byte[] name, int mode, long mtimeNanos);
 
     private static native int fchmodNative(int fd, int mode);
 

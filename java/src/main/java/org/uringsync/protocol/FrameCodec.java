@@ -25,6 +25,8 @@ public final class FrameCodec {
             case Message.FILE_HDR_T -> 22 + Message.FileHeader.MAX_PATH;
             case Message.FILE_LIST -> Message.FileList.MAX_BYTES;
             case Message.WANT -> 2 + Message.FileList.MAX_ENTRIES / 8;
+            case Message.DIR -> 14 + Message.FileHeader.MAX_PATH;
+            case Message.SYMLINK -> 4 + Message.FileHeader.MAX_PATH + Message.Symlink.MAX_TARGET;
             case Message.FILE_DATA -> maxData;
             case Message.FILE_END, Message.ALL_DONE -> 0;
             case Message.ERROR -> 3 + 65535;
@@ -67,6 +69,14 @@ public final class FrameCodec {
                 byte[] path = e.path();
                 p.putLong(e.size()).putLong(e.mtimeNanos()).putShort((short) path.length).put(path);
             }
+        } else if (m instanceof Message.Directory d) {
+            byte[] path = d.path();
+            p = buffer(14 + path.length).putInt(d.mode()).putLong(d.mtimeNanos()).putShort((short) path.length).put(path);
+        } else if (m instanceof Message.Symlink l) {
+            byte[] path = l.path();
+            byte[] target = l.target();
+            p = buffer(4 + path.length + target.length).putShort((short) path.length).put(path)
+                    .putShort((short) target.length).put(target);
         } else if (m instanceof Message.Want w) {
             boolean[] bits = w.wanted();
             p = buffer(2 + (bits.length + 7) / 8).putShort((short) bits.length);
@@ -198,6 +208,29 @@ public final class FrameCodec {
                     }
                     return new Message.Want(bits);
                 }
+                case Message.DIR -> {
+                    need(type, n, 14, false);
+                    int mode = p.getInt();
+                    long mtime = p.getLong();
+                    return new Message.Directory(mode, mtime, path(type, p, n - 14));
+                }
+                case Message.SYMLINK -> {
+                    need(type, n, 4, false);
+                    int len = p.getShort() & 0xffff;
+                    if (len > n - 4 || len > Message.FileHeader.MAX_PATH) {
+                        throw new ProtocolException("SYMLINK path_len " + len + " does not fit the frame (" + n + ")");
+                    }
+                    byte[] path = new byte[len];
+                    p.get(path);
+                    int tlen = p.getShort() & 0xffff;
+                    if (tlen != n - 4 - len || tlen == 0 || tlen > Message.Symlink.MAX_TARGET) {
+                        throw new ProtocolException("SYMLINK target_len " + tlen + " does not match the frame ("
+                                + (n - 4 - len) + ")");
+                    }
+                    byte[] target = new byte[tlen];
+                    p.get(target);
+                    return new Message.Symlink(path, target);
+                }
                 case Message.FILE_END -> {
                     need(type, n, 0, true);
                     return new Message.FileEnd();
@@ -258,6 +291,8 @@ public final class FrameCodec {
             case Message.FILE_LIST -> "FILE_LIST";
             case Message.WANT -> "WANT";
             case Message.FILE_HDR_T -> "FILE_HDR_T";
+            case Message.DIR -> "DIR";
+            case Message.SYMLINK -> "SYMLINK";
             case Message.ALL_DONE -> "ALL_DONE";
             case Message.ERROR -> "ERROR";
             default -> String.format("0x%02x", type);

@@ -10,7 +10,7 @@ import java.util.List;
  */
 public sealed interface Message {
     int HELLO = 0x01, HELLO_OK = 0x02, HELLO_FAIL = 0x03, FILE_HDR = 0x10, FILE_DATA = 0x11, FILE_END = 0x12,
-            FILE_LIST = 0x13, WANT = 0x14, FILE_HDR_T = 0x15, ALL_DONE = 0x20, ERROR = 0xFF;
+            FILE_LIST = 0x13, WANT = 0x14, FILE_HDR_T = 0x15, DIR = 0x16, SYMLINK = 0x17, ALL_DONE = 0x20, ERROR = 0xFF;
 
     /** The newest protocol version this implementation speaks (3: file lists, WANT, mtimes). */
     int VERSION = 3;
@@ -251,6 +251,75 @@ public sealed interface Message {
         @Override
         public int hashCode() {
             return Arrays.hashCode(wanted);
+        }
+    }
+
+    /** DIR (version 3): mode u32, mtime_ns i64, path_len u16, path: a directory, made even when empty. */
+    record Directory(int mode, long mtimeNanos, byte[] path) implements Message {
+        public Directory {
+            if (path.length > FileHeader.MAX_PATH) {
+                throw new IllegalArgumentException("path longer than " + FileHeader.MAX_PATH + " bytes: " + path.length);
+            }
+            path = path.clone();
+        }
+
+        @Override
+        public byte[] path() {
+            return path.clone();
+        }
+
+        @Override
+        public int type() {
+            return DIR;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Directory d && d.mode == mode && d.mtimeNanos == mtimeNanos && Arrays.equals(d.path, path);
+        }
+
+        @Override
+        public int hashCode() {
+            return mode * 31 + Long.hashCode(mtimeNanos) * 17 + Arrays.hashCode(path);
+        }
+    }
+
+    /** SYMLINK (version 3): path_len u16, path, target_len u16, target: a symlink, never followed. */
+    record Symlink(byte[] path, byte[] target) implements Message {
+        public static final int MAX_TARGET = 4095;
+
+        public Symlink {
+            if (path.length > FileHeader.MAX_PATH || target.length > MAX_TARGET || target.length == 0) {
+                throw new IllegalArgumentException("symlink path of " + path.length + " or target of " + target.length
+                        + " bytes out of range");
+            }
+            path = path.clone();
+            target = target.clone();
+        }
+
+        @Override
+        public byte[] path() {
+            return path.clone();
+        }
+
+        @Override
+        public byte[] target() {
+            return target.clone();
+        }
+
+        @Override
+        public int type() {
+            return SYMLINK;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Symlink l && Arrays.equals(l.path, path) && Arrays.equals(l.target, target);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(path) * 31 + Arrays.hashCode(target);
         }
     }
 

@@ -3,8 +3,10 @@ package org.uringsync.transfer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -32,7 +34,9 @@ import org.uringsync.protocol.ProtocolException;
  * among them) the first time one of this receiver's connections writes into it.
  */
 final class DestWriter {
-    private static final int S_IFMT = 0170000, S_IFREG = 0100000;
+    private static final int S_IFMT = 0170000, S_IFREG = 0100000, S_IFLNK = 0120000;
+    /** The most DIR messages one transfer may send (their metadata waits for ALL_DONE). */
+    static final int MAX_DIRECTORIES = 1 << 20;
     private final Path dest;
     private final byte[] destBytes;
     private final int chunkSize;
@@ -115,6 +119,7 @@ final class DestWriter {
         private int tempDir = -1;
         private byte[] tempName;
         private final TempNames.Namer temps;
+        private final List<Message.Directory> dirMeta = new ArrayList<>(); // applied at ALL_DONE
         private final int umask = FileOps.umask();
 
         private Files(long id) {
@@ -158,8 +163,13 @@ final class DestWriter {
                     b += h.size();
                 } else if (type == Message.FILE_LIST && version >= 3) {
                     wire.send(want((Message.FileList) wire.payload()));
+                } else if (type == Message.DIR && version >= 3) {
+                    makeDirectory((Message.Directory) wire.payload());
+                } else if (type == Message.SYMLINK && version >= 3) {
+                    symlink((Message.Symlink) wire.payload());
                 } else if (type == Message.ALL_DONE) {
                     wire.payload();
+                    applyDirectoryMeta();
                     wire.send(new Message.AllDone());
                     log.accept("connection " + id + ": received " + n + " files, " + org.uringsync.Sizes.format(b));
                     return;
@@ -169,7 +179,8 @@ final class DestWriter {
                     return;
                 } else {
                     throw new ProtocolException("unexpected " + org.uringsync.protocol.FrameCodec.name(type)
-                            + (version >= 3 ? " (expected FILE_LIST, FILE_HDR_T or ALL_DONE)" : " (expected FILE_HDR or ALL_DONE)"));
+                            + (version >= 3 ? " (expected FILE_LIST, FILE_HDR_T, DIR, SYMLINK or ALL_DONE)"
+                                    : " (expected FILE_HDR or ALL_DONE)"));
                 }
             }
         }
@@ -211,6 +222,81 @@ final class DestWriter {
                 }
             }
             return new Message.Want(wanted);
+        }
+
+        /** DIR: the directory is made now (with its parents); its mode and mtime at ALL_DONE, after its contents. */
+        private void makeDirectory(Message.Directory d) throws IOException {
+            byte[] path = d.path();
+            checkedSlash(path);
+            directory(path, path);
+            if (dirMeta.size() >= MAX_DIRECTORIES) {
+                throw new ProtocolException("more than " + MAX_DIRECTORIES + " directories in one transfer");
+            }
+            dirMeta.add(d);
+        }
+
+        /** Directory modes ({@code & 0777}) and mtimes, on descriptors opened through no symlink. */
+        private void applyDirectoryMeta() throws IOException {
+            Map<String, Integer> parents = new java.util.HashMap<>();
+            try {
+                for (Message.Directory d : dirMeta) {
+                    byte[] path = d.path();
+                    int slash = PathBytes.lastSlash(path);
+                    byte[] rel = slash < 0 ? new byte[0] : Arrays.copyOf(path, slash);
+                    String k = new String(rel, StandardCharsets.ISO_8859_1);
+                    Integer parent = parents.get(k);
+                    if (parent == null) {
+                        parent = FileOps.findDirBeneath(rootFd, rel);
+                        if (parent < 0) {
+                            throw refusedDirectory(path, parent);
+                        }
+                        parents.put(k, parent);
+                    }
+                    int rc = FileOps.setDirMetaAt(parent, Arrays.copyOfRange(path, slash + 1, path.length), d.mode(),
+                            d.mtimeNanos());
+                    if (rc < 0) {
+                        throw new NativeIoException("futimens", PathRules.show(path), -rc);
+                    }
+                }
+            } finally {
+                for (int fd : parents.values()) {
+                    FileOps.close(fd);
+                }
+                dirMeta.clear();
+            }
+        }
+
+        /**
+         * SYMLINK: made as a temporary name and renamed over the target name (never followed: later
+         * opens beneath DEST refuse a link that leads out of it); left alone when the same link is there.
+         */
+        private void symlink(Message.Symlink l) throws IOException {
+            byte[] path = l.path();
+            byte[] target = l.target();
+            for (byte b : target) {
+                if (b == 0) {
+                    throw new ProtocolException("symlink " + PathRules.show(path) + ": a NUL byte in its target");
+                }
+            }
+            int slash = checkedSlash(path);
+            int dir = directory(slash < 0 ? new byte[0] : Arrays.copyOf(path, slash), path);
+            byte[] name = Arrays.copyOfRange(path, slash + 1, path.length);
+            long[] st = FileOps.lstatAt(dir, name);
+            if (st != null && (st[0] & S_IFMT) == S_IFLNK
+                    && Arrays.equals(FileOps.readlinkAt(dir, name, PathRules.show(path)), target)) {
+                return; // the same link: unchanged
+            }
+            byte[] tmp = temps.next();
+            int rc = FileOps.symlinkAt(target, dir, tmp);
+            if (rc < 0) {
+                throw new NativeIoException("symlinkat", PathRules.show(path), -rc);
+            }
+            rc = FileOps.renameAt(dir, tmp, name);
+            if (rc < 0) {
+                FileOps.unlinkAt(dir, tmp);
+                throw new PathRefused("cannot place " + PathRules.show(path) + ": " + Errno.describe(-rc));
+            }
+            listener.copied(PathRules.show(path), 0);
         }
 
         /** Checks a file's path (PathRules, and not one of our temporary names). @return its last slash, or -1 */

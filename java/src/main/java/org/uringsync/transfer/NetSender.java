@@ -54,6 +54,8 @@ public final class NetSender {
     private long bytes;
     private long skipped;
     private long unchanged;
+    private long dirs;
+    private long symlinks;
     private int version = Message.VERSION; // 2 once a receiver refused 3
     private Wire wire;
 
@@ -95,7 +97,7 @@ public final class NetSender {
             version = Message.VERSION_2;
             sendOnce(source, root, src);
         }
-        return new CopyResult(files, 0, 0, bytes, skipped, Duration.ofNanos(System.nanoTime() - t0), failures,
+        return new CopyResult(files, dirs, symlinks, bytes, skipped, Duration.ofNanos(System.nanoTime() - t0), failures,
                 unchanged, 0);
     }
 
@@ -214,6 +216,15 @@ public final class NetSender {
 
         @Override
         public boolean directory(byte[] relative, FileOps.Listing listing) {
+            if (broken == null && version >= 3 && relative.length > 0) { // made even when empty; meta at the end
+                try {
+                    wire.send(new Message.Directory(listing.mode() & 07777,
+                            listing.mtimeSec() * 1_000_000_000L + listing.mtimeNsec(), relative));
+                    dirs++;
+                } catch (IOException e) {
+                    broken = e;
+                }
+            }
             return broken == null;
         }
 
@@ -238,7 +249,25 @@ public final class NetSender {
 
         @Override
         public void symlink(byte[] relative) {
-            skip(relative, "symlinks are not sent (the protocol carries regular files)");
+            if (version < 3) {
+                skip(relative, "symlinks are not sent (the receiver speaks protocol version 2)");
+                return;
+            }
+            if (broken != null) {
+                return;
+            }
+            String shown = PathRules.show(relative);
+            try {
+                byte[] target = FileOps.readlinkAt(Batch.AT_FDCWD, PathBytes.join(root, relative), shown);
+                wire.send(new Message.Symlink(relative, target));
+                symlinks++;
+                listener.copied(shown, 0);
+            } catch (NativeIoException e) {
+                failures.add(e);
+                listener.failed(shown, e);
+            } catch (IOException e) {
+                broken = e;
+            }
         }
 
         @Override

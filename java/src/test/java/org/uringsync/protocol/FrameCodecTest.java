@@ -64,7 +64,11 @@ class FrameCodecTest {
         assertEquals(example(doc, "FILE_LIST offering"), HexFormat.of().formatHex(FrameCodec.encode(list)));
         assertEquals(example(doc, "WANT for a list of 3"), HexFormat.of().formatHex(FrameCodec.encode(want)));
         assertEquals(example(doc, "FILE_HDR_T for the same file"), HexFormat.of().formatHex(FrameCodec.encode(hdr)));
-        for (Message m : new Message[] {list, want, hdr}) {
+        Message dir = new Message.Directory(0750, mtime, "d".getBytes(StandardCharsets.US_ASCII));
+        Message link = new Message.Symlink("l".getBytes(StandardCharsets.US_ASCII), "a.txt".getBytes(StandardCharsets.US_ASCII));
+        assertEquals(example(doc, "mode 0750, the same mtime"), HexFormat.of().formatHex(FrameCodec.encode(dir)));
+        assertEquals(example(doc, "SYMLINK `l`"), HexFormat.of().formatHex(FrameCodec.encode(link)));
+        for (Message m : new Message[] {list, want, hdr, dir, link}) {
             assertEquals(m, roundTrip(m));
         }
         assertEquals(Message.FILE_HDR_T, hdr.type());
@@ -92,6 +96,8 @@ class FrameCodecTest {
         assertEquals("WANT payload of 4 bytes, expected 3", refused(Message.WANT, "0300" + "0500"));
         assertEquals("WANT count 0 is not in 1..256", refused(Message.WANT, "0000"));
         assertEquals("WANT sets bits beyond its 3 entries", refused(Message.WANT, "0300" + "0d"));
+        assertEquals("SYMLINK target_len 0 does not match the frame (0)", refused(Message.SYMLINK, "0100" + "6c" + "0000"));
+        assertEquals("SYMLINK path_len 9 does not fit the frame (7)", refused(Message.SYMLINK, "0900" + "6c" + "0100" + "61" + "00"));
         assertEquals("FILE_HDR_T path_len 9 does not match the frame (5)",
                 refused(Message.FILE_HDR_T, "00".repeat(20) + "0900" + "612e747874"));
     }

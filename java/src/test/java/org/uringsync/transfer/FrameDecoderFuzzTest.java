@@ -198,6 +198,20 @@ class FrameDecoderFuzzTest {
             for (int i = 0; i < bits.length; i++) {
                 assertEquals((p.get(2 + i / 8) >> (i % 8) & 1) != 0, bits[i], "WANT bit " + i);
             }
+        } else if (m instanceof Message.Directory d) {
+            assertEquals(p.getInt(0), d.mode());
+            assertEquals(p.getLong(4), d.mtimeNanos());
+            assertEquals(p.getShort(12) & 0xffff, d.path().length);
+            assertEquals(n - 14, d.path().length);
+            assertArrayEquals(bytes(p, 14, d.path().length), d.path());
+        } else if (m instanceof Message.Symlink l) {
+            int len = p.getShort(0) & 0xffff;
+            assertEquals(len, l.path().length);
+            assertArrayEquals(bytes(p, 2, len), l.path());
+            assertEquals(p.getShort(2 + len) & 0xffff, l.target().length);
+            assertEquals(n - 4 - len, l.target().length);
+            assertTrue(l.target().length > 0 && l.target().length <= Message.Symlink.MAX_TARGET);
+            assertArrayEquals(bytes(p, 4 + len, l.target().length), l.target());
         } else if (m instanceof Message.FileEnd || m instanceof Message.AllDone) {
             assertEquals(0, n);
         } else if (m instanceof Message.Error e) {

@@ -112,6 +112,38 @@ class NetSyncTest {
         assertEquals(856, second.unchanged(), second.summary());
     }
 
+    /** Version 3 carries symlinks (as links) and directories (empty ones too), with modes and mtimes. */
+    @Test
+    void symlinksAndEmptyDirectoriesArriveWithTheirModesAndTimes() throws IOException {
+        Files.createDirectories(src.resolve("empty/inner"));
+        Files.createSymbolicLink(src.resolve("d0/link"), Path.of("f1"));
+        Files.createSymbolicLink(src.resolve("dangling"), Path.of("no/such/target"));
+        Files.createSymbolicLink(src.resolve("outside"), Path.of("/etc"));
+        Files.setPosixFilePermissions(src.resolve("empty"), java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-x---"));
+        Files.setLastModifiedTime(src.resolve("empty/inner"), FileTime.fromMillis(1_000_000_000_000L));
+        Files.setLastModifiedTime(src.resolve("d1"), FileTime.fromMillis(1_100_000_000_000L));
+        CopyResult r = send(new ArrayList<>());
+        assertEquals(3, r.symlinks(), r.summary());
+        assertEquals(5, r.directories(), r.summary()); // d0 d1 d2 empty empty/inner
+        assertEquals(Path.of("f1"), Files.readSymbolicLink(dst.resolve("d0/link")));
+        assertEquals(Path.of("no/such/target"), Files.readSymbolicLink(dst.resolve("dangling")));
+        assertEquals(Path.of("/etc"), Files.readSymbolicLink(dst.resolve("outside")));
+        assertTrue(Files.isDirectory(dst.resolve("empty/inner")));
+        assertEquals("rwxr-x---", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(dst.resolve("empty"))));
+        assertEquals(FileTime.fromMillis(1_000_000_000_000L), Files.getLastModifiedTime(dst.resolve("empty/inner")));
+        assertEquals(FileTime.fromMillis(1_100_000_000_000L), Files.getLastModifiedTime(dst.resolve("d1")));
+        Object inode = Files.getAttribute(dst.resolve("d0/link"), "unix:ino", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        CopyResult second = send(new ArrayList<>());
+        assertEquals(0, second.files(), second.summary());
+        assertEquals(inode, Files.getAttribute(dst.resolve("d0/link"), "unix:ino", java.nio.file.LinkOption.NOFOLLOW_LINKS),
+                "the same link is left alone");
+        Files.delete(src.resolve("d0/link"));
+        Files.createSymbolicLink(src.resolve("d0/link"), Path.of("f2"));
+        send(new ArrayList<>());
+        assertEquals(Path.of("f2"), Files.readSymbolicLink(dst.resolve("d0/link")));
+    }
+
     @Test
     void aReceiverOfTheDesignsVersionIsServedAsBefore() throws IOException {
         ReceiverHandshake.newestVersion = Message.VERSION_2; // play a receiver that knows version 2 only

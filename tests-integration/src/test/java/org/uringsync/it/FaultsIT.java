@@ -183,7 +183,8 @@ class FaultsIT {
             Files.writeString(one.resolve("x"), "x");
             Launcher.Result res = send(tmp.resolve("one"), r);
             assertNotEquals(0, res.exit());
-            assertTrue(res.err().contains("a/x") && res.err().contains("Not a directory (ENOTDIR)"), res.toString());
+            // protocol version 3 sends the directory a before its file a/x: the refusal names a
+            assertTrue(res.err().contains("refused a: Not a directory (ENOTDIR)"), res.toString());
             Path two = Files.createDirectories(tmp.resolve("two"));
             Files.writeString(two.resolve("b"), "b");
             res = send(two, r);
