@@ -422,18 +422,24 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_lstatAtNative(JNIEnv 
 	return rc;
 }
 
+/* A modification time in ns since the epoch as a timespec (negative times included). */
+static struct timespec mtime_of(jlong ns)
+{
+	jlong sec = ns / 1000000000, nsec = ns % 1000000000;
+	if (nsec < 0) {
+		nsec += 1000000000;
+		sec--;
+	}
+	return (struct timespec){ .tv_sec = sec, .tv_nsec = nsec };
+}
+
 /* FileOps.futimensNative(int fd, long mtimeNanos): the file's mtime (atime left alone); 0 or -errno. */
 JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_futimensNative(JNIEnv *env, jclass cls, jint fd,
 		jlong mtime_ns)
 {
 	(void)env;
 	(void)cls;
-	jlong sec = mtime_ns / 1000000000, nsec = mtime_ns % 1000000000;
-	if (nsec < 0) {
-		nsec += 1000000000;
-		sec--;
-	}
-	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_sec = sec, .tv_nsec = nsec } };
+	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, mtime_of(mtime_ns) };
 	return futimens(fd, ts) < 0 ? -errno : 0;
 }
 
@@ -482,12 +488,7 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_setDirMetaAtNative(JN
 	free(name);
 	if (fd < 0)
 		return -errno;
-	jlong sec = mtime_ns / 1000000000, nsec = mtime_ns % 1000000000;
-	if (nsec < 0) {
-		nsec += 1000000000;
-		sec--;
-	}
-	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_sec = sec, .tv_nsec = nsec } };
+	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, mtime_of(mtime_ns) };
 	int rc = fchmod(fd, (mode_t)mode & 0777) < 0 || futimens(fd, ts) < 0 ? -errno : 0;
 	close(fd);
 	return rc;

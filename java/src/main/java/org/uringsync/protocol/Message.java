@@ -19,6 +19,14 @@ public sealed interface Message {
 
     int type();
 
+    /** @return a copy of {@code path}, refused when longer than {@link FileHeader#MAX_PATH} */
+    private static byte[] checkedPath(byte[] path) {
+        if (path.length > FileHeader.MAX_PATH) {
+            throw new IllegalArgumentException("path longer than " + FileHeader.MAX_PATH + " bytes: " + path.length);
+        }
+        return path.clone();
+    }
+
     /** HELLO: version, and (v2) the 32-byte proof in a 64-byte field; 66 bytes on the wire. */
     record Hello(int version, byte[] secret) implements Message {
         public Hello {
@@ -125,10 +133,7 @@ public sealed interface Message {
             if (size < 0) {
                 throw new IllegalArgumentException("size out of range: " + Long.toUnsignedString(size));
             }
-            if (path.length > MAX_PATH) {
-                throw new IllegalArgumentException("path longer than " + MAX_PATH + " bytes: " + path.length);
-            }
-            path = path.clone();
+            path = checkedPath(path);
         }
 
         @Override
@@ -177,10 +182,7 @@ public sealed interface Message {
                 if (size < 0) {
                     throw new IllegalArgumentException("size out of range: " + Long.toUnsignedString(size));
                 }
-                if (path.length > FileHeader.MAX_PATH) {
-                    throw new IllegalArgumentException("path longer than " + FileHeader.MAX_PATH + " bytes: " + path.length);
-                }
-                path = path.clone();
+                path = checkedPath(path);
             }
 
             @Override
@@ -257,10 +259,7 @@ public sealed interface Message {
     /** DIR (version 3): mode u32, mtime_ns i64, path_len u16, path: a directory, made even when empty. */
     record Directory(int mode, long mtimeNanos, byte[] path) implements Message {
         public Directory {
-            if (path.length > FileHeader.MAX_PATH) {
-                throw new IllegalArgumentException("path longer than " + FileHeader.MAX_PATH + " bytes: " + path.length);
-            }
-            path = path.clone();
+            path = checkedPath(path);
         }
 
         @Override
