@@ -35,7 +35,8 @@ public final class Sender {
     /** Sends {@code source} (a directory's contents, or one file). */
     public CopyResult send(Path source) throws IOException {
         return new NetSender(new NetSender.Config(b.host, b.port, Secrets.check(b.secret), b.ciphers, b.tlsPath, b.chunkSize,
-                b.queueDepth, b.connectTimeoutMs, b.idleTimeoutMs, b.listener, b.verbose, b.cancellation, b.filter.rules()))
+                b.queueDepth, b.connectTimeoutMs, b.idleTimeoutMs, b.listener, b.verbose, b.cancellation, b.filter.rules(),
+                b.delete))
                 .send(source);
     }
 
@@ -53,6 +54,7 @@ public final class Sender {
         private Cancellation cancellation = Cancellation.NONE;
         private Consumer<String> verbose = s -> {};
         private Filter filter = Filter.none();
+        private boolean delete;
 
         private Builder(String host, int port) {
             this.host = Objects.requireNonNull(host, "host");
@@ -75,12 +77,23 @@ public final class Sender {
             c.cancellation = cancellation;
             c.verbose = verbose;
             c.filter = filter;
+            c.delete = delete;
             return c;
         }
 
         /** Leaves out of a directory send what {@code filter} excludes (see {@link Filter}; default: nothing). */
         public Builder filter(Filter filter) {
             this.filter = Objects.requireNonNull(filter, "filter");
+            return this;
+        }
+
+        /**
+         * Have the receiver remove what DEST has and the source lacks (as rsync's --delete), once
+         * everything else arrived and only when every source entry could be read; entries the filter
+         * excludes are kept. Needs a receiver of protocol version 3.
+         */
+        public Builder delete(boolean delete) {
+            this.delete = delete;
             return this;
         }
 

@@ -50,6 +50,7 @@ public final class Main {
             new Option(null, "--no-ktls", null, "Keep TLS in user space (same as --tls-path userspace)"),
             new Option(null, "--tls-path", "PATH", "auto | userspace | ktls | ktls-zerocopy | ktls-sendfile (default: auto)"),
             new Option(null, "--tls-ciphers", "LIST", "TLS 1.3 suites to offer, OpenSSL syntax"),
+            new Option(null, "--delete", null, "Have the receiver remove entries SOURCE does not have"),
             new Option(null, "--exclude", "PATTERN", "Leave out entries matching PATTERN (rsync rules; repeatable)"),
             new Option(null, "--include", "PATTERN", "Keep entries matching PATTERN (first matching rule wins)"),
             new Option(null, "--exclude-from", "FILE", "Exclude patterns from FILE, one per line"),

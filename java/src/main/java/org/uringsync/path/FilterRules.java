@@ -16,16 +16,26 @@ import java.util.List;
  */
 public final class FilterRules {
     /** No rules: everything is included. */
-    public static final FilterRules NONE = new FilterRules(List.of());
+    public static final FilterRules NONE = new FilterRules(List.of(), List.of());
 
     /** topToo: the pattern without a leading double-star and slash, which rsync also lets match at the top. */
     private record Rule(boolean include, byte[] pattern, byte[] topToo, boolean dirOnly, boolean anchored,
             boolean wholePath, boolean andBelow) {}
 
-    private final List<Rule> rules;
+    /** A rule as it was given: include or exclude, and its pattern. */
+    public record Given(boolean include, byte[] pattern) {}
 
-    private FilterRules(List<Rule> rules) {
+    private final List<Rule> rules;
+    private final List<Given> given;
+
+    private FilterRules(List<Rule> rules, List<Given> given) {
         this.rules = rules;
+        this.given = given;
+    }
+
+    /** @return the rules as given, in order (to hand them to a receiver) */
+    public List<Given> given() {
+        return given;
     }
 
     /** @return these rules and then {@code pattern}, as an exclude ({@code include} false) or include rule */
@@ -53,7 +63,9 @@ public final class FilterRules {
         byte[] topToo = !anchored && p.length > 3 && p[0] == '*' && p[1] == '*' && p[2] == '/'
                 ? java.util.Arrays.copyOfRange(p, 3, p.length) : null;
         next.add(new Rule(include, p, topToo, dirOnly && !andBelow, anchored, wholePath, andBelow));
-        return new FilterRules(List.copyOf(next));
+        List<Given> g = new ArrayList<>(given);
+        g.add(new Given(include, pattern.clone()));
+        return new FilterRules(List.copyOf(next), List.copyOf(g));
     }
 
     public boolean isEmpty() {

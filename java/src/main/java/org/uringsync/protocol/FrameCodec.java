@@ -26,6 +26,7 @@ public final class FrameCodec {
             case Message.FILE_LIST -> Message.FileList.MAX_BYTES;
             case Message.WANT -> 2 + Message.FileList.MAX_ENTRIES / 8;
             case Message.DIR -> 14 + Message.FileHeader.MAX_PATH;
+            case Message.DELETE -> Message.Delete.MAX_BYTES;
             case Message.SYMLINK -> 4 + Message.FileHeader.MAX_PATH + Message.Symlink.MAX_TARGET;
             case Message.FILE_DATA -> maxData;
             case Message.FILE_END, Message.ALL_DONE -> 0;
@@ -68,6 +69,16 @@ public final class FrameCodec {
             for (Message.FileList.Entry e : l.entries()) {
                 byte[] path = e.path();
                 p.putLong(e.size()).putLong(e.mtimeNanos()).putShort((short) path.length).put(path);
+            }
+        } else if (m instanceof Message.Delete d) {
+            int n = 2;
+            for (Message.Delete.Rule r : d.rules()) {
+                n += 3 + r.pattern().length;
+            }
+            p = buffer(n).putShort((short) d.rules().size());
+            for (Message.Delete.Rule r : d.rules()) {
+                byte[] pattern = r.pattern();
+                p.put((byte) (r.include() ? 1 : 0)).putShort((short) pattern.length).put(pattern);
             }
         } else if (m instanceof Message.Directory d) {
             byte[] path = d.path();
@@ -208,6 +219,28 @@ public final class FrameCodec {
                     }
                     return new Message.Want(bits);
                 }
+                case Message.DELETE -> {
+                    need(type, n, 2, false);
+                    int count = p.getShort() & 0xffff;
+                    java.util.List<Message.Delete.Rule> rules = new java.util.ArrayList<>(Math.min(count, 1024));
+                    for (int i = 0; i < count; i++) {
+                        if (p.remaining() < 3) {
+                            throw new ProtocolException("DELETE rule " + i + " is cut short");
+                        }
+                        int include = p.get() & 0xff;
+                        int len = p.getShort() & 0xffff;
+                        if (include > 1 || len == 0 || len > p.remaining() || len > Message.FileHeader.MAX_PATH) {
+                            throw new ProtocolException("DELETE rule " + i + " is malformed");
+                        }
+                        byte[] pattern = new byte[len];
+                        p.get(pattern);
+                        rules.add(new Message.Delete.Rule(include == 1, pattern));
+                    }
+                    if (p.hasRemaining()) {
+                        throw new ProtocolException("DELETE has " + p.remaining() + " bytes after its rules");
+                    }
+                    return new Message.Delete(rules);
+                }
                 case Message.DIR -> {
                     need(type, n, 14, false);
                     int mode = p.getInt();
@@ -292,6 +325,7 @@ public final class FrameCodec {
             case Message.WANT -> "WANT";
             case Message.FILE_HDR_T -> "FILE_HDR_T";
             case Message.DIR -> "DIR";
+            case Message.DELETE -> "DELETE";
             case Message.SYMLINK -> "SYMLINK";
             case Message.ALL_DONE -> "ALL_DONE";
             case Message.ERROR -> "ERROR";

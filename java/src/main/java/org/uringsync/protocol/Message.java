@@ -10,7 +10,7 @@ import java.util.List;
  */
 public sealed interface Message {
     int HELLO = 0x01, HELLO_OK = 0x02, HELLO_FAIL = 0x03, FILE_HDR = 0x10, FILE_DATA = 0x11, FILE_END = 0x12,
-            FILE_LIST = 0x13, WANT = 0x14, FILE_HDR_T = 0x15, DIR = 0x16, SYMLINK = 0x17, ALL_DONE = 0x20, ERROR = 0xFF;
+            FILE_LIST = 0x13, WANT = 0x14, FILE_HDR_T = 0x15, DIR = 0x16, SYMLINK = 0x17, DELETE = 0x18, ALL_DONE = 0x20, ERROR = 0xFF;
 
     /** The newest protocol version this implementation speaks (3: file lists, WANT, mtimes). */
     int VERSION = 3;
@@ -319,6 +319,56 @@ public sealed interface Message {
         @Override
         public int hashCode() {
             return Arrays.hashCode(path) * 31 + Arrays.hashCode(target);
+        }
+    }
+
+    /**
+     * DELETE (version 3), before ALL_DONE: remove what DEST has and the transfer did not offer, in
+     * every directory offered, except what these rules exclude. count u16, then per rule include u8,
+     * pattern_len u16, pattern. At most {@link #MAX_BYTES} of payload.
+     */
+    record Delete(List<Rule> rules) implements Message {
+        public static final int MAX_BYTES = 2 + 65536;
+
+        /** A filter rule: include or exclude, and its pattern. */
+        public record Rule(boolean include, byte[] pattern) {
+            public Rule {
+                if (pattern.length == 0 || pattern.length > FileHeader.MAX_PATH) {
+                    throw new IllegalArgumentException("pattern of " + pattern.length + " bytes");
+                }
+                pattern = pattern.clone();
+            }
+
+            @Override
+            public byte[] pattern() {
+                return pattern.clone();
+            }
+
+            @Override
+            public boolean equals(Object o) {
+                return o instanceof Rule r && r.include == include && Arrays.equals(r.pattern, pattern);
+            }
+
+            @Override
+            public int hashCode() {
+                return Arrays.hashCode(pattern) * 2 + (include ? 1 : 0);
+            }
+        }
+
+        public Delete {
+            rules = List.copyOf(rules);
+            long bytes = 2;
+            for (Rule r : rules) {
+                bytes += 3 + r.pattern.length;
+            }
+            if (rules.size() > 65535 || bytes > MAX_BYTES) {
+                throw new IllegalArgumentException("DELETE of " + bytes + " bytes exceeds " + MAX_BYTES);
+            }
+        }
+
+        @Override
+        public int type() {
+            return DELETE;
         }
     }
 

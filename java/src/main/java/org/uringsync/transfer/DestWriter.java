@@ -19,6 +19,7 @@ import org.uringsync.nativeio.NativeIoException;
 import org.uringsync.nativeio.PathBytes;
 import org.uringsync.nativeio.Ring;
 import org.uringsync.nativeio.TlsSession;
+import org.uringsync.path.FilterRules;
 import org.uringsync.path.PathRules;
 import org.uringsync.protocol.Message;
 import org.uringsync.protocol.ProtocolException;
@@ -120,6 +121,9 @@ final class DestWriter {
         private byte[] tempName;
         private final TempNames.Namer temps;
         private final List<Message.Directory> dirMeta = new ArrayList<>(); // applied at ALL_DONE
+        /** Version 3: the names offered in each directory (key: its path), for DELETE. */
+        private final Map<String, Set<String>> offered = new java.util.HashMap<>();
+        private FilterRules deleteKeeping; // set by DELETE: remove the rest, except what these exclude
         private final int umask = FileOps.umask();
 
         private Files(long id) {
@@ -167,8 +171,18 @@ final class DestWriter {
                     makeDirectory((Message.Directory) wire.payload());
                 } else if (type == Message.SYMLINK && version >= 3) {
                     symlink((Message.Symlink) wire.payload());
+                } else if (type == Message.DELETE && version >= 3) {
+                    Message.Delete d = (Message.Delete) wire.payload();
+                    FilterRules keep = FilterRules.NONE;
+                    for (Message.Delete.Rule r : d.rules()) {
+                        keep = keep.and(r.include(), r.pattern());
+                    }
+                    deleteKeeping = keep;
                 } else if (type == Message.ALL_DONE) {
                     wire.payload();
+                    if (deleteKeeping != null) {
+                        deleteExtraneous();
+                    }
                     applyDirectoryMeta();
                     wire.send(new Message.AllDone());
                     log.accept("connection " + id + ": received " + n + " files, " + org.uringsync.Sizes.format(b));
@@ -198,6 +212,7 @@ final class DestWriter {
                     Message.FileList.Entry e = list.entries().get(i);
                     byte[] path = e.path();
                     int slash = checkedSlash(path);
+                    offer(path, slash);
                     byte[] rel = slash < 0 ? new byte[0] : Arrays.copyOf(path, slash);
                     String k = new String(rel, StandardCharsets.ISO_8859_1);
                     Integer dir = dirs.get(k);
@@ -227,7 +242,8 @@ final class DestWriter {
         /** DIR: the directory is made now (with its parents); its mode and mtime at ALL_DONE, after its contents. */
         private void makeDirectory(Message.Directory d) throws IOException {
             byte[] path = d.path();
-            checkedSlash(path);
+            offer(path, checkedSlash(path));
+            offered.computeIfAbsent(Pruner.key(path), k -> new java.util.HashSet<>());
             directory(path, path);
             if (dirMeta.size() >= MAX_DIRECTORIES) {
                 throw new ProtocolException("more than " + MAX_DIRECTORIES + " directories in one transfer");
@@ -279,6 +295,7 @@ final class DestWriter {
                 }
             }
             int slash = checkedSlash(path);
+            offer(path, slash);
             int dir = directory(slash < 0 ? new byte[0] : Arrays.copyOf(path, slash), path);
             byte[] name = Arrays.copyOfRange(path, slash + 1, path.length);
             long[] st = FileOps.lstatAt(dir, name);
@@ -297,6 +314,56 @@ final class DestWriter {
                 throw new PathRefused("cannot place " + PathRules.show(path) + ": " + Errno.describe(-rc));
             }
             listener.copied(PathRules.show(path), 0);
+        }
+
+        /** Notes an offered entry under its directory, for DELETE (bounded as DIRs are). */
+        private void offer(byte[] path, int slash) throws ProtocolException {
+            if (offered.size() >= MAX_DIRECTORIES) {
+                throw new ProtocolException("more than " + MAX_DIRECTORIES + " directories in one transfer");
+            }
+            offered.computeIfAbsent(Pruner.key(slash < 0 ? new byte[0] : Arrays.copyOf(path, slash)),
+                    k -> new java.util.HashSet<>()).add(Pruner.key(Arrays.copyOfRange(path, slash + 1, path.length)));
+        }
+
+        /**
+         * DELETE, at ALL_DONE: in DEST and in every directory the sender offered, what was not offered
+         * goes (see {@link Pruner}; excluded entries and temporary files stay). Failures end the
+         * transfer with their message after the rest was tried.
+         */
+        private void deleteExtraneous() throws IOException {
+            List<NativeIoException> failed = new ArrayList<>();
+            Pruner pruner = new Pruner(deleteKeeping, false, destBytes, new Pruner.Report() {
+                @Override
+                public void removed(byte[] rel) {
+                    listener.deleted(PathRules.show(rel));
+                }
+
+                @Override
+                public void failed(byte[] rel, NativeIoException e) {
+                    failed.add(e);
+                }
+            });
+            offered.computeIfAbsent("", k -> new java.util.HashSet<>());
+            for (Map.Entry<String, Set<String>> d : offered.entrySet()) {
+                byte[] rel = d.getKey().getBytes(StandardCharsets.ISO_8859_1);
+                int fd = rel.length == 0 ? rootFd : FileOps.openDirNoFollow(rootFd, rel);
+                if (fd < 0) {
+                    continue; // not a directory here (the transfer refused it), or gone: nothing to prune
+                }
+                try {
+                    pruner.prune(fd, rel, d.getValue());
+                } catch (NativeIoException e) {
+                    failed.add(e);
+                } finally {
+                    if (fd != rootFd) {
+                        FileOps.close(fd);
+                    }
+                }
+            }
+            if (!failed.isEmpty()) {
+                throw new IOException("delete: " + failed.get(0).getMessage()
+                        + (failed.size() > 1 ? " (and " + (failed.size() - 1) + " more)" : ""));
+            }
         }
 
         /** Checks a file's path (PathRules, and not one of our temporary names). @return its last slash, or -1 */

@@ -550,11 +550,25 @@ public final class LocalCopier {
 
     /**
      * --delete: in each destination directory the copy wrote, removes what the source directory does
-     * not have, except what the filter excludes (rsync keeps excluded entries). Everything happens
-     * beneath the root descriptor: directories are opened through no symlink, a symlink is removed
-     * as itself, so nothing outside the destination is reached.
+     * not have (see {@link Pruner}), beneath the root descriptor.
      */
     private void deleteExtraneous(List<DirMeta> dirs) {
+        Pruner pruner = new Pruner(filter, dryRun, rootPath, new Pruner.Report() {
+            @Override
+            public void removed(byte[] rel) {
+                deleted.incrementAndGet();
+                String shown = PathBytes.show(rel);
+                tell(() -> listener.changed(shown, DELETED));
+                if (!dryRun) {
+                    tell(() -> listener.deleted(shown));
+                }
+            }
+
+            @Override
+            public void failed(byte[] rel, NativeIoException e) {
+                fail(rel, e);
+            }
+        });
         for (DirMeta d : dirs) {
             if (halted()) {
                 return;
@@ -570,13 +584,9 @@ public final class LocalCopier {
             try {
                 java.util.Set<String> inSource = new java.util.HashSet<>();
                 for (FileOps.Entry e : d.meta().entries()) {
-                    inSource.add(key(e.name()));
+                    inSource.add(Pruner.key(e.name()));
                 }
-                for (FileOps.Entry e : FileOps.listDirectoryAt(fd, PathBytes.show(join(rootPath, d.rel()))).entries()) {
-                    if (!inSource.contains(key(e.name()))) {
-                        remove(fd, e, d.rel().length == 0 ? e.name() : join(d.rel(), e.name()));
-                    }
-                }
+                pruner.prune(fd, d.rel(), inSource);
             } catch (NativeIoException e) {
                 fail(d.rel(), e);
             } finally {
@@ -585,48 +595,6 @@ public final class LocalCopier {
                 }
             }
         }
-    }
-
-    /** Removes entry {@code e} of the directory {@code dirFd} (a directory with all it holds) unless excluded. */
-    private boolean remove(int dirFd, FileOps.Entry e, byte[] rel) throws NativeIoException {
-        boolean isDir = e.type() == FileOps.TYPE_DIR;
-        if (filter.excludes(rel, isDir)) {
-            return false; // protected, as rsync does without --delete-excluded
-        }
-        boolean empty = true;
-        if (isDir) {
-            int fd = FileOps.openDirNoFollow(dirFd, e.name());
-            if (fd < 0) {
-                fail(rel, new NativeIoException("openat2", PathBytes.show(join(rootPath, rel)), -fd));
-                return false;
-            }
-            try {
-                for (FileOps.Entry c : FileOps.listDirectoryAt(fd, PathBytes.show(join(rootPath, rel))).entries()) {
-                    empty &= remove(fd, c, join(rel, c.name()));
-                }
-            } finally {
-                FileOps.close(fd);
-            }
-        }
-        if (!empty) {
-            return false; // it keeps what the filter protects
-        }
-        int rc = dryRun ? 0 : isDir ? FileOps.rmdirAt(dirFd, e.name()) : FileOps.unlinkAt(dirFd, e.name());
-        if (rc < 0) {
-            fail(rel, new NativeIoException(isDir ? "rmdir" : "unlinkat", PathBytes.show(join(rootPath, rel)), -rc));
-            return false;
-        }
-        deleted.incrementAndGet();
-        String shown = PathBytes.show(rel);
-        tell(() -> listener.changed(shown, DELETED));
-        if (!dryRun) {
-            tell(() -> listener.deleted(shown));
-        }
-        return true;
-    }
-
-    private static String key(byte[] name) {
-        return new String(name, java.nio.charset.StandardCharsets.ISO_8859_1);
     }
 
     /** Directory modes and times go on last: writing into a directory changes its mtime. */

@@ -47,6 +47,7 @@ public final class NetSender {
     private final CopyListener listener;
     private final Cancellation cancellation;
     private final FilterRules filter;
+    private final boolean delete;
     private final java.util.function.Consumer<String> verbose;
 
     private final List<IOException> failures = new ArrayList<>();
@@ -62,7 +63,7 @@ public final class NetSender {
     /** What a send is asked to do: made by {@code Sender.Builder}, checked there. */
     public record Config(String host, int port, byte[] secret, String ciphers, org.uringsync.TlsPath tlsPath, int chunkSize,
             int queueDepth, int connectTimeoutMs, int idleTimeoutMs, CopyListener listener,
-            java.util.function.Consumer<String> verbose, Cancellation cancellation, FilterRules filter) {}
+            java.util.function.Consumer<String> verbose, Cancellation cancellation, FilterRules filter, boolean delete) {}
 
     public NetSender(Config c) {
         this.host = c.host();
@@ -77,6 +78,7 @@ public final class NetSender {
         this.listener = c.listener();
         this.cancellation = c.cancellation();
         this.filter = c.filter();
+        this.delete = c.delete();
         this.verbose = c.verbose();
     }
 
@@ -128,6 +130,9 @@ public final class NetSender {
                         sendTree(session, ring, src);
                     }
                     sendPending(session, ring, src, root.isRegularFile());
+                    if (delete && root.isDirectory()) {
+                        askToDelete(wire);
+                    }
                     wire.send(new Message.AllDone());
                     awaitConfirmation(wire);
                 } catch (IOException e) {
@@ -479,6 +484,27 @@ public final class NetSender {
             at += n;
         }
         return wanted.toArray(new byte[0][]);
+    }
+
+    /**
+     * --delete: the receiver is to remove what it has and this send did not offer, except what the
+     * filter excludes (sent along). Not after a failure to read the source (rsync's rule: an entry
+     * that could not be read is not gone), and not to a receiver of protocol version 2.
+     */
+    private void askToDelete(Wire wire) throws IOException {
+        if (version < 3) {
+            failures.add(new IOException("--delete: the receiver speaks protocol version 2; nothing was deleted"));
+            return;
+        }
+        if (!failures.isEmpty()) {
+            verbose.accept("--delete: some entries could not be read, so nothing is deleted");
+            return;
+        }
+        List<Message.Delete.Rule> rules = new ArrayList<>();
+        for (FilterRules.Given g : filter.given()) {
+            rules.add(new Message.Delete.Rule(g.include(), g.pattern()));
+        }
+        wire.send(new Message.Delete(rules));
     }
 
     private void awaitConfirmation(Wire wire) throws IOException {

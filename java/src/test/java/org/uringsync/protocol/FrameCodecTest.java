@@ -68,7 +68,10 @@ class FrameCodecTest {
         Message link = new Message.Symlink("l".getBytes(StandardCharsets.US_ASCII), "a.txt".getBytes(StandardCharsets.US_ASCII));
         assertEquals(example(doc, "mode 0750, the same mtime"), HexFormat.of().formatHex(FrameCodec.encode(dir)));
         assertEquals(example(doc, "SYMLINK `l`"), HexFormat.of().formatHex(FrameCodec.encode(link)));
-        for (Message m : new Message[] {list, want, hdr, dir, link}) {
+        Message delete = new Message.Delete(java.util.List.of(new Message.Delete.Rule(false,
+                "*.log".getBytes(StandardCharsets.US_ASCII))));
+        assertEquals(example(doc, "DELETE keeping"), HexFormat.of().formatHex(FrameCodec.encode(delete)));
+        for (Message m : new Message[] {list, want, hdr, dir, link, delete}) {
             assertEquals(m, roundTrip(m));
         }
         assertEquals(Message.FILE_HDR_T, hdr.type());
@@ -96,6 +99,8 @@ class FrameCodecTest {
         assertEquals("WANT payload of 4 bytes, expected 3", refused(Message.WANT, "0300" + "0500"));
         assertEquals("WANT count 0 is not in 1..256", refused(Message.WANT, "0000"));
         assertEquals("WANT sets bits beyond its 3 entries", refused(Message.WANT, "0300" + "0d"));
+        assertEquals("DELETE rule 0 is malformed", refused(Message.DELETE, "0100" + "02" + "0100" + "61"));
+        assertEquals("DELETE has 1 bytes after its rules", refused(Message.DELETE, "0000" + "ff"));
         assertEquals("SYMLINK target_len 0 does not match the frame (0)", refused(Message.SYMLINK, "0100" + "6c" + "0000"));
         assertEquals("SYMLINK path_len 9 does not fit the frame (7)", refused(Message.SYMLINK, "0900" + "6c" + "0100" + "61" + "00"));
         assertEquals("FILE_HDR_T path_len 9 does not match the frame (5)",

@@ -198,6 +198,16 @@ class FrameDecoderFuzzTest {
             for (int i = 0; i < bits.length; i++) {
                 assertEquals((p.get(2 + i / 8) >> (i % 8) & 1) != 0, bits[i], "WANT bit " + i);
             }
+        } else if (m instanceof Message.Delete d) {
+            assertEquals(p.getShort(0) & 0xffff, d.rules().size());
+            int at = 2;
+            for (Message.Delete.Rule r : d.rules()) {
+                assertEquals(r.include() ? 1 : 0, p.get(at));
+                assertEquals(p.getShort(at + 1) & 0xffff, r.pattern().length);
+                assertArrayEquals(bytes(p, at + 3, r.pattern().length), r.pattern());
+                at += 3 + r.pattern().length;
+            }
+            assertEquals(n, at);
         } else if (m instanceof Message.Directory d) {
             assertEquals(p.getInt(0), d.mode());
             assertEquals(p.getLong(4), d.mtimeNanos());

@@ -144,6 +144,59 @@ class NetSyncTest {
         assertEquals(Path.of("f2"), Files.readSymbolicLink(dst.resolve("d0/link")));
     }
 
+    /** --delete: the receiver removes exactly what the source lacks, keeps what the filter excludes, nothing outside. */
+    @Test
+    void deleteRemovesExactlyWhatTheSourceLacks() throws IOException {
+        Files.createDirectories(src.resolve("empty"));
+        send(new ArrayList<>());
+        Path outside = Files.createDirectories(tmp.resolve("outside"));
+        Files.writeString(outside.resolve("precious"), "keep me");
+        Files.writeString(dst.resolve("extra.txt"), "x");
+        Files.writeString(dst.resolve("d1/extra"), "x");
+        Files.createDirectories(dst.resolve("gone/deeper"));
+        Files.writeString(dst.resolve("gone/deeper/file"), "x");
+        Files.writeString(dst.resolve("empty/extra"), "x");
+        Files.createSymbolicLink(dst.resolve("escape"), outside);
+        Files.writeString(dst.resolve("d2/kept.log"), "excluded, so protected");
+        List<String> deleted = Collections.synchronizedList(new ArrayList<>());
+        try (Receiver r2 = Receiver.builder(dst).bind(InetAddress.getLoopbackAddress()).port(0).secret(SECRET)
+                .stateDirectory(tmp.resolve("state2")).listener(new CopyListener() {
+                    @Override
+                    public void deleted(String path) {
+                        deleted.add(path);
+                    }
+                }).build().start()) {
+            CopyResult res = Sender.builder("127.0.0.1", r2.port()).secret(SECRET).delete(true)
+                    .filter(org.uringsync.Filter.none().exclude("*.log")).build().send(src);
+            assertTrue(res.succeeded(), res.failures().toString());
+        }
+        assertEquals(new TreeSet<>(List.of("extra.txt", "d1/extra", "gone/deeper/file", "gone/deeper", "gone",
+                "empty/extra", "escape")), new TreeSet<>(deleted));
+        assertEquals("keep me", Files.readString(outside.resolve("precious")));
+        assertTrue(Files.exists(dst.resolve("d2/kept.log")));
+        TreeSet<String> expected = listing(src);
+        expected.add("d2/kept.log");
+        assertEquals(expected, listing(dst));
+    }
+
+    @Test
+    void deleteToAnOlderReceiverDeletesNothingAndSaysSo() throws IOException {
+        send(new ArrayList<>());
+        Files.writeString(dst.resolve("extra.txt"), "x");
+        ReceiverHandshake.newestVersion = Message.VERSION_2;
+        CopyResult r = Sender.builder("127.0.0.1", receiver.port()).secret(SECRET).delete(true).build().send(src);
+        assertTrue(r.failures().toString().contains("--delete: the receiver speaks protocol version 2"), r.failures().toString());
+        assertTrue(Files.exists(dst.resolve("extra.txt")));
+    }
+
+    private static TreeSet<String> listing(Path root) throws IOException {
+        try (java.util.stream.Stream<Path> s = Files.walk(root)) {
+            TreeSet<String> out = new TreeSet<>();
+            s.filter(p -> !p.equals(root)).forEach(p -> out.add(root.relativize(p) + (Files.isDirectory(p) ? "/" : "")));
+            return out;
+        }
+    }
+
     @Test
     void aReceiverOfTheDesignsVersionIsServedAsBefore() throws IOException {
         ReceiverHandshake.newestVersion = Message.VERSION_2; // play a receiver that knows version 2 only
