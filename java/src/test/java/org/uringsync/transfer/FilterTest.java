@@ -126,7 +126,7 @@ class FilterTest {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         assertEquals(0, p.waitFor(), "rsync: " + out);
-        assertEquals(listing(theirs), listing(ours), "rules " + rules);
+        assertEquals(Listings.of(theirs), Listings.of(ours), "rules " + rules);
     }
 
     @Test
@@ -204,16 +204,9 @@ class FilterTest {
         });
     }
 
-    private static TreeSet<String> listing(Path root) throws IOException {
-        try (Stream<Path> s = Files.walk(root)) {
-            TreeSet<String> out = new TreeSet<>();
-            s.filter(p -> !p.equals(root)).forEach(p -> out.add(root.relativize(p) + (Files.isDirectory(p) ? "/" : "")));
-            return out;
-        }
-    }
 
     private static TreeSet<String> files(Path root) throws IOException {
-        TreeSet<String> out = new TreeSet<>(listing(root));
+        TreeSet<String> out = new TreeSet<>(Listings.of(root));
         out.removeIf(s -> s.endsWith("/"));
         return out;
     }

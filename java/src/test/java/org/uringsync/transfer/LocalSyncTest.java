@@ -61,7 +61,7 @@ class LocalSyncTest {
         assertEquals(0, second.files(), second.summary());
         assertEquals(0, second.bytes(), second.summary());
         assertEquals(104, second.unchanged(), second.summary());
-        assertEquals(listing(src), listing(dst));
+        assertEquals(Listings.of(src), Listings.of(dst));
     }
 
     @Test
@@ -122,9 +122,9 @@ class LocalSyncTest {
         assertEquals(7, r.deleted());
         assertEquals("keep me", Files.readString(outside.resolve("precious")));
         assertTrue(Files.exists(dst.resolve("d3/kept.log")));
-        TreeSet<String> expected = listing(src);
+        TreeSet<String> expected = Listings.of(src);
         expected.add("d3/kept.log");
-        assertEquals(expected, listing(dst));
+        assertEquals(expected, Listings.of(dst));
     }
 
     @Test
@@ -195,8 +195,8 @@ class LocalSyncTest {
         Changes real = new Changes();
         copy(LocalCopy.builder().delete(true).listener(real));
         assertEquals(dry.sorted(), real.sorted(), "the real run does what the dry run named");
-        TreeSet<String> expected = listing(src);
-        assertEquals(expected, listing(dst));
+        TreeSet<String> expected = Listings.of(src);
+        assertEquals(expected, Listings.of(dst));
     }
 
     @Test
@@ -241,11 +241,4 @@ class LocalSyncTest {
         return m;
     }
 
-    private static TreeSet<String> listing(Path root) throws IOException {
-        try (Stream<Path> s = Files.walk(root)) {
-            TreeSet<String> out = new TreeSet<>();
-            s.filter(p -> !p.equals(root)).forEach(p -> out.add(root.relativize(p) + (Files.isDirectory(p) ? "/" : "")));
-            return out;
-        }
-    }
 }

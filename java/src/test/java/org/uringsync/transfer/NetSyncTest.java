@@ -174,9 +174,9 @@ class NetSyncTest {
                 "empty/extra", "escape")), new TreeSet<>(deleted));
         assertEquals("keep me", Files.readString(outside.resolve("precious")));
         assertTrue(Files.exists(dst.resolve("d2/kept.log")));
-        TreeSet<String> expected = listing(src);
+        TreeSet<String> expected = Listings.of(src);
         expected.add("d2/kept.log");
-        assertEquals(expected, listing(dst));
+        assertEquals(expected, Listings.of(dst));
     }
 
     @Test
@@ -189,13 +189,6 @@ class NetSyncTest {
         assertTrue(Files.exists(dst.resolve("extra.txt")));
     }
 
-    private static TreeSet<String> listing(Path root) throws IOException {
-        try (java.util.stream.Stream<Path> s = Files.walk(root)) {
-            TreeSet<String> out = new TreeSet<>();
-            s.filter(p -> !p.equals(root)).forEach(p -> out.add(root.relativize(p) + (Files.isDirectory(p) ? "/" : "")));
-            return out;
-        }
-    }
 
     @Test
     void aReceiverOfTheDesignsVersionIsServedAsBefore() throws IOException {
