@@ -489,7 +489,10 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_setDirMetaAtNative(JN
 	if (fd < 0)
 		return -errno;
 	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, mtime_of(mtime_ns) };
-	int rc = fchmod(fd, (mode_t)mode & 0777) < 0 || futimens(fd, ts) < 0 ? -errno : 0;
+	struct stat st;
+	int rc = fstat(fd, &st) < 0 ? -errno : 0; /* a setgid bit the directory has stays (group directories) */
+	if (rc == 0 && (fchmod(fd, (st.st_mode & S_ISGID) | ((mode_t)mode & 0777)) < 0 || futimens(fd, ts) < 0))
+		rc = -errno;
 	close(fd);
 	return rc;
 }

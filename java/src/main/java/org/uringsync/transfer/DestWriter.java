@@ -38,6 +38,10 @@ final class DestWriter {
     private static final int S_IFMT = 0170000, S_IFREG = 0100000, S_IFLNK = 0120000;
     /** The most DIR messages one transfer may send (their metadata waits for ALL_DONE). */
     static final int MAX_DIRECTORIES = 1 << 20;
+    /** About the most bytes of names one connection keeps for DELETE and directory metadata. */
+    static final long MAX_KEPT_BYTES = 256L << 20;
+    /** The most filter rules a DELETE may carry. */
+    static final int MAX_DELETE_RULES = 4096;
     private final Path dest;
     private final byte[] destBytes;
     private final int chunkSize;
@@ -97,7 +101,7 @@ final class DestWriter {
             return; // nothing we can list, nothing we could remove
         }
         for (FileOps.Entry e : listing.entries()) {
-            TempNames.Owner o = e.type() == FileOps.TYPE_REG ? TempNames.owner(e.name()) : null;
+            TempNames.Owner o = e.type() == FileOps.TYPE_REG || e.type() == FileOps.TYPE_LNK ? TempNames.owner(e.name()) : null;
             if (o == null) {
                 continue;
             }
@@ -124,6 +128,7 @@ final class DestWriter {
         /** Version 3: the names offered in each directory (key: its path), for DELETE. */
         private final Map<String, Set<String>> offered = new java.util.HashMap<>();
         private FilterRules deleteKeeping; // set by DELETE: remove the rest, except what these exclude
+        private long kept; // bytes (about) of names and directories kept for the end of the transfer
         private final int umask = FileOps.umask();
 
         private Files(long id) {
@@ -173,6 +178,9 @@ final class DestWriter {
                     symlink((Message.Symlink) wire.payload());
                 } else if (type == Message.DELETE && version >= 3) {
                     Message.Delete d = (Message.Delete) wire.payload();
+                    if (d.rules().size() > MAX_DELETE_RULES) {
+                        throw new ProtocolException("DELETE with " + d.rules().size() + " rules (at most " + MAX_DELETE_RULES + ")");
+                    }
                     FilterRules keep = FilterRules.NONE;
                     for (Message.Delete.Rule r : d.rules()) {
                         keep = keep.and(r.include(), r.pattern());
@@ -180,10 +188,11 @@ final class DestWriter {
                     deleteKeeping = keep;
                 } else if (type == Message.ALL_DONE) {
                     wire.payload();
-                    if (deleteKeeping != null) {
-                        deleteExtraneous();
+                    IOException deleting = deleteKeeping == null ? null : deleteExtraneous();
+                    IOException meta = applyDirectoryMeta(); // after deleting, which changes directories' times
+                    if (deleting != null || meta != null) {
+                        throw deleting != null ? deleting : meta;
                     }
-                    applyDirectoryMeta();
                     wire.send(new Message.AllDone());
                     log.accept("connection " + id + ": received " + n + " files, " + org.uringsync.Sizes.format(b));
                     return;
@@ -193,7 +202,7 @@ final class DestWriter {
                     return;
                 } else {
                     throw new ProtocolException("unexpected " + org.uringsync.protocol.FrameCodec.name(type)
-                            + (version >= 3 ? " (expected FILE_LIST, FILE_HDR_T, DIR, SYMLINK or ALL_DONE)"
+                            + (version >= 3 ? " (expected FILE_LIST, FILE_HDR_T, DIR, SYMLINK, DELETE or ALL_DONE)"
                                     : " (expected FILE_HDR or ALL_DONE)"));
                 }
             }
@@ -242,44 +251,82 @@ final class DestWriter {
         /** DIR: the directory is made now (with its parents); its mode and mtime at ALL_DONE, after its contents. */
         private void makeDirectory(Message.Directory d) throws IOException {
             byte[] path = d.path();
-            offer(path, checkedSlash(path));
-            offered.computeIfAbsent(Pruner.key(path), k -> new java.util.HashSet<>());
-            directory(path, path);
+            int slash = checkedSlash(path);
             if (dirMeta.size() >= MAX_DIRECTORIES) {
                 throw new ProtocolException("more than " + MAX_DIRECTORIES + " directories in one transfer");
             }
+            budget(path.length);
+            offer(path, slash);
+            offered.computeIfAbsent(Pruner.key(path), k -> new java.util.HashSet<>());
+            // The source has a directory here: a symlink in its place goes (following an old link would
+            // write this directory's files, or a deletion, elsewhere beneath DEST); a file stays, refused
+            // (it may be all the user has of it).
+            int rc = FileOps.mkdirNoFollow(rootFd, path, 0755);
+            if (rc == -Errno.ENOTDIR) {
+                int parent = FileOps.openDirNoFollow(rootFd, slash < 0 ? new byte[0] : Arrays.copyOf(path, slash));
+                if (parent >= 0) {
+                    byte[] name = Arrays.copyOfRange(path, slash + 1, path.length);
+                    long[] st = FileOps.lstatAt(parent, name);
+                    if (st != null && (st[0] & S_IFMT) == S_IFLNK) {
+                        FileOps.unlinkAt(parent, name);
+                    }
+                    FileOps.close(parent);
+                }
+                rc = FileOps.mkdirNoFollow(rootFd, path, 0755);
+            }
+            if (rc < 0) {
+                throw refusedDirectory(path, rc);
+            }
+            forget(path);
+            directory(path, path);
             dirMeta.add(d);
         }
 
-        /** Directory modes ({@code & 0777}) and mtimes, on descriptors opened through no symlink. */
-        private void applyDirectoryMeta() throws IOException {
-            Map<String, Integer> parents = new java.util.HashMap<>();
-            try {
-                for (Message.Directory d : dirMeta) {
-                    byte[] path = d.path();
-                    int slash = PathBytes.lastSlash(path);
-                    byte[] rel = slash < 0 ? new byte[0] : Arrays.copyOf(path, slash);
-                    String k = new String(rel, StandardCharsets.ISO_8859_1);
-                    Integer parent = parents.get(k);
-                    if (parent == null) {
-                        parent = FileOps.findDirBeneath(rootFd, rel);
-                        if (parent < 0) {
-                            throw refusedDirectory(path, parent);
-                        }
-                        parents.put(k, parent);
-                    }
-                    int rc = FileOps.setDirMetaAt(parent, Arrays.copyOfRange(path, slash + 1, path.length), d.mode(),
-                            d.mtimeNanos());
-                    if (rc < 0) {
-                        throw new NativeIoException("futimens", PathRules.show(path), -rc);
-                    }
+        /** Drops cached descriptors of {@code path} and beneath it: a link there was replaced. */
+        private void forget(byte[] path) {
+            String k = Pruner.key(path);
+            dirs.entrySet().removeIf(e -> {
+                boolean under = e.getKey().equals(k) || e.getKey().startsWith(k + "/");
+                if (under && e.getValue() != tempDir) {
+                    FileOps.close(e.getValue());
+                    return true;
                 }
-            } finally {
-                for (int fd : parents.values()) {
-                    FileOps.close(fd);
+                return false;
+            });
+        }
+
+        /**
+         * Bounds what one connection keeps for the end of a transfer (names for DELETE, directories'
+         * metadata): beyond it, DELETE is refused rather than the receiver's memory spent.
+         */
+        private void budget(int bytes) {
+            kept += bytes + 48;
+        }
+
+        /**
+         * Directory modes ({@code & 0777}, a setgid bit DEST has is kept) and mtimes, deepest first (a
+         * parent's new mode cannot bar the way to its children), each directory opened through no
+         * symlink; every directory is tried. @return the first failure, or null
+         */
+        private IOException applyDirectoryMeta() {
+            IOException first = null;
+            dirMeta.sort((a, b) -> Integer.compare(b.path().length, a.path().length));
+            for (Message.Directory d : dirMeta) {
+                byte[] path = d.path();
+                int slash = PathBytes.lastSlash(path);
+                int parent = FileOps.openDirNoFollow(rootFd, slash < 0 ? new byte[0] : Arrays.copyOf(path, slash));
+                int rc = parent < 0 ? parent
+                        : FileOps.setDirMetaAt(parent, Arrays.copyOfRange(path, slash + 1, path.length), d.mode(),
+                                d.mtimeNanos());
+                if (parent >= 0) {
+                    FileOps.close(parent);
                 }
-                dirMeta.clear();
+                if (rc < 0 && first == null) {
+                    first = new NativeIoException("directory mode and time", PathRules.show(path), -rc);
+                }
             }
+            dirMeta.clear();
+            return first;
         }
 
         /**
@@ -321,6 +368,11 @@ final class DestWriter {
             if (offered.size() >= MAX_DIRECTORIES) {
                 throw new ProtocolException("more than " + MAX_DIRECTORIES + " directories in one transfer");
             }
+            budget(path.length - slash);
+            if (kept > MAX_KEPT_BYTES) {
+                offered.clear(); // DELETE will be refused: stop spending memory on names
+                return;
+            }
             offered.computeIfAbsent(Pruner.key(slash < 0 ? new byte[0] : Arrays.copyOf(path, slash)),
                     k -> new java.util.HashSet<>()).add(Pruner.key(Arrays.copyOfRange(path, slash + 1, path.length)));
         }
@@ -330,7 +382,11 @@ final class DestWriter {
          * goes (see {@link Pruner}; excluded entries and temporary files stay). Failures end the
          * transfer with their message after the rest was tried.
          */
-        private void deleteExtraneous() throws IOException {
+        private IOException deleteExtraneous() {
+            if (kept > MAX_KEPT_BYTES) {
+                return new IOException("delete: the transfer has more entries than this receiver keeps in mind"
+                        + " for --delete (" + (MAX_KEPT_BYTES >> 20) + " MiB of names); nothing was deleted");
+            }
             List<NativeIoException> failed = new ArrayList<>();
             Pruner pruner = new Pruner(deleteKeeping, false, destBytes, new Pruner.Report() {
                 @Override
@@ -360,10 +416,8 @@ final class DestWriter {
                     }
                 }
             }
-            if (!failed.isEmpty()) {
-                throw new IOException("delete: " + failed.get(0).getMessage()
-                        + (failed.size() > 1 ? " (and " + (failed.size() - 1) + " more)" : ""));
-            }
+            return failed.isEmpty() ? null : new IOException("delete: " + failed.get(0).getMessage()
+                    + (failed.size() > 1 ? " (and " + (failed.size() - 1) + " more)" : ""));
         }
 
         /** Checks a file's path (PathRules, and not one of our temporary names). @return its last slash, or -1 */

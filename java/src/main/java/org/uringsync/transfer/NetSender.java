@@ -11,6 +11,7 @@ import org.uringsync.Cancellation;
 import org.uringsync.CopyListener;
 import org.uringsync.CopyResult;
 import org.uringsync.nativeio.Batch;
+import org.uringsync.nativeio.Errno;
 import org.uringsync.nativeio.Fd;
 import org.uringsync.nativeio.FileOps;
 import org.uringsync.nativeio.Net;
@@ -226,6 +227,9 @@ public final class NetSender {
                     wire.send(new Message.Directory(listing.mode() & 07777,
                             listing.mtimeSec() * 1_000_000_000L + listing.mtimeNsec(), relative));
                     dirs++;
+                } catch (IllegalArgumentException e) { // a path the protocol cannot carry
+                    unreadable(relative, new NativeIoException("send", PathRules.show(relative), Errno.ENAMETOOLONG));
+                    return false;
                 } catch (IOException e) {
                     broken = e;
                 }
@@ -267,6 +271,8 @@ public final class NetSender {
                 wire.send(new Message.Symlink(relative, target));
                 symlinks++;
                 listener.copied(shown, 0);
+            } catch (IllegalArgumentException e) { // a path or target the protocol cannot carry
+                unreadable(relative, new NativeIoException("send", shown, Errno.ENAMETOOLONG));
             } catch (NativeIoException e) {
                 failures.add(e);
                 listener.failed(shown, e);
@@ -504,7 +510,15 @@ public final class NetSender {
         for (FilterRules.Given g : filter.given()) {
             rules.add(new Message.Delete.Rule(g.include(), g.pattern()));
         }
-        wire.send(new Message.Delete(rules));
+        Message.Delete d;
+        try {
+            d = new Message.Delete(rules);
+        } catch (IllegalArgumentException e) {
+            failures.add(new IOException("--delete: the filter's rules are too many to send (" + e.getMessage()
+                    + "); nothing was deleted"));
+            return;
+        }
+        wire.send(d);
     }
 
     private void awaitConfirmation(Wire wire) throws IOException {

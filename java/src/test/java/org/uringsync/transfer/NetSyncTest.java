@@ -179,6 +179,29 @@ class NetSyncTest {
         assertEquals(expected, Listings.of(dst));
     }
 
+    /**
+     * A symlink in DEST where the source now has a directory is replaced by the directory, never
+     * followed: with --delete, the old link's target directory goes (the source does not have it)
+     * and nothing of the source is lost. (A regular file in the way is refused: FaultsIT.)
+     */
+    @Test
+    void aSymlinkOrFileWhereTheSourceHasADirectoryIsReplaced() throws IOException {
+        send(new ArrayList<>());
+        Files.createDirectories(dst.resolve("x"));
+        Files.writeString(dst.resolve("x/old"), "was reached through the link");
+        Files.createSymbolicLink(dst.resolve("d0-link-place"), Path.of("x")); // a link inside DEST
+        Files.createDirectories(src.resolve("d0-link-place"));
+        Files.writeString(src.resolve("d0-link-place/new"), "must land in a real directory");
+        try (Receiver r2 = Receiver.builder(dst).bind(InetAddress.getLoopbackAddress()).port(0).secret(SECRET)
+                .stateDirectory(tmp.resolve("state3")).build().start()) {
+            CopyResult res = Sender.builder("127.0.0.1", r2.port()).secret(SECRET).delete(true).build().send(src);
+            assertTrue(res.succeeded(), res.failures().toString());
+        }
+        assertTrue(Files.isDirectory(dst.resolve("d0-link-place"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+        assertEquals("must land in a real directory", Files.readString(dst.resolve("d0-link-place/new")));
+        assertEquals(Listings.of(src), Listings.of(dst));
+    }
+
     @Test
     void deleteToAnOlderReceiverDeletesNothingAndSaysSo() throws IOException {
         send(new ArrayList<>());
