@@ -44,7 +44,7 @@ make_big() {
 }
 
 # A real mixed tree: a JDK installation (JDK_TREE, default the newest under /usr/lib/jvm), copied once
-# with symlinks dereferenced (the network protocol carries regular files only).
+# with symlinks dereferenced (the same data set for every tool; protocol version 2 carried regular files only).
 make_jdk() {
   local d=$1 jdk=${JDK_TREE:-$(ls -d /usr/lib/jvm/*/ | tail -1)}
   [[ -f "$d/.done" ]] && return
