@@ -1,4 +1,7 @@
-/* JNI side of org.uringsync.nativeio.FileOps: per-directory calls (listing, mkdir). */
+/*
+ * JNI side of org.uringsync.nativeio.FileOps, directories: listings, mkdir, and directories and files
+ * opened or created beneath a root (openat2). Calls on one entry inside a directory: entry_ops.c.
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -8,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "jni_util.h"
 #include "org_uringsync_nativeio_FileOps.h"
 
 struct growbuf { uint8_t *p; size_t len, cap; };
@@ -30,21 +34,6 @@ static int gb_put(struct growbuf *g, const void *src, size_t n)
 }
 
 /* Copies a Java byte[] path into a NUL-terminated malloc'd string; NULL on NUL inside or OOM. */
-static char *path_of(JNIEnv *env, jbyteArray arr)
-{
-	jsize n = (*env)->GetArrayLength(env, arr);
-	char *s = malloc((size_t)n + 1);
-	if (!s)
-		return NULL;
-	(*env)->GetByteArrayRegion(env, arr, 0, n, (jbyte *)s);
-	s[n] = 0;
-	if (memchr(s, 0, (size_t)n)) {
-		free(s);
-		return NULL;
-	}
-	return s;
-}
-
 static jbyteArray to_java(JNIEnv *env, const struct growbuf *g)
 {
 	jbyteArray out = (*env)->NewByteArray(env, (jsize)g->len);
@@ -146,7 +135,7 @@ JNIEXPORT jbyteArray JNICALL Java_org_uringsync_nativeio_FileOps_listDirectoryNa
 		jbyteArray jpath, jboolean follow)
 {
 	(void)cls;
-	char *path = path_of(env, jpath);
+	char *path = usync_path_of(env, jpath);
 	if (!path)
 		return list_error(env, EINVAL, 0);
 	jbyteArray out = list_fd(env, open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW)));
@@ -179,7 +168,7 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_mkdirNative(JNIEnv *e
 		jint mode)
 {
 	(void)cls;
-	char *path = path_of(env, jpath);
+	char *path = usync_path_of(env, jpath);
 	if (!path)
 		return -EINVAL;
 	int rc = mkdir_or_dir(AT_FDCWD, path, (mode_t)mode);
@@ -191,7 +180,7 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_mkdirNative(JNIEnv *e
 JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_lstatModeNative(JNIEnv *env, jclass cls, jbyteArray jpath)
 {
 	(void)cls;
-	char *path = path_of(env, jpath);
+	char *path = usync_path_of(env, jpath);
 	if (!path)
 		return -EINVAL;
 	struct stat st;
@@ -244,7 +233,7 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_createBeneathNative(J
 		jbyteArray jname, jint mode)
 {
 	(void)cls;
-	char *name = path_of(env, jname);
+	char *name = usync_path_of(env, jname);
 	if (!name)
 		return -EINVAL;
 	int rc = openat2_beneath(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, (unsigned)mode & 0777);
@@ -257,7 +246,7 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_openRootNative(JNIEnv
 		jboolean create)
 {
 	(void)cls;
-	char *path = path_of(env, jpath);
+	char *path = usync_path_of(env, jpath);
 	if (!path)
 		return -EINVAL;
 	if (create && mkdir(path, 0755) < 0 && errno != EEXIST) {
@@ -281,7 +270,7 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_openDirBeneathNative(
 		jbyteArray jrel, jboolean create)
 {
 	(void)cls;
-	char *rel = path_of(env, jrel);
+	char *rel = usync_path_of(env, jrel);
 	if (!rel)
 		return -EINVAL;
 	int parent = openat2_dir(root, ".");
@@ -309,46 +298,6 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_openDirBeneathNative(
 	return parent;
 }
 
-/* FileOps.renameAtNative(int dir, byte[] from, byte[] to): 0 or -errno (both names in `dir`). */
-JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_renameAtNative(JNIEnv *env, jclass cls, jint dir,
-		jbyteArray jfrom, jbyteArray jto)
-{
-	(void)cls;
-	char *from = path_of(env, jfrom), *to = path_of(env, jto);
-	int rc = !from || !to ? -EINVAL : renameat(dir, from, dir, to) < 0 ? -errno : 0;
-	free(from);
-	free(to);
-	return rc;
-}
-
-/* FileOps.unlinkAtNative(int dir, byte[] name, boolean directory): 0 or -errno (directory: an empty one). */
-JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_unlinkAtNative(JNIEnv *env, jclass cls, jint dir,
-		jbyteArray jname, jboolean directory)
-{
-	(void)cls;
-	char *name = path_of(env, jname);
-	int rc = !name ? -EINVAL : unlinkat(dir, name, directory ? AT_REMOVEDIR : 0) < 0 ? -errno : 0;
-	free(name);
-	return rc;
-}
-
-/* FileOps.fchmodNative(int fd, int mode): 0 or -errno. */
-JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_fchmodNative(JNIEnv *env, jclass cls, jint fd, jint mode)
-{
-	(void)env;
-	(void)cls;
-	return fchmod(fd, (mode_t)mode) < 0 ? -errno : 0;
-}
-
-/* FileOps.closeNative(int fd): 0 or -errno. */
-JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_closeNative(JNIEnv *env, jclass cls, jint fd)
-{
-	(void)env;
-	(void)cls;
-	return close(fd) < 0 ? -errno : 0;
-}
-
-
 /* ---- the local copy's destination, beneath its root ------------------------------------------- */
 
 /* An O_PATH descriptor of directory rel ("" = the root itself) beneath root, through no symlink. */
@@ -365,7 +314,7 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_openDirNoFollowNative
 		jbyteArray jrel)
 {
 	(void)cls;
-	char *rel = path_of(env, jrel);
+	char *rel = usync_path_of(env, jrel);
 	if (!rel)
 		return -EINVAL;
 	int rc = open_dir_nofollow(root, rel);
@@ -382,7 +331,7 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_mkdirNoFollowNative(J
 		jbyteArray jrel, jint mode)
 {
 	(void)cls;
-	char *rel = path_of(env, jrel);
+	char *rel = usync_path_of(env, jrel);
 	if (!rel)
 		return -EINVAL;
 	char *slash = strrchr(rel, '/');
@@ -401,98 +350,5 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_mkdirNoFollowNative(J
 		close(parent);
 	}
 	free(rel);
-	return rc;
-}
-
-/* FileOps.lstatAtNative(int dir, byte[] name, long[] out): out = {st_mode, size, mtime ns}; 0, or -errno. */
-JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_lstatAtNative(JNIEnv *env, jclass cls, jint dir,
-		jbyteArray jname, jlongArray out)
-{
-	(void)cls;
-	char *name = path_of(env, jname);
-	if (!name)
-		return -EINVAL;
-	struct stat st;
-	int rc = fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
-	free(name);
-	if (rc == 0) {
-		jlong v[3] = { st.st_mode, st.st_size, (jlong)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec };
-		(*env)->SetLongArrayRegion(env, out, 0, 3, v);
-	}
-	return rc;
-}
-
-/* A modification time in ns since the epoch as a timespec (negative times included). */
-static struct timespec mtime_of(jlong ns)
-{
-	jlong sec = ns / 1000000000, nsec = ns % 1000000000;
-	if (nsec < 0) {
-		nsec += 1000000000;
-		sec--;
-	}
-	return (struct timespec){ .tv_sec = sec, .tv_nsec = nsec };
-}
-
-/* FileOps.futimensNative(int fd, long mtimeNanos): the file's mtime (atime left alone); 0 or -errno. */
-JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_futimensNative(JNIEnv *env, jclass cls, jint fd,
-		jlong mtime_ns)
-{
-	(void)env;
-	(void)cls;
-	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, mtime_of(mtime_ns) };
-	return futimens(fd, ts) < 0 ? -errno : 0;
-}
-
-/* FileOps.readlinkAtNative(int dir, byte[] name, byte[] buf): the target's length in buf, or -errno. */
-JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_readlinkAtNative(JNIEnv *env, jclass cls, jint dir,
-		jbyteArray jname, jbyteArray jbuf)
-{
-	(void)cls;
-	char *name = path_of(env, jname);
-	if (!name)
-		return -EINVAL;
-	char target[4096];
-	ssize_t n = readlinkat(dir, name, target, sizeof target);
-	int rc = n < 0 ? -errno : n >= (ssize_t)sizeof target ? -ENAMETOOLONG : (int)n;
-	free(name);
-	if (rc > 0)
-		(*env)->SetByteArrayRegion(env, jbuf, 0, rc, (const jbyte *)target);
-	return rc;
-}
-
-/* FileOps.symlinkAtNative(byte[] target, int dir, byte[] name): a new symlink name in dir; 0 or -errno. */
-JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_symlinkAtNative(JNIEnv *env, jclass cls, jbyteArray jtarget,
-		jint dir, jbyteArray jname)
-{
-	(void)cls;
-	char *target = path_of(env, jtarget);
-	char *name = target ? path_of(env, jname) : NULL;
-	int rc = !name ? -EINVAL : symlinkat(target, dir, name) < 0 ? -errno : 0;
-	free(target);
-	free(name);
-	return rc;
-}
-
-/*
- * FileOps.setDirMetaAtNative(int dir, byte[] name, int mode, long mtimeNs): mode and mtime of the
- * directory name in dir, opened without following a symlink; 0 or -errno.
- */
-JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_setDirMetaAtNative(JNIEnv *env, jclass cls, jint dir,
-		jbyteArray jname, jint mode, jlong mtime_ns)
-{
-	(void)cls;
-	char *name = path_of(env, jname);
-	if (!name)
-		return -EINVAL;
-	int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	free(name);
-	if (fd < 0)
-		return -errno;
-	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, mtime_of(mtime_ns) };
-	struct stat st;
-	int rc = fstat(fd, &st) < 0 ? -errno : 0; /* a setgid bit the directory has stays (group directories) */
-	if (rc == 0 && (fchmod(fd, (st.st_mode & S_ISGID) | ((mode_t)mode & 0777)) < 0 || futimens(fd, ts) < 0))
-		rc = -errno;
-	close(fd);
 	return rc;
 }

@@ -60,3 +60,19 @@ void usync_throw_tls(JNIEnv *env, const char *op)
 		snprintf(msg + at, sizeof msg - at, ": failed");
 	usync_throw_tls_msg(env, msg);
 }
+
+/* See jni_util.h. */
+char *usync_path_of(JNIEnv *env, jbyteArray arr)
+{
+	jsize n = (*env)->GetArrayLength(env, arr);
+	char *s = malloc((size_t)n + 1);
+	if (!s)
+		return NULL;
+	(*env)->GetByteArrayRegion(env, arr, 0, n, (jbyte *)s);
+	s[n] = 0;
+	if (memchr(s, 0, (size_t)n)) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}

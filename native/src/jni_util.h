@@ -12,5 +12,7 @@ void usync_throw_item(JNIEnv *env, const char *op, int item, int err);
 void usync_throw_tls(JNIEnv *env, const char *op);
 /* Throws org.uringsync.nativeio.TlsException(message). */
 void usync_throw_tls_msg(JNIEnv *env, const char *message);
+/* A path or name from Java as a C string (malloc'd; the caller frees it); NULL when it holds a NUL byte or without memory. */
+char *usync_path_of(JNIEnv *env, jbyteArray arr);
 
 #endif
