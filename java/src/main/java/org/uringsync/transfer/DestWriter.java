@@ -265,19 +265,21 @@ final class DestWriter {
             if (rc == -Errno.ENOTDIR) {
                 int parent = FileOps.openDirNoFollow(rootFd, slash < 0 ? new byte[0] : Arrays.copyOf(path, slash));
                 if (parent >= 0) {
-                    byte[] name = Arrays.copyOfRange(path, slash + 1, path.length);
-                    long[] st = FileOps.lstatAt(parent, name);
-                    if (st != null && (st[0] & S_IFMT) == S_IFLNK) {
-                        FileOps.unlinkAt(parent, name);
+                    try {
+                        byte[] name = Arrays.copyOfRange(path, slash + 1, path.length);
+                        long[] st = FileOps.lstatAt(parent, name);
+                        if (st != null && (st[0] & S_IFMT) == S_IFLNK && FileOps.unlinkAt(parent, name) == 0) {
+                            forget(path); // descriptors cached through the link are stale
+                        }
+                    } finally {
+                        FileOps.close(parent);
                     }
-                    FileOps.close(parent);
                 }
                 rc = FileOps.mkdirNoFollow(rootFd, path, 0755);
             }
             if (rc < 0) {
                 throw refusedDirectory(path, rc);
             }
-            forget(path);
             directory(path, path);
             dirMeta.add(d);
         }

@@ -185,7 +185,7 @@ class NetSyncTest {
      * and nothing of the source is lost. (A regular file in the way is refused: FaultsIT.)
      */
     @Test
-    void aSymlinkOrFileWhereTheSourceHasADirectoryIsReplaced() throws IOException {
+    void aSymlinkWhereTheSourceHasADirectoryIsReplaced() throws IOException {
         send(new ArrayList<>());
         Files.createDirectories(dst.resolve("x"));
         Files.writeString(dst.resolve("x/old"), "was reached through the link");
