@@ -5,8 +5,10 @@ set -euo pipefail
 
 usync_prereqs() {
   # rsync: the reference FilterTest checks --exclude/--include against
+  # the linux-aarch64 library: Debian's cross compiler, arm64 liburing and OpenSSL from multiarch; its
+  # smoke test (PlatformSmokeIT): qemu-user and an arm64 JVM
   local pkgs=(cmake gcc make liburing-dev libssl-dev maven openjdk-17-jdk-headless curl xz-utils patchelf gpgv debian-archive-keyring
-    rsync)
+    rsync gcc-aarch64-linux-gnu liburing-dev:arm64 libssl-dev:arm64 qemu-user-static openjdk-17-jre-headless:arm64)
   local missing=()
   for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -21,6 +23,9 @@ usync_prereqs() {
     echo "==> installing build prerequisites: ${todo[*]}"
     local sudo=""
     [[ $(id -u) -eq 0 ]] || sudo=sudo
+    if [[ " ${todo[*]} " == *":arm64 "* ]] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+      $sudo dpkg --add-architecture arm64
+    fi
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${todo[@]}" >/dev/null
   fi

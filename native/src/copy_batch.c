@@ -19,6 +19,7 @@
 #include "copy_batch.h"
 #include "copy_slots.h"
 #include "file_meta.h"
+#include "syscalls.h"
 
 static void set_result(struct batch *b, struct slot *s, int err, int stage)
 {
@@ -140,7 +141,7 @@ static void on_open_src(struct batch *b, unsigned si, int res)
 		copy_fail(s, res, ST_OPEN_SRC);
 	} else {
 		s->sfd = res;
-		if (fstat(s->sfd, &s->st) < 0)
+		if (usync_fstat(s->sfd, &s->st) < 0)
 			copy_fail(s, -errno, ST_FSTAT_SRC);
 		else if (!S_ISREG(s->st.st_mode))
 			copy_fail(s, -EINVAL, ST_NOT_REGULAR);

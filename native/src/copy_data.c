@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <unistd.h>
 #include "copy_slots.h"
+#include "syscalls.h"
 
 /* Bytes per copy_file_range call: small enough to keep the ring's completions flowing. */
 #define COPY_RANGE_SLICE (64 << 20)
@@ -305,7 +306,7 @@ void copy_data_ranges(struct batch *b)
 		if (want > COPY_RANGE_SLICE)
 			want = COPY_RANGE_SLICE;
 		off_t in = s->written, out = s->written;
-		ssize_t n = copy_file_range(s->sfd, &in, s->dfd, &out, want, 0);
+		ssize_t n = usync_copy_file_range(s->sfd, &in, s->dfd, &out, want);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && s->written == 0 &&

@@ -6,11 +6,12 @@
 #include <unistd.h>
 #include "direct_io.h"
 #include "org_uringsync_nativeio_FileOps.h"
+#include "syscalls.h"
 
 bool usync_direct_io(int fd)
 {
 	struct statx st;
-	if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &st) != 0 || !(st.stx_mask & STATX_DIOALIGN))
+	if (usync_statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &st) != 0 || !(st.stx_mask & STATX_DIOALIGN))
 		return false;
 	if (st.stx_dio_mem_align == 0 || st.stx_dio_offset_align == 0 || st.stx_dio_mem_align > USYNC_DIO_ALIGN ||
 	    st.stx_dio_offset_align > USYNC_DIO_ALIGN)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "jni_util.h"
 #include "org_uringsync_nativeio_FileOps.h"
+#include "syscalls.h"
 
 /* FileOps.renameAtNative(int dir, byte[] from, byte[] to): 0 or -errno (both names in `dir`). */
 JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_renameAtNative(JNIEnv *env, jclass cls, jint dir,
@@ -59,7 +60,7 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_lstatAtNative(JNIEnv 
 	if (!name)
 		return -EINVAL;
 	struct stat st;
-	int rc = fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+	int rc = usync_fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 	free(name);
 	if (rc == 0) {
 		jlong v[3] = { st.st_mode, st.st_size, (jlong)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec };
@@ -136,7 +137,7 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_setDirMetaAtNative(JN
 		return -errno;
 	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, mtime_of(mtime_ns) };
 	struct stat st;
-	int rc = fstat(fd, &st) < 0 ? -errno : 0; /* a setgid bit the directory has stays (group directories) */
+	int rc = usync_fstat(fd, &st) < 0 ? -errno : 0; /* a setgid bit the directory has stays (group directories) */
 	if (rc == 0 && (fchmod(fd, (st.st_mode & S_ISGID) | ((mode_t)mode & 0777)) < 0 || futimens(fd, ts) < 0))
 		rc = -errno;
 	close(fd);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "file_meta.h"
+#include "syscalls.h"
 
 /* Owner (as flags ask), mode and times (as flags ask) of st, set on the open descriptor fd. */
 int usync_meta_fd(int fd, const struct stat *st, int flags, int *stage)
@@ -41,7 +42,7 @@ void usync_copy_symlink(const struct usync_req *q, const char *src, int dir, con
 	struct stat st;
 	int stage = ST_LSTAT_SRC;
 	const char *tmp = NULL;
-	if (lstat(src, &st) < 0)
+	if (usync_lstat(src, &st) < 0)
 		goto err;
 	stage = ST_READLINK;
 	ssize_t n = readlink(src, target, sizeof target);
@@ -125,7 +126,7 @@ err:
 void usync_stat_pair(const char *src, int dir, const char *dst, struct usync_res *res)
 {
 	struct stat st;
-	if (lstat(src, &st) < 0) {
+	if (usync_lstat(src, &st) < 0) {
 		res->res = -errno;
 		res->stage = ST_LSTAT_SRC;
 		return;
@@ -135,7 +136,7 @@ void usync_stat_pair(const char *src, int dir, const char *dst, struct usync_res
 	res->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 	if (!dst[0])
 		return; /* no target asked for */
-	if (fstatat(dir, dst, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+	if (usync_fstatat(dir, dst, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		res->dst_mode = st.st_mode;
 		res->dst_size = st.st_size;
 		res->dst_mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "jni_util.h"
 #include "org_uringsync_nativeio_FileOps.h"
+#include "syscalls.h"
 
 struct growbuf { uint8_t *p; size_t len, cap; };
 
@@ -80,7 +81,7 @@ static jbyteArray list_fd(JNIEnv *env, int fd)
 		goto out;
 	}
 	struct stat st;
-	if (fstat(fd, &st) < 0) {
+	if (usync_fstat(fd, &st) < 0) {
 		out = list_error(env, errno, org_uringsync_nativeio_FileOps_LIST_AT_FSTAT);
 		goto out;
 	}
@@ -110,7 +111,7 @@ static jbyteArray list_fd(JNIEnv *env, int fd)
 			uint8_t type = d->d_type;
 			if (type == DT_UNKNOWN) {
 				struct stat est;
-				if (fstatat(fd, name, &est, AT_SYMLINK_NOFOLLOW) == 0)
+				if (usync_fstatat(fd, name, &est, AT_SYMLINK_NOFOLLOW) == 0)
 					type = (uint8_t)IFTODT(est.st_mode);
 			}
 			uint16_t len = (uint16_t)strlen(name);
@@ -159,7 +160,7 @@ static int mkdir_or_dir(int dirfd, const char *name, mode_t mode)
 	int rc = -errno;
 	struct stat st;
 	if (rc == -EEXIST)
-		rc = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) ? 1 : -ENOTDIR;
+		rc = usync_fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) ? 1 : -ENOTDIR;
 	return rc;
 }
 
@@ -184,7 +185,7 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_lstatModeNative(JNIEn
 	if (!path)
 		return -EINVAL;
 	struct stat st;
-	int rc = lstat(path, &st) == 0 ? (int)st.st_mode : -errno;
+	int rc = usync_lstat(path, &st) == 0 ? (int)st.st_mode : -errno;
 	free(path);
 	return rc;
 }

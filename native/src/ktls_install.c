@@ -12,7 +12,6 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +31,7 @@ struct secrets {
 };
 
 static int exidx = -1;
-static pthread_once_t exidx_once = PTHREAD_ONCE_INIT;
+static CRYPTO_ONCE exidx_once = CRYPTO_ONCE_STATIC_INIT; /* not pthread_once: GLIBC_2.34 */
 
 static void free_secrets(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
@@ -54,7 +53,7 @@ static void make_exidx(void)
 
 int usync_ktls_prepare(SSL *ssl)
 {
-	pthread_once(&exidx_once, make_exidx);
+	CRYPTO_THREAD_run_once(&exidx_once, make_exidx);
 	struct secrets *s = calloc(1, sizeof *s);
 	if (exidx < 0 || !s || !SSL_set_ex_data(ssl, exidx, s)) {
 		free(s);

@@ -89,15 +89,45 @@ static int ring_init(struct io_uring *ring, unsigned entries)
 	return rc;
 }
 
-/* Ring.probeNative(): 0 when a ring can be created, else -errno. */
+/* The io_uring operations this core queues; Ring's constants name them (kernel ABI numbers). */
+static const int required_ops[] = {
+	org_uringsync_nativeio_Ring_OP_NOP,    org_uringsync_nativeio_Ring_OP_READ_FIXED,
+	org_uringsync_nativeio_Ring_OP_WRITE_FIXED, org_uringsync_nativeio_Ring_OP_LINK_TIMEOUT,
+	org_uringsync_nativeio_Ring_OP_OPENAT, org_uringsync_nativeio_Ring_OP_CLOSE,
+	org_uringsync_nativeio_Ring_OP_READ,   org_uringsync_nativeio_Ring_OP_WRITE,
+	org_uringsync_nativeio_Ring_OP_SEND,   org_uringsync_nativeio_Ring_OP_RECV,
+	org_uringsync_nativeio_Ring_OP_SPLICE,
+};
+_Static_assert(org_uringsync_nativeio_Ring_OP_NOP == IORING_OP_NOP, "Ring.OP_NOP");
+_Static_assert(org_uringsync_nativeio_Ring_OP_READ_FIXED == IORING_OP_READ_FIXED, "Ring.OP_READ_FIXED");
+_Static_assert(org_uringsync_nativeio_Ring_OP_WRITE_FIXED == IORING_OP_WRITE_FIXED, "Ring.OP_WRITE_FIXED");
+_Static_assert(org_uringsync_nativeio_Ring_OP_LINK_TIMEOUT == IORING_OP_LINK_TIMEOUT, "Ring.OP_LINK_TIMEOUT");
+_Static_assert(org_uringsync_nativeio_Ring_OP_OPENAT == IORING_OP_OPENAT, "Ring.OP_OPENAT");
+_Static_assert(org_uringsync_nativeio_Ring_OP_CLOSE == IORING_OP_CLOSE, "Ring.OP_CLOSE");
+_Static_assert(org_uringsync_nativeio_Ring_OP_READ == IORING_OP_READ, "Ring.OP_READ");
+_Static_assert(org_uringsync_nativeio_Ring_OP_WRITE == IORING_OP_WRITE, "Ring.OP_WRITE");
+_Static_assert(org_uringsync_nativeio_Ring_OP_SEND == IORING_OP_SEND, "Ring.OP_SEND");
+_Static_assert(org_uringsync_nativeio_Ring_OP_RECV == IORING_OP_RECV, "Ring.OP_RECV");
+_Static_assert(org_uringsync_nativeio_Ring_OP_SPLICE == IORING_OP_SPLICE, "Ring.OP_SPLICE");
+
+/*
+ * Ring.probeNative(): 0 when a ring can be created and the kernel has every operation this core
+ * queues, -errno when no ring can be created, 1 + the operation's number when the kernel lacks one.
+ */
 JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_Ring_probeNative(JNIEnv *env, jclass cls)
 {
 	(void)env;
 	(void)cls;
 	struct io_uring ring;
 	int rc = ring_init(&ring, 4);
-	if (rc == 0)
-		io_uring_queue_exit(&ring);
+	if (rc != 0)
+		return rc;
+	struct io_uring_probe *probe = io_uring_get_probe_ring(&ring); /* NULL before 5.6: lacks OPENAT too */
+	for (size_t i = 0; i < sizeof required_ops / sizeof required_ops[0] && rc == 0; i++)
+		if (!probe || !io_uring_opcode_supported(probe, required_ops[i]))
+			rc = 1 + required_ops[i];
+	io_uring_free_probe(probe);
+	io_uring_queue_exit(&ring);
 	return rc;
 }
 

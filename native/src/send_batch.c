@@ -19,6 +19,7 @@
 #include "org_uringsync_nativeio_SendBatch.h"
 #include "send_batch.h"
 #include "splice.h"
+#include "syscalls.h"
 #include "uring_data.h"
 
 /* Chunks at least this big skip the coalescing buffer (one TLS record holds 16 KiB). */
@@ -307,7 +308,7 @@ static void send_all(struct sender *s)
 			/* All its bytes are read: had the file changed meanwhile, the receiver would place a
 			 * mix of old and new (or a prefix). Fail before the trailer, so it never places one. */
 			struct stat st;
-			if (fstat(f->fd, &st) == 0 &&
+			if (usync_fstat(f->fd, &st) == 0 &&
 			    (st.st_size != f->size ||
 			     (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec != f->mtime_ns)) {
 				usync_throw_item(s->env, "read (file changed while sent)", cur, EAGAIN);

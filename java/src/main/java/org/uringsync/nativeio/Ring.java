@@ -1,6 +1,7 @@
 package org.uringsync.nativeio;
 
 import java.io.IOException;
+import java.lang.annotation.Native;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -170,13 +171,16 @@ public final class Ring extends NativeHandle {
     }
 
     /**
-     * @param rc what creating a ring gave: 0 or -errno
+     * @param rc what creating a ring gave: 0, -errno, or 1 + the number of an operation the kernel lacks
      * @param sysctl the value of {@code kernel.io_uring_disabled}, or null when it cannot be read
      * @return null when io_uring can be used, else a one-line reason with the fix where there is one
      */
     static String describeProbe(int rc, String sysctl) {
         if (rc == 0) {
             return null;
+        }
+        if (rc > 0) {
+            return "this kernel's io_uring lacks IORING_OP_" + opName(rc - 1) + ": uring-sync needs Linux 5.7 or later";
         }
         String text = Errno.describe(-rc);
         if ("2".equals(sysctl)) {
@@ -208,6 +212,37 @@ public final class Ring extends NativeHandle {
     }
 
     private static native void injectSubmissionFailuresNative(int after, int count);
+
+    // The io_uring operations the C core queues (kernel ABI numbers, checked against liburing's in
+    // ring.c); the probe names the first one a kernel lacks. IORING_OP_SPLICE (5.7) is the newest.
+    @Native static final int OP_NOP = 0;
+    @Native static final int OP_READ_FIXED = 4;
+    @Native static final int OP_WRITE_FIXED = 5;
+    @Native static final int OP_LINK_TIMEOUT = 15;
+    @Native static final int OP_OPENAT = 18;
+    @Native static final int OP_CLOSE = 19;
+    @Native static final int OP_READ = 22;
+    @Native static final int OP_WRITE = 23;
+    @Native static final int OP_SEND = 26;
+    @Native static final int OP_RECV = 27;
+    @Native static final int OP_SPLICE = 30;
+
+    static String opName(int op) {
+        return switch (op) {
+            case OP_NOP -> "NOP";
+            case OP_READ_FIXED -> "READ_FIXED";
+            case OP_WRITE_FIXED -> "WRITE_FIXED";
+            case OP_LINK_TIMEOUT -> "LINK_TIMEOUT";
+            case OP_OPENAT -> "OPENAT";
+            case OP_CLOSE -> "CLOSE";
+            case OP_READ -> "READ";
+            case OP_WRITE -> "WRITE";
+            case OP_SEND -> "SEND";
+            case OP_RECV -> "RECV";
+            case OP_SPLICE -> "SPLICE";
+            default -> String.valueOf(op);
+        };
+    }
 
     private static native int probeNative();
 

@@ -246,6 +246,8 @@ class RingTest {
     @Test
     void everyUnavailabilityCauseIsOneLineThatNamesIt() {
         assertNull(Ring.describeProbe(0, null));
+        assertEquals("this kernel's io_uring lacks IORING_OP_SPLICE: uring-sync needs Linux 5.7 or later",
+                Ring.describeProbe(1 + Ring.OP_SPLICE, null));
         assertEquals("io_uring is disabled on this machine (sysctl kernel.io_uring_disabled=2): Operation not permitted (EPERM)",
                 Ring.describeProbe(-Errno.EPERM, "2"));
         assertEquals("io_uring is restricted to the io_uring_group (sysctl kernel.io_uring_disabled=1): Operation not"

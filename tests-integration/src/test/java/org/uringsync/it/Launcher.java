@@ -22,6 +22,17 @@ final class Launcher {
 
     private Launcher() {}
 
+    /**
+     * The library jar as a dependent project gets it: the one {@code mvn install} put into the local
+     * repository, or, when only {@code mvn verify} ran, the one the build just packaged.
+     */
+    static Path libraryJar() {
+        String version = System.getProperty("uringsync.version");
+        Path installed = Path.of(System.getProperty("uringsync.localRepository", ""),
+                "org/uringsync/uring-sync", version, "uring-sync-" + version + ".jar");
+        return Files.exists(installed) ? installed : REPO.resolve("java/target/uring-sync-" + version + ".jar");
+    }
+
     static Result run(List<String> prefix, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(prefix);
         cmd.add(SCRIPT.toString());

@@ -37,10 +37,7 @@ class LibraryConsumerIT {
      */
     @Test
     void aSeparateProgramWithOnlyTheJarOnItsClassPathCopies() throws Exception {
-        String version = System.getProperty("uringsync.version");
-        Path installed = Path.of(System.getProperty("uringsync.localRepository", ""),
-                "org/uringsync/uring-sync", version, "uring-sync-" + version + ".jar");
-        Path jar = Files.exists(installed) ? installed : Launcher.REPO.resolve("java/target/uring-sync-" + version + ".jar");
+        Path jar = Launcher.libraryJar();
         System.out.println("consumer uses " + jar);
         Path app = Files.createDirectory(tmp.resolve("app"));
         Files.writeString(app.resolve("Consumer.java"), String.join("\n",
