@@ -49,7 +49,7 @@ struct usync_res {            /* 48 bytes */
 	uint32_t mode;            /* OPEN_READ, STAT: the source's st_mode */
 	uint32_t dst_mode;        /* STAT: the target's st_mode; 0 when there is none */
 	int64_t mtime_ns;         /* OPEN_READ, STAT: the source's st_mtim in nanoseconds */
-	int64_t dst_size;         /* STAT: the target's size */
+	int64_t dst_size;         /* STAT: the target's size; OPEN_READ: the bytes the source occupies (st_blocks) */
 	int64_t dst_mtime_ns;     /* STAT: the target's st_mtim in nanoseconds */
 };
 

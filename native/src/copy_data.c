@@ -263,6 +263,11 @@ void copy_data_start(struct batch *b, unsigned si)
 		if (!b->r->no_copy_range) {
 			s->ranged = true;
 			b->ranged++;
+			/* Fewer blocks than bytes: holes, which stay holes (cp's --sparse=auto). The target
+			 * gets its size first; only the data ranges are copied into it. */
+			s->sparse = (off_t)s->st.st_blocks * 512 < s->size;
+			if (s->sparse && ftruncate(s->dfd, s->size) < 0)
+				copy_fail(s, -errno, ST_WRITE);
 		} else {
 			s->spliced = true;
 			pump_splice(b, si);
@@ -293,6 +298,29 @@ void copy_data_done(struct batch *b, enum ud_kind k, unsigned si, unsigned bi, i
 }
 
 /*
+ * A sparse source: moves written past a hole (the target, already of full size, keeps it) and sets
+ * data_end to where the data range starting there ends. A file system without SEEK_DATA, or a source
+ * that changed, ends the skipping: the rest is copied as it reads.
+ */
+static void skip_hole(struct slot *s)
+{
+	if (s->written < s->data_end)
+		return; /* inside the current data range */
+	off_t data = lseek(s->sfd, s->written, SEEK_DATA);
+	if (data < 0 && errno == ENXIO) {
+		s->written = s->size; /* a hole to the end */
+		return;
+	}
+	off_t hole = data < 0 ? -1 : lseek(s->sfd, data, SEEK_HOLE);
+	if (hole < 0 || data >= s->size) {
+		s->sparse = false;
+		return;
+	}
+	s->written = data;
+	s->data_end = hole < s->size ? hole : s->size;
+}
+
+/*
  * One copy_file_range slice for each slot copying that way. A refusal on the first slice (another
  * file system, no support) sends the file, and later ones, down the splice path instead.
  */
@@ -302,26 +330,32 @@ void copy_data_ranges(struct batch *b)
 		struct slot *s = &b->slots[si];
 		if (!s->ranged)
 			continue;
+		if (!s->err && s->sparse)
+			skip_hole(s);
 		size_t want = (size_t)(s->size - s->written);
 		if (want > COPY_RANGE_SLICE)
 			want = COPY_RANGE_SLICE;
+		if (s->sparse && s->data_end > s->written && want > (size_t)(s->data_end - s->written))
+			want = (size_t)(s->data_end - s->written);
 		off_t in = s->written, out = s->written;
-		ssize_t n = usync_copy_file_range(s->sfd, &in, s->dfd, &out, want);
+		ssize_t n = s->err || want == 0 ? 0 : usync_copy_file_range(s->sfd, &in, s->dfd, &out, want);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && s->written == 0 &&
+		if (n < 0 && !s->range_tried &&
 		    (errno == EXDEV || errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL)) {
 			b->r->no_copy_range = true;
 			s->ranged = false;
 			b->ranged--;
 			s->spliced = true;
+			s->next_read = s->written; /* past a first hole skipped, if any: nothing copied yet */
 			pump_splice(b, si);
 			copy_maybe_finish(b, si);
 			continue;
 		}
+		s->range_tried = true;
 		if (n < 0)
 			copy_fail(s, -errno, ST_COPY_RANGE);
-		else if (n == 0) /* the file shrank while we copied: keep what was there */
+		else if (n == 0 && want > 0) /* the file shrank while we copied: keep what was there */
 			s->eof = true;
 		else
 			s->written += n;

@@ -26,6 +26,9 @@ struct slot {
 	bool eof;
 	bool spliced;            /* data moves through pipes, not buffers */
 	bool ranged;             /* data moves by copy_file_range, outside the ring */
+	bool sparse;             /* ranged, and the source has holes: they are skipped (SEEK_DATA) */
+	bool range_tried;        /* a copy_file_range of this slot has run */
+	off_t data_end;          /* sparse: the end of the data range being copied */
 	bool tmp;                /* the target existed: written under the request's temporary name */
 };
 

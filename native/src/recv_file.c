@@ -167,11 +167,12 @@ static bool queue_write(struct file_writes *w, unsigned i, uint32_t len, int64_t
  * whole, so every write but the last is chunk-sized and chunk-aligned; with direct (and a filesystem that
  * can) the writes bypass the page cache.
  */
-void usync_recv_file(JNIEnv *env, struct usync_tls *t, struct usync_ring *r, jint fd, jlong size, jint data_type,
-		     jint end_type, jint max_frame, jboolean want_direct, jboolean want_splice)
+void usync_recv_file(JNIEnv *env, struct usync_tls *t, struct usync_ring *r, jint fd, jlong start, jlong size,
+		     jint data_type, jint end_type, jint max_frame, jboolean want_direct, jboolean want_splice)
 {
 	bool spliced = want_splice && t->rx && r->pipes.count > 0;
-	bool direct = want_direct && !spliced && r->chunk % USYNC_DIO_ALIGN == 0 && size > 0 && usync_direct_io(fd);
+	bool direct = want_direct && !spliced && start == 0 && r->chunk % USYNC_DIO_ALIGN == 0 && size > 0 &&
+		      usync_direct_io(fd);
 	char msg[160];
 	uint8_t fh[FRAME_HDR];
 	int64_t got = 0;         /* bytes received */
@@ -194,6 +195,8 @@ void usync_recv_file(JNIEnv *env, struct usync_tls *t, struct usync_ring *r, jin
 	uint32_t frame_left = 0;
 	for (;;) {
 		if (frame_left == 0) {
+			if (got == size && end_type < 0)
+				goto drain; /* a range: what follows is the caller's to read */
 			int rc = usync_tls_read_full(env, t, fh, FRAME_HDR, "TLS read");
 			if (rc < 0)
 				goto drain;
@@ -224,7 +227,7 @@ void usync_recv_file(JNIEnv *env, struct usync_tls *t, struct usync_ring *r, jin
 			}
 			frame_left = len;
 			if (spliced && len > 0) {
-				if (usync_splice_to_file(env, t, r, fd, got, len) < 0)
+				if (usync_splice_to_file(env, t, r, fd, start + got, len) < 0)
 					goto drain;
 				got += len;
 				frame_left = 0;
@@ -257,7 +260,7 @@ void usync_recv_file(JNIEnv *env, struct usync_tls *t, struct usync_ring *r, jin
 		frame_left -= n;
 		if (got == size && fill == got && !direct) {
 			/* The whole file in one buffer (the small-file case): one pwrite, no ring round trip. */
-			int err = pwrite_all(fd, usync_ring_buf(r, next), fill, 0);
+			int err = pwrite_all(fd, usync_ring_buf(r, next), fill, start);
 			if (err && !w.err)
 				w.err = err;
 			fill = 0;
@@ -269,7 +272,7 @@ void usync_recv_file(JNIEnv *env, struct usync_tls *t, struct usync_ring *r, jin
 				(void)fallocate(fd, 0, reserved, upto - reserved); /* refused: writes allocate as they go */
 				reserved = upto;
 			}
-			if (!queue_write(&w, next, fill, got - fill, direct)) {
+			if (!queue_write(&w, next, fill, start + got - fill, direct)) {
 				usync_throw_errno(env, "write (no submission entry)", NULL, EBUSY);
 				goto drain;
 			}

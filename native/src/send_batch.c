@@ -27,6 +27,7 @@
 
 #define SEND_DIRECT org_uringsync_nativeio_SendBatch_DIRECT
 #define SEND_SPLICE org_uringsync_nativeio_SendBatch_SPLICE
+#define SEND_KEEP_OPEN org_uringsync_nativeio_SendBatch_KEEP_OPEN
 
 struct send_req {           /* SendBatch's layout: this header, then header bytes, trailer bytes, pad to 8 */
 	int32_t fd;
@@ -35,6 +36,8 @@ struct send_req {           /* SendBatch's layout: this header, then header byte
 	uint32_t hdr_len;
 	uint32_t trl_len;
 	int64_t mtime_ns;       /* as found at open: a file that changes while sent fails */
+	int64_t offset;         /* where in the file the size bytes start */
+	int64_t file_size;      /* the whole file's, as found at open */
 };
 #define J(name) org_uringsync_nativeio_SendBatch_##name
 _Static_assert(sizeof(struct send_req) == J(HEADER), "SendBatch.HEADER");
@@ -44,11 +47,16 @@ _Static_assert(offsetof(struct send_req, size) == J(REQ_SIZE), "SendBatch.REQ_SI
 _Static_assert(offsetof(struct send_req, hdr_len) == J(REQ_HDR_LEN), "SendBatch.REQ_HDR_LEN");
 _Static_assert(offsetof(struct send_req, trl_len) == J(REQ_TRL_LEN), "SendBatch.REQ_TRL_LEN");
 _Static_assert(offsetof(struct send_req, mtime_ns) == J(REQ_MTIME_NS), "SendBatch.REQ_MTIME_NS");
+_Static_assert(offsetof(struct send_req, offset) == J(REQ_OFFSET), "SendBatch.REQ_OFFSET");
+_Static_assert(offsetof(struct send_req, file_size) == J(REQ_FILE_SIZE), "SendBatch.REQ_FILE_SIZE");
 #undef J
 
 struct send_file {
-	int fd;
-	int64_t size;
+	int fd;                 /* -1 once sent */
+	bool keep_open;         /* a later entry reads the same descriptor and closes it */
+	int64_t start;          /* file offset of the first byte sent */
+	int64_t size;           /* bytes sent */
+	int64_t file_size;
 	int64_t mtime_ns;
 	const uint8_t *hdr, *trl;
 	uint32_t hdr_len, trl_len;
@@ -58,7 +66,7 @@ struct send_file {
 
 struct chunk_read {         /* one queued read: file, range, and how it ended */
 	int file;
-	int64_t off;
+	int64_t off;            /* file offset */
 	uint32_t len;
 	int res;
 	bool done;
@@ -123,7 +131,7 @@ static void produce(struct sender *s)
 		unsigned slot = s->tail % s->nq;
 		struct chunk_read *c = &s->q[slot];
 		c->file = s->pf;
-		c->off = s->poff;
+		c->off = f->start + s->poff;
 		c->len = f->size - s->poff < (int64_t)s->chunk ? (uint32_t)(f->size - s->poff) : s->chunk;
 		c->done = false;
 		s->poff += c->len;
@@ -174,7 +182,7 @@ static int reap(struct sender *s, bool wait)
 static void close_files(struct sender *s, int from)
 {
 	for (int i = from; i < s->count; i++)
-		if (s->files[i].fd >= 0) {
+		if (s->files[i].fd >= 0 && !s->files[i].keep_open) {
 			close(s->files[i].fd);
 			s->files[i].fd = -1;
 		}
@@ -247,8 +255,8 @@ static int send_spliced(struct sender *s, int idx)
 	uint8_t fh[FRAME_HDR];
 	unsigned pipe_sz = s->r->pipes.size;
 	int64_t frame = s->splice_frame;
-	for (int64_t off = 0; off < f->size;) {
-		uint32_t len = f->size - off < frame ? (uint32_t)(f->size - off) : (uint32_t)frame;
+	for (int64_t off = f->start, end = f->start + f->size; off < end;) {
+		uint32_t len = end - off < frame ? (uint32_t)(end - off) : (uint32_t)frame;
 		usync_put_frame_hdr(fh, s->data_type, len);
 		if (usync_tls_write(s->env, s->t, fh, FRAME_HDR, MSG_MORE) < 0)
 			return -1;
@@ -309,7 +317,7 @@ static void send_all(struct sender *s)
 			 * mix of old and new (or a prefix). Fail before the trailer, so it never places one. */
 			struct stat st;
 			if (usync_fstat(f->fd, &st) == 0 &&
-			    (st.st_size != f->size ||
+			    (st.st_size != f->file_size ||
 			     (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec != f->mtime_ns)) {
 				usync_throw_item(s->env, "read (file changed while sent)", cur, EAGAIN);
 				return;
@@ -317,8 +325,10 @@ static void send_all(struct sender *s)
 			if (out_put(s, f->trl, f->trl_len) < 0)
 				return;
 			/* closed by the ring with the next submission: a syscall less per file */
-			struct io_uring_sqe *sqe = usync_ring_sqe(s->r);
-			if (sqe) {
+			struct io_uring_sqe *sqe = f->keep_open ? NULL : usync_ring_sqe(s->r);
+			if (f->keep_open) {
+				/* a later entry of the same file closes it */
+			} else if (sqe) {
 				io_uring_prep_close(sqe, f->fd);
 				io_uring_sqe_set_data64(sqe, TAG_CLOSE);
 				s->close_wait++;
@@ -397,7 +407,10 @@ jlong usync_send_files(JNIEnv *env, struct usync_tls *t, struct usync_ring *r, u
 		if (s.files) {
 			struct send_file *f = &s.files[i];
 			f->fd = q->fd;
+			f->keep_open = q->flags & SEND_KEEP_OPEN;
+			f->start = q->offset;
 			f->size = q->size;
+			f->file_size = q->file_size;
 			f->mtime_ns = q->mtime_ns;
 			f->hdr = (const uint8_t *)(q + 1);
 			f->hdr_len = q->hdr_len;
@@ -405,8 +418,8 @@ jlong usync_send_files(JNIEnv *env, struct usync_tls *t, struct usync_ring *r, u
 			f->trl_len = q->trl_len;
 			f->spliced = (q->flags & SEND_SPLICE) && splice_ok;
 			f->direct = (q->flags & SEND_DIRECT) && !f->spliced && s.chunk % USYNC_DIO_ALIGN == 0 &&
-				    usync_direct_io(f->fd);
-		} else {
+				    q->offset % USYNC_DIO_ALIGN == 0 && usync_direct_io(f->fd);
+		} else if (!(q->flags & SEND_KEEP_OPEN)) {
 			close(q->fd);
 		}
 		off += sizeof *q + ((q->hdr_len + q->trl_len + 7) & ~(size_t)7);

@@ -225,16 +225,16 @@ JNIEXPORT jlong JNICALL Java_org_uringsync_nativeio_TlsSession_sendFilesNative(J
 }
 
 /*
- * TlsSession.receiveFileNative(long t, long ring, int fd, long size, int dataType, int endType, int maxFrame,
- * boolean direct, boolean splice): the file's data frames into fd (see usync_recv_file).
+ * TlsSession.receiveFileNative(long t, long ring, int fd, long start, long size, int dataType, int endType,
+ * int maxFrame, boolean direct, boolean splice): the file's data frames into fd (see usync_recv_file).
  */
 JNIEXPORT void JNICALL Java_org_uringsync_nativeio_TlsSession_receiveFileNative(JNIEnv *env, jclass cls, jlong h,
-		jlong ring, jint fd, jlong size, jint data_type, jint end_type, jint max_frame, jboolean want_direct,
-		jboolean want_splice)
+		jlong ring, jint fd, jlong start, jlong size, jint data_type, jint end_type, jint max_frame,
+		jboolean want_direct, jboolean want_splice)
 {
 	(void)cls;
-	usync_recv_file(env, (struct usync_tls *)(uintptr_t)h, (struct usync_ring *)(uintptr_t)ring, fd, size, data_type,
-			end_type, max_frame, want_direct, want_splice);
+	usync_recv_file(env, (struct usync_tls *)(uintptr_t)h, (struct usync_ring *)(uintptr_t)ring, fd, start, size,
+			data_type, end_type, max_frame, want_direct, want_splice);
 }
 
 /* TlsSession.freeNative(long t): close_notify (best effort), free. The socket is Java's (Fd) to close. */

@@ -282,6 +282,11 @@ public final class Batch {
         return results.getLong(check(i) * RESULT + RES_MTIME_NS);
     }
 
+    /** @return the bytes the file an {@link #OP_OPEN_READ} request opened occupies on disk (fewer than its size: holes) */
+    public long allocated(int i) {
+        return results.getLong(check(i) * RESULT + RES_DST_SIZE);
+    }
+
     /** @return the number of file bytes request {@code i} copied (or, for {@link #OP_OPEN_READ}, the size). */
     public long bytes(int i) {
         return results.getLong(check(i) * RESULT + RES_BYTES);

@@ -253,12 +253,32 @@ public final class FileOps {
         return cachedPercentNative(fd, size);
     }
 
+    /**
+     * Where an open file's data lies: its data ranges within {@code [0, size)} as {offset, length} pairs
+     * in order (SEEK_DATA / SEEK_HOLE), what lies between them being holes; at most {@code max} ranges,
+     * the last running to {@code size} when there are more.
+     *
+     * @return the pairs, or null when the file system cannot tell
+     */
+    public static long[] dataRanges(int fd, long size, int max) throws NativeIoException {
+        return dataRangesNative(fd, size, max);
+    }
+
+    /** Sets the size of the open file {@code fd} (what grows is a hole). @return 0 or -errno */
+    public static int truncate(int fd, long size) {
+        return truncateNative(fd, size);
+    }
+
     /** @return 0 or -errno */
     public static int close(int fd) {
         return closeNative(fd);
     }
 
     private static native int openRootNative(byte[] path, boolean create);
+
+    private static native long[] dataRangesNative(int fd, long size, int max) throws NativeIoException;
+
+    private static native int truncateNative(int fd, long size);
 
     private static native int openDirNoFollowNative(int root, byte[] relative);
 

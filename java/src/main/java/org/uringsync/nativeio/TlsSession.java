@@ -270,10 +270,20 @@ public final class TlsSession extends NativeHandle {
      */
     public void receiveFileData(Ring ring, int fileFd, long size, int dataType, int endType, int maxFrame,
             boolean direct, boolean splice) throws java.io.IOException {
+        receiveFileData(ring, fileFd, 0, size, dataType, endType, maxFrame, direct, splice);
+    }
+
+    /**
+     * As {@link #receiveFileData(Ring, int, long, int, int, int, boolean, boolean)}, written from file offset
+     * {@code start}; {@code endType < 0}: no end frame follows (one data range of a sparse file). Direct
+     * I/O only from offset 0.
+     */
+    public void receiveFileData(Ring ring, int fileFd, long start, long size, int dataType, int endType, int maxFrame,
+            boolean direct, boolean splice) throws java.io.IOException {
         long h = enter();
         try {
             ring.call(r -> {
-                receiveFileNative(h, r, fileFd, size, dataType, endType, maxFrame, direct, splice);
+                receiveFileNative(h, r, fileFd, start, size, dataType, endType, maxFrame, direct, splice);
                 return 0L;
             });
         } finally {
@@ -329,7 +339,7 @@ public final class TlsSession extends NativeHandle {
     private static native long sendFilesNative(long ssl, long ring, ByteBuffer batch, int count, int dataType,
             int chunk, int spliceFrame) throws java.io.IOException;
 
-    private static native void receiveFileNative(long ssl, long ring, int fd, long size, int dataType, int endType,
+    private static native void receiveFileNative(long ssl, long ring, int fd, long start, long size, int dataType, int endType,
             int maxFrame, boolean direct, boolean splice) throws java.io.IOException;
 
     private static native void freeNative(long t);

@@ -22,7 +22,8 @@ public final class FrameCodec {
             case Message.HELLO_OK -> 32;
             case Message.HELLO_FAIL -> 1;
             case Message.FILE_HDR -> 14 + Message.FileHeader.MAX_PATH;
-            case Message.FILE_HDR_T -> 22 + Message.FileHeader.MAX_PATH;
+            case Message.FILE_HDR_T, Message.FILE_HDR_S -> 22 + Message.FileHeader.MAX_PATH;
+            case Message.RANGE -> 16;
             case Message.FILE_LIST -> Message.FileList.MAX_BYTES;
             case Message.WANT -> 2 + Message.FileList.MAX_ENTRIES / 8;
             case Message.DIR -> 14 + Message.FileHeader.MAX_PATH;
@@ -57,6 +58,8 @@ public final class FrameCodec {
             byte[] path = f.path();
             p = buffer(22 + path.length).putLong(f.size()).putInt(f.mode()).putLong(f.mtimeNanos())
                     .putShort((short) path.length).put(path);
+        } else if (m instanceof Message.Range r) {
+            p = buffer(16).putLong(r.offset()).putLong(r.length());
         } else if (m instanceof Message.FileHeader f) {
             byte[] path = f.path();
             p = buffer(14 + path.length).putLong(f.size()).putInt(f.mode()).putShort((short) path.length).put(path);
@@ -158,21 +161,31 @@ public final class FrameCodec {
                     }
                     return new Message.FileHeader(size, mode, path);
                 }
-                case Message.FILE_HDR_T -> {
+                case Message.FILE_HDR_T, Message.FILE_HDR_S -> {
                     if (n < 22) {
-                        throw new ProtocolException("FILE_HDR_T payload of " + n + " bytes is shorter than 22");
+                        throw new ProtocolException(name(type) + " payload of " + n + " bytes is shorter than 22");
                     }
                     long size = p.getLong();
                     int mode = p.getInt();
                     long mtime = p.getLong();
                     byte[] path = path(type, p, n - 22);
                     if (size < 0) {
-                        throw new ProtocolException("FILE_HDR_T size " + Long.toUnsignedString(size) + " is out of range");
+                        throw new ProtocolException(name(type) + " size " + Long.toUnsignedString(size) + " is out of range");
                     }
                     if (mtime == Message.FileHeader.NO_TIME) {
-                        throw new ProtocolException("FILE_HDR_T mtime out of range");
+                        throw new ProtocolException(name(type) + " mtime out of range");
                     }
-                    return new Message.FileHeader(size, mode, path, mtime);
+                    return new Message.FileHeader(size, mode, path, mtime, type == Message.FILE_HDR_S);
+                }
+                case Message.RANGE -> {
+                    need(type, n, 16, true);
+                    long offset = p.getLong();
+                    long length = p.getLong();
+                    if (offset < 0 || length <= 0 || offset > Long.MAX_VALUE - length) {
+                        throw new ProtocolException("RANGE " + Long.toUnsignedString(offset) + "+" + Long.toUnsignedString(length)
+                                + " is out of range");
+                    }
+                    return new Message.Range(offset, length);
                 }
                 case Message.FILE_LIST -> {
                     need(type, n, 2, false);
@@ -324,6 +337,8 @@ public final class FrameCodec {
             case Message.FILE_LIST -> "FILE_LIST";
             case Message.WANT -> "WANT";
             case Message.FILE_HDR_T -> "FILE_HDR_T";
+            case Message.FILE_HDR_S -> "FILE_HDR_S";
+            case Message.RANGE -> "RANGE";
             case Message.DIR -> "DIR";
             case Message.DELETE -> "DELETE";
             case Message.SYMLINK -> "SYMLINK";

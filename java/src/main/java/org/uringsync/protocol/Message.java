@@ -10,7 +10,8 @@ import java.util.List;
  */
 public sealed interface Message {
     int HELLO = 0x01, HELLO_OK = 0x02, HELLO_FAIL = 0x03, FILE_HDR = 0x10, FILE_DATA = 0x11, FILE_END = 0x12,
-            FILE_LIST = 0x13, WANT = 0x14, FILE_HDR_T = 0x15, DIR = 0x16, SYMLINK = 0x17, DELETE = 0x18, ALL_DONE = 0x20, ERROR = 0xFF;
+            FILE_LIST = 0x13, WANT = 0x14, FILE_HDR_T = 0x15, DIR = 0x16, SYMLINK = 0x17, DELETE = 0x18, FILE_HDR_S = 0x19,
+            RANGE = 0x1A, ALL_DONE = 0x20, ERROR = 0xFF;
 
     /** The newest protocol version this implementation speaks (3: file lists, WANT, mtimes). */
     int VERSION = 3;
@@ -114,15 +115,22 @@ public sealed interface Message {
     /**
      * FILE_HDR: size u64, mode u32, path_len u16, path bytes (relative, not necessarily UTF-8); in
      * version 3, FILE_HDR_T: the same with mtime_ns i64 after the mode, the time the receiver gives the
-     * file. {@code mtimeNanos} is {@link #NO_TIME} for a FILE_HDR.
+     * file, and FILE_HDR_S, the same as FILE_HDR_T for a sparse file: its data follows as RANGEs, each
+     * with its FILE_DATA frames, then FILE_END; what no RANGE covers is a hole. {@code mtimeNanos} is
+     * {@link #NO_TIME} for a FILE_HDR.
      */
-    record FileHeader(long size, int mode, byte[] path, long mtimeNanos) implements Message {
+    record FileHeader(long size, int mode, byte[] path, long mtimeNanos, boolean sparse) implements Message {
         public static final int MAX_PATH = 4096;
         public static final long NO_TIME = Long.MIN_VALUE;
 
         /** A FILE_HDR (no time). */
         public FileHeader(long size, int mode, byte[] path) {
-            this(size, mode, path, NO_TIME);
+            this(size, mode, path, NO_TIME, false);
+        }
+
+        /** A FILE_HDR_T. */
+        public FileHeader(long size, int mode, byte[] path, long mtimeNanos) {
+            this(size, mode, path, mtimeNanos, false);
         }
 
         public boolean timed() {
@@ -134,11 +142,14 @@ public sealed interface Message {
                 throw new IllegalArgumentException("size out of range: " + Long.toUnsignedString(size));
             }
             path = checkedPath(path);
+            if (sparse && mtimeNanos == NO_TIME) {
+                throw new IllegalArgumentException("a sparse file's header carries its time (FILE_HDR_S)");
+            }
         }
 
         @Override
         public int type() {
-            return timed() ? FILE_HDR_T : FILE_HDR;
+            return sparse ? FILE_HDR_S : timed() ? FILE_HDR_T : FILE_HDR;
         }
 
         @Override
@@ -153,7 +164,7 @@ public sealed interface Message {
         @Override
         public boolean equals(Object o) {
             return o instanceof FileHeader h && h.size == size && h.mode == mode && h.mtimeNanos == mtimeNanos
-                    && Arrays.equals(h.path, path);
+                    && h.sparse == sparse && Arrays.equals(h.path, path);
         }
 
         @Override
@@ -164,6 +175,24 @@ public sealed interface Message {
         @Override
         public String toString() {
             return "FileHeader[size=" + size + ", mode=0" + Integer.toOctalString(mode) + ", path=" + pathText() + "]";
+        }
+    }
+
+    /**
+     * RANGE (version 3, within a FILE_HDR_S file): offset u64, length u64; then FILE_DATA frames carrying
+     * exactly {@code length} bytes, written at {@code offset}. A file's ranges are in order, do not
+     * overlap, are not empty and end within its size.
+     */
+    record Range(long offset, long length) implements Message {
+        public Range {
+            if (offset < 0 || length <= 0 || offset > Long.MAX_VALUE - length) {
+                throw new IllegalArgumentException("range out of bounds: " + offset + "+" + length);
+            }
+        }
+
+        @Override
+        public int type() {
+            return RANGE;
         }
     }
 

@@ -165,11 +165,10 @@ final class DestWriter {
                     throw new ProtocolException("connection closed before ALL_DONE (" + n + " files received)");
                 }
                 int type = wire.type();
-                if (type == Message.FILE_HDR || (type == Message.FILE_HDR_T && version >= 3)) {
+                if (type == Message.FILE_HDR || ((type == Message.FILE_HDR_T || type == Message.FILE_HDR_S) && version >= 3)) {
                     Message.FileHeader h = (Message.FileHeader) wire.payload();
-                    receiveFile(session, h, ring);
+                    b += receiveFile(session, wire, h, ring);
                     n++;
-                    b += h.size();
                 } else if (type == Message.FILE_LIST && version >= 3) {
                     wire.send(want((Message.FileList) wire.payload()));
                 } else if (type == Message.DIR && version >= 3) {
@@ -202,7 +201,7 @@ final class DestWriter {
                     return;
                 } else {
                     throw new ProtocolException("unexpected " + org.uringsync.protocol.FrameCodec.name(type)
-                            + (version >= 3 ? " (expected FILE_LIST, FILE_HDR_T, DIR, SYMLINK, DELETE or ALL_DONE)"
+                            + (version >= 3 ? " (expected FILE_LIST, FILE_HDR_T, FILE_HDR_S, DIR, SYMLINK, DELETE or ALL_DONE)"
                                     : " (expected FILE_HDR or ALL_DONE)"));
                 }
             }
@@ -433,7 +432,8 @@ final class DestWriter {
             return slash;
         }
 
-        private void receiveFile(TlsSession session, Message.FileHeader h, Ring ring) throws IOException {
+        /** @return the data bytes received (a sparse file's holes are not) */
+        private long receiveFile(TlsSession session, Wire wire, Message.FileHeader h, Ring ring) throws IOException {
             byte[] path = h.path();
             int slash = checkedSlash(path);
             byte[] dirRel = slash < 0 ? new byte[0] : Arrays.copyOf(path, slash);
@@ -451,9 +451,14 @@ final class DestWriter {
             tempDir = dir;
             tempName = tmp;
             boolean written = false;
+            long data = h.size();
             try {
-                session.receiveFileData(ring, fd, h.size(), Message.FILE_DATA, Message.FILE_END, NetReceiver.MAX_FRAME,
-                        directWrites && h.size() >= Ring.DIRECT_IO_THRESHOLD, session.splicing());
+                if (h.sparse()) {
+                    data = receiveRanges(session, wire, h, ring, fd);
+                } else {
+                    session.receiveFileData(ring, fd, h.size(), Message.FILE_DATA, Message.FILE_END, NetReceiver.MAX_FRAME,
+                            directWrites && h.size() >= Ring.DIRECT_IO_THRESHOLD, session.splicing());
+                }
                 int rc = exact ? 0 : FileOps.fchmod(fd, mode);
                 if (rc < 0) {
                     throw new NativeIoException("fchmod", PathRules.show(path), -rc);
@@ -478,8 +483,45 @@ final class DestWriter {
             tempName = null;
             tempDir = -1;
             filesWritten.incrementAndGet();
-            bytesWritten.addAndGet(h.size());
+            bytesWritten.addAndGet(data);
             listener.copied(PathRules.show(path), h.size());
+            return data;
+        }
+
+        /**
+         * A sparse file's data (FILE_HDR_S): the file gets its size first, which leaves it all hole; each
+         * RANGE's bytes are written where it says; FILE_END ends it. Ranges must be in order, apart and
+         * within the size. @return the data bytes
+         */
+        private long receiveRanges(TlsSession session, Wire wire, Message.FileHeader h, Ring ring, int fd)
+                throws IOException {
+            int rc = FileOps.truncate(fd, h.size());
+            if (rc < 0) {
+                throw new NativeIoException("ftruncate", PathRules.show(h.path()), -rc);
+            }
+            long end = 0, data = 0;
+            while (true) {
+                if (!wire.next()) {
+                    throw new ProtocolException("connection closed in sparse file " + PathRules.show(h.path()));
+                }
+                if (wire.type() == Message.FILE_END) {
+                    wire.payload();
+                    return data;
+                }
+                if (wire.type() != Message.RANGE) {
+                    throw new ProtocolException("unexpected " + org.uringsync.protocol.FrameCodec.name(wire.type())
+                            + " in sparse file " + PathRules.show(h.path()) + " (expected RANGE or FILE_END)");
+                }
+                Message.Range r = (Message.Range) wire.payload();
+                if (r.offset() < end || r.length() > h.size() - r.offset()) {
+                    throw new ProtocolException("RANGE " + r.offset() + "+" + r.length() + " of " + PathRules.show(h.path())
+                            + " is out of order or beyond its size " + h.size());
+                }
+                session.receiveFileData(ring, fd, r.offset(), r.length(), Message.FILE_DATA, -1, NetReceiver.MAX_FRAME,
+                        false, session.splicing());
+                end = r.offset() + r.length();
+                data += r.length();
+            }
         }
 
         /**

@@ -6,6 +6,7 @@ import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.uringsync.Cancellation;
 import org.uringsync.CopyListener;
@@ -382,6 +383,8 @@ public final class NetSender {
         byte[] fileEnd = FrameCodec.encode(new Message.FileEnd()); // the same bytes after every file
         List<byte[]> sent = new ArrayList<>(count);
         List<Long> sizes = new ArrayList<>(count);
+        List<Long> data = new ArrayList<>(count); // bytes on the wire: the size, or a sparse file's data
+        List<byte[]> entries = new ArrayList<>(count); // the file of each batch entry (a sparse file has several)
         boolean handedOver = false; // from sendFiles on, the C core closes every descriptor of the batch
         try {
             for (int i = 0; i < count; i++) {
@@ -392,13 +395,22 @@ public final class NetSender {
                     continue;
                 }
                 long size = open.bytes(i);
-                byte[] hdr = FrameCodec.encode(version >= 3
-                        ? new Message.FileHeader(size, open.mode(i) & 07777, rel[i], open.mtimeNanos(i))
-                        : new Message.FileHeader(size, open.mode(i) & 07777, rel[i]));
-                batch.add(open.fd(i), size, open.mtimeNanos(i), hdr, fileEnd,
-                        (spliceFiles && size >= SPLICE_MIN ? SendBatch.SPLICE : 0) | readFlags(open.fd(i), size));
+                int splice = spliceFiles && size >= SPLICE_MIN ? SendBatch.SPLICE : 0;
+                long[] ranges = version >= 3 ? holes(open, i) : null;
+                if (ranges != null) {
+                    data.add(addSparse(batch, open, i, rel[i], ranges, fileEnd, spliceFiles));
+                } else {
+                    byte[] hdr = FrameCodec.encode(version >= 3
+                            ? new Message.FileHeader(size, open.mode(i) & 07777, rel[i], open.mtimeNanos(i))
+                            : new Message.FileHeader(size, open.mode(i) & 07777, rel[i]));
+                    batch.add(open.fd(i), size, open.mtimeNanos(i), hdr, fileEnd, splice | readFlags(open.fd(i), size));
+                    data.add(size);
+                }
                 sent.add(rel[i]);
                 sizes.add(size);
+                while (entries.size() < batch.size()) {
+                    entries.add(rel[i]);
+                }
             }
             if (batch.size() == 0) {
                 return;
@@ -406,7 +418,7 @@ public final class NetSender {
             handedOver = true;
             session.sendFiles(ring, batch, Message.FILE_DATA, chunkSize, Math.max(chunkSize, Ring.PIPE_SIZE));
         } catch (NativeIoException e) {
-            throw e.item() >= 0 ? e.withPath(PathRules.show(sent.get(e.item()))) : e;
+            throw e.item() >= 0 ? e.withPath(PathRules.show(entries.get(e.item()))) : e;
         } finally {
             if (!handedOver) {
                 for (int i = 0; i < count; i++) {
@@ -418,9 +430,63 @@ public final class NetSender {
         }
         for (int i = 0; i < sent.size(); i++) {
             files++;
-            bytes += sizes.get(i);
+            bytes += data.get(i);
             listener.copied(PathRules.show(sent.get(i)), sizes.get(i));
         }
+    }
+
+    /** Files at least this large with fewer blocks than bytes are looked at for holes. */
+    static final long SPARSE_MIN = 64 * 1024;
+    /** At most this many data ranges per file; past them the rest is sent whole, holes as zeros. */
+    static final int MAX_RANGES = 4096;
+
+    /**
+     * A file with holes (version 3): its data ranges, or null to send it whole (small, no holes, or a
+     * file system that cannot tell where they are).
+     */
+    private static long[] holes(Batch open, int i) {
+        long size = open.bytes(i);
+        if (size < SPARSE_MIN || open.allocated(i) >= size) {
+            return null;
+        }
+        try {
+            long[] ranges = FileOps.dataRanges(open.fd(i), size, MAX_RANGES);
+            return ranges != null && !(ranges.length == 2 && ranges[0] == 0 && ranges[1] == size) ? ranges : null;
+        } catch (NativeIoException e) {
+            return null; // sent whole: reading it reports a real I/O error with its path
+        }
+    }
+
+    /**
+     * A sparse file as FILE_HDR_S, then per data range a RANGE and its frames (one batch entry each, all
+     * on the one descriptor, the last closing it), then FILE_END; the holes cross the wire as nothing.
+     * @return the data bytes it sends
+     */
+    private long addSparse(SendBatch batch, Batch open, int i, byte[] rel, long[] ranges, byte[] fileEnd,
+            boolean spliceFiles) {
+        long size = open.bytes(i);
+        long mtime = open.mtimeNanos(i);
+        byte[] hdr = FrameCodec.encode(new Message.FileHeader(size, open.mode(i) & 07777, rel, mtime, true));
+        if (ranges.length == 0) { // all hole
+            batch.add(open.fd(i), 0, 0, size, mtime, hdr, fileEnd, 0);
+            return 0;
+        }
+        long data = 0;
+        for (int r = 0; r < ranges.length; r += 2) {
+            byte[] range = FrameCodec.encode(new Message.Range(ranges[r], ranges[r + 1]));
+            boolean last = r + 2 == ranges.length;
+            int flags = (spliceFiles && ranges[r + 1] >= SPLICE_MIN ? SendBatch.SPLICE : 0) | (last ? 0 : SendBatch.KEEP_OPEN);
+            batch.add(open.fd(i), ranges[r], ranges[r + 1], size, mtime, r == 0 ? concat(hdr, range) : range,
+                    last ? fileEnd : new byte[0], flags);
+            data += ranges[r + 1];
+        }
+        return data;
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] c = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
     }
 
     /** A batch offered (version 3): its files, and how many each FILE_LIST sent for it holds. */

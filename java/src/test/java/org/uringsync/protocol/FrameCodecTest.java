@@ -71,9 +71,14 @@ class FrameCodecTest {
         Message delete = new Message.Delete(java.util.List.of(new Message.Delete.Rule(false,
                 "*.log".getBytes(StandardCharsets.US_ASCII))));
         assertEquals(example(doc, "DELETE keeping"), HexFormat.of().formatHex(FrameCodec.encode(delete)));
-        for (Message m : new Message[] {list, want, hdr, dir, link, delete}) {
+        Message sparse = new Message.FileHeader(1L << 30, 0644, path, mtime, true);
+        Message range = new Message.Range(1 << 20, 1 << 16);
+        assertEquals(example(doc, "FILE_HDR_S for a sparse"), HexFormat.of().formatHex(FrameCodec.encode(sparse)));
+        assertEquals(example(doc, "RANGE of 64 KiB at 1 MiB"), HexFormat.of().formatHex(FrameCodec.encode(range)));
+        for (Message m : new Message[] {list, want, hdr, dir, link, delete, sparse, range}) {
             assertEquals(m, roundTrip(m));
         }
+        assertEquals(Message.FILE_HDR_S, sparse.type());
         assertEquals(Message.FILE_HDR_T, hdr.type());
         assertEquals(Message.FILE_HDR, new Message.FileHeader(1, 0644, path).type());
     }
@@ -105,6 +110,12 @@ class FrameCodecTest {
         assertEquals("SYMLINK path_len 9 does not fit the frame (7)", refused(Message.SYMLINK, "0900" + "6c" + "0100" + "61" + "00"));
         assertEquals("FILE_HDR_T path_len 9 does not match the frame (5)",
                 refused(Message.FILE_HDR_T, "00".repeat(20) + "0900" + "612e747874"));
+        assertEquals("FILE_HDR_S path_len 9 does not match the frame (5)",
+                refused(Message.FILE_HDR_S, "00".repeat(20) + "0900" + "612e747874"));
+        assertEquals("RANGE payload of 15 bytes, expected 16", refused(Message.RANGE, "00".repeat(15)));
+        assertEquals("RANGE 0+0 is out of range", refused(Message.RANGE, "00".repeat(16)));
+        assertEquals("RANGE 1+9223372036854775807 is out of range",
+                refused(Message.RANGE, "0100000000000000" + "ffffffffffffff7f"));
     }
 
     private static String refused(int type, String hex) {

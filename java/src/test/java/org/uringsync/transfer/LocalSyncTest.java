@@ -53,6 +53,15 @@ class LocalSyncTest {
         return r;
     }
 
+    /** Holes found with SEEK_DATA stay holes: a 256 MiB file holding 3 MiB of data occupies about that on DEST. */
+    @Test
+    void sparseFilesStaySparse() throws IOException {
+        SparseFiles.makeSet(src);
+        copy(LocalCopy.builder());
+        SparseFiles.assertArrivedSparse(src, dst);
+        assertTrue(SparseFiles.allocated(dst.resolve("sparse")) <= 4 << 20);
+    }
+
     @Test
     void aSecondRunCopiesNoFileBytes() throws IOException {
         CopyResult first = copy(LocalCopy.builder());

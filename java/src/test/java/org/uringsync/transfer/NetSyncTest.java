@@ -69,6 +69,26 @@ class NetSyncTest {
         return r;
     }
 
+    /**
+     * A sparse file's holes cross the wire as nothing (FILE_HDR_S, RANGEs) and stay holes on DEST; a file
+     * that is all hole sends no data at all. The sender's byte count is the data's.
+     */
+    @Test
+    void sparseFilesSendOnlyTheirData() throws IOException {
+        long dense = 0;
+        for (String f : Listings.of(src)) {
+            dense += f.endsWith("/") ? 0 : Files.size(src.resolve(f));
+        }
+        SparseFiles.makeSet(src);
+        CopyResult r = send(new ArrayList<>());
+        SparseFiles.assertArrivedSparse(src, dst);
+        long mib = 1 << 20;
+        // 4 MiB + 123 bytes of data; SEEK_HOLE rounds a range's end up to the file system's block
+        long data = r.bytes() - dense;
+        assertTrue(data >= 4 * mib + 123 && data <= 4 * mib + 4096, "data bytes sent: " + data);
+        assertEquals(0, send(new ArrayList<>()).bytes(), "a second send");
+    }
+
     @Test
     void aSecondSendCarriesNoFileBytesAndTimesArrive() throws IOException {
         CopyResult first = send(new ArrayList<>());

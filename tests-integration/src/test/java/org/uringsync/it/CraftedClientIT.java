@@ -135,9 +135,13 @@ class CraftedClientIT {
             frame(0x01, p);
         }
 
-        /** Authenticates properly and checks the receiver's proof. */
+        /** Authenticates properly (protocol version 2) and checks the receiver's proof. */
         void login() throws Exception {
-            hello(2, proof(SECRET, "client"));
+            login(2);
+        }
+
+        void login(int version) throws Exception {
+            hello(version, proof(SECRET, "client"));
             byte[] ok = readFrame();
             assertEquals(0x02, ok[0]);
             byte[] proof = java.util.Arrays.copyOfRange(ok, 5, ok.length);
@@ -149,6 +153,18 @@ class CraftedClientIT {
             ByteBuffer b = ByteBuffer.allocate(14 + p.length).order(ByteOrder.LITTLE_ENDIAN);
             b.putLong(size).putInt(mode).putShort((short) p.length).put(p);
             frame(0x10, b.array());
+        }
+
+        /** Version 3: FILE_HDR_S for a sparse file of {@code size} bytes, mode 0644. */
+        void sparseHeader(long size, String path) throws IOException {
+            byte[] p = path.getBytes(StandardCharsets.UTF_8);
+            ByteBuffer b = ByteBuffer.allocate(22 + p.length).order(ByteOrder.LITTLE_ENDIAN);
+            b.putLong(size).putInt(0644).putLong(1_700_000_000_000_000_000L).putShort((short) p.length).put(p);
+            frame(0x19, b.array());
+        }
+
+        void range(long offset, long length) throws IOException {
+            frame(0x1A, ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(offset).putLong(length).array());
         }
 
         /** @return the next frame (header and payload), or an empty array at end of stream */
@@ -252,6 +268,71 @@ class CraftedClientIT {
             c.login();
             c.raw(new byte[] {0x10, 0, 0, 0, 0x40});
             assertEquals("protocol error: FILE_HDR length 1073741824 exceeds 4110", c.error());
+        }
+    }
+
+    /**
+     * Version 3's sparse files, broken: a range beyond the size, ranges out of order, data without a
+     * range, a range's data cut short by FILE_END. Each is refused with its reason and leaves nothing,
+     * while good sparse transfers run beside the attacks and arrive byte-identical.
+     */
+    @Test
+    void brokenSparseRangesAreRefusedBesideGoodSparseTransfers() throws Exception {
+        Path src = Files.createDirectories(tmp.resolve("good-src/sparse"));
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(src.resolve("holes").toFile(), "rw")) {
+            byte[] b = new byte[100 * 1024];
+            new java.util.Random(7).nextBytes(b);
+            f.setLength(16 << 20);
+            f.seek(1 << 20);
+            f.write(b);
+            f.seek(9 << 20);
+            f.write(b, 0, 5000);
+        }
+        java.util.concurrent.CompletableFuture<Integer> good = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            int n = 0;
+            try {
+                for (; n < 5; n++) {
+                    CopyResult r = Sender.builder("127.0.0.1", receiver.port()).secret(SECRET).build().send(tmp.resolve("good-src"));
+                    assertTrue(r.succeeded(), r.failures().toString());
+                    assertEquals(-1, Files.mismatch(src.resolve("holes"), dest.resolve("sparse/holes")));
+                    Files.delete(dest.resolve("sparse/holes")); // the next send sends it again
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            return n;
+        });
+        try (Client c = new Client()) {
+            c.login(3);
+            c.sparseHeader(1000, "victim-beyond");
+            c.range(500, 600);
+            assertEquals("protocol error: RANGE 500+600 of victim-beyond is out of order or beyond its size 1000", c.error());
+        }
+        try (Client c = new Client()) {
+            c.login(3);
+            c.sparseHeader(1000, "victim-order");
+            c.range(100, 10);
+            c.frame(0x11, new byte[10]);
+            c.range(105, 10);
+            assertEquals("protocol error: RANGE 105+10 of victim-order is out of order or beyond its size 1000", c.error());
+        }
+        try (Client c = new Client()) {
+            c.login(3);
+            c.sparseHeader(1000, "victim-no-range");
+            c.frame(0x11, new byte[10]);
+            assertEquals("protocol error: unexpected FILE_DATA in sparse file victim-no-range (expected RANGE or FILE_END)", c.error());
+        }
+        try (Client c = new Client()) {
+            c.login(3);
+            c.sparseHeader(1000, "victim-short");
+            c.range(0, 10);
+            c.frame(0x11, new byte[4]);
+            c.frame(0x12, new byte[0]);
+            assertEquals("protocol error: unexpected frame type 0x12 after 4 of 10 file bytes", c.error());
+        }
+        assertEquals(5, good.get(60, java.util.concurrent.TimeUnit.SECONDS));
+        for (String v : List.of("victim-beyond", "victim-order", "victim-no-range", "victim-short")) {
+            assertFalse(Files.exists(dest.resolve(v)), v);
         }
     }
 
