@@ -42,7 +42,7 @@ struct usync_req {            /* 48 bytes, followed by src NUL dst NUL tmp NUL, 
 	uint32_t pad1;
 };
 
-struct usync_res {            /* 48 bytes */
+struct usync_res {            /* 72 bytes */
 	int32_t res;              /* 0 or -errno; OPEN_READ: the descriptor */
 	int32_t stage;
 	int64_t bytes;            /* bytes copied; OPEN_READ, STAT: the source's size */
@@ -51,6 +51,9 @@ struct usync_res {            /* 48 bytes */
 	int64_t mtime_ns;         /* OPEN_READ, STAT: the source's st_mtim in nanoseconds */
 	int64_t dst_size;         /* STAT: the target's size; OPEN_READ: the bytes the source occupies (st_blocks) */
 	int64_t dst_mtime_ns;     /* STAT: the target's st_mtim in nanoseconds */
+	int64_t ino;              /* STAT: the source's inode, device and link count (hard links) */
+	int64_t dev;
+	int64_t nlink;
 };
 
 _Static_assert(sizeof(struct usync_req) == J(HEADER), "Batch.HEADER");
@@ -74,6 +77,9 @@ _Static_assert(offsetof(struct usync_res, mtime_ns) == J(RES_MTIME_NS), "Batch.R
 _Static_assert(offsetof(struct usync_res, dst_mode) == J(RES_DST_MODE), "Batch.RES_DST_MODE");
 _Static_assert(offsetof(struct usync_res, dst_size) == J(RES_DST_SIZE), "Batch.RES_DST_SIZE");
 _Static_assert(offsetof(struct usync_res, dst_mtime_ns) == J(RES_DST_MTIME_NS), "Batch.RES_DST_MTIME_NS");
+_Static_assert(offsetof(struct usync_res, ino) == J(RES_INO), "Batch.RES_INO");
+_Static_assert(offsetof(struct usync_res, dev) == J(RES_DEV), "Batch.RES_DEV");
+_Static_assert(offsetof(struct usync_res, nlink) == J(RES_NLINK), "Batch.RES_NLINK");
 _Static_assert(J(AT_FDCWD) == AT_FDCWD, "Batch.AT_FDCWD");
 
 #undef J

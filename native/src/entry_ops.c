@@ -43,6 +43,22 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_fchmodNative(JNIEnv *
 	return fchmod(fd, (mode_t)mode) < 0 ? -errno : 0;
 }
 
+/*
+ * FileOps.linkAtNative(int fromDir, byte[] from, int toDir, byte[] to): a hard link `to` in toDir to the
+ * entry `from` in fromDir (a symlink is linked itself, never followed); 0 or -errno.
+ */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_linkAtNative(JNIEnv *env, jclass cls, jint from_dir,
+		jbyteArray jfrom, jint to_dir, jbyteArray jto)
+{
+	(void)cls;
+	char *from = usync_path_of(env, jfrom);
+	char *to = from ? usync_path_of(env, jto) : NULL;
+	int rc = from && to ? (linkat(from_dir, from, to_dir, to, 0) < 0 ? -errno : 0) : -EINVAL;
+	free(from);
+	free(to);
+	return rc;
+}
+
 /* FileOps.closeNative(int fd): 0 or -errno. */
 JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_closeNative(JNIEnv *env, jclass cls, jint fd)
 {
@@ -51,7 +67,7 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_closeNative(JNIEnv *e
 	return close(fd) < 0 ? -errno : 0;
 }
 
-/* FileOps.lstatAtNative(int dir, byte[] name, long[] out): out = {st_mode, size, mtime ns}; 0, or -errno. */
+/* FileOps.lstatAtNative(int dir, byte[] name, long[] out): out = {st_mode, size, mtime ns, ino, dev, nlink}; 0, or -errno. */
 JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_lstatAtNative(JNIEnv *env, jclass cls, jint dir,
 		jbyteArray jname, jlongArray out)
 {
@@ -63,8 +79,9 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_lstatAtNative(JNIEnv 
 	int rc = usync_fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 	free(name);
 	if (rc == 0) {
-		jlong v[3] = { st.st_mode, st.st_size, (jlong)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec };
-		(*env)->SetLongArrayRegion(env, out, 0, 3, v);
+		jlong v[6] = { st.st_mode, st.st_size, (jlong)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
+			       (jlong)st.st_ino, (jlong)st.st_dev, (jlong)st.st_nlink };
+		(*env)->SetLongArrayRegion(env, out, 0, 6, v);
 	}
 	return rc;
 }

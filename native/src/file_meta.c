@@ -134,6 +134,9 @@ void usync_stat_pair(const char *src, int dir, const char *dst, struct usync_res
 	res->bytes = st.st_size;
 	res->mode = st.st_mode;
 	res->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	res->ino = (int64_t)st.st_ino;
+	res->dev = (int64_t)st.st_dev;
+	res->nlink = (int64_t)st.st_nlink;
 	if (!dst[0])
 		return; /* no target asked for */
 	if (usync_fstatat(dir, dst, &st, AT_SYMLINK_NOFOLLOW) == 0) {

@@ -42,7 +42,9 @@ public interface CopyListener {
             /** A directory made. */
             NEW_DIRECTORY,
             /** An entry removed (delete). */
-            DELETED
+            DELETED,
+            /** A hard link made to another file of the copy (-H). */
+            HARD_LINK
         }
 
         /** @return rsync's 11-character itemize code, e.g. {@code >f+++++++++}, {@code >f.st......}, {@code *deleting  } */
@@ -53,6 +55,7 @@ public interface CopyListener {
                 case SYMLINK -> "cL+++++++++";
                 case NEW_DIRECTORY -> "cd+++++++++";
                 case DELETED -> "*deleting  ";
+                case HARD_LINK -> "hf+++++++++";
             };
         }
     }

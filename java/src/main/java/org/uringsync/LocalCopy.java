@@ -30,6 +30,7 @@ public final class LocalCopy {
     private final Filter filter;
     private final boolean delete;
     private final boolean dryRun;
+    private final boolean hardLinks;
 
     private LocalCopy(Builder b) {
         this.jobs = b.jobs;
@@ -42,6 +43,7 @@ public final class LocalCopy {
         this.filter = b.filter;
         this.delete = b.delete;
         this.dryRun = b.dryRun;
+        this.hardLinks = b.hardLinks;
     }
 
     public static Builder builder() {
@@ -60,7 +62,7 @@ public final class LocalCopy {
      */
     public CopyResult copy(Path source, Path dest) throws IOException {
         return new LocalCopier(jobs, chunkSize, queueDepth, preserve, failFast, listener, cancellation, filter.rules(),
-                delete, dryRun).copy(source, dest);
+                delete, dryRun, hardLinks).copy(source, dest);
     }
 
     public int jobs() {
@@ -95,6 +97,7 @@ public final class LocalCopy {
         private Filter filter = Filter.none();
         private boolean delete;
         private boolean dryRun;
+        private boolean hardLinks;
 
         private Builder() {}
 
@@ -165,6 +168,16 @@ public final class LocalCopy {
          */
         public Builder dryRun(boolean dryRun) {
             this.dryRun = dryRun;
+            return this;
+        }
+
+        /**
+         * Keep hard links (rsync's -H): source files that share an inode share one in DEST. The first of
+         * them met is copied; the others become links to its copy, made after every file arrived. Costs an
+         * lstat of every source file.
+         */
+        public Builder hardLinks(boolean hardLinks) {
+            this.hardLinks = hardLinks;
             return this;
         }
 

@@ -36,7 +36,7 @@ public final class Sender {
     public CopyResult send(Path source) throws IOException {
         return new NetSender(new NetSender.Config(b.host, b.port, Secrets.check(b.secret), b.ciphers, b.tlsPath, b.chunkSize,
                 b.queueDepth, b.connectTimeoutMs, b.idleTimeoutMs, b.listener, b.verbose, b.cancellation, b.filter.rules(),
-                b.delete))
+                b.delete, b.hardLinks))
                 .send(source);
     }
 
@@ -55,6 +55,7 @@ public final class Sender {
         private Consumer<String> verbose = s -> {};
         private Filter filter = Filter.none();
         private boolean delete;
+        private boolean hardLinks;
 
         private Builder(String host, int port) {
             this.host = Objects.requireNonNull(host, "host");
@@ -78,6 +79,7 @@ public final class Sender {
             c.verbose = verbose;
             c.filter = filter;
             c.delete = delete;
+            c.hardLinks = hardLinks;
             return c;
         }
 
@@ -94,6 +96,16 @@ public final class Sender {
          */
         public Builder delete(boolean delete) {
             this.delete = delete;
+            return this;
+        }
+
+        /**
+         * Keep hard links (rsync's -H): of source files that share an inode, the first met is sent and
+         * the others become hard links to it on the receiver (HARDLINK). Needs a receiver of protocol
+         * version 3; with an older one each name is sent as a file of its own.
+         */
+        public Builder hardLinks(boolean hardLinks) {
+            this.hardLinks = hardLinks;
             return this;
         }
 

@@ -30,6 +30,7 @@ public final class Main {
             new Option("-q", "--queue-depth", "N", "io_uring queue depth (default: 64)"),
             new Option("-p", "--preserve", null, "Keep modification times and, as root, owners (modes always kept)"),
             new Option("-a", "--archive", null, "As rsync -a: recursive, symlinks, modes, times, owners as root (= -p)"),
+            new Option("-H", "--hard-links", null, "Keep hard links: files sharing an inode in SOURCE share one in DEST"),
             new Option(null, "--fail-fast", null, "Stop at the first failed entry"),
             new Option(null, "--delete", null, "Remove entries in DEST that SOURCE does not have (after a copy without failures)"),
             new Option("-n", "--dry-run", null, "Change nothing; with -i or -v, show what a real run would do"),
@@ -51,6 +52,7 @@ public final class Main {
             new Option(null, "--tls-path", "PATH", "auto | userspace | ktls | ktls-zerocopy | ktls-sendfile (default: auto)"),
             new Option(null, "--tls-ciphers", "LIST", "TLS 1.3 suites to offer, OpenSSL syntax"),
             new Option(null, "--delete", null, "Have the receiver remove entries SOURCE does not have"),
+            new Option("-H", "--hard-links", null, "Keep hard links: files sharing an inode in SOURCE share one in DEST"),
             new Option(null, "--exclude", "PATTERN", "Leave out entries matching PATTERN (rsync rules; repeatable)"),
             new Option(null, "--include", "PATTERN", "Keep entries matching PATTERN (first matching rule wins)"),
             new Option(null, "--exclude-from", "FILE", "Exclude patterns from FILE, one per line"),
@@ -126,7 +128,7 @@ public final class Main {
         boolean dryRun = p.has("--dry-run");
         LocalCopy.Builder b = LocalCopy.builder().preserve(p.has("--preserve") || p.has("--archive"))
                 .failFast(p.has("--fail-fast"))
-                .delete(p.has("--delete")).dryRun(dryRun);
+                .delete(p.has("--delete")).dryRun(dryRun).hardLinks(p.has("--hard-links"));
         if (p.has("--jobs")) {
             b.jobs(Args.intValue(p, "--jobs", 1, 256));
         }

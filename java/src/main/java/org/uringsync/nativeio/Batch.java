@@ -57,8 +57,11 @@ public final class Batch {
     @Native static final int RES_MTIME_NS = 24;
     @Native static final int RES_DST_SIZE = 32;
     @Native static final int RES_DST_MTIME_NS = 40;
+    @Native static final int RES_INO = 48;
+    @Native static final int RES_DEV = 56;
+    @Native static final int RES_NLINK = 64;
     /** Result bytes. */
-    @Native static final int RESULT = 48;
+    @Native static final int RESULT = 72;
 
     // Where a request failed (the result's stage): values shared with the C core as above.
     @Native static final int ST_NONE = 0;
@@ -280,6 +283,21 @@ public final class Batch {
     /** @return the modification time (ns since the epoch) an {@link #OP_OPEN_READ} or {@link #OP_STAT} request found. */
     public long mtimeNanos(int i) {
         return results.getLong(check(i) * RESULT + RES_MTIME_NS);
+    }
+
+    /** @return the inode of the source an {@link #OP_STAT} request looked at */
+    public long inode(int i) {
+        return results.getLong(check(i) * RESULT + RES_INO);
+    }
+
+    /** @return the device of the source an {@link #OP_STAT} request looked at */
+    public long device(int i) {
+        return results.getLong(check(i) * RESULT + RES_DEV);
+    }
+
+    /** @return the link count of the source an {@link #OP_STAT} request looked at (more than 1: hard links) */
+    public long links(int i) {
+        return results.getLong(check(i) * RESULT + RES_NLINK);
     }
 
     /** @return the bytes the file an {@link #OP_OPEN_READ} request opened occupies on disk (fewer than its size: holes) */

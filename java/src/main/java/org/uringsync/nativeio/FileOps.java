@@ -182,11 +182,11 @@ public final class FileOps {
     /**
      * lstat of {@code name} inside {@code dir} (not followed).
      *
-     * @return {st_mode, size, mtime in ns}, or null when there is no such entry
+     * @return {st_mode, size, mtime in ns, inode, device, link count}, or null when there is no such entry
      * @throws NativeIoException for any other failure
      */
     public static long[] lstatAt(int dir, byte[] name) throws NativeIoException {
-        long[] out = new long[3];
+        long[] out = new long[6];
         int rc = lstatAtNative(dir, name, out);
         if (rc == -Errno.ENOENT) {
             return null;
@@ -269,6 +269,14 @@ public final class FileOps {
         return truncateNative(fd, size);
     }
 
+    /**
+     * A hard link {@code to} inside {@code toDir} to the entry {@code from} inside {@code fromDir} (a
+     * symlink is linked itself, never followed). @return 0 or -errno
+     */
+    public static int linkAt(int fromDir, byte[] from, int toDir, byte[] to) {
+        return linkAtNative(fromDir, from, toDir, to);
+    }
+
     /** @return 0 or -errno */
     public static int close(int fd) {
         return closeNative(fd);
@@ -279,6 +287,8 @@ public final class FileOps {
     private static native long[] dataRangesNative(int fd, long size, int max) throws NativeIoException;
 
     private static native int truncateNative(int fd, long size);
+
+    private static native int linkAtNative(int fromDir, byte[] from, int toDir, byte[] to);
 
     private static native int openDirNoFollowNative(int root, byte[] relative);
 

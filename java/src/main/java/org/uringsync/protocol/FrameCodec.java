@@ -28,7 +28,7 @@ public final class FrameCodec {
             case Message.WANT -> 2 + Message.FileList.MAX_ENTRIES / 8;
             case Message.DIR -> 14 + Message.FileHeader.MAX_PATH;
             case Message.DELETE -> Message.Delete.MAX_BYTES;
-            case Message.SYMLINK -> 4 + Message.FileHeader.MAX_PATH + Message.Symlink.MAX_TARGET;
+            case Message.SYMLINK, Message.HARDLINK -> 4 + Message.FileHeader.MAX_PATH + Message.Link.maxTarget(type);
             case Message.FILE_DATA -> maxData;
             case Message.FILE_END, Message.ALL_DONE -> 0;
             case Message.ERROR -> 3 + 65535;
@@ -86,11 +86,8 @@ public final class FrameCodec {
         } else if (m instanceof Message.Directory d) {
             byte[] path = d.path();
             p = buffer(14 + path.length).putInt(d.mode()).putLong(d.mtimeNanos()).putShort((short) path.length).put(path);
-        } else if (m instanceof Message.Symlink l) {
-            byte[] path = l.path();
-            byte[] target = l.target();
-            p = buffer(4 + path.length + target.length).putShort((short) path.length).put(path)
-                    .putShort((short) target.length).put(target);
+        } else if (m instanceof Message.Link l) {
+            p = pathPair(l.path(), l.target());
         } else if (m instanceof Message.Want w) {
             boolean[] bits = w.wanted();
             p = buffer(2 + (bits.length + 7) / 8).putShort((short) bits.length);
@@ -260,22 +257,9 @@ public final class FrameCodec {
                     long mtime = p.getLong();
                     return new Message.Directory(mode, mtime, path(type, p, n - 14));
                 }
-                case Message.SYMLINK -> {
-                    need(type, n, 4, false);
-                    int len = p.getShort() & 0xffff;
-                    if (len > n - 4 || len > Message.FileHeader.MAX_PATH) {
-                        throw new ProtocolException("SYMLINK path_len " + len + " does not fit the frame (" + n + ")");
-                    }
-                    byte[] path = new byte[len];
-                    p.get(path);
-                    int tlen = p.getShort() & 0xffff;
-                    if (tlen != n - 4 - len || tlen == 0 || tlen > Message.Symlink.MAX_TARGET) {
-                        throw new ProtocolException("SYMLINK target_len " + tlen + " does not match the frame ("
-                                + (n - 4 - len) + ")");
-                    }
-                    byte[] target = new byte[tlen];
-                    p.get(target);
-                    return new Message.Symlink(path, target);
+                case Message.SYMLINK, Message.HARDLINK -> {
+                    byte[][] pair = pathPair(type, p, n, Message.Link.maxTarget(type));
+                    return new Message.Link(type, pair[0], pair[1]);
                 }
                 case Message.FILE_END -> {
                     need(type, n, 0, true);
@@ -319,6 +303,29 @@ public final class FrameCodec {
         return path;
     }
 
+    /** SYMLINK's and HARDLINK's payload: path_len u16, path, target_len u16, target. */
+    private static ByteBuffer pathPair(byte[] path, byte[] target) {
+        return buffer(4 + path.length + target.length).putShort((short) path.length).put(path)
+                .putShort((short) target.length).put(target);
+    }
+
+    private static byte[][] pathPair(int type, ByteBuffer p, int n, int maxTarget) throws ProtocolException {
+        need(type, n, 4, false);
+        int len = p.getShort() & 0xffff;
+        if (len > n - 4 || len > Message.FileHeader.MAX_PATH) {
+            throw new ProtocolException(name(type) + " path_len " + len + " does not fit the frame (" + n + ")");
+        }
+        byte[] path = new byte[len];
+        p.get(path);
+        int tlen = p.getShort() & 0xffff;
+        if (tlen != n - 4 - len || tlen == 0 || tlen > maxTarget) {
+            throw new ProtocolException(name(type) + " target_len " + tlen + " does not match the frame (" + (n - 4 - len) + ")");
+        }
+        byte[] target = new byte[tlen];
+        p.get(target);
+        return new byte[][] {path, target};
+    }
+
     private static void need(int type, int n, int want, boolean exact) throws ProtocolException {
         if (exact ? n != want : n < want) {
             throw new ProtocolException(String.format("%s payload of %d bytes, expected %d", name(type), n, want));
@@ -339,6 +346,7 @@ public final class FrameCodec {
             case Message.FILE_HDR_T -> "FILE_HDR_T";
             case Message.FILE_HDR_S -> "FILE_HDR_S";
             case Message.RANGE -> "RANGE";
+            case Message.HARDLINK -> "HARDLINK";
             case Message.DIR -> "DIR";
             case Message.DELETE -> "DELETE";
             case Message.SYMLINK -> "SYMLINK";

@@ -11,7 +11,7 @@ import java.util.List;
 public sealed interface Message {
     int HELLO = 0x01, HELLO_OK = 0x02, HELLO_FAIL = 0x03, FILE_HDR = 0x10, FILE_DATA = 0x11, FILE_END = 0x12,
             FILE_LIST = 0x13, WANT = 0x14, FILE_HDR_T = 0x15, DIR = 0x16, SYMLINK = 0x17, DELETE = 0x18, FILE_HDR_S = 0x19,
-            RANGE = 0x1A, ALL_DONE = 0x20, ERROR = 0xFF;
+            RANGE = 0x1A, HARDLINK = 0x1B, ALL_DONE = 0x20, ERROR = 0xFF;
 
     /** The newest protocol version this implementation speaks (3: file lists, WANT, mtimes). */
     int VERSION = 3;
@@ -312,13 +312,32 @@ public sealed interface Message {
         }
     }
 
-    /** SYMLINK (version 3): path_len u16, path, target_len u16, target: a symlink, never followed. */
-    record Symlink(byte[] path, byte[] target) implements Message {
+    /**
+     * SYMLINK (version 3): path_len u16, path, target_len u16 (1..4095), target: a symlink, never
+     * followed. HARDLINK (version 3, with -H), the same layout: {@code path} becomes a hard link to the
+     * regular file {@code target} (a path relative to DEST, sent or left unchanged earlier in the
+     * transfer; 1..4096 bytes).
+     */
+    record Link(int type, byte[] path, byte[] target) implements Message {
         public static final int MAX_TARGET = 4095;
 
-        public Symlink {
-            if (path.length > FileHeader.MAX_PATH || target.length > MAX_TARGET || target.length == 0) {
-                throw new IllegalArgumentException("symlink path of " + path.length + " or target of " + target.length
+        public static Link symlink(byte[] path, byte[] target) {
+            return new Link(SYMLINK, path, target);
+        }
+
+        public static Link hard(byte[] path, byte[] target) {
+            return new Link(HARDLINK, path, target);
+        }
+
+        /** The longest target a link of {@code type} may name. */
+        public static int maxTarget(int type) {
+            return type == SYMLINK ? MAX_TARGET : FileHeader.MAX_PATH;
+        }
+
+        public Link {
+            if ((type != SYMLINK && type != HARDLINK) || path.length > FileHeader.MAX_PATH || target.length > maxTarget(type)
+                    || target.length == 0) {
+                throw new IllegalArgumentException("link path of " + path.length + " or target of " + target.length
                         + " bytes out of range");
             }
             path = path.clone();
@@ -336,18 +355,13 @@ public sealed interface Message {
         }
 
         @Override
-        public int type() {
-            return SYMLINK;
-        }
-
-        @Override
         public boolean equals(Object o) {
-            return o instanceof Symlink l && Arrays.equals(l.path, path) && Arrays.equals(l.target, target);
+            return o instanceof Link l && l.type == type && Arrays.equals(l.path, path) && Arrays.equals(l.target, target);
         }
 
         @Override
         public int hashCode() {
-            return Arrays.hashCode(path) * 31 + Arrays.hashCode(target);
+            return type * 961 + Arrays.hashCode(path) * 31 + Arrays.hashCode(target);
         }
     }
 

@@ -35,7 +35,7 @@ import org.uringsync.protocol.ProtocolException;
  * among them) the first time one of this receiver's connections writes into it.
  */
 final class DestWriter {
-    private static final int S_IFMT = 0170000, S_IFREG = 0100000, S_IFLNK = 0120000;
+    private static final int S_IFMT = 0170000, S_IFREG = 0100000, S_IFLNK = 0120000, S_IFDIR = 0040000;
     /** The most DIR messages one transfer may send (their metadata waits for ALL_DONE). */
     static final int MAX_DIRECTORIES = 1 << 20;
     /** About the most bytes of names one connection keeps for DELETE and directory metadata. */
@@ -174,7 +174,9 @@ final class DestWriter {
                 } else if (type == Message.DIR && version >= 3) {
                     makeDirectory((Message.Directory) wire.payload());
                 } else if (type == Message.SYMLINK && version >= 3) {
-                    symlink((Message.Symlink) wire.payload());
+                    symlink((Message.Link) wire.payload());
+                } else if (type == Message.HARDLINK && version >= 3) {
+                    hardLink((Message.Link) wire.payload());
                 } else if (type == Message.DELETE && version >= 3) {
                     Message.Delete d = (Message.Delete) wire.payload();
                     if (d.rules().size() > MAX_DELETE_RULES) {
@@ -201,7 +203,7 @@ final class DestWriter {
                     return;
                 } else {
                     throw new ProtocolException("unexpected " + org.uringsync.protocol.FrameCodec.name(type)
-                            + (version >= 3 ? " (expected FILE_LIST, FILE_HDR_T, FILE_HDR_S, DIR, SYMLINK, DELETE or ALL_DONE)"
+                            + (version >= 3 ? " (expected FILE_LIST, FILE_HDR_T, FILE_HDR_S, DIR, SYMLINK, HARDLINK, DELETE or ALL_DONE)"
                                     : " (expected FILE_HDR or ALL_DONE)"));
                 }
             }
@@ -334,7 +336,7 @@ final class DestWriter {
          * SYMLINK: made as a temporary name and renamed over the target name (never followed: later
          * opens beneath DEST refuse a link that leads out of it); left alone when the same link is there.
          */
-        private void symlink(Message.Symlink l) throws IOException {
+        private void symlink(Message.Link l) throws IOException {
             byte[] path = l.path();
             byte[] target = l.target();
             for (byte b : target) {
@@ -361,6 +363,49 @@ final class DestWriter {
                 FileOps.unlinkAt(dir, tmp);
                 throw new PathRefused("cannot place " + PathRules.show(path) + ": " + Errno.describe(-rc));
             }
+            listener.copied(PathRules.show(path), 0);
+        }
+
+        /**
+         * HARDLINK: {@code path} becomes a hard link to the regular file {@code target}, both beneath DEST
+         * (checked as FILE_HDR's paths, reached through no symlink); made under a temporary name and
+         * renamed over what was there (never a directory); a name that already is that link is left alone.
+         */
+        private void hardLink(Message.Link l) throws IOException {
+            byte[] path = l.path();
+            byte[] target = l.target();
+            int slash = checkedSlash(path);
+            int tslash = checkedSlash(target);
+            offer(path, slash);
+            int dir = directory(slash < 0 ? new byte[0] : Arrays.copyOf(path, slash), path);
+            tempDir = dir; // kept open while the target's directory is looked up, and the temporary's
+            int tdir = directory(tslash < 0 ? new byte[0] : Arrays.copyOf(target, tslash), target);
+            byte[] tname = Arrays.copyOfRange(target, tslash + 1, target.length);
+            long[] t = FileOps.lstatAt(tdir, tname);
+            if (t == null || (t[0] & S_IFMT) != S_IFREG) {
+                throw new PathRefused("refused " + PathRules.show(path) + ": hard link target " + PathRules.show(target)
+                        + (t == null ? " does not exist" : " is not a regular file"));
+            }
+            byte[] name = Arrays.copyOfRange(path, slash + 1, path.length);
+            long[] st = FileOps.lstatAt(dir, name);
+            if (st != null && st[3] == t[3] && st[4] == t[4]) {
+                return; // already that link: unchanged
+            }
+            if (st != null && (st[0] & S_IFMT) == S_IFDIR) {
+                throw new PathRefused("refused " + PathRules.show(path) + ": a directory is in the way of the hard link");
+            }
+            byte[] tmp = temps.next();
+            int rc = FileOps.linkAt(tdir, tname, dir, tmp);
+            if (rc < 0) {
+                throw new NativeIoException("linkat", PathRules.show(path), -rc);
+            }
+            tempName = tmp; // removed if what follows fails
+            rc = FileOps.renameAt(dir, tmp, name);
+            if (rc < 0) {
+                throw new PathRefused("cannot place " + PathRules.show(path) + ": " + Errno.describe(-rc));
+            }
+            tempName = null;
+            tempDir = -1;
             listener.copied(PathRules.show(path), 0);
         }
 

@@ -10,6 +10,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -48,6 +49,7 @@ public final class LocalCopier {
     private static final Change SYMLINK = new Change(Change.Kind.SYMLINK, false, false);
     private static final Change NEW_DIRECTORY = new Change(Change.Kind.NEW_DIRECTORY, false, false);
     private static final Change DELETED = new Change(Change.Kind.DELETED, false, false);
+    private static final Change HARD_LINK = new Change(Change.Kind.HARD_LINK, false, false);
 
     private final int jobs;
     private final int chunkSize;
@@ -59,6 +61,7 @@ public final class LocalCopier {
     private final FilterRules filter;
     private final boolean delete;
     private final boolean dryRun; // look and report, change nothing
+    private final boolean hardLinks; // -H
     private final AtomicLong deleted = new AtomicLong();
 
     private final AtomicLong files = new AtomicLong();
@@ -74,7 +77,8 @@ public final class LocalCopier {
     private TempNames.Namer temps; // names for targets that already exist (written beside, renamed over)
 
     public LocalCopier(int jobs, int chunkSize, int queueDepth, boolean preserve, boolean failFast,
-            CopyListener listener, Cancellation cancellation, FilterRules filter, boolean delete, boolean dryRun) {
+            CopyListener listener, Cancellation cancellation, FilterRules filter, boolean delete, boolean dryRun,
+            boolean hardLinks) {
         this.jobs = jobs;
         this.chunkSize = chunkSize;
         this.queueDepth = queueDepth;
@@ -85,6 +89,7 @@ public final class LocalCopier {
         this.filter = filter;
         this.delete = delete;
         this.dryRun = dryRun;
+        this.hardLinks = hardLinks;
     }
 
     /**
@@ -188,6 +193,9 @@ public final class LocalCopier {
         }
         if (collector.rootFailure != null) {
             throw collector.rootFailure;
+        }
+        if (hardLinks && !halted()) {
+            makeHardLinks(); // every file arrived: each link's first is in place
         }
         if (delete && failures.isEmpty() && !halted()) { // only after everything else arrived
             deleteExtraneous(collector.dirs);
@@ -353,6 +361,10 @@ public final class LocalCopier {
             return fd;
         }
 
+        int size() {
+            return open.size();
+        }
+
         @Override
         public void close() {
             for (int fd : open.values()) {
@@ -512,6 +524,10 @@ public final class LocalCopier {
         for (int i = start; i < end; i++) {
             change[i - start] = u.link()[i] ? SYMLINK : NEW_FILE;
             if (!u.check()[i]) {
+                if (hardLinks && !u.link()[i]) { // -H: every file's inode is looked at, its source alone here
+                    item[batch.size()] = i;
+                    batch.addStat(join(u.srcRoot(), u.rel()[i]));
+                }
                 continue;
             }
             byte[] d = u.dstRel()[i];
@@ -535,6 +551,9 @@ public final class LocalCopier {
             if (e != null) {
                 fail(u.dstRel()[i], e);
                 change[i - start] = null;
+            } else if (hardLinks && (batch.mode(b) & S_IFMT) == S_IFREG && batch.links(b) > 1
+                    && linkedLater(batch.device(b), batch.inode(b), u.dstRel()[i])) {
+                change[i - start] = null; // a link to the first of its inode, made at the end
             } else if ((batch.targetMode(b) & S_IFMT) == S_IFREG && (batch.mode(b) & S_IFMT) == S_IFREG) {
                 boolean size = batch.bytes(b) != batch.targetSize(b);
                 boolean time = batch.mtimeNanos(b) != batch.targetMtimeNanos(b);
@@ -545,6 +564,89 @@ public final class LocalCopier {
                     change[i - start] = new Change(Change.Kind.CHANGED_FILE, size, time);
                 }
             }
+        }
+    }
+
+    /** -H: a source file with more than one link, and the first of its inode the copy met (its copy is the link's target). */
+    private record HardLink(byte[] rel, byte[] first) {}
+
+    private final ConcurrentHashMap<String, byte[]> firstOfInode = new ConcurrentHashMap<>();
+    private final List<HardLink> hardLinkQueue = Collections.synchronizedList(new ArrayList<>());
+
+    /**
+     * -H: records the file {@code rel} of inode (dev, ino). @return false when it is the first met (it is
+     * copied), true when it is to be a link to the first's copy (queued for {@link #makeHardLinks}).
+     */
+    private boolean linkedLater(long dev, long ino, byte[] rel) {
+        byte[] first = firstOfInode.putIfAbsent(dev + ":" + ino, rel);
+        if (first == null) {
+            return false;
+        }
+        hardLinkQueue.add(new HardLink(rel, first));
+        return true;
+    }
+
+    /**
+     * -H, once every file arrived: each queued name becomes a link to its first's copy, made under a
+     * temporary name and renamed over what was there; a name that already is that link is left alone.
+     */
+    private void makeHardLinks() {
+        try (DirFds dirs = new DirFds()) {
+            for (HardLink l : hardLinkQueue) {
+                if (halted()) {
+                    return;
+                }
+                if (dirs.size() > 256) {
+                    dirs.close(); // a bounded number of directories open at a time
+                }
+                String shown = PathBytes.show(l.rel());
+                if (sameInode(dirs, l)) {
+                    unchanged.incrementAndGet();
+                    continue;
+                }
+                if (dryRun) {
+                    report(shown, HARD_LINK);
+                    continue;
+                }
+                int fs = PathBytes.lastSlash(l.first()), ls = PathBytes.lastSlash(l.rel());
+                int fromDir = parentFd(dirs, l.first(), fs);
+                int toDir = fromDir < 0 ? -1 : parentFd(dirs, l.rel(), ls);
+                if (toDir < 0) {
+                    continue;
+                }
+                byte[] tmp = temps.next();
+                int rc = FileOps.linkAt(fromDir, Arrays.copyOfRange(l.first(), fs + 1, l.first().length), toDir, tmp);
+                if (rc < 0) {
+                    fail(l.rel(), new NativeIoException("linkat", PathBytes.show(join(rootPath, l.rel())), -rc));
+                    continue;
+                }
+                rc = FileOps.renameAt(toDir, tmp, Arrays.copyOfRange(l.rel(), ls + 1, l.rel().length));
+                if (rc < 0) {
+                    FileOps.unlinkAt(toDir, tmp);
+                    fail(l.rel(), new NativeIoException("renameat", PathBytes.show(join(rootPath, l.rel())), -rc));
+                    continue;
+                }
+                report(shown, HARD_LINK);
+                files.incrementAndGet();
+                listener.copied(shown, 0);
+            }
+        }
+    }
+
+    /** Whether DEST already holds {@code l} as a link to its first's copy (false when either is missing or unreadable). */
+    private boolean sameInode(DirFds dirs, HardLink l) {
+        int fs = PathBytes.lastSlash(l.first()), ls = PathBytes.lastSlash(l.rel());
+        int fromDir = dirs.of(fs < 0 ? new byte[0] : Arrays.copyOf(l.first(), fs));
+        int toDir = fromDir < 0 ? -1 : dirs.of(ls < 0 ? new byte[0] : Arrays.copyOf(l.rel(), ls));
+        if (toDir < 0) {
+            return false;
+        }
+        try {
+            long[] target = FileOps.lstatAt(fromDir, Arrays.copyOfRange(l.first(), fs + 1, l.first().length));
+            long[] existing = FileOps.lstatAt(toDir, Arrays.copyOfRange(l.rel(), ls + 1, l.rel().length));
+            return target != null && existing != null && existing[3] == target[3] && existing[4] == target[4];
+        } catch (NativeIoException e) {
+            return false;
         }
     }
 

@@ -50,6 +50,7 @@ public final class NetSender {
     private final Cancellation cancellation;
     private final FilterRules filter;
     private final boolean delete;
+    private final boolean hardLinks;
     private final java.util.function.Consumer<String> verbose;
 
     private final List<IOException> failures = new ArrayList<>();
@@ -65,7 +66,8 @@ public final class NetSender {
     /** What a send is asked to do: made by {@code Sender.Builder}, checked there. */
     public record Config(String host, int port, byte[] secret, String ciphers, org.uringsync.TlsPath tlsPath, int chunkSize,
             int queueDepth, int connectTimeoutMs, int idleTimeoutMs, CopyListener listener,
-            java.util.function.Consumer<String> verbose, Cancellation cancellation, FilterRules filter, boolean delete) {}
+            java.util.function.Consumer<String> verbose, Cancellation cancellation, FilterRules filter, boolean delete,
+            boolean hardLinks) {}
 
     public NetSender(Config c) {
         this.host = c.host();
@@ -81,6 +83,7 @@ public final class NetSender {
         this.cancellation = c.cancellation();
         this.filter = c.filter();
         this.delete = c.delete();
+        this.hardLinks = c.hardLinks();
         this.verbose = c.verbose();
     }
 
@@ -115,6 +118,9 @@ public final class NetSender {
     }
 
     private void sendOnce(Path source, TreeScanner.Root root, byte[] src) throws IOException {
+        firstOfInode.clear();
+        linksToSend.clear();
+        notSent.clear();
         try (Fd sock = connect(); TlsContext ctx = TlsContext.client(ciphers);
                 AutoCloseable cut = cancellation.onCancel(sock::shutdown)) {
             sock.setTimeout(connectTimeoutMs);
@@ -132,6 +138,7 @@ public final class NetSender {
                         sendTree(session, ring, src);
                     }
                     sendPending(session, ring, src, root.isRegularFile());
+                    sendHardLinks(wire);
                     if (delete && root.isDirectory()) {
                         askToDelete(wire);
                     }
@@ -269,7 +276,7 @@ public final class NetSender {
             String shown = PathRules.show(relative);
             try {
                 byte[] target = FileOps.readlinkAt(Batch.AT_FDCWD, PathBytes.join(root, relative), shown);
-                wire.send(new Message.Symlink(relative, target));
+                wire.send(Message.Link.symlink(relative, target));
                 symlinks++;
                 listener.copied(shown, 0);
             } catch (IllegalArgumentException e) { // a path or target the protocol cannot carry
@@ -392,6 +399,9 @@ public final class NetSender {
                 if (e != null) {
                     failures.add(e);
                     listener.failed(PathRules.show(rel[i]), e);
+                    if (hardLinks) {
+                        notSent.add(Pruner.key(rel[i]));
+                    }
                     continue;
                 }
                 long size = open.bytes(i);
@@ -514,6 +524,8 @@ public final class NetSender {
                 listener.failed(PathRules.show(rel[i]), e);
             } else if ((stat.mode(i) & 0170000) != 0100000) {
                 skip(rel[i], "no longer a regular file");
+            } else if (hardLinks && stat.links(i) > 1 && laterLink(stat.device(i), stat.inode(i), rel[i])) {
+                continue; // a HARDLINK to the first of its inode, after every file
             } else {
                 entries.add(new Message.FileList.Entry(stat.bytes(i), stat.mtimeNanos(i), rel[i]));
                 offered.add(rel[i]);
@@ -531,6 +543,36 @@ public final class NetSender {
             from = to;
         }
         return lists.isEmpty() ? null : new Offer(offered, lists);
+    }
+
+    // -H (version 3): the first name met of each inode with several links, the later names (HARDLINK
+    // after every file), and the firsts that could not be opened (their links are not sent either)
+    private final java.util.Map<String, byte[]> firstOfInode = new java.util.HashMap<>();
+    private final List<byte[][]> linksToSend = new ArrayList<>();
+    private final java.util.Set<String> notSent = new java.util.HashSet<>();
+
+    /** @return true when {@code rel} is a later name of an inode met before (queued as a HARDLINK) */
+    private boolean laterLink(long dev, long ino, byte[] rel) {
+        byte[] first = firstOfInode.putIfAbsent(dev + ":" + ino, rel);
+        if (first == null) {
+            return false;
+        }
+        linksToSend.add(new byte[][] {rel, first});
+        return true;
+    }
+
+    /** -H: the queued names, each as a HARDLINK to its first (sent or unchanged by now). */
+    private void sendHardLinks(Wire wire) throws IOException {
+        for (byte[][] l : linksToSend) {
+            if (notSent.contains(Pruner.key(l[1]))) {
+                IOException e = new IOException("hard link " + PathRules.show(l[0]) + " not made: "
+                        + PathRules.show(l[1]) + " could not be sent");
+                failures.add(e);
+                listener.failed(PathRules.show(l[0]), e);
+                continue;
+            }
+            wire.send(Message.Link.hard(l[0], l[1])); // not counted: the receiver may have it already
+        }
     }
 
     /** Reads the receiver's WANT for each list of {@code o}. @return the files wanted, in order */

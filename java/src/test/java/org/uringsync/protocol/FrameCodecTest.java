@@ -65,7 +65,7 @@ class FrameCodecTest {
         assertEquals(example(doc, "WANT for a list of 3"), HexFormat.of().formatHex(FrameCodec.encode(want)));
         assertEquals(example(doc, "FILE_HDR_T for the same file"), HexFormat.of().formatHex(FrameCodec.encode(hdr)));
         Message dir = new Message.Directory(0750, mtime, "d".getBytes(StandardCharsets.US_ASCII));
-        Message link = new Message.Symlink("l".getBytes(StandardCharsets.US_ASCII), "a.txt".getBytes(StandardCharsets.US_ASCII));
+        Message link = Message.Link.symlink("l".getBytes(StandardCharsets.US_ASCII), "a.txt".getBytes(StandardCharsets.US_ASCII));
         assertEquals(example(doc, "mode 0750, the same mtime"), HexFormat.of().formatHex(FrameCodec.encode(dir)));
         assertEquals(example(doc, "SYMLINK `l`"), HexFormat.of().formatHex(FrameCodec.encode(link)));
         Message delete = new Message.Delete(java.util.List.of(new Message.Delete.Rule(false,
@@ -75,7 +75,9 @@ class FrameCodecTest {
         Message range = new Message.Range(1 << 20, 1 << 16);
         assertEquals(example(doc, "FILE_HDR_S for a sparse"), HexFormat.of().formatHex(FrameCodec.encode(sparse)));
         assertEquals(example(doc, "RANGE of 64 KiB at 1 MiB"), HexFormat.of().formatHex(FrameCodec.encode(range)));
-        for (Message m : new Message[] {list, want, hdr, dir, link, delete, sparse, range}) {
+        Message hardLink = Message.Link.hard("l2".getBytes(StandardCharsets.US_ASCII), path);
+        assertEquals(example(doc, "HARDLINK making `l2`"), HexFormat.of().formatHex(FrameCodec.encode(hardLink)));
+        for (Message m : new Message[] {list, want, hdr, dir, link, delete, sparse, range, hardLink}) {
             assertEquals(m, roundTrip(m));
         }
         assertEquals(Message.FILE_HDR_S, sparse.type());
@@ -113,6 +115,8 @@ class FrameCodecTest {
         assertEquals("FILE_HDR_S path_len 9 does not match the frame (5)",
                 refused(Message.FILE_HDR_S, "00".repeat(20) + "0900" + "612e747874"));
         assertEquals("RANGE payload of 15 bytes, expected 16", refused(Message.RANGE, "00".repeat(15)));
+        assertEquals("HARDLINK target_len 0 does not match the frame (0)", refused(Message.HARDLINK, "0100" + "62" + "0000"));
+        assertEquals("HARDLINK path_len 9 does not fit the frame (7)", refused(Message.HARDLINK, "0900" + "62" + "0100" + "61" + "00"));
         assertEquals("RANGE 0+0 is out of range", refused(Message.RANGE, "00".repeat(16)));
         assertEquals("RANGE 1+9223372036854775807 is out of range",
                 refused(Message.RANGE, "0100000000000000" + "ffffffffffffff7f"));

@@ -214,14 +214,19 @@ class FrameDecoderFuzzTest {
             assertEquals(p.getShort(12) & 0xffff, d.path().length);
             assertEquals(n - 14, d.path().length);
             assertArrayEquals(bytes(p, 14, d.path().length), d.path());
-        } else if (m instanceof Message.Symlink l) {
+        } else if (m instanceof Message.Link l) {
             int len = p.getShort(0) & 0xffff;
             assertEquals(len, l.path().length);
             assertArrayEquals(bytes(p, 2, len), l.path());
             assertEquals(p.getShort(2 + len) & 0xffff, l.target().length);
             assertEquals(n - 4 - len, l.target().length);
-            assertTrue(l.target().length > 0 && l.target().length <= Message.Symlink.MAX_TARGET);
+            assertTrue(l.target().length > 0 && l.target().length <= Message.Link.maxTarget(l.type()));
             assertArrayEquals(bytes(p, 4 + len, l.target().length), l.target());
+        } else if (m instanceof Message.Range r) {
+            assertEquals(16, n);
+            assertEquals(p.getLong(0), r.offset());
+            assertEquals(p.getLong(8), r.length());
+            assertTrue(r.offset() >= 0 && r.length() > 0 && r.offset() <= Long.MAX_VALUE - r.length(), r.toString());
         } else if (m instanceof Message.FileEnd || m instanceof Message.AllDone) {
             assertEquals(0, n);
         } else if (m instanceof Message.Error e) {

@@ -62,6 +62,29 @@ class LocalSyncTest {
         assertTrue(SparseFiles.allocated(dst.resolve("sparse")) <= 4 << 20);
     }
 
+    /**
+     * -H: names that share an inode in SOURCE share one in DEST (with the same link count), the data
+     * copied once; a second run changes nothing; without -H each name is a copy of its own.
+     */
+    @Test
+    void hardLinksAreKeptWithH() throws IOException {
+        Files.createLink(src.resolve("d1/link-to-f1"), src.resolve("d0/f1"));
+        Files.createLink(src.resolve("d3/sub/second-link"), src.resolve("d0/f1"));
+        Files.createLink(src.resolve("top-link"), src.resolve("d2/f5"));
+        CopyResult first = copy(LocalCopy.builder().hardLinks(true).jobs(2));
+        assertEquals(107, first.files(), first.summary());
+        Listings.assertHardLinked(src, dst, List.of(List.of("d0/f1", "d1/link-to-f1", "d3/sub/second-link"), List.of("d2/f5", "top-link")));
+        CopyResult second = copy(LocalCopy.builder().hardLinks(true));
+        assertEquals(0, second.files(), second.summary());
+        assertEquals(107, second.unchanged(), second.summary());
+        Path plain = tmp.resolve("plain");
+        CopyResult copies = LocalCopy.builder().preserve(true).build().copy(src, plain);
+        assertTrue(copies.succeeded());
+        assertEquals(1, Files.getAttribute(plain.resolve("d1/link-to-f1"), "unix:nlink"));
+        assertEquals(copies.bytes() - 2 * Files.size(src.resolve("d0/f1")) - Files.size(src.resolve("d2/f5")), first.bytes(),
+                "with -H each inode's data is copied once");
+    }
+
     @Test
     void aSecondRunCopiesNoFileBytes() throws IOException {
         CopyResult first = copy(LocalCopy.builder());

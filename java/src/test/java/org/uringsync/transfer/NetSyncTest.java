@@ -89,6 +89,38 @@ class NetSyncTest {
         assertEquals(0, send(new ArrayList<>()).bytes(), "a second send");
     }
 
+    /**
+     * -H: names sharing an inode in SOURCE share one in DEST (HARDLINK), each inode's data sent once; a
+     * second send carries no file bytes and keeps the links; a link whose first is excluded becomes the
+     * first itself.
+     */
+    @Test
+    void hardLinksArriveAsLinksWithH() throws IOException {
+        Files.createLink(src.resolve("d1/link-to-f1"), src.resolve("d0/f1"));
+        Files.createLink(src.resolve("d2/second-link"), src.resolve("d0/f1"));
+        Files.createLink(src.resolve("top-link"), src.resolve("d2/f5"));
+        long linkBytes = 2 * Files.size(src.resolve("d0/f1")) + Files.size(src.resolve("d2/f5"));
+        long all = 0;
+        for (String f : Listings.of(src)) {
+            all += f.endsWith("/") ? 0 : Files.size(src.resolve(f));
+        }
+        CopyResult first = sendWith(Sender.builder("127.0.0.1", receiver.port()).hardLinks(true));
+        assertEquals(all - linkBytes, first.bytes(), "each inode's data once");
+        Listings.assertHardLinked(src, dst, List.of(List.of("d0/f1", "d1/link-to-f1", "d2/second-link"), List.of("d2/f5", "top-link")));
+        CopyResult second = sendWith(Sender.builder("127.0.0.1", receiver.port()).hardLinks(true));
+        assertEquals(0, second.bytes(), second.summary());
+        assertEquals(3, Files.getAttribute(dst.resolve("d0/f1"), "unix:nlink"));
+        CopyResult excluded = sendWith(Sender.builder("127.0.0.1", receiver.port()).hardLinks(true)
+                .filter(org.uringsync.Filter.none().exclude("d0/")));
+        assertTrue(excluded.succeeded(), excluded.failures().toString());
+    }
+
+    private CopyResult sendWith(Sender.Builder b) throws IOException {
+        CopyResult r = b.secret(SECRET).build().send(src);
+        assertTrue(r.succeeded(), r.failures().toString());
+        return r;
+    }
+
     @Test
     void aSecondSendCarriesNoFileBytesAndTimesArrive() throws IOException {
         CopyResult first = send(new ArrayList<>());

@@ -163,6 +163,15 @@ class CraftedClientIT {
             frame(0x19, b.array());
         }
 
+        /** Version 3: HARDLINK making {@code path} a link to {@code target}. */
+        void hardLink(String path, String target) throws IOException {
+            byte[] p = path.getBytes(StandardCharsets.UTF_8);
+            byte[] t = target.getBytes(StandardCharsets.UTF_8);
+            ByteBuffer b = ByteBuffer.allocate(4 + p.length + t.length).order(ByteOrder.LITTLE_ENDIAN);
+            b.putShort((short) p.length).put(p).putShort((short) t.length).put(t);
+            frame(0x1B, b.array());
+        }
+
         void range(long offset, long length) throws IOException {
             frame(0x1A, ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(offset).putLong(length).array());
         }
@@ -333,6 +342,59 @@ class CraftedClientIT {
         assertEquals(5, good.get(60, java.util.concurrent.TimeUnit.SECONDS));
         for (String v : List.of("victim-beyond", "victim-order", "victim-no-range", "victim-short")) {
             assertFalse(Files.exists(dest.resolve(v)), v);
+        }
+    }
+
+    /**
+     * HARDLINK may only join two names beneath DEST, to a regular file: a target through a symlink
+     * that leaves DEST, a traversal, a directory, a missing target, and a directory in the way are
+     * each refused with the reason, while good -H transfers run beside the attacks.
+     */
+    @Test
+    void hardLinksOutOfDestOrToNonFilesAreRefusedBesideGoodOnes() throws Exception {
+        Files.writeString(outside.resolve("secret"), "outside");
+        Path src = Files.createDirectories(tmp.resolve("good-src/links"));
+        Files.writeString(src.resolve("a"), "linked " + System.nanoTime());
+        Files.createLink(src.resolve("b"), src.resolve("a"));
+        Files.createDirectories(dest.resolve("sub"));
+        java.util.concurrent.CompletableFuture<Integer> good = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            int n = 0;
+            try {
+                for (; n < 5; n++) {
+                    CopyResult r = Sender.builder("127.0.0.1", receiver.port()).secret(SECRET).hardLinks(true).build()
+                            .send(tmp.resolve("good-src"));
+                    assertTrue(r.succeeded(), r.failures().toString());
+                    assertEquals(Files.getAttribute(dest.resolve("links/a"), "unix:ino"), Files.getAttribute(dest.resolve("links/b"), "unix:ino"));
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            return n;
+        });
+        String[][] attacks = {
+            {"victim-out", "escape-link/secret", "refused escape-link/secret: it would leave the destination (a symlink points outside)"},
+            {"victim-up", "../outside/secret", "protocol error: '..' component refused (path traversal): ../outside/secret"},
+            {"victim-dir", "sub", "refused victim-dir: hard link target sub is not a regular file"},
+            {"victim-none", "no-such-file", "refused victim-none: hard link target no-such-file does not exist"},
+            {"sub", "links/a", "refused sub: a directory is in the way of the hard link"},
+        };
+        try {
+            for (String[] a : attacks) {
+                try (Client c = new Client()) {
+                    c.login(3);
+                    c.hardLink(a[0], a[1]);
+                    String e = c.error();
+                    assertTrue(e.startsWith(a[2]), a[0] + ": " + e);
+                }
+            }
+            assertEquals(5, good.get(60, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals(1, Files.getAttribute(outside.resolve("secret"), "unix:nlink"), "no link to a file outside DEST");
+        } finally {
+            Files.delete(outside.resolve("secret"));
+        }
+        assertTrue(Files.isDirectory(dest.resolve("sub")));
+        for (String v : List.of("victim-out", "victim-up", "victim-dir", "victim-none")) {
+            assertFalse(Files.exists(dest.resolve(v), java.nio.file.LinkOption.NOFOLLOW_LINKS), v);
         }
     }
 
