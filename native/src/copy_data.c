@@ -100,14 +100,58 @@ static bool queue_splice(struct batch *b, enum ud_kind k, unsigned pi)
 }
 
 /* Splices ranges of a large file through free pipes, one pipe-full per range. */
+/*
+ * A sparse source: the data range at or after pos, [*start, *end) (*start == size: only hole is left).
+ * false when the file system cannot tell (no SEEK_DATA): the rest is copied as it reads.
+ */
+static bool data_range(const struct slot *s, off_t pos, off_t *start, off_t *end)
+{
+	off_t data = lseek(s->sfd, pos, SEEK_DATA);
+	if ((data < 0 && errno == ENXIO) || data >= s->size) {
+		*start = *end = s->size; /* a hole to the end (or the file grew past what is copied) */
+		return true;
+	}
+	off_t hole = data < 0 ? -1 : lseek(s->sfd, data, SEEK_HOLE);
+	if (hole < 0)
+		return false;
+	*start = data;
+	*end = hole < s->size ? hole : s->size;
+	return true;
+}
+
+/*
+ * A sparse source, before copying from *pos: at the end of the current data range, moves *pos (and
+ * written, which counts holes as done) past the hole that follows; the target, already of full size,
+ * keeps it. @return the end of the data range *pos is in (size when the file is not treated as sparse)
+ */
+static off_t skip_hole(struct slot *s, off_t *pos)
+{
+	if (!s->sparse)
+		return s->size;
+	if (*pos >= s->data_end) {
+		off_t start, end;
+		if (!data_range(s, *pos, &start, &end)) {
+			s->sparse = false;
+			return s->size;
+		}
+		s->written += start - *pos;
+		*pos = start;
+		s->data_end = end;
+	}
+	return s->data_end;
+}
+
 static void pump_splice(struct batch *b, unsigned si)
 {
 	struct usync_ring *r = b->r;
 	struct slot *s = &b->slots[si];
 	while (!s->err && !s->eof && s->next_read < s->size && r->nfree_pipes > 0) {
+		off_t end = skip_hole(s, &s->next_read);
+		if (s->next_read >= s->size)
+			break;
 		unsigned pi = r->free_pipes[--r->nfree_pipes];
 		struct bufinfo *p = &b->pipes[pi];
-		off_t left = s->size - s->next_read;
+		off_t left = end - s->next_read;
 		p->off = s->next_read;
 		p->len = left < (off_t)r->pipes.size ? (uint32_t)left : r->pipes.size;
 		p->pos = 0;
@@ -260,14 +304,16 @@ void copy_data_start(struct batch *b, unsigned si)
 {
 	struct slot *s = &b->slots[si];
 	if (b->r->large_min > 0 && s->size >= b->r->large_min) {
+		/* Fewer blocks than bytes: holes, which stay holes (cp's --sparse=auto), on either path.
+		 * The target gets its size first; only the data ranges are copied into it. */
+		s->sparse = (off_t)s->st.st_blocks * 512 < s->size;
+		if (s->sparse && ftruncate(s->dfd, s->size) < 0) {
+			copy_fail(s, -errno, ST_WRITE); /* the caller finishes the slot */
+			return;
+		}
 		if (!b->r->no_copy_range) {
 			s->ranged = true;
 			b->ranged++;
-			/* Fewer blocks than bytes: holes, which stay holes (cp's --sparse=auto). The target
-			 * gets its size first; only the data ranges are copied into it. */
-			s->sparse = (off_t)s->st.st_blocks * 512 < s->size;
-			if (s->sparse && ftruncate(s->dfd, s->size) < 0)
-				copy_fail(s, -errno, ST_WRITE);
 		} else {
 			s->spliced = true;
 			pump_splice(b, si);
@@ -298,29 +344,6 @@ void copy_data_done(struct batch *b, enum ud_kind k, unsigned si, unsigned bi, i
 }
 
 /*
- * A sparse source: moves written past a hole (the target, already of full size, keeps it) and sets
- * data_end to where the data range starting there ends. A file system without SEEK_DATA, or a source
- * that changed, ends the skipping: the rest is copied as it reads.
- */
-static void skip_hole(struct slot *s)
-{
-	if (s->written < s->data_end)
-		return; /* inside the current data range */
-	off_t data = lseek(s->sfd, s->written, SEEK_DATA);
-	if (data < 0 && errno == ENXIO) {
-		s->written = s->size; /* a hole to the end */
-		return;
-	}
-	off_t hole = data < 0 ? -1 : lseek(s->sfd, data, SEEK_HOLE);
-	if (hole < 0 || data >= s->size) {
-		s->sparse = false;
-		return;
-	}
-	s->written = data;
-	s->data_end = hole < s->size ? hole : s->size;
-}
-
-/*
  * One copy_file_range slice for each slot copying that way. A refusal on the first slice (another
  * file system, no support) sends the file, and later ones, down the splice path instead.
  */
@@ -330,13 +353,10 @@ void copy_data_ranges(struct batch *b)
 		struct slot *s = &b->slots[si];
 		if (!s->ranged)
 			continue;
-		if (!s->err && s->sparse)
-			skip_hole(s);
-		size_t want = (size_t)(s->size - s->written);
+		off_t end = skip_hole(s, &s->written);
+		size_t want = (size_t)(end - s->written);
 		if (want > COPY_RANGE_SLICE)
 			want = COPY_RANGE_SLICE;
-		if (s->sparse && s->data_end > s->written && want > (size_t)(s->data_end - s->written))
-			want = (size_t)(s->data_end - s->written);
 		off_t in = s->written, out = s->written;
 		ssize_t n = s->err || want == 0 ? 0 : usync_copy_file_range(s->sfd, &in, s->dfd, &out, want);
 		if (n < 0 && errno == EINTR)

@@ -107,6 +107,20 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_futimensNative(JNIEnv
 	return futimens(fd, ts) < 0 ? -errno : 0;
 }
 
+/* FileOps.linkTimeAtNative(int dir, byte[] name, long mtimeNanos): the entry's mtime, not followed; 0 or -errno. */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_linkTimeAtNative(JNIEnv *env, jclass cls, jint dir,
+		jbyteArray jname, jlong mtime_ns)
+{
+	(void)cls;
+	char *name = usync_path_of(env, jname);
+	if (!name)
+		return -EINVAL;
+	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, mtime_of(mtime_ns) };
+	int rc = utimensat(dir, name, ts, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+	free(name);
+	return rc;
+}
+
 /* FileOps.readlinkAtNative(int dir, byte[] name, byte[] buf): the target's length in buf, or -errno. */
 JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_readlinkAtNative(JNIEnv *env, jclass cls, jint dir,
 		jbyteArray jname, jbyteArray jbuf)

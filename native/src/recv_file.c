@@ -171,8 +171,8 @@ void usync_recv_file(JNIEnv *env, struct usync_tls *t, struct usync_ring *r, jin
 		     jint data_type, jint end_type, jint max_frame, jboolean want_direct, jboolean want_splice)
 {
 	bool spliced = want_splice && t->rx && r->pipes.count > 0;
-	bool direct = want_direct && !spliced && start == 0 && r->chunk % USYNC_DIO_ALIGN == 0 && size > 0 &&
-		      usync_direct_io(fd);
+	bool direct = want_direct && !spliced && start == 0 && end_type >= 0 && r->chunk % USYNC_DIO_ALIGN == 0 &&
+		      size > 0 && usync_direct_io(fd); /* a whole file: the tail's padding is cut back at its size */
 	char msg[160];
 	uint8_t fh[FRAME_HDR];
 	int64_t got = 0;         /* bytes received */

@@ -122,9 +122,10 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_Ring_probeNative(JNIEnv *env,
 	int rc = ring_init(&ring, 4);
 	if (rc != 0)
 		return rc;
-	struct io_uring_probe *probe = io_uring_get_probe_ring(&ring); /* NULL before 5.6: lacks OPENAT too */
-	for (size_t i = 0; i < sizeof required_ops / sizeof required_ops[0] && rc == 0; i++)
-		if (!probe || !io_uring_opcode_supported(probe, required_ops[i]))
+	/* NULL when the kernel cannot say (before 5.6, or io_uring_register blocked): unknown, not missing */
+	struct io_uring_probe *probe = io_uring_get_probe_ring(&ring);
+	for (size_t i = 0; probe && i < sizeof required_ops / sizeof required_ops[0] && rc == 0; i++)
+		if (!io_uring_opcode_supported(probe, required_ops[i]))
 			rc = 1 + required_ops[i];
 	io_uring_free_probe(probe);
 	io_uring_queue_exit(&ring);

@@ -224,6 +224,14 @@ public final class FileOps {
         return setDirMetaAtNative(dir, name, mode, mtimeNanos);
     }
 
+    /**
+     * Sets the modification time of the entry {@code name} inside {@code dir} without following it (a
+     * symlink's own time). @return 0 or -errno
+     */
+    public static int linkTimeAt(int dir, byte[] name, long mtimeNanos) {
+        return linkTimeAtNative(dir, name, mtimeNanos);
+    }
+
     /** Sets the modification time of the open file {@code fd} (ns since the epoch). @return 0 or -errno */
     public static int futimens(int fd, long mtimeNanos) {
         return futimensNative(fd, mtimeNanos);
@@ -289,6 +297,8 @@ public final class FileOps {
     private static native int truncateNative(int fd, long size);
 
     private static native int linkAtNative(int fromDir, byte[] from, int toDir, byte[] to);
+
+    private static native int linkTimeAtNative(int dir, byte[] name, long mtimeNanos);
 
     private static native int openDirNoFollowNative(int root, byte[] relative);
 

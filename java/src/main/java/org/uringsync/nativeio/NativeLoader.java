@@ -92,10 +92,19 @@ public final class NativeLoader {
         return platform;
     }
 
-    /** Whether this JVM runs on musl libc (Alpine): its maps name musl's loader, glibc's never do. */
+    /**
+     * Whether this JVM runs on musl libc (Alpine): its maps name musl's loader ({@code /lib/ld-musl-<arch>.so.1})
+     * or libc ({@code libc.musl-<arch>.so.1}); glibc's never do. Only those file names count (a user or a
+     * JDK path may contain "musl").
+     */
+    static boolean onMusl(String maps) {
+        return java.util.regex.Pattern.compile("/(ld-musl-[^/\\s]+\\.so\\.1|libc\\.musl-[^/\\s]+\\.so\\.1)$",
+                java.util.regex.Pattern.MULTILINE).matcher(maps).find();
+    }
+
     private static boolean onMusl() {
         try {
-            return new String(Files.readAllBytes(Path.of("/proc/self/maps")), StandardCharsets.ISO_8859_1).contains("musl");
+            return onMusl(new String(Files.readAllBytes(Path.of("/proc/self/maps")), StandardCharsets.ISO_8859_1));
         } catch (IOException | RuntimeException e) {
             return false; // no /proc: the load itself reports what is wrong
         }

@@ -28,7 +28,8 @@ public final class FrameCodec {
             case Message.WANT -> 2 + Message.FileList.MAX_ENTRIES / 8;
             case Message.DIR -> 14 + Message.FileHeader.MAX_PATH;
             case Message.DELETE -> Message.Delete.MAX_BYTES;
-            case Message.SYMLINK, Message.HARDLINK -> 4 + Message.FileHeader.MAX_PATH + Message.Link.maxTarget(type);
+            case Message.SYMLINK -> 12 + Message.FileHeader.MAX_PATH + Message.Link.MAX_TARGET;
+            case Message.HARDLINK -> 4 + 2L * Message.FileHeader.MAX_PATH;
             case Message.FILE_DATA -> maxData;
             case Message.FILE_END, Message.ALL_DONE -> 0;
             case Message.ERROR -> 3 + 65535;
@@ -87,7 +88,14 @@ public final class FrameCodec {
             byte[] path = d.path();
             p = buffer(14 + path.length).putInt(d.mode()).putLong(d.mtimeNanos()).putShort((short) path.length).put(path);
         } else if (m instanceof Message.Link l) {
-            p = pathPair(l.path(), l.target());
+            byte[] path = l.path();
+            byte[] target = l.target();
+            boolean timed = l.type() == Message.SYMLINK;
+            p = buffer(4 + path.length + target.length + (timed ? 8 : 0)).putShort((short) path.length).put(path)
+                    .putShort((short) target.length).put(target);
+            if (timed) {
+                p.putLong(l.mtimeNanos());
+            }
         } else if (m instanceof Message.Want w) {
             boolean[] bits = w.wanted();
             p = buffer(2 + (bits.length + 7) / 8).putShort((short) bits.length);
@@ -257,9 +265,18 @@ public final class FrameCodec {
                     long mtime = p.getLong();
                     return new Message.Directory(mode, mtime, path(type, p, n - 14));
                 }
-                case Message.SYMLINK, Message.HARDLINK -> {
-                    byte[][] pair = pathPair(type, p, n, Message.Link.maxTarget(type));
-                    return new Message.Link(type, pair[0], pair[1]);
+                case Message.SYMLINK -> {
+                    need(type, n, 12, false);
+                    byte[][] pair = pathPair(type, p, n - 8, Message.Link.MAX_TARGET);
+                    long mtime = p.getLong();
+                    if (mtime == Message.FileHeader.NO_TIME) {
+                        throw new ProtocolException("SYMLINK mtime out of range");
+                    }
+                    return Message.Link.symlink(pair[0], pair[1], mtime);
+                }
+                case Message.HARDLINK -> {
+                    byte[][] pair = pathPair(type, p, n, Message.FileHeader.MAX_PATH);
+                    return Message.Link.hard(pair[0], pair[1]);
                 }
                 case Message.FILE_END -> {
                     need(type, n, 0, true);
@@ -303,12 +320,7 @@ public final class FrameCodec {
         return path;
     }
 
-    /** SYMLINK's and HARDLINK's payload: path_len u16, path, target_len u16, target. */
-    private static ByteBuffer pathPair(byte[] path, byte[] target) {
-        return buffer(4 + path.length + target.length).putShort((short) path.length).put(path)
-                .putShort((short) target.length).put(target);
-    }
-
+    /** SYMLINK's and HARDLINK's path_len u16, path, target_len u16, target, in the first {@code n} bytes. */
     private static byte[][] pathPair(int type, ByteBuffer p, int n, int maxTarget) throws ProtocolException {
         need(type, n, 4, false);
         int len = p.getShort() & 0xffff;

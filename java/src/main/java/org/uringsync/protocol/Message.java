@@ -313,20 +313,21 @@ public sealed interface Message {
     }
 
     /**
-     * SYMLINK (version 3): path_len u16, path, target_len u16 (1..4095), target: a symlink, never
-     * followed. HARDLINK (version 3, with -H), the same layout: {@code path} becomes a hard link to the
-     * regular file {@code target} (a path relative to DEST, sent or left unchanged earlier in the
-     * transfer; 1..4096 bytes).
+     * SYMLINK (version 3): path_len u16, path, target_len u16 (1..4095), target, mtime_ns i64: a
+     * symlink, never followed, and its own modification time. HARDLINK (version 3, with -H): path_len
+     * u16, path, target_len u16 (1..4096), target: {@code path} becomes a hard link to the regular file
+     * {@code target} (a path relative to DEST, sent or left unchanged earlier in the transfer);
+     * {@code mtimeNanos} is {@link FileHeader#NO_TIME} for it.
      */
-    record Link(int type, byte[] path, byte[] target) implements Message {
+    record Link(int type, byte[] path, byte[] target, long mtimeNanos) implements Message {
         public static final int MAX_TARGET = 4095;
 
-        public static Link symlink(byte[] path, byte[] target) {
-            return new Link(SYMLINK, path, target);
+        public static Link symlink(byte[] path, byte[] target, long mtimeNanos) {
+            return new Link(SYMLINK, path, target, mtimeNanos);
         }
 
         public static Link hard(byte[] path, byte[] target) {
-            return new Link(HARDLINK, path, target);
+            return new Link(HARDLINK, path, target, FileHeader.NO_TIME);
         }
 
         /** The longest target a link of {@code type} may name. */
@@ -339,6 +340,9 @@ public sealed interface Message {
                     || target.length == 0) {
                 throw new IllegalArgumentException("link path of " + path.length + " or target of " + target.length
                         + " bytes out of range");
+            }
+            if ((type == SYMLINK) == (mtimeNanos == FileHeader.NO_TIME)) {
+                throw new IllegalArgumentException("a symlink carries its time, a hard link none");
             }
             path = path.clone();
             target = target.clone();
@@ -356,12 +360,13 @@ public sealed interface Message {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Link l && l.type == type && Arrays.equals(l.path, path) && Arrays.equals(l.target, target);
+            return o instanceof Link l && l.type == type && l.mtimeNanos == mtimeNanos && Arrays.equals(l.path, path)
+                    && Arrays.equals(l.target, target);
         }
 
         @Override
         public int hashCode() {
-            return type * 961 + Arrays.hashCode(path) * 31 + Arrays.hashCode(target);
+            return type * 961 + Arrays.hashCode(path) * 31 + Arrays.hashCode(target) + Long.hashCode(mtimeNanos);
         }
     }
 

@@ -252,10 +252,14 @@ final class DestWriter {
         /** DIR: the directory is made now (with its parents); its mode and mtime at ALL_DONE, after its contents. */
         private void makeDirectory(Message.Directory d) throws IOException {
             byte[] path = d.path();
-            int slash = checkedSlash(path);
             if (dirMeta.size() >= MAX_DIRECTORIES) {
                 throw new ProtocolException("more than " + MAX_DIRECTORIES + " directories in one transfer");
             }
+            if (path.length == 0) { // the transfer's root: DEST itself, which exists; its mode and time at the end
+                dirMeta.add(d);
+                return;
+            }
+            int slash = checkedSlash(path);
             budget(path.length);
             offer(path, slash);
             offered.computeIfAbsent(Pruner.key(path), k -> new java.util.HashSet<>());
@@ -318,9 +322,8 @@ final class DestWriter {
                 byte[] path = d.path();
                 int slash = PathBytes.lastSlash(path);
                 int parent = FileOps.openDirNoFollow(rootFd, slash < 0 ? new byte[0] : Arrays.copyOf(path, slash));
-                int rc = parent < 0 ? parent
-                        : FileOps.setDirMetaAt(parent, Arrays.copyOfRange(path, slash + 1, path.length), d.mode(),
-                                d.mtimeNanos());
+                byte[] name = path.length == 0 ? new byte[] {'.'} : Arrays.copyOfRange(path, slash + 1, path.length);
+                int rc = parent < 0 ? parent : FileOps.setDirMetaAt(parent, name, d.mode(), d.mtimeNanos());
                 if (parent >= 0) {
                     FileOps.close(parent);
                 }
@@ -351,12 +354,21 @@ final class DestWriter {
             long[] st = FileOps.lstatAt(dir, name);
             if (st != null && (st[0] & S_IFMT) == S_IFLNK
                     && Arrays.equals(FileOps.readlinkAt(dir, name, PathRules.show(path)), target)) {
-                return; // the same link: unchanged
+                if (st[2] != l.mtimeNanos()) { // the same link: only its time, if that differs
+                    linkTime(dir, name, path, l.mtimeNanos());
+                }
+                return;
             }
             byte[] tmp = temps.next();
             int rc = FileOps.symlinkAt(target, dir, tmp);
             if (rc < 0) {
                 throw new NativeIoException("symlinkat", PathRules.show(path), -rc);
+            }
+            try {
+                linkTime(dir, tmp, path, l.mtimeNanos());
+            } catch (NativeIoException e) {
+                FileOps.unlinkAt(dir, tmp);
+                throw e;
             }
             rc = FileOps.renameAt(dir, tmp, name);
             if (rc < 0) {
@@ -364,6 +376,14 @@ final class DestWriter {
                 throw new PathRefused("cannot place " + PathRules.show(path) + ": " + Errno.describe(-rc));
             }
             listener.copied(PathRules.show(path), 0);
+        }
+
+        /** Gives the symlink {@code name} in {@code dir} (never followed) the modification time {@code mtimeNanos}. */
+        private void linkTime(int dir, byte[] name, byte[] path, long mtimeNanos) throws NativeIoException {
+            int rc = FileOps.linkTimeAt(dir, name, mtimeNanos);
+            if (rc < 0) {
+                throw new NativeIoException("utimensat", PathRules.show(path), -rc);
+            }
         }
 
         /**
@@ -378,7 +398,15 @@ final class DestWriter {
             int tslash = checkedSlash(target);
             offer(path, slash);
             int dir = directory(slash < 0 ? new byte[0] : Arrays.copyOf(path, slash), path);
-            tempDir = dir; // kept open while the target's directory is looked up, and the temporary's
+            tempDir = dir; // pinned: the target's directory lookup must not close it
+            try {
+                linkTo(path, slash, target, tslash, dir);
+            } finally {
+                tempDir = -1;
+            }
+        }
+
+        private void linkTo(byte[] path, int slash, byte[] target, int tslash, int dir) throws IOException {
             int tdir = directory(tslash < 0 ? new byte[0] : Arrays.copyOf(target, tslash), target);
             byte[] tname = Arrays.copyOfRange(target, tslash + 1, target.length);
             long[] t = FileOps.lstatAt(tdir, tname);
@@ -399,13 +427,11 @@ final class DestWriter {
             if (rc < 0) {
                 throw new NativeIoException("linkat", PathRules.show(path), -rc);
             }
-            tempName = tmp; // removed if what follows fails
             rc = FileOps.renameAt(dir, tmp, name);
             if (rc < 0) {
+                FileOps.unlinkAt(dir, tmp);
                 throw new PathRefused("cannot place " + PathRules.show(path) + ": " + Errno.describe(-rc));
             }
-            tempName = null;
-            tempDir = -1;
             listener.copied(PathRules.show(path), 0);
         }
 
@@ -586,8 +612,12 @@ final class DestWriter {
             if (swept.size() < 65536 && swept.add(k)) {
                 sweepTemps(d, rel);
             }
-            if (dirs.size() >= 32) {
-                Map.Entry<String, Integer> eldest = dirs.entrySet().iterator().next();
+            if (dirs.size() >= 32) { // the eldest goes, unless it holds the temporary file: then the next
+                java.util.Iterator<Map.Entry<String, Integer>> it = dirs.entrySet().iterator();
+                Map.Entry<String, Integer> eldest = it.next();
+                if (eldest.getValue() == tempDir && it.hasNext()) {
+                    eldest = it.next();
+                }
                 if (eldest.getValue() != tempDir) {
                     FileOps.close(eldest.getValue());
                     dirs.remove(eldest.getKey());

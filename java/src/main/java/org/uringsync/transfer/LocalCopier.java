@@ -449,6 +449,9 @@ public final class LocalCopier {
                     byte[] d = u.dstRel()[i];
                     if (dryRun) {
                         report(PathBytes.show(d), change[i - start]);
+                        if (hardLinks) {
+                            rewritten.add(Pruner.key(d)); // its links would be made again too
+                        }
                         continue;
                     }
                     int slash = PathBytes.lastSlash(d);
@@ -572,6 +575,8 @@ public final class LocalCopier {
 
     private final ConcurrentHashMap<String, byte[]> firstOfInode = new ConcurrentHashMap<>();
     private final List<HardLink> hardLinkQueue = Collections.synchronizedList(new ArrayList<>());
+    private final java.util.Set<String> notCopied = ConcurrentHashMap.newKeySet(); // entries that failed
+    private final java.util.Set<String> rewritten = ConcurrentHashMap.newKeySet(); // dry run: entries it would copy
 
     /**
      * -H: records the file {@code rel} of inode (dev, ino). @return false when it is the first met (it is
@@ -600,7 +605,12 @@ public final class LocalCopier {
                     dirs.close(); // a bounded number of directories open at a time
                 }
                 String shown = PathBytes.show(l.rel());
-                if (sameInode(dirs, l)) {
+                if (notCopied.contains(Pruner.key(l.first()))) {
+                    fail(l.rel(), new IOException("hard link " + PathBytes.show(join(rootPath, l.rel())) + " not made: "
+                            + PathBytes.show(join(rootPath, l.first())) + " could not be copied"));
+                    continue;
+                }
+                if (!rewritten.contains(Pruner.key(l.first())) && sameInode(dirs, l)) {
                     unchanged.incrementAndGet();
                     continue;
                 }
@@ -744,6 +754,9 @@ public final class LocalCopier {
     private void fail(byte[] relative, IOException e) {
         if (failFast) {
             stop.set(true);
+        }
+        if (hardLinks) {
+            notCopied.add(Pruner.key(relative)); // a first that failed gets no links
         }
         failures.add(e);
         listener.failed(PathBytes.show(relative), e);

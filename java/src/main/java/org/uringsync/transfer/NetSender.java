@@ -230,7 +230,7 @@ public final class NetSender {
 
         @Override
         public boolean directory(byte[] relative, FileOps.Listing listing) {
-            if (broken == null && version >= 3 && relative.length > 0) { // made even when empty; meta at the end
+            if (broken == null && version >= 3) { // made even when empty; meta at the end (the root's too)
                 try {
                     wire.send(new Message.Directory(listing.mode() & 07777,
                             listing.mtimeSec() * 1_000_000_000L + listing.mtimeNsec(), relative));
@@ -275,8 +275,13 @@ public final class NetSender {
             }
             String shown = PathRules.show(relative);
             try {
-                byte[] target = FileOps.readlinkAt(Batch.AT_FDCWD, PathBytes.join(root, relative), shown);
-                wire.send(Message.Link.symlink(relative, target));
+                byte[] path = PathBytes.join(root, relative);
+                byte[] target = FileOps.readlinkAt(Batch.AT_FDCWD, path, shown);
+                long[] st = FileOps.lstatAt(Batch.AT_FDCWD, path);
+                if (st == null) {
+                    throw new NativeIoException("lstat", shown, Errno.ENOENT);
+                }
+                wire.send(Message.Link.symlink(relative, target, st[2]));
                 symlinks++;
                 listener.copied(shown, 0);
             } catch (IllegalArgumentException e) { // a path or target the protocol cannot carry

@@ -35,7 +35,18 @@ class NativeLoaderTest {
     }
 
     @Test
+    void muslIsToldByItsLoadersFileNameOnly() {
+        String glibc = "7f0000-7f1000 r-xp 00000000 08:01 123 /usr/lib/x86_64-linux-gnu/libc.so.6\n"
+                + "7f2000-7f3000 r--p 00000000 08:01 124 /home/muslim/jdk-musl-build/lib/server/libjvm.so\n"
+                + "7f4000-7f5000 rw-s 00000000 08:01 125 /tmp/hsperfdata_muslim/4242\n";
+        assertEquals(false, NativeLoader.onMusl(glibc));
+        assertEquals(true, NativeLoader.onMusl(glibc + "7f6000-7f7000 r-xp 00000000 08:01 126 /lib/ld-musl-x86_64.so.1\n"));
+        assertEquals(true, NativeLoader.onMusl("7f6000-7f7000 r-xp 00000000 08:01 126 /usr/lib/libc.musl-aarch64.so.1"));
+    }
+
+    @Test
     void theJarCarriesEverySupportedLibrary() {
+        NativeFloorTest.assumeCrossBuilt();
         for (String platform : NativeLoader.SUPPORTED) {
             assertNotEquals(null, NativeLoader.class.getClassLoader().getResource(NativeLoader.bundledResource(platform)), platform);
         }

@@ -65,7 +65,7 @@ class FrameCodecTest {
         assertEquals(example(doc, "WANT for a list of 3"), HexFormat.of().formatHex(FrameCodec.encode(want)));
         assertEquals(example(doc, "FILE_HDR_T for the same file"), HexFormat.of().formatHex(FrameCodec.encode(hdr)));
         Message dir = new Message.Directory(0750, mtime, "d".getBytes(StandardCharsets.US_ASCII));
-        Message link = Message.Link.symlink("l".getBytes(StandardCharsets.US_ASCII), "a.txt".getBytes(StandardCharsets.US_ASCII));
+        Message link = Message.Link.symlink("l".getBytes(StandardCharsets.US_ASCII), "a.txt".getBytes(StandardCharsets.US_ASCII), mtime);
         assertEquals(example(doc, "mode 0750, the same mtime"), HexFormat.of().formatHex(FrameCodec.encode(dir)));
         assertEquals(example(doc, "SYMLINK `l`"), HexFormat.of().formatHex(FrameCodec.encode(link)));
         Message delete = new Message.Delete(java.util.List.of(new Message.Delete.Rule(false,
@@ -108,8 +108,12 @@ class FrameCodecTest {
         assertEquals("WANT sets bits beyond its 3 entries", refused(Message.WANT, "0300" + "0d"));
         assertEquals("DELETE rule 0 is malformed", refused(Message.DELETE, "0100" + "02" + "0100" + "61"));
         assertEquals("DELETE has 1 bytes after its rules", refused(Message.DELETE, "0000" + "ff"));
-        assertEquals("SYMLINK target_len 0 does not match the frame (0)", refused(Message.SYMLINK, "0100" + "6c" + "0000"));
-        assertEquals("SYMLINK path_len 9 does not fit the frame (7)", refused(Message.SYMLINK, "0900" + "6c" + "0100" + "61" + "00"));
+        String time = "15cd853dfe9c9717";
+        assertEquals("SYMLINK target_len 0 does not match the frame (0)", refused(Message.SYMLINK, "0100" + "6c" + "0000" + time));
+        assertEquals("SYMLINK path_len 9 does not fit the frame (7)",
+                refused(Message.SYMLINK, "0900" + "6c" + "0100" + "61" + "00" + time));
+        assertEquals("SYMLINK payload of 11 bytes, expected 12", refused(Message.SYMLINK, "0100" + "6c" + "0100" + "61" + "0000000000"));
+        assertEquals("SYMLINK mtime out of range", refused(Message.SYMLINK, "0100" + "6c" + "0100" + "61" + "0000000000000080"));
         assertEquals("FILE_HDR_T path_len 9 does not match the frame (5)",
                 refused(Message.FILE_HDR_T, "00".repeat(20) + "0900" + "612e747874"));
         assertEquals("FILE_HDR_S path_len 9 does not match the frame (5)",

@@ -74,15 +74,54 @@ class LocalSyncTest {
         CopyResult first = copy(LocalCopy.builder().hardLinks(true).jobs(2));
         assertEquals(107, first.files(), first.summary());
         Listings.assertHardLinked(src, dst, List.of(List.of("d0/f1", "d1/link-to-f1", "d3/sub/second-link"), List.of("d2/f5", "top-link")));
-        CopyResult second = copy(LocalCopy.builder().hardLinks(true));
-        assertEquals(0, second.files(), second.summary());
-        assertEquals(107, second.unchanged(), second.summary());
         Path plain = tmp.resolve("plain");
         CopyResult copies = LocalCopy.builder().preserve(true).build().copy(src, plain);
         assertTrue(copies.succeeded());
         assertEquals(1, Files.getAttribute(plain.resolve("d1/link-to-f1"), "unix:nlink"));
         assertEquals(copies.bytes() - 2 * Files.size(src.resolve("d0/f1")) - Files.size(src.resolve("d2/f5")), first.bytes(),
                 "with -H each inode's data is copied once");
+        CopyResult second = copy(LocalCopy.builder().hardLinks(true));
+        assertEquals(0, second.files(), second.summary());
+        assertEquals(107, second.unchanged(), second.summary());
+        // the inode changes: a dry run names the file and both links, as the real run then does
+        Files.writeString(src.resolve("d0/f1"), "changed through every name");
+        for (boolean dryRun : new boolean[] {true, false}) {
+            List<String> changes = new ArrayList<>();
+            copy(LocalCopy.builder().hardLinks(true).dryRun(dryRun).listener(new CopyListener() {
+                @Override
+                public void changed(String path, CopyListener.Change change) {
+                    changes.add(change.itemize() + " " + path);
+                }
+            }));
+            changes.removeIf(c -> c.startsWith("cL")); // symlinks are always made again
+            assertEquals(3, changes.size(), changes.toString());
+            assertEquals(2, changes.stream().filter(c -> c.startsWith("hf+++++++++ ")).count(), changes.toString());
+        }
+        Listings.assertHardLinked(src, dst, List.of(List.of("d0/f1", "d1/link-to-f1", "d3/sub/second-link")));
+    }
+
+    /** Across file systems (to tmpfs: copy_file_range refused, the splice path) holes stay holes too. */
+    @Test
+    void sparseFilesStaySparseAcrossFileSystems() throws IOException {
+        Path shm = Path.of("/dev/shm");
+        boolean tmpfs = Files.isDirectory(shm) && "tmpfs".equals(Files.getFileStore(shm).type());
+        if (!tmpfs) {
+            System.out.println("SKIPPED sparseFilesStaySparseAcrossFileSystems: /dev/shm is not a tmpfs here");
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(tmpfs, "/dev/shm is a tmpfs");
+        SparseFiles.makeSet(src);
+        Path other = Files.createTempDirectory(shm, "usync-sparse-");
+        try {
+            dst = other.resolve("dst");
+            copy(LocalCopy.builder());
+            SparseFiles.assertArrivedSparse(src, dst);
+        } finally {
+            try (Stream<Path> s = Files.walk(other)) {
+                for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
     }
 
     @Test

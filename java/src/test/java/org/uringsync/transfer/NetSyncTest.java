@@ -110,9 +110,14 @@ class NetSyncTest {
         CopyResult second = sendWith(Sender.builder("127.0.0.1", receiver.port()).hardLinks(true));
         assertEquals(0, second.bytes(), second.summary());
         assertEquals(3, Files.getAttribute(dst.resolve("d0/f1"), "unix:nlink"));
-        CopyResult excluded = sendWith(Sender.builder("127.0.0.1", receiver.port()).hardLinks(true)
-                .filter(org.uringsync.Filter.none().exclude("d0/")));
-        assertTrue(excluded.succeeded(), excluded.failures().toString());
+        try (java.util.stream.Stream<Path> s = Files.walk(dst)) { // an empty DEST again
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).filter(p -> !p.equals(dst)).toList()) {
+                Files.delete(p);
+            }
+        }
+        sendWith(Sender.builder("127.0.0.1", receiver.port()).hardLinks(true).filter(org.uringsync.Filter.none().exclude("d0/")));
+        assertTrue(Files.notExists(dst.resolve("d0")));
+        Listings.assertHardLinked(src, dst, List.of(List.of("d1/link-to-f1", "d2/second-link"), List.of("d2/f5", "top-link")));
     }
 
     private CopyResult sendWith(Sender.Builder b) throws IOException {
@@ -176,7 +181,7 @@ class NetSyncTest {
         Files.setLastModifiedTime(src.resolve("d1"), FileTime.fromMillis(1_100_000_000_000L));
         CopyResult r = send(new ArrayList<>());
         assertEquals(3, r.symlinks(), r.summary());
-        assertEquals(5, r.directories(), r.summary()); // d0 d1 d2 empty empty/inner
+        assertEquals(6, r.directories(), r.summary()); // the root (as the local copy counts it), d0 d1 d2 empty empty/inner
         assertEquals(Path.of("f1"), Files.readSymbolicLink(dst.resolve("d0/link")));
         assertEquals(Path.of("no/such/target"), Files.readSymbolicLink(dst.resolve("dangling")));
         assertEquals(Path.of("/etc"), Files.readSymbolicLink(dst.resolve("outside")));
@@ -185,6 +190,11 @@ class NetSyncTest {
                 Files.getPosixFilePermissions(dst.resolve("empty"))));
         assertEquals(FileTime.fromMillis(1_000_000_000_000L), Files.getLastModifiedTime(dst.resolve("empty/inner")));
         assertEquals(FileTime.fromMillis(1_100_000_000_000L), Files.getLastModifiedTime(dst.resolve("d1")));
+        for (String link : List.of("d0/link", "dangling", "outside")) { // a symlink's own time (SYMLINK's mtime)
+            assertEquals(Files.getLastModifiedTime(src.resolve(link), java.nio.file.LinkOption.NOFOLLOW_LINKS),
+                    Files.getLastModifiedTime(dst.resolve(link), java.nio.file.LinkOption.NOFOLLOW_LINKS), link);
+        }
+        assertEquals(Files.getLastModifiedTime(src), Files.getLastModifiedTime(dst), "the root's time (a DIR with an empty path)");
         Object inode = Files.getAttribute(dst.resolve("d0/link"), "unix:ino", java.nio.file.LinkOption.NOFOLLOW_LINKS);
         CopyResult second = send(new ArrayList<>());
         assertEquals(0, second.files(), second.summary());

@@ -357,6 +357,8 @@ class CraftedClientIT {
         Files.writeString(src.resolve("a"), "linked " + System.nanoTime());
         Files.createLink(src.resolve("b"), src.resolve("a"));
         Files.createDirectories(dest.resolve("sub"));
+        Files.createDirectories(dest.resolve("links"));
+        Files.writeString(dest.resolve("links/a"), "there before the attacks"); // the good sends replace it atomically
         java.util.concurrent.CompletableFuture<Integer> good = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
             int n = 0;
             try {

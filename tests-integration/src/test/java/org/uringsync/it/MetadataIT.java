@@ -1,0 +1,90 @@
+package org.uringsync.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.uringsync.it.Launcher.sh;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 12's metadata test, through the launcher, for the local copy and for send/recv: a tree of
+ * nested empty directories, dangling, relative and absolute symlinks, hard links, a sparse 1 GiB file
+ * holding 10 MiB, non-UTF-8 names, modes and nanosecond mtimes arrives with {@code find -printf '%P %y
+ * %m %T@ %s %l %n'} equal to the source's (link counts included, with -H); the sparse file occupies at
+ * most 12 MiB on DEST and costs at most 12 MiB on the wire.
+ */
+class MetadataIT {
+    static final String SECRET = "metadata-secret-0123456789";
+    @TempDir
+    static Path tmp;
+    static Path src;
+
+    @BeforeAll
+    static void makeTree() throws Exception {
+        src = Files.createDirectory(tmp.resolve("src"));
+        sh(src, String.join("\n",
+                "set -e",
+                "mkdir -p empty/nested/deeper a/b/c \"$(printf 'caf\\351')\" 'with space'",
+                "printf data > a/b/c/file; printf x > \"$(printf 'caf\\351/na\\357ve\\377')\"",
+                "for i in 1 2 3 4 5; do head -c $((i * 1000)) /dev/urandom > a/f$i; done",
+                "ln a/f1 a/b/hard1; ln a/f1 'with space/hard2'; ln a/f2 a/b/c/hard3",
+                "ln -s f2 a/rel-link; ln -s ../../a/f3 a/b/up-link; ln -s nowhere dangling; ln -s /etc/hostname abs-link",
+                "chmod 600 a/f4; chmod 751 a/b; chmod 700 empty/nested; chmod 444 a/f5",
+                // 1 GiB, 10 MiB of data: 4 MiB at the start, 5 MiB in the middle, 1 MiB at the end
+                "truncate -s 1G sparse.img",
+                "head -c 4M /dev/urandom | dd of=sparse.img conv=notrunc status=none",
+                "head -c 5M /dev/urandom | dd of=sparse.img bs=1M seek=500 conv=notrunc status=none",
+                "head -c 1M /dev/urandom | dd of=sparse.img bs=1M seek=1023 conv=notrunc status=none",
+                // nanosecond times on everything, links included, directories last (deepest first)
+                "find . -mindepth 1 ! -type d -exec touch -h -d '2021-03-04 05:06:07.123456789' {} +",
+                "touch -h -d '2019-01-01 00:00:00.987654321' a/f3 dangling",
+                "find . -depth -type d -exec touch -d '2020-02-02 02:02:02.222222222' {} +"));
+    }
+
+    /** The listing the issue names, sorted: path, type, mode, mtime (ns), size, link target, link count. */
+    static String listing(Path root) throws Exception {
+        return sh(root, "find . -printf '%P %y %m %T@ %s %l %n\\n' | LC_ALL=C sort | grep -v '^ d' || true")
+                + sh(root, "stat -c '%a %Y' .");
+    }
+
+    static long allocated(Path f) throws Exception {
+        return Long.parseLong(sh(f.getParent(), "stat -c %b " + f.getFileName()).trim()) * 512;
+    }
+
+    @Test
+    void localCopyKeepsEveryListedAttribute() throws Exception {
+        Path dst = tmp.resolve("dst-local");
+        Launcher.Result r = Launcher.run("-a", "-H", src.toString(), dst.toString());
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals(listing(src), listing(dst));
+        sh(tmp, "cmp src/sparse.img dst-local/sparse.img");
+        assertTrue(allocated(dst.resolve("sparse.img")) <= 12L << 20, allocated(dst.resolve("sparse.img")) + " bytes on disk");
+    }
+
+    @Test
+    void sendAndReceiveKeepEveryListedAttribute() throws Exception {
+        Path dst = tmp.resolve("dst-net");
+        try (ReceiverProcess recv = ReceiverProcess.start(dst, tmp.resolve("home"), SECRET)) {
+            Launcher.Result r = Launcher.run("send", "-H", src.toString(), "127.0.0.1:" + recv.port, "--secret", SECRET);
+            assertEquals(0, r.exit(), r.toString());
+            Matcher m = Pattern.compile("([0-9.]+) (B|KiB|MiB|GiB) in").matcher(r.out());
+            assertTrue(m.find(), r.out());
+            double mib = Double.parseDouble(m.group(1)) / switch (m.group(2)) {
+                case "B" -> 1 << 20;
+                case "KiB" -> 1024;
+                case "MiB" -> 1;
+                default -> 1.0 / 1024;
+            };
+            assertTrue(mib <= 12, "on the wire: " + r.out());
+        }
+        assertEquals(listing(src), listing(dst));
+        sh(tmp, "cmp src/sparse.img dst-net/sparse.img");
+        assertTrue(allocated(dst.resolve("sparse.img")) <= 12L << 20, allocated(dst.resolve("sparse.img")) + " bytes on disk");
+    }
+}
