@@ -73,10 +73,12 @@ header() { printf '%-10s %-11s %8s %8s %8s  %s\n' dataset tool median min max "r
 # timed_rounds DATASET RUNS BASELINE RUNNER SRC DST: runs every tool in ${tools[@]} RUNS times,
 # interleaved in rotating order, each on an empty DST after dropping caches; checks the first result of each tool with
 # diff -r; prints medians and each tool's speed-up against BASELINE and the first tool. With SECOND_RUN=1
-# each timed run is the tool's second: it first fills the empty DST once, untimed (a nightly sync).
+# each timed run is the tool's second: it first fills the empty DST once, untimed (a nightly sync);
+# with CHANGE_ONE=1 as well, one source file is touched between the two (one changed file to send).
 timed_rounds() {
-  local ds=$1 runs=$2 base=$3 runner=$4 src=$5 dst=$6 t i k s e n=${#tools[@]}
+  local ds=$1 runs=$2 base=$3 runner=$4 src=$5 dst=$6 t i k s e n=${#tools[@]} one=
   declare -A times=()
+  [[ -n "${CHANGE_ONE:-}" ]] && one=$(find "$src" -type f ! -name .done | sort | head -1)
   for ((i = 0; i < runs; i++)); do
     # the order rotates every round (A B C, B C A, C A B, ...): on this VM a process's exit changes
     # how fast the next one gets memory (a JVM's exit makes the next tool's page-cache fills slow
@@ -85,6 +87,7 @@ timed_rounds() {
       t=${tools[(i + k) % n]}
       mkdir -p "$dst"; find "$dst" -mindepth 1 -delete
       [[ -n "${SECOND_RUN:-}" ]] && "$runner" "$t" "$src" "$dst"
+      [[ -n "$one" ]] && touch "$one"
       drop_caches
       s=$(date +%s.%N)
       "$runner" "$t" "$src" "$dst"

@@ -3,7 +3,8 @@
 # (-c aes128-gcm@openssh.com), scp -r and tar | ssh tar -x, interleaved, caches dropped before every
 # timed run, results checked with diff -r, medians. A throw-away sshd on 127.0.0.1 (port and keys in
 # a temp dir) and a uring-sync receiver are started here and stopped at the end. Needs root.
-# Usage: network.sh [RUNS] [DATASETS...]   datasets: small10k (10,000 x 4 KiB), big1g (one 1 GiB file)
+# Usage: network.sh [RUNS] [DATASETS...]   datasets: small10k (10,000 x 4 KiB), small100k (100,000 x 4 KiB in
+#   1,000 dirs), big1g (one 1 GiB file). SECOND_RUN=1: time no-change re-runs; CHANGE_ONE=1 too: one file changed
 # Before/after in one run: BASE_REPO=<another checkout, built> TOOLS="uring-sync uring-sync-base ..."
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -167,6 +167,8 @@ static void on_open_src(struct batch *b, unsigned si, int res)
 		r->mode = s->st.st_mode;
 		r->mtime_ns = (int64_t)s->st.st_mtim.tv_sec * 1000000000 + s->st.st_mtim.tv_nsec;
 		r->dst_size = (int64_t)s->st.st_blocks * 512;
+		r->uid = s->st.st_uid;
+		r->gid = s->st.st_gid;
 		release_slot(b, si);
 		return;
 	}

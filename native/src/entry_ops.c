@@ -67,7 +67,7 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_closeNative(JNIEnv *e
 	return close(fd) < 0 ? -errno : 0;
 }
 
-/* FileOps.lstatAtNative(int dir, byte[] name, long[] out): out = {st_mode, size, mtime ns, ino, dev, nlink}; 0, or -errno. */
+/* FileOps.lstatAtNative(int dir, byte[] name, long[] out): out = {st_mode, size, mtime ns, ino, dev, nlink, uid, gid}; 0, or -errno. */
 JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_lstatAtNative(JNIEnv *env, jclass cls, jint dir,
 		jbyteArray jname, jlongArray out)
 {
@@ -79,9 +79,9 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_lstatAtNative(JNIEnv 
 	int rc = usync_fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 	free(name);
 	if (rc == 0) {
-		jlong v[6] = { st.st_mode, st.st_size, (jlong)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
-			       (jlong)st.st_ino, (jlong)st.st_dev, (jlong)st.st_nlink };
-		(*env)->SetLongArrayRegion(env, out, 0, 6, v);
+		jlong v[8] = { st.st_mode, st.st_size, (jlong)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
+			       (jlong)st.st_ino, (jlong)st.st_dev, (jlong)st.st_nlink, st.st_uid, st.st_gid };
+		(*env)->SetLongArrayRegion(env, out, 0, 8, v);
 	}
 	return rc;
 }

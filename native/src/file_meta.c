@@ -137,6 +137,8 @@ void usync_stat_pair(const char *src, int dir, const char *dst, struct usync_res
 	res->ino = (int64_t)st.st_ino;
 	res->dev = (int64_t)st.st_dev;
 	res->nlink = (int64_t)st.st_nlink;
+	res->uid = st.st_uid;
+	res->gid = st.st_gid;
 	if (!dst[0])
 		return; /* no target asked for */
 	if (usync_fstatat(dir, dst, &st, AT_SYMLINK_NOFOLLOW) == 0) {

@@ -36,7 +36,7 @@ public final class Sender {
     public CopyResult send(Path source) throws IOException {
         return new NetSender(new NetSender.Config(b.host, b.port, Secrets.check(b.secret), b.ciphers, b.tlsPath, b.chunkSize,
                 b.queueDepth, b.connectTimeoutMs, b.idleTimeoutMs, b.listener, b.verbose, b.cancellation, b.filter.rules(),
-                b.delete, b.hardLinks))
+                b.delete, b.hardLinks, b.owners, b.numericIds))
                 .send(source);
     }
 
@@ -56,6 +56,8 @@ public final class Sender {
         private Filter filter = Filter.none();
         private boolean delete;
         private boolean hardLinks;
+        private boolean owners;
+        private boolean numericIds;
 
         private Builder(String host, int port) {
             this.host = Objects.requireNonNull(host, "host");
@@ -80,6 +82,8 @@ public final class Sender {
             c.filter = filter;
             c.delete = delete;
             c.hardLinks = hardLinks;
+            c.owners = owners;
+            c.numericIds = numericIds;
             return c;
         }
 
@@ -106,6 +110,22 @@ public final class Sender {
          */
         public Builder hardLinks(boolean hardLinks) {
             this.hardLinks = hardLinks;
+            return this;
+        }
+
+        /**
+         * Keep owners and groups (rsync's -o -g, part of -a): each entry's owner and group travel by name
+         * (OWNER); a receiver running as root gives the entry the ids those names have there (the ids
+         * themselves for names it lacks), any other receiver ignores them. Needs protocol version 3.
+         */
+        public Builder owners(boolean owners) {
+            this.owners = owners;
+            return this;
+        }
+
+        /** With {@link #owners}: the receiver uses the sender's numeric ids, not names (rsync's --numeric-ids). */
+        public Builder numericIds(boolean numericIds) {
+            this.numericIds = numericIds;
             return this;
         }
 

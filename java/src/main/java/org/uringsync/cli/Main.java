@@ -52,6 +52,8 @@ public final class Main {
             new Option(null, "--tls-path", "PATH", "auto | userspace | ktls | ktls-zerocopy | ktls-sendfile (default: auto)"),
             new Option(null, "--tls-ciphers", "LIST", "TLS 1.3 suites to offer, OpenSSL syntax"),
             new Option(null, "--delete", null, "Have the receiver remove entries SOURCE does not have"),
+            new Option("-a", "--archive", null, "As rsync -a: owners and groups too (applied by a receiver running as root)"),
+            new Option(null, "--numeric-ids", null, "With -a: owners and groups by id, not by name"),
             new Option("-H", "--hard-links", null, "Keep hard links: files sharing an inode in SOURCE share one in DEST"),
             new Option(null, "--exclude", "PATTERN", "Leave out entries matching PATTERN (rsync rules; repeatable)"),
             new Option(null, "--include", "PATTERN", "Keep entries matching PATTERN (first matching rule wins)"),

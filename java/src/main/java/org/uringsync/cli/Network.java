@@ -38,7 +38,7 @@ final class Network {
         boolean verbose = p.has("--verbose");
         Sender.Builder b = Sender.builder(hp[0], Integer.parseInt(hp[1])).secret(secret)
                 .listener(new Main.ConsoleListener(out, err, verbose)).filter(Main.filter(p)).delete(p.has("--delete"))
-                .hardLinks(p.has("--hard-links"));
+                .hardLinks(p.has("--hard-links")).owners(p.has("--archive")).numericIds(p.has("--numeric-ids"));
         common(p, b::chunkSize, b::queueDepth);
         if (p.has("--tls-ciphers")) {
             b.ciphers(p.get("--tls-ciphers"));

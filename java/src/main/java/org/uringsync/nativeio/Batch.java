@@ -60,8 +60,10 @@ public final class Batch {
     @Native static final int RES_INO = 48;
     @Native static final int RES_DEV = 56;
     @Native static final int RES_NLINK = 64;
+    @Native static final int RES_UID = 72;
+    @Native static final int RES_GID = 76;
     /** Result bytes. */
-    @Native static final int RESULT = 72;
+    @Native static final int RESULT = 80;
 
     // Where a request failed (the result's stage): values shared with the C core as above.
     @Native static final int ST_NONE = 0;
@@ -298,6 +300,16 @@ public final class Batch {
     /** @return the link count of the source an {@link #OP_STAT} request looked at (more than 1: hard links) */
     public long links(int i) {
         return results.getLong(check(i) * RESULT + RES_NLINK);
+    }
+
+    /** @return the owner of the source an {@link #OP_OPEN_READ} or {@link #OP_STAT} request looked at */
+    public int uid(int i) {
+        return results.getInt(check(i) * RESULT + RES_UID);
+    }
+
+    /** @return the group of the source an {@link #OP_OPEN_READ} or {@link #OP_STAT} request looked at */
+    public int gid(int i) {
+        return results.getInt(check(i) * RESULT + RES_GID);
     }
 
     /** @return the bytes the file an {@link #OP_OPEN_READ} request opened occupies on disk (fewer than its size: holes) */

@@ -182,11 +182,11 @@ public final class FileOps {
     /**
      * lstat of {@code name} inside {@code dir} (not followed).
      *
-     * @return {st_mode, size, mtime in ns, inode, device, link count}, or null when there is no such entry
+     * @return {st_mode, size, mtime in ns, inode, device, link count, uid, gid}, or null when there is no such entry
      * @throws NativeIoException for any other failure
      */
     public static long[] lstatAt(int dir, byte[] name) throws NativeIoException {
-        long[] out = new long[6];
+        long[] out = new long[8];
         int rc = lstatAtNative(dir, name, out);
         if (rc == -Errno.ENOENT) {
             return null;
@@ -285,6 +285,36 @@ public final class FileOps {
         return linkAtNative(fromDir, from, toDir, to);
     }
 
+    /** Gives the entry {@code name} inside {@code dir} (not followed) an owner and group. @return 0 or -errno */
+    public static int chownAt(int dir, byte[] name, int uid, int gid) {
+        return chownAtNative(dir, name, uid, gid);
+    }
+
+    /** @return 0 or -errno */
+    public static int fchown(int fd, int uid, int gid) {
+        return fchownNative(fd, uid, gid);
+    }
+
+    /** @return the name of user {@code uid} (the system's user database), or null when it has none */
+    public static byte[] userName(int uid) {
+        return idNameNative(true, uid);
+    }
+
+    /** @return the name of group {@code gid}, or null when it has none */
+    public static byte[] groupName(int gid) {
+        return idNameNative(false, gid);
+    }
+
+    /** @return the id of user {@code name}, or -1 when there is none */
+    public static long userId(byte[] name) {
+        return nameIdNative(true, name);
+    }
+
+    /** @return the id of group {@code name}, or -1 when there is none */
+    public static long groupId(byte[] name) {
+        return nameIdNative(false, name);
+    }
+
     /** @return 0 or -errno */
     public static int close(int fd) {
         return closeNative(fd);
@@ -299,6 +329,14 @@ public final class FileOps {
     private static native int linkAtNative(int fromDir, byte[] from, int toDir, byte[] to);
 
     private static native int linkTimeAtNative(int dir, byte[] name, long mtimeNanos);
+
+    private static native int chownAtNative(int dir, byte[] name, int uid, int gid);
+
+    private static native int fchownNative(int fd, int uid, int gid);
+
+    private static native byte[] idNameNative(boolean user, int id);
+
+    private static native long nameIdNative(boolean user, byte[] name);
 
     private static native int openDirNoFollowNative(int root, byte[] relative);
 

@@ -30,6 +30,7 @@ public final class FrameCodec {
             case Message.DELETE -> Message.Delete.MAX_BYTES;
             case Message.SYMLINK -> 12 + Message.FileHeader.MAX_PATH + Message.Link.MAX_TARGET;
             case Message.HARDLINK -> 4 + 2L * Message.FileHeader.MAX_PATH;
+            case Message.OWNER -> 11 + 2 * Message.Owner.MAX_NAME;
             case Message.FILE_DATA -> maxData;
             case Message.FILE_END, Message.ALL_DONE -> 0;
             case Message.ERROR -> 3 + 65535;
@@ -59,6 +60,11 @@ public final class FrameCodec {
             byte[] path = f.path();
             p = buffer(22 + path.length).putLong(f.size()).putInt(f.mode()).putLong(f.mtimeNanos())
                     .putShort((short) path.length).put(path);
+        } else if (m instanceof Message.Owner o) {
+            byte[] user = o.user();
+            byte[] group = o.group();
+            p = buffer(11 + user.length + group.length).put((byte) (o.numeric() ? 1 : 0)).putInt(o.uid()).putInt(o.gid())
+                    .put((byte) user.length).put(user).put((byte) group.length).put(group);
         } else if (m instanceof Message.Range r) {
             p = buffer(16).putLong(r.offset()).putLong(r.length());
         } else if (m instanceof Message.FileHeader f) {
@@ -274,6 +280,25 @@ public final class FrameCodec {
                     }
                     return Message.Link.symlink(pair[0], pair[1], mtime);
                 }
+                case Message.OWNER -> {
+                    need(type, n, 11, false);
+                    int numeric = p.get() & 0xff;
+                    int uid = p.getInt();
+                    int gid = p.getInt();
+                    int ulen = p.get() & 0xff;
+                    if (numeric > 1 || ulen > n - 11) {
+                        throw new ProtocolException("OWNER is malformed");
+                    }
+                    byte[] user = new byte[ulen];
+                    p.get(user);
+                    int glen = p.get() & 0xff;
+                    if (glen != n - 11 - ulen) {
+                        throw new ProtocolException("OWNER group_len " + glen + " does not match the frame (" + (n - 11 - ulen) + ")");
+                    }
+                    byte[] group = new byte[glen];
+                    p.get(group);
+                    return new Message.Owner(numeric == 1, uid, gid, user, group);
+                }
                 case Message.HARDLINK -> {
                     byte[][] pair = pathPair(type, p, n, Message.FileHeader.MAX_PATH);
                     return Message.Link.hard(pair[0], pair[1]);
@@ -359,6 +384,7 @@ public final class FrameCodec {
             case Message.FILE_HDR_S -> "FILE_HDR_S";
             case Message.RANGE -> "RANGE";
             case Message.HARDLINK -> "HARDLINK";
+            case Message.OWNER -> "OWNER";
             case Message.DIR -> "DIR";
             case Message.DELETE -> "DELETE";
             case Message.SYMLINK -> "SYMLINK";

@@ -11,7 +11,7 @@ import java.util.List;
 public sealed interface Message {
     int HELLO = 0x01, HELLO_OK = 0x02, HELLO_FAIL = 0x03, FILE_HDR = 0x10, FILE_DATA = 0x11, FILE_END = 0x12,
             FILE_LIST = 0x13, WANT = 0x14, FILE_HDR_T = 0x15, DIR = 0x16, SYMLINK = 0x17, DELETE = 0x18, FILE_HDR_S = 0x19,
-            RANGE = 0x1A, HARDLINK = 0x1B, ALL_DONE = 0x20, ERROR = 0xFF;
+            RANGE = 0x1A, HARDLINK = 0x1B, OWNER = 0x1C, ALL_DONE = 0x20, ERROR = 0xFF;
 
     /** The newest protocol version this implementation speaks (3: file lists, WANT, mtimes). */
     int VERSION = 3;
@@ -367,6 +367,51 @@ public sealed interface Message {
         @Override
         public int hashCode() {
             return type * 961 + Arrays.hashCode(path) * 31 + Arrays.hashCode(target) + Long.hashCode(mtimeNanos);
+        }
+    }
+
+    /**
+     * OWNER (version 3, when the sender keeps owners): numeric u8 (0/1), uid u32, gid u32, user_len u8,
+     * user, group_len u8, group (names as bytes; empty when the id has no name): the owner and group of the
+     * FILE_HDR_T, FILE_HDR_S, DIR or SYMLINK that comes next. A receiver running as root gives the entry
+     * the local ids of those names (the ids themselves when {@code numeric}, or when a name is empty or
+     * unknown there, as rsync does); any other receiver ignores it.
+     */
+    record Owner(boolean numeric, int uid, int gid, byte[] user, byte[] group) implements Message {
+        public static final int MAX_NAME = 255;
+
+        public Owner {
+            if (user.length > MAX_NAME || group.length > MAX_NAME) {
+                throw new IllegalArgumentException("owner names longer than " + MAX_NAME + " bytes");
+            }
+            user = user.clone();
+            group = group.clone();
+        }
+
+        @Override
+        public byte[] user() {
+            return user.clone();
+        }
+
+        @Override
+        public byte[] group() {
+            return group.clone();
+        }
+
+        @Override
+        public int type() {
+            return OWNER;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Owner w && w.numeric == numeric && w.uid == uid && w.gid == gid && Arrays.equals(w.user, user)
+                    && Arrays.equals(w.group, group);
+        }
+
+        @Override
+        public int hashCode() {
+            return (uid * 31 + gid) * 31 + Arrays.hashCode(user) + Arrays.hashCode(group) + (numeric ? 1 : 0);
         }
     }
 

@@ -130,6 +130,11 @@ final class DestWriter {
         private FilterRules deleteKeeping; // set by DELETE: remove the rest, except what these exclude
         private long kept; // bytes (about) of names and directories kept for the end of the transfer
         private final int umask = FileOps.umask();
+        /** Owners are applied only by a receiver running as root (as rsync's); others ignore OWNER. */
+        private final boolean root = FileOps.geteuid() == 0;
+        private int[] owner; // OWNER's ids for the entry that comes next, resolved here; null when none
+        private final Map<String, Long> userIds = new java.util.HashMap<>();
+        private final Map<String, Long> groupIds = new java.util.HashMap<>();
 
         private Files(long id) {
             this.id = id;
@@ -165,6 +170,15 @@ final class DestWriter {
                     throw new ProtocolException("connection closed before ALL_DONE (" + n + " files received)");
                 }
                 int type = wire.type();
+                if (owner != null && type != Message.FILE_HDR_T && type != Message.FILE_HDR_S && type != Message.DIR
+                        && type != Message.SYMLINK) {
+                    throw new ProtocolException("OWNER followed by " + org.uringsync.protocol.FrameCodec.name(type)
+                            + " (expected FILE_HDR_T, FILE_HDR_S, DIR or SYMLINK)");
+                }
+                if (type == Message.OWNER && version >= 3) {
+                    owner = localIds((Message.Owner) wire.payload());
+                    continue;
+                }
                 if (type == Message.FILE_HDR || ((type == Message.FILE_HDR_T || type == Message.FILE_HDR_S) && version >= 3)) {
                     Message.FileHeader h = (Message.FileHeader) wire.payload();
                     b += receiveFile(session, wire, h, ring);
@@ -255,7 +269,9 @@ final class DestWriter {
             if (dirMeta.size() >= MAX_DIRECTORIES) {
                 throw new ProtocolException("more than " + MAX_DIRECTORIES + " directories in one transfer");
             }
+            int[] own = takeOwner();
             if (path.length == 0) { // the transfer's root: DEST itself, which exists; its mode and time at the end
+                chown(rootFd, new byte[] {'.'}, path, own);
                 dirMeta.add(d);
                 return;
             }
@@ -286,6 +302,10 @@ final class DestWriter {
                 throw refusedDirectory(path, rc);
             }
             directory(path, path);
+            if (own != null) {
+                chown(directory(slash < 0 ? new byte[0] : Arrays.copyOf(path, slash), path),
+                        Arrays.copyOfRange(path, slash + 1, path.length), path, own);
+            }
             dirMeta.add(d);
         }
 
@@ -348,14 +368,18 @@ final class DestWriter {
                 }
             }
             int slash = checkedSlash(path);
+            int[] own = takeOwner();
             offer(path, slash);
             int dir = directory(slash < 0 ? new byte[0] : Arrays.copyOf(path, slash), path);
             byte[] name = Arrays.copyOfRange(path, slash + 1, path.length);
             long[] st = FileOps.lstatAt(dir, name);
             if (st != null && (st[0] & S_IFMT) == S_IFLNK
                     && Arrays.equals(FileOps.readlinkAt(dir, name, PathRules.show(path)), target)) {
-                if (st[2] != l.mtimeNanos()) { // the same link: only its time, if that differs
+                if (st[2] != l.mtimeNanos()) { // the same link: only its time and owner, if they differ
                     linkTime(dir, name, path, l.mtimeNanos());
+                }
+                if (own != null && (st[6] != own[0] || st[7] != own[1])) {
+                    chown(dir, name, path, own);
                 }
                 return;
             }
@@ -365,6 +389,7 @@ final class DestWriter {
                 throw new NativeIoException("symlinkat", PathRules.show(path), -rc);
             }
             try {
+                chown(dir, tmp, path, own);
                 linkTime(dir, tmp, path, l.mtimeNanos());
             } catch (NativeIoException e) {
                 FileOps.unlinkAt(dir, tmp);
@@ -376,6 +401,42 @@ final class DestWriter {
                 throw new PathRefused("cannot place " + PathRules.show(path) + ": " + Errno.describe(-rc));
             }
             listener.copied(PathRules.show(path), 0);
+        }
+
+        /**
+         * OWNER: the ids this machine has for the sender's names (the sender's ids when it asked for
+         * numeric ids, or for a name that is empty or unknown here).
+         */
+        private int[] localIds(Message.Owner o) {
+            int uid = o.uid(), gid = o.gid();
+            if (!o.numeric()) {
+                uid = (int) (long) idOf(userIds, o.user(), true, uid);
+                gid = (int) (long) idOf(groupIds, o.group(), false, gid);
+            }
+            return new int[] {uid, gid};
+        }
+
+        private long idOf(Map<String, Long> cache, byte[] name, boolean user, int fallback) {
+            if (name.length == 0) {
+                return fallback;
+            }
+            long id = cache.computeIfAbsent(Pruner.key(name), k -> user ? FileOps.userId(name) : FileOps.groupId(name));
+            return id < 0 ? fallback : id;
+        }
+
+        /** @return the OWNER ids for the entry being made (null: none), and forgets them */
+        private int[] takeOwner() {
+            int[] o = owner;
+            owner = null;
+            return root ? o : null;
+        }
+
+        /** Gives the entry {@code name} in {@code dir} (not followed) the owner {@code o} took, if any. */
+        private void chown(int dir, byte[] name, byte[] path, int[] o) throws NativeIoException {
+            int rc = o == null ? 0 : FileOps.chownAt(dir, name, o[0], o[1]);
+            if (rc < 0) {
+                throw new NativeIoException("fchownat", PathRules.show(path), -rc);
+            }
         }
 
         /** Gives the symlink {@code name} in {@code dir} (never followed) the modification time {@code mtimeNanos}. */
@@ -523,6 +584,7 @@ final class DestWriter {
             tempName = tmp;
             boolean written = false;
             long data = h.size();
+            int[] own = takeOwner();
             try {
                 if (h.sparse()) {
                     data = receiveRanges(session, wire, h, ring, fd);
@@ -530,7 +592,11 @@ final class DestWriter {
                     session.receiveFileData(ring, fd, h.size(), Message.FILE_DATA, Message.FILE_END, NetReceiver.MAX_FRAME,
                             directWrites && h.size() >= Ring.DIRECT_IO_THRESHOLD, session.splicing());
                 }
-                int rc = exact ? 0 : FileOps.fchmod(fd, mode);
+                int rc = own == null ? 0 : FileOps.fchown(fd, own[0], own[1]);
+                if (rc < 0) {
+                    throw new NativeIoException("fchown", PathRules.show(path), -rc);
+                }
+                rc = exact ? 0 : FileOps.fchmod(fd, mode);
                 if (rc < 0) {
                     throw new NativeIoException("fchmod", PathRules.show(path), -rc);
                 }

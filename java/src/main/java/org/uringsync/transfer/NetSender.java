@@ -51,6 +51,8 @@ public final class NetSender {
     private final FilterRules filter;
     private final boolean delete;
     private final boolean hardLinks;
+    private final boolean owners;
+    private final boolean numericIds;
     private final java.util.function.Consumer<String> verbose;
 
     private final List<IOException> failures = new ArrayList<>();
@@ -67,7 +69,7 @@ public final class NetSender {
     public record Config(String host, int port, byte[] secret, String ciphers, org.uringsync.TlsPath tlsPath, int chunkSize,
             int queueDepth, int connectTimeoutMs, int idleTimeoutMs, CopyListener listener,
             java.util.function.Consumer<String> verbose, Cancellation cancellation, FilterRules filter, boolean delete,
-            boolean hardLinks) {}
+            boolean hardLinks, boolean owners, boolean numericIds) {}
 
     public NetSender(Config c) {
         this.host = c.host();
@@ -84,6 +86,8 @@ public final class NetSender {
         this.filter = c.filter();
         this.delete = c.delete();
         this.hardLinks = c.hardLinks();
+        this.owners = c.owners();
+        this.numericIds = c.numericIds();
         this.verbose = c.verbose();
     }
 
@@ -232,6 +236,7 @@ public final class NetSender {
         public boolean directory(byte[] relative, FileOps.Listing listing) {
             if (broken == null && version >= 3) { // made even when empty; meta at the end (the root's too)
                 try {
+                    sendOwner(listing.uid(), listing.gid());
                     wire.send(new Message.Directory(listing.mode() & 07777,
                             listing.mtimeSec() * 1_000_000_000L + listing.mtimeNsec(), relative));
                     dirs++;
@@ -281,6 +286,7 @@ public final class NetSender {
                 if (st == null) {
                     throw new NativeIoException("lstat", shown, Errno.ENOENT);
                 }
+                sendOwner((int) st[6], (int) st[7]);
                 wire.send(Message.Link.symlink(relative, target, st[2]));
                 symlinks++;
                 listener.copied(shown, 0);
@@ -418,6 +424,7 @@ public final class NetSender {
                     byte[] hdr = FrameCodec.encode(version >= 3
                             ? new Message.FileHeader(size, open.mode(i) & 07777, rel[i], open.mtimeNanos(i))
                             : new Message.FileHeader(size, open.mode(i) & 07777, rel[i]));
+                    hdr = concat(owner(open.uid(i), open.gid(i)), hdr);
                     batch.add(open.fd(i), size, open.mtimeNanos(i), hdr, fileEnd, splice | readFlags(open.fd(i), size));
                     data.add(size);
                 }
@@ -481,7 +488,8 @@ public final class NetSender {
             boolean spliceFiles) {
         long size = open.bytes(i);
         long mtime = open.mtimeNanos(i);
-        byte[] hdr = FrameCodec.encode(new Message.FileHeader(size, open.mode(i) & 07777, rel, mtime, true));
+        byte[] hdr = concat(owner(open.uid(i), open.gid(i)),
+                FrameCodec.encode(new Message.FileHeader(size, open.mode(i) & 07777, rel, mtime, true)));
         if (ranges.length == 0) { // all hole
             batch.add(open.fd(i), 0, 0, size, mtime, hdr, fileEnd, 0);
             return 0;
@@ -496,6 +504,35 @@ public final class NetSender {
             data += ranges[r + 1];
         }
         return data;
+    }
+
+    // owners: the OWNER frame for an id pair, names looked up once per id
+    private final java.util.Map<Integer, byte[]> userNames = new java.util.HashMap<>();
+    private final java.util.Map<Integer, byte[]> groupNames = new java.util.HashMap<>();
+    private static final byte[] NONE = new byte[0];
+
+    /** @return the OWNER frame that goes before an entry of owner {@code uid} and group {@code gid}; empty when not kept */
+    private byte[] owner(int uid, int gid) {
+        return owners && version >= 3 ? FrameCodec.encode(ownerOf(uid, gid)) : NONE;
+    }
+
+    private Message.Owner ownerOf(int uid, int gid) {
+        if (numericIds) {
+            return new Message.Owner(true, uid, gid, NONE, NONE);
+        }
+        byte[] user = userNames.computeIfAbsent(uid, id -> nameOrNone(FileOps.userName(id)));
+        byte[] group = groupNames.computeIfAbsent(gid, id -> nameOrNone(FileOps.groupName(id)));
+        return new Message.Owner(false, uid, gid, user, group);
+    }
+
+    private static byte[] nameOrNone(byte[] name) {
+        return name == null || name.length > Message.Owner.MAX_NAME ? NONE : name;
+    }
+
+    private void sendOwner(int uid, int gid) throws IOException {
+        if (owners && version >= 3) {
+            wire.send(ownerOf(uid, gid));
+        }
     }
 
     private static byte[] concat(byte[] a, byte[] b) {

@@ -77,7 +77,11 @@ class FrameCodecTest {
         assertEquals(example(doc, "RANGE of 64 KiB at 1 MiB"), HexFormat.of().formatHex(FrameCodec.encode(range)));
         Message hardLink = Message.Link.hard("l2".getBytes(StandardCharsets.US_ASCII), path);
         assertEquals(example(doc, "HARDLINK making `l2`"), HexFormat.of().formatHex(FrameCodec.encode(hardLink)));
-        for (Message m : new Message[] {list, want, hdr, dir, link, delete, sparse, range, hardLink}) {
+        byte[] rootName = "root".getBytes(StandardCharsets.US_ASCII);
+        Message owner = new Message.Owner(false, 0, 0, rootName, rootName);
+        assertEquals(example(doc, "OWNER root:root by name"), HexFormat.of().formatHex(FrameCodec.encode(owner)));
+        for (Message m : new Message[] {list, want, hdr, dir, link, delete, sparse, range, hardLink, owner,
+                new Message.Owner(true, 65534, 7, new byte[0], new byte[0])}) {
             assertEquals(m, roundTrip(m));
         }
         assertEquals(Message.FILE_HDR_S, sparse.type());
@@ -119,6 +123,9 @@ class FrameCodecTest {
         assertEquals("FILE_HDR_S path_len 9 does not match the frame (5)",
                 refused(Message.FILE_HDR_S, "00".repeat(20) + "0900" + "612e747874"));
         assertEquals("RANGE payload of 15 bytes, expected 16", refused(Message.RANGE, "00".repeat(15)));
+        assertEquals("OWNER is malformed", refused(Message.OWNER, "02" + "00".repeat(8) + "00" + "00"));
+        assertEquals("OWNER group_len 1 does not match the frame (0)", refused(Message.OWNER, "00" + "00".repeat(8) + "00" + "01"));
+        assertEquals("OWNER payload of 10 bytes, expected 11", refused(Message.OWNER, "00".repeat(10)));
         assertEquals("HARDLINK target_len 0 does not match the frame (0)", refused(Message.HARDLINK, "0100" + "62" + "0000"));
         assertEquals("HARDLINK path_len 9 does not fit the frame (7)", refused(Message.HARDLINK, "0900" + "62" + "0100" + "61" + "00"));
         assertEquals("RANGE 0+0 is out of range", refused(Message.RANGE, "00".repeat(16)));

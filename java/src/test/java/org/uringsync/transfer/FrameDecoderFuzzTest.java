@@ -222,6 +222,14 @@ class FrameDecoderFuzzTest {
             assertEquals(n - 4 - len, l.target().length);
             assertTrue(l.target().length > 0 && l.target().length <= Message.Link.maxTarget(l.type()));
             assertArrayEquals(bytes(p, 4 + len, l.target().length), l.target());
+        } else if (m instanceof Message.Owner o) {
+            assertEquals(p.get(0) & 0xff, o.numeric() ? 1 : 0);
+            assertEquals(p.getInt(1), o.uid());
+            assertEquals(p.getInt(5), o.gid());
+            assertEquals(p.get(9) & 0xff, o.user().length);
+            assertArrayEquals(bytes(p, 10, o.user().length), o.user());
+            assertEquals(n - 11 - o.user().length, o.group().length);
+            assertArrayEquals(bytes(p, 11 + o.user().length, o.group().length), o.group());
         } else if (m instanceof Message.Range r) {
             assertEquals(16, n);
             assertEquals(p.getLong(0), r.offset());

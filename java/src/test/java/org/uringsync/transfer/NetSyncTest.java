@@ -120,6 +120,41 @@ class NetSyncTest {
         Listings.assertHardLinked(src, dst, List.of(List.of("d1/link-to-f1", "d2/second-link"), List.of("d2/f5", "top-link")));
     }
 
+    /**
+     * -a with a receiver running as root: each file's, directory's (the root's too) and symlink's owner
+     * and group arrive (by name; ids without a name as ids), and with --numeric-ids by id.
+     */
+    @Test
+    void ownersArriveWhenTheReceiverRunsAsRoot() throws IOException {
+        boolean root = org.uringsync.nativeio.FileOps.geteuid() == 0;
+        if (!root) {
+            System.out.println("SKIPPED ownersArriveWhenTheReceiverRunsAsRoot: not running as root");
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(root, "root");
+        java.nio.file.LinkOption nofollow = java.nio.file.LinkOption.NOFOLLOW_LINKS;
+        Files.createSymbolicLink(src.resolve("d0/link"), Path.of("f1"));
+        Object[][] owners = { // path, uid, gid: named ids (nobody, daemon, root) and ids without a name
+            {"d0/f0", 65534, 65534}, {"d0/f2", 54321, 54322}, {"d1", 4242, 4343}, {"d0/link", 1, 1}, {"", 2, 3}};
+        for (Object[] o : owners) {
+            Files.setAttribute(src.resolve((String) o[0]), "unix:uid", o[1], nofollow);
+            Files.setAttribute(src.resolve((String) o[0]), "unix:gid", o[2], nofollow);
+        }
+        sendWith(Sender.builder("127.0.0.1", receiver.port()).owners(true));
+        for (Object[] o : owners) {
+            assertEquals(o[1], Files.getAttribute(dst.resolve((String) o[0]), "unix:uid", nofollow), (String) o[0]);
+            assertEquals(o[2], Files.getAttribute(dst.resolve((String) o[0]), "unix:gid", nofollow), (String) o[0]);
+        }
+        assertEquals(0, Files.getAttribute(dst.resolve("d2/f3"), "unix:uid"), "root's own files stay root's");
+        Files.writeString(src.resolve("d2/numeric"), "by id");
+        Files.setAttribute(src.resolve("d2/numeric"), "unix:uid", 65534);
+        sendWith(Sender.builder("127.0.0.1", receiver.port()).owners(true).numericIds(true));
+        assertEquals(65534, Files.getAttribute(dst.resolve("d2/numeric"), "unix:uid"));
+        Files.writeString(src.resolve("d2/plain"), "no -a");
+        Files.setAttribute(src.resolve("d2/plain"), "unix:uid", 65534);
+        sendWith(Sender.builder("127.0.0.1", receiver.port()));
+        assertEquals(0, Files.getAttribute(dst.resolve("d2/plain"), "unix:uid"), "without -a the receiver's own");
+    }
+
     private CopyResult sendWith(Sender.Builder b) throws IOException {
         CopyResult r = b.secret(SECRET).build().send(src);
         assertTrue(r.succeeded(), r.failures().toString());

@@ -400,6 +400,34 @@ class CraftedClientIT {
         }
     }
 
+    /** An OWNER must come just before the entry it is for: followed by anything else it is refused, while a good -a send runs. */
+    @Test
+    void anOwnerNotFollowedByItsEntryIsRefusedBesideAGoodOne() throws Exception {
+        Path src = Files.createDirectories(tmp.resolve("good-src/owned"));
+        Files.writeString(src.resolve("f"), "owned " + System.nanoTime());
+        Files.setAttribute(src.resolve("f"), "unix:uid", 65534);
+        java.util.concurrent.CompletableFuture<CopyResult> good = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return Sender.builder("127.0.0.1", receiver.port()).secret(SECRET).owners(true).build().send(tmp.resolve("good-src"));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        try (Client c = new Client()) {
+            c.login(3);
+            byte[] owner = new byte[11];
+            owner[1] = 1; // uid 1, no names
+            c.frame(0x1C, owner);
+            c.frame(0x20, new byte[0]);
+            assertEquals("protocol error: OWNER followed by ALL_DONE (expected FILE_HDR_T, FILE_HDR_S, DIR or SYMLINK)", c.error());
+        }
+        CopyResult r = good.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        assertTrue(r.succeeded(), r.failures().toString());
+        if (org.uringsync.nativeio.FileOps.geteuid() == 0) {
+            assertEquals(65534, Files.getAttribute(dest.resolve("owned/f"), "unix:uid"));
+        }
+    }
+
     @Test
     void dataFrameLongerThanTheFile() throws Exception {
         try (Client c = new Client()) {

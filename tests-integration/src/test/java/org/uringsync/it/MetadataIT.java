@@ -15,9 +15,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Issue 12's metadata test, through the launcher, for the local copy and for send/recv: a tree of
  * nested empty directories, dangling, relative and absolute symlinks, hard links, a sparse 1 GiB file
- * holding 10 MiB, non-UTF-8 names, modes and nanosecond mtimes arrives with {@code find -printf '%P %y
- * %m %T@ %s %l %n'} equal to the source's (link counts included, with -H); the sparse file occupies at
- * most 12 MiB on DEST and costs at most 12 MiB on the wire.
+ * holding 10 MiB, non-UTF-8 names, modes, nanosecond mtimes and (as root) owners arrives with
+ * {@code find -printf '%P %y %m %T@ %s %l %n %U %G'} equal to the source's (link counts included,
+ * with -H; owners with -a); the sparse file occupies at most 12 MiB on DEST and costs at most 12 MiB
+ * on the wire.
  */
 class MetadataIT {
     static final String SECRET = "metadata-secret-0123456789";
@@ -36,6 +37,8 @@ class MetadataIT {
                 "ln a/f1 a/b/hard1; ln a/f1 'with space/hard2'; ln a/f2 a/b/c/hard3",
                 "ln -s f2 a/rel-link; ln -s ../../a/f3 a/b/up-link; ln -s nowhere dangling; ln -s /etc/hostname abs-link",
                 "chmod 600 a/f4; chmod 751 a/b; chmod 700 empty/nested; chmod 444 a/f5",
+                // owners, as root: a named one, ids without names, a symlink's own
+                "if [ \"$(id -u)\" = 0 ]; then chown 65534:65534 a/f4; chown 4242:4343 a/b; chown -h 1:1 a/rel-link; fi",
                 // 1 GiB, 10 MiB of data: 4 MiB at the start, 5 MiB in the middle, 1 MiB at the end
                 "truncate -s 1G sparse.img",
                 "head -c 4M /dev/urandom | dd of=sparse.img conv=notrunc status=none",
@@ -49,8 +52,8 @@ class MetadataIT {
 
     /** The listing the issue names, sorted: path, type, mode, mtime (ns), size, link target, link count. */
     static String listing(Path root) throws Exception {
-        return sh(root, "find . -printf '%P %y %m %T@ %s %l %n\\n' | LC_ALL=C sort | grep -v '^ d' || true")
-                + sh(root, "stat -c '%a %Y' .");
+        return sh(root, "find . -printf '%P %y %m %T@ %s %l %n %U %G\\n' | LC_ALL=C sort | grep -v '^ d' || true")
+                + sh(root, "stat -c '%a %Y %u %g' .");
     }
 
     static long allocated(Path f) throws Exception {
@@ -71,7 +74,7 @@ class MetadataIT {
     void sendAndReceiveKeepEveryListedAttribute() throws Exception {
         Path dst = tmp.resolve("dst-net");
         try (ReceiverProcess recv = ReceiverProcess.start(dst, tmp.resolve("home"), SECRET)) {
-            Launcher.Result r = Launcher.run("send", "-H", src.toString(), "127.0.0.1:" + recv.port, "--secret", SECRET);
+            Launcher.Result r = Launcher.run("send", "-a", "-H", src.toString(), "127.0.0.1:" + recv.port, "--secret", SECRET);
             assertEquals(0, r.exit(), r.toString());
             Matcher m = Pattern.compile("([0-9.]+) (B|KiB|MiB|GiB) in").matcher(r.out());
             assertTrue(m.find(), r.out());
