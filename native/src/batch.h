@@ -42,7 +42,7 @@ struct usync_req {            /* 48 bytes, followed by src NUL dst NUL tmp NUL, 
 	uint32_t pad1;
 };
 
-struct usync_res {            /* 80 bytes */
+struct usync_res {            /* 88 bytes */
 	int32_t res;              /* 0 or -errno; OPEN_READ: the descriptor */
 	int32_t stage;
 	int64_t bytes;            /* bytes copied; OPEN_READ, STAT: the source's size */
@@ -56,6 +56,8 @@ struct usync_res {            /* 80 bytes */
 	int64_t nlink;
 	uint32_t uid;             /* OPEN_READ, STAT: the source's owner and group */
 	uint32_t gid;
+	uint32_t dst_uid;         /* STAT: the target's owner and group */
+	uint32_t dst_gid;
 };
 
 _Static_assert(sizeof(struct usync_req) == J(HEADER), "Batch.HEADER");
@@ -84,6 +86,8 @@ _Static_assert(offsetof(struct usync_res, dev) == J(RES_DEV), "Batch.RES_DEV");
 _Static_assert(offsetof(struct usync_res, nlink) == J(RES_NLINK), "Batch.RES_NLINK");
 _Static_assert(offsetof(struct usync_res, uid) == J(RES_UID), "Batch.RES_UID");
 _Static_assert(offsetof(struct usync_res, gid) == J(RES_GID), "Batch.RES_GID");
+_Static_assert(offsetof(struct usync_res, dst_uid) == J(RES_DST_UID), "Batch.RES_DST_UID");
+_Static_assert(offsetof(struct usync_res, dst_gid) == J(RES_DST_GID), "Batch.RES_DST_GID");
 _Static_assert(J(AT_FDCWD) == AT_FDCWD, "Batch.AT_FDCWD");
 
 #undef J

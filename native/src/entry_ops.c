@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -118,6 +119,36 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_linkTimeAtNative(JNIE
 	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, mtime_of(mtime_ns) };
 	int rc = utimensat(dir, name, ts, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 	free(name);
+	return rc;
+}
+
+/*
+ * FileOps.fileMetaAtNative(int dir, byte[] name, int mode, int uid, int gid, boolean owner): the regular
+ * file `name` in dir (never followed: opened O_PATH | O_NOFOLLOW, then changed through that descriptor)
+ * gets the owner (when asked) and then the mode; 0 or -errno (-EINVAL: not a regular file).
+ */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_fileMetaAtNative(JNIEnv *env, jclass cls, jint dir,
+		jbyteArray jname, jint mode, jint uid, jint gid, jboolean owner)
+{
+	(void)cls;
+	char *name = usync_path_of(env, jname);
+	if (!name)
+		return -EINVAL;
+	int fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	free(name);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	int rc = usync_fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EINVAL;
+	if (rc == 0 && owner && fchownat(fd, "", (uid_t)uid, (gid_t)gid, AT_EMPTY_PATH) < 0)
+		rc = -errno;
+	if (rc == 0) { /* chmod of an O_PATH descriptor: through its /proc link, which names the file itself */
+		char proc[40];
+		snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+		if (chmod(proc, (mode_t)mode & 07777) < 0)
+			rc = -errno;
+	}
+	close(fd);
 	return rc;
 }
 

@@ -145,6 +145,8 @@ void usync_stat_pair(const char *src, int dir, const char *dst, struct usync_res
 		res->dst_mode = st.st_mode;
 		res->dst_size = st.st_size;
 		res->dst_mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+		res->dst_uid = st.st_uid;
+		res->dst_gid = st.st_gid;
 	} else if (errno != ENOENT) {
 		res->res = -errno;
 		res->stage = ST_LSTAT_DST;

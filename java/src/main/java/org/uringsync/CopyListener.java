@@ -29,8 +29,15 @@ public interface CopyListener {
      */
     default void changed(String path, Change change) {}
 
-    /** One change to the destination. */
-    record Change(Kind kind, boolean size, boolean time) {
+    /**
+     * One change to the destination; {@code size}, {@code time}, {@code perms} and {@code owner} say what
+     * differed for a file replaced or whose attributes were set.
+     */
+    record Change(Kind kind, boolean size, boolean time, boolean perms, boolean owner) {
+        public Change(Kind kind, boolean size, boolean time) {
+            this(kind, size, time, false, false);
+        }
+
         /** What happens to the entry. */
         public enum Kind {
             /** A regular file the destination does not have. */
@@ -44,14 +51,21 @@ public interface CopyListener {
             /** An entry removed (delete). */
             DELETED,
             /** A hard link made to another file of the copy (-H). */
-            HARD_LINK
+            HARD_LINK,
+            /** A regular file left in place (same size and time), its mode or owner made the source's. */
+            ATTRIBUTES
         }
 
-        /** @return rsync's 11-character itemize code, e.g. {@code >f+++++++++}, {@code >f.st......}, {@code *deleting  } */
+        /**
+         * @return rsync's 11-character itemize code, e.g. {@code >f+++++++++}, {@code >f.st......},
+         *     {@code .f...p.....}, {@code *deleting  }
+         */
         public String itemize() {
+            String attrs = (perms ? "p" : ".") + (owner ? "og" : "..") + "...";
             return switch (kind) {
                 case NEW_FILE -> ">f+++++++++";
-                case CHANGED_FILE -> ">f." + (size ? 's' : '.') + (time ? 't' : '.') + "......";
+                case CHANGED_FILE -> ">f." + (size ? 's' : '.') + (time ? 't' : '.') + attrs;
+                case ATTRIBUTES -> ".f..." + attrs;
                 case SYMLINK -> "cL+++++++++";
                 case NEW_DIRECTORY -> "cd+++++++++";
                 case DELETED -> "*deleting  ";

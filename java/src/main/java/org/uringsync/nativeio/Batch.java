@@ -62,8 +62,10 @@ public final class Batch {
     @Native static final int RES_NLINK = 64;
     @Native static final int RES_UID = 72;
     @Native static final int RES_GID = 76;
+    @Native static final int RES_DST_UID = 80;
+    @Native static final int RES_DST_GID = 84;
     /** Result bytes. */
-    @Native static final int RESULT = 80;
+    @Native static final int RESULT = 88;
 
     // Where a request failed (the result's stage): values shared with the C core as above.
     @Native static final int ST_NONE = 0;
@@ -310,6 +312,16 @@ public final class Batch {
     /** @return the group of the source an {@link #OP_OPEN_READ} or {@link #OP_STAT} request looked at */
     public int gid(int i) {
         return results.getInt(check(i) * RESULT + RES_GID);
+    }
+
+    /** @return the target's owner an {@link #OP_STAT} request found */
+    public int targetUid(int i) {
+        return results.getInt(check(i) * RESULT + RES_DST_UID);
+    }
+
+    /** @return the target's group an {@link #OP_STAT} request found */
+    public int targetGid(int i) {
+        return results.getInt(check(i) * RESULT + RES_DST_GID);
     }
 
     /** @return the bytes the file an {@link #OP_OPEN_READ} request opened occupies on disk (fewer than its size: holes) */

@@ -290,6 +290,14 @@ public final class FileOps {
         return chownAtNative(dir, name, uid, gid);
     }
 
+    /**
+     * Gives the regular file {@code name} inside {@code dir} (never followed) the mode {@code mode} and,
+     * when {@code owner}, the owner and group first. @return 0 or -errno ({@code -EINVAL}: not a regular file)
+     */
+    public static int fileMetaAt(int dir, byte[] name, int mode, int uid, int gid, boolean owner) {
+        return fileMetaAtNative(dir, name, mode, uid, gid, owner);
+    }
+
     /** @return 0 or -errno */
     public static int fchown(int fd, int uid, int gid) {
         return fchownNative(fd, uid, gid);
@@ -333,6 +341,8 @@ public final class FileOps {
     private static native int chownAtNative(int dir, byte[] name, int uid, int gid);
 
     private static native int fchownNative(int fd, int uid, int gid);
+
+    private static native int fileMetaAtNative(int dir, byte[] name, int mode, int uid, int gid, boolean owner);
 
     private static native byte[] idNameNative(boolean user, int id);
 

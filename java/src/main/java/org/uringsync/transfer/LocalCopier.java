@@ -439,8 +439,9 @@ public final class LocalCopier {
         for (int start = 0; start < u.count(); start += batch.capacity()) {
             int end = Math.min(u.count(), start + batch.capacity());
             Change[] change = new Change[end - start]; // null: settled (unchanged or failed)
+            int[][] attrs = new int[end - start][]; // ATTRIBUTES changes: the source's mode, uid, gid
             try (DirFds dirs = new DirFds()) {
-                quickCheck(ring, batch, u, start, end, dirs, change);
+                quickCheck(ring, batch, u, start, end, dirs, change, attrs);
                 batch.clear();
                 for (int i = start; i < end; i++) {
                     if (change[i - start] == null) {
@@ -457,6 +458,17 @@ public final class LocalCopier {
                     int slash = PathBytes.lastSlash(d);
                     int dir = parentFd(dirs, d, slash);
                     if (dir < 0) {
+                        continue;
+                    }
+                    if (change[i - start].kind() == Change.Kind.ATTRIBUTES) { // left in place: mode, owner
+                        int[] a = attrs[i - start];
+                        int rc = FileOps.fileMetaAt(dir, Arrays.copyOfRange(d, slash + 1, d.length), a[0], a[1], a[2],
+                                change[i - start].owner());
+                        if (rc < 0) {
+                            fail(d, new NativeIoException("fchmod", PathBytes.show(join(rootPath, d)), -rc));
+                        } else {
+                            report(PathBytes.show(d), change[i - start]);
+                        }
                         continue;
                     }
                     byte[] s = join(u.srcRoot(), u.rel()[i]);
@@ -497,7 +509,7 @@ public final class LocalCopier {
 
     /** Tells the listener of a change made (or, in a dry run, one that would be: counted here then). */
     private void report(String path, Change c) {
-        if (dryRun) {
+        if (dryRun && c.kind() != Change.Kind.ATTRIBUTES) { // counted as the real run counts: what it makes
             (c.kind() == Change.Kind.SYMLINK ? symlinks : files).incrementAndGet();
         }
         listener.changed(path, c);
@@ -520,8 +532,8 @@ public final class LocalCopier {
      * of the same size and modification time is unchanged and not copied. Entries in directories this
      * copy makes are new without looking; symlinks are always made again.
      */
-    private void quickCheck(Ring ring, Batch batch, Unit u, int start, int end, DirFds dirs, Change[] change)
-            throws NativeIoException {
+    private void quickCheck(Ring ring, Batch batch, Unit u, int start, int end, DirFds dirs, Change[] change,
+            int[][] attrs) throws NativeIoException {
         batch.clear();
         int[] item = new int[end - start];
         for (int i = start; i < end; i++) {
@@ -560,11 +572,17 @@ public final class LocalCopier {
             } else if ((batch.targetMode(b) & S_IFMT) == S_IFREG && (batch.mode(b) & S_IFMT) == S_IFREG) {
                 boolean size = batch.bytes(b) != batch.targetSize(b);
                 boolean time = batch.mtimeNanos(b) != batch.targetMtimeNanos(b);
-                if (!size && !time) {
+                boolean perms = (batch.mode(b) & 07777) != (batch.targetMode(b) & 07777);
+                boolean owner = (flags & Batch.FLAG_OWNER) != 0
+                        && (batch.uid(b) != batch.targetUid(b) || batch.gid(b) != batch.targetGid(b));
+                if (size || time) {
+                    change[i - start] = new Change(Change.Kind.CHANGED_FILE, size, time, perms, owner);
+                } else if (perms || owner) { // as rsync: the file stays, its attributes become the source's
+                    change[i - start] = new Change(Change.Kind.ATTRIBUTES, false, false, perms, owner);
+                    attrs[i - start] = new int[] {batch.mode(b), batch.uid(b), batch.gid(b)};
+                } else {
                     change[i - start] = null;
                     unchanged.incrementAndGet();
-                } else {
-                    change[i - start] = new Change(Change.Kind.CHANGED_FILE, size, time);
                 }
             }
         }

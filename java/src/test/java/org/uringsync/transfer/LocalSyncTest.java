@@ -124,6 +124,47 @@ class LocalSyncTest {
         }
     }
 
+    /**
+     * A file of the same size and time whose mode (or, as root, owner) differs stays in place and gets
+     * the source's attributes, as rsync does: reported as {@code .f...p.....} / {@code .f....og...},
+     * no byte copied; a dry run names it and changes nothing.
+     */
+    @Test
+    void attributeChangesAreAppliedInPlace() throws IOException {
+        copy(LocalCopy.builder());
+        Object inode = Files.getAttribute(dst.resolve("d1/f3"), "unix:ino");
+        Files.setPosixFilePermissions(src.resolve("d1/f3"), java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        boolean root = org.uringsync.nativeio.FileOps.geteuid() == 0;
+        if (root) {
+            Files.setAttribute(src.resolve("d2/f4"), "unix:uid", 65534);
+        } else {
+            System.out.println("attributeChangesAreAppliedInPlace: not root, owners not checked");
+        }
+        for (boolean dryRun : new boolean[] {true, false}) {
+            List<String> changes = new ArrayList<>();
+            CopyResult r = copy(LocalCopy.builder().dryRun(dryRun).listener(new CopyListener() {
+                @Override
+                public void changed(String path, CopyListener.Change change) {
+                    changes.add(change.itemize() + " " + path);
+                }
+            }));
+            changes.removeIf(c -> c.startsWith("cL")); // symlinks are always made again
+            List<String> expected = new ArrayList<>(List.of(".f...p..... d1/f3"));
+            if (root) {
+                expected.add(".f....og... d2/f4");
+            }
+            assertEquals(new TreeSet<>(expected), new TreeSet<>(changes), dryRun ? "dry run" : "real run");
+            assertEquals(0, r.bytes(), r.summary());
+            assertEquals(dryRun ? "rw-r--r--" : "rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(dst.resolve("d1/f3"))));
+        }
+        assertEquals(inode, Files.getAttribute(dst.resolve("d1/f3"), "unix:ino"), "the file stayed in place");
+        if (root) {
+            assertEquals(65534, Files.getAttribute(dst.resolve("d2/f4"), "unix:uid"));
+        }
+        assertEquals(0, copy(LocalCopy.builder()).files());
+    }
+
     @Test
     void aSecondRunCopiesNoFileBytes() throws IOException {
         CopyResult first = copy(LocalCopy.builder());
