@@ -78,7 +78,7 @@ header() { printf '%-10s %-11s %8s %8s %8s  %s\n' dataset tool median min max "r
 timed_rounds() {
   local ds=$1 runs=$2 base=$3 runner=$4 src=$5 dst=$6 t i k s e n=${#tools[@]} one=
   declare -A times=()
-  [[ -n "${CHANGE_ONE:-}" ]] && one=$(find "$src" -type f ! -name .done | sort | head -1)
+  [[ -n "${CHANGE_ONE:-}" ]] && one=$(find "$src" -type f ! -name .done -print -quit)
   for ((i = 0; i < runs; i++)); do
     # the order rotates every round (A B C, B C A, C A B, ...): on this VM a process's exit changes
     # how fast the next one gets memory (a JVM's exit makes the next tool's page-cache fills slow
