@@ -4,11 +4,11 @@
 set -euo pipefail
 
 usync_prereqs() {
-  # rsync: the reference FilterTest checks --exclude/--include against
+  # rsync: the reference FilterTest checks --exclude/--include against; attr: getfattr/setfattr for -X tests
   # the linux-aarch64 library: Debian's cross compiler, arm64 liburing and OpenSSL from multiarch; its
   # smoke test (PlatformSmokeIT): qemu-user and an arm64 JVM
   local pkgs=(cmake gcc make liburing-dev libssl-dev maven openjdk-17-jdk-headless curl xz-utils patchelf gpgv debian-archive-keyring
-    rsync gcc-aarch64-linux-gnu liburing-dev:arm64 libssl-dev:arm64 qemu-user-static openjdk-17-jre-headless:arm64)
+    rsync attr gcc-aarch64-linux-gnu liburing-dev:arm64 libssl-dev:arm64 qemu-user-static openjdk-17-jre-headless:arm64)
   local missing=()
   for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

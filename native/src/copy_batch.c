@@ -61,7 +61,7 @@ void copy_finish(struct batch *b, unsigned si)
 	struct item *it = &b->items[s->item];
 	if (!s->err && s->dfd >= 0) {
 		int stage = ST_NONE;
-		int rc = usync_meta_fd(s->dfd, &s->st, it->req->flags, &stage);
+		int rc = usync_meta_fd(s->sfd, s->dfd, &s->st, it->req->flags, &stage);
 		if (rc < 0)
 			copy_fail(s, rc, stage);
 	}
@@ -105,7 +105,7 @@ static void fill_slots(struct batch *b)
 			if (it->req->op == USYNC_OP_SYMLINK)
 				usync_copy_symlink(it->req, it->src, it->dir, it->dst, it->tmp, it->res);
 			else if (it->req->op == USYNC_OP_SET_META)
-				usync_set_dir_meta(it->req, it->dir, it->dst, it->res);
+				usync_set_dir_meta(it->req, it->src, it->dir, it->dst, it->res);
 			else if (it->req->op == USYNC_OP_STAT)
 				usync_stat_pair(it->src, it->dir, it->dst, it->res);
 			else {

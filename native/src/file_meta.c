@@ -12,9 +12,23 @@
 #include <unistd.h>
 #include "file_meta.h"
 #include "syscalls.h"
+#include "xattrs.h"
 
-/* Owner (as flags ask), mode and times (as flags ask) of st, set on the open descriptor fd. */
-int usync_meta_fd(int fd, const struct stat *st, int flags, int *stage)
+/* The extended attributes flags ask for: copied from `from` to `to`. */
+static int copy_xattrs(int from, int to, int flags, int *stage)
+{
+	int scope = (flags & USYNC_FLAG_XATTRS_ALL) ? USYNC_XATTR_ALL : (flags & USYNC_FLAG_XATTRS) ? USYNC_XATTR_USER : 0;
+	int rc = scope ? usync_xattrs_copy(from, to, scope) : 0;
+	if (rc < 0)
+		*stage = ST_XATTR;
+	return rc;
+}
+
+/*
+ * Owner (as flags ask), mode and times (as flags ask) of st, then the attributes of src (as flags ask;
+ * last: a change of owner drops security.capability), set on fd.
+ */
+int usync_meta_fd(int src, int fd, const struct stat *st, int flags, int *stage)
 {
 	if ((flags & USYNC_FLAG_OWNER) && fchown(fd, st->st_uid, st->st_gid) < 0) {
 		*stage = ST_FCHOWN;
@@ -31,7 +45,7 @@ int usync_meta_fd(int fd, const struct stat *st, int flags, int *stage)
 			return -errno;
 		}
 	}
-	return 0;
+	return copy_xattrs(src, fd, flags, stage);
 }
 
 /* Symlink copy, synchronous: readlink, symlink (as tmp_name, renamed over dst, when dst exists). */
@@ -95,10 +109,10 @@ err:
  * Metadata of an existing directory, synchronous: opened without following a symlink, then owner,
  * mode and times set on the descriptor, so that nothing swapped in meanwhile is reached.
  */
-void usync_set_dir_meta(const struct usync_req *q, int dir, const char *dst, struct usync_res *res)
+void usync_set_dir_meta(const struct usync_req *q, const char *src, int dir, const char *dst, struct usync_res *res)
 {
 	int stage = ST_OPEN_DST;
-	int fd = openat(dir, dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int sfd = -1, fd = openat(dir, dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		goto err;
 	stage = ST_FCHOWN;
@@ -113,7 +127,18 @@ void usync_set_dir_meta(const struct usync_req *q, int dir, const char *dst, str
 		if (futimens(fd, ts) < 0)
 			goto err;
 	}
+	if (src[0] && (q->flags & (USYNC_FLAG_XATTRS | USYNC_FLAG_XATTRS_ALL))) { /* the source directory's, last */
+		stage = ST_OPEN_SRC;
+		sfd = open(src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int rc = sfd < 0 ? -errno : copy_xattrs(sfd, fd, q->flags, &stage);
+		if (rc < 0) {
+			errno = -rc;
+			goto err;
+		}
+	}
 	close(fd);
+	if (sfd >= 0)
+		close(sfd);
 	res->res = 0;
 	return;
 err:
@@ -121,6 +146,8 @@ err:
 	res->stage = stage;
 	if (fd >= 0)
 		close(fd);
+	if (sfd >= 0)
+		close(sfd);
 }
 
 void usync_stat_pair(const char *src, int dir, const char *dst, struct usync_res *res)

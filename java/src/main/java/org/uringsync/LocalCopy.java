@@ -31,6 +31,7 @@ public final class LocalCopy {
     private final boolean delete;
     private final boolean dryRun;
     private final boolean hardLinks;
+    private final boolean xattrs;
 
     private LocalCopy(Builder b) {
         this.jobs = b.jobs;
@@ -44,6 +45,7 @@ public final class LocalCopy {
         this.delete = b.delete;
         this.dryRun = b.dryRun;
         this.hardLinks = b.hardLinks;
+        this.xattrs = b.xattrs;
     }
 
     public static Builder builder() {
@@ -62,7 +64,7 @@ public final class LocalCopy {
      */
     public CopyResult copy(Path source, Path dest) throws IOException {
         return new LocalCopier(jobs, chunkSize, queueDepth, preserve, failFast, listener, cancellation, filter.rules(),
-                delete, dryRun, hardLinks).copy(source, dest);
+                delete, dryRun, hardLinks, xattrs).copy(source, dest);
     }
 
     public int jobs() {
@@ -98,6 +100,7 @@ public final class LocalCopy {
         private boolean delete;
         private boolean dryRun;
         private boolean hardLinks;
+        private boolean xattrs;
 
         private Builder() {}
 
@@ -178,6 +181,15 @@ public final class LocalCopy {
          */
         public Builder hardLinks(boolean hardLinks) {
             this.hardLinks = hardLinks;
+            return this;
+        }
+
+        /**
+         * Copy extended attributes (rsync's -X) of files and directories: the "user." namespace, or as root
+         * every namespace but "system." (ACLs). Files the quick check leaves alone keep theirs.
+         */
+        public Builder xattrs(boolean xattrs) {
+            this.xattrs = xattrs;
             return this;
         }
 

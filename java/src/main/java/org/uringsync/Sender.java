@@ -36,7 +36,7 @@ public final class Sender {
     public CopyResult send(Path source) throws IOException {
         return new NetSender(new NetSender.Config(b.host, b.port, Secrets.check(b.secret), b.ciphers, b.tlsPath, b.chunkSize,
                 b.queueDepth, b.connectTimeoutMs, b.idleTimeoutMs, b.listener, b.verbose, b.cancellation, b.filter.rules(),
-                b.delete, b.hardLinks, b.owners, b.numericIds))
+                b.delete, b.hardLinks, b.owners, b.numericIds, b.xattrs))
                 .send(source);
     }
 
@@ -58,6 +58,7 @@ public final class Sender {
         private boolean hardLinks;
         private boolean owners;
         private boolean numericIds;
+        private boolean xattrs;
 
         private Builder(String host, int port) {
             this.host = Objects.requireNonNull(host, "host");
@@ -84,6 +85,7 @@ public final class Sender {
             c.hardLinks = hardLinks;
             c.owners = owners;
             c.numericIds = numericIds;
+            c.xattrs = xattrs;
             return c;
         }
 
@@ -126,6 +128,16 @@ public final class Sender {
         /** With {@link #owners}: the receiver uses the sender's numeric ids, not names (rsync's --numeric-ids). */
         public Builder numericIds(boolean numericIds) {
             this.numericIds = numericIds;
+            return this;
+        }
+
+        /**
+         * Send extended attributes (rsync's -X) of files and directories: "user." ones, or, sending as root,
+         * every namespace but "system."; a receiver not running as root applies the "user." ones alone.
+         * Needs protocol version 3.
+         */
+        public Builder xattrs(boolean xattrs) {
+            this.xattrs = xattrs;
             return this;
         }
 

@@ -31,6 +31,7 @@ public final class Main {
             new Option("-p", "--preserve", null, "Keep modification times and, as root, owners (modes always kept)"),
             new Option("-a", "--archive", null, "As rsync -a: recursive, symlinks, modes, times, owners as root (= -p)"),
             new Option("-H", "--hard-links", null, "Keep hard links: files sharing an inode in SOURCE share one in DEST"),
+            new Option("-X", "--xattrs", null, "Keep extended attributes (user.*; as root all but system.*)"),
             new Option(null, "--fail-fast", null, "Stop at the first failed entry"),
             new Option(null, "--delete", null, "Remove entries in DEST that SOURCE does not have (after a copy without failures)"),
             new Option("-n", "--dry-run", null, "Change nothing; with -i or -v, show what a real run would do"),
@@ -54,6 +55,7 @@ public final class Main {
             new Option(null, "--delete", null, "Have the receiver remove entries SOURCE does not have"),
             new Option("-a", "--archive", null, "As rsync -a: owners and groups too (applied by a receiver running as root)"),
             new Option(null, "--numeric-ids", null, "With -a: owners and groups by id, not by name"),
+            new Option("-X", "--xattrs", null, "Send extended attributes (user.*; as root all but system.*)"),
             new Option("-H", "--hard-links", null, "Keep hard links: files sharing an inode in SOURCE share one in DEST"),
             new Option(null, "--exclude", "PATTERN", "Leave out entries matching PATTERN (rsync rules; repeatable)"),
             new Option(null, "--include", "PATTERN", "Keep entries matching PATTERN (first matching rule wins)"),
@@ -130,7 +132,7 @@ public final class Main {
         boolean dryRun = p.has("--dry-run");
         LocalCopy.Builder b = LocalCopy.builder().preserve(p.has("--preserve") || p.has("--archive"))
                 .failFast(p.has("--fail-fast"))
-                .delete(p.has("--delete")).dryRun(dryRun).hardLinks(p.has("--hard-links"));
+                .delete(p.has("--delete")).dryRun(dryRun).hardLinks(p.has("--hard-links")).xattrs(p.has("--xattrs"));
         if (p.has("--jobs")) {
             b.jobs(Args.intValue(p, "--jobs", 1, 256));
         }

@@ -38,7 +38,8 @@ final class Network {
         boolean verbose = p.has("--verbose");
         Sender.Builder b = Sender.builder(hp[0], Integer.parseInt(hp[1])).secret(secret)
                 .listener(new Main.ConsoleListener(out, err, verbose)).filter(Main.filter(p)).delete(p.has("--delete"))
-                .hardLinks(p.has("--hard-links")).owners(p.has("--archive")).numericIds(p.has("--numeric-ids"));
+                .hardLinks(p.has("--hard-links")).owners(p.has("--archive")).numericIds(p.has("--numeric-ids"))
+                .xattrs(p.has("--xattrs"));
         common(p, b::chunkSize, b::queueDepth);
         if (p.has("--tls-ciphers")) {
             b.ciphers(p.get("--tls-ciphers"));

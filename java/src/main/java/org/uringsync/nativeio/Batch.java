@@ -32,6 +32,10 @@ public final class Batch {
     @Native public static final int FLAG_TIMES = 1;
     /** Set owner and group (needs root). */
     @Native public static final int FLAG_OWNER = 2;
+    /** Copy extended attributes of the "user." namespace (-X). */
+    @Native public static final int FLAG_XATTRS = 4;
+    /** Copy extended attributes of every namespace but "system." (-X as root). */
+    @Native public static final int FLAG_XATTRS_ALL = 8;
 
     // The request and result layouts, the one definition: javac -h writes them into
     // org_uringsync_nativeio_Batch.h, and native/src/batch.h checks its structs against them at build time.
@@ -87,9 +91,10 @@ public final class Batch {
     @Native static final int ST_NOT_REGULAR = 16;
     @Native static final int ST_COPY_RANGE = 17;
     @Native static final int ST_LSTAT_DST = 18;
+    @Native static final int ST_XATTR = 19;
 
     /** Each stage's operation as messages name it (index = stage), and whether it acted on the source. */
-    private static final String[] STAGES = new String[ST_LSTAT_DST + 1];
+    private static final String[] STAGES = new String[ST_XATTR + 1];
     private static final boolean[] ON_SOURCE = new boolean[STAGES.length];
 
     static {
@@ -112,6 +117,7 @@ public final class Batch {
         stage(ST_NOT_REGULAR, "not a regular file", true);
         stage(ST_COPY_RANGE, "copy_file_range", false);
         stage(ST_LSTAT_DST, "lstat", false);
+        stage(ST_XATTR, "setxattr", false);
     }
 
     private static void stage(int stage, String operation, boolean onSource) {
@@ -211,7 +217,13 @@ public final class Batch {
      */
     public int addSetMetaAt(int dir, byte[] name, byte[] shown, int mode, long mtimeSec, int mtimeNsec, int uid, int gid,
             int flags) {
-        return add(OP_SET_META, flags, mode, mtimeSec, mtimeNsec, uid, gid, NONE, dir, name, NONE, shown);
+        return addSetMetaAt(NONE, dir, name, shown, mode, mtimeSec, mtimeNsec, uid, gid, flags);
+    }
+
+    /** As above; with {@link #FLAG_XATTRS} or {@link #FLAG_XATTRS_ALL}, the extended attributes of the directory {@code src} too. */
+    public int addSetMetaAt(byte[] src, int dir, byte[] name, byte[] shown, int mode, long mtimeSec, int mtimeNsec, int uid,
+            int gid, int flags) {
+        return add(OP_SET_META, flags, mode, mtimeSec, mtimeNsec, uid, gid, src, dir, name, NONE, shown);
     }
 
     private int add(int op, int flags, int mode, long sec, int nsec, int uid, int gid, byte[] src, int dir, byte[] dst,

@@ -298,6 +298,23 @@ public final class FileOps {
         return fileMetaAtNative(dir, name, mode, uid, gid, owner);
     }
 
+    /**
+     * The extended attributes of the open file {@code fd} (or, when {@code fd < 0}, of {@code name} inside
+     * {@code dir}, never followed), packed as XATTRS carries them: per attribute name_len u8, name,
+     * value_len u32 LE, value. {@code all}: every namespace but "system."; else "user." alone.
+     *
+     * @return the packed list, or null when there are none
+     * @throws NativeIoException naming the failure (E2BIG: more than 64 KiB of them)
+     */
+    public static byte[] xattrs(int fd, int dir, byte[] name, boolean all) throws NativeIoException {
+        return xattrsNative(fd, dir, name == null ? new byte[0] : name, all);
+    }
+
+    /** Sets a packed list of extended attributes on {@code fd} (or {@code name} inside {@code dir}, never followed). @return 0 or -errno */
+    public static int setXattrs(int fd, int dir, byte[] name, byte[] packed) {
+        return setXattrsNative(fd, dir, name == null ? new byte[0] : name, packed);
+    }
+
     /** @return 0 or -errno */
     public static int fchown(int fd, int uid, int gid) {
         return fchownNative(fd, uid, gid);
@@ -341,6 +358,10 @@ public final class FileOps {
     private static native int chownAtNative(int dir, byte[] name, int uid, int gid);
 
     private static native int fchownNative(int fd, int uid, int gid);
+
+    private static native byte[] xattrsNative(int fd, int dir, byte[] name, boolean all) throws NativeIoException;
+
+    private static native int setXattrsNative(int fd, int dir, byte[] name, byte[] packed);
 
     private static native int fileMetaAtNative(int dir, byte[] name, int mode, int uid, int gid, boolean owner);
 

@@ -3,6 +3,7 @@ package org.uringsync.protocol;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * Encodes and decodes frames ({@code type u8 | length u32 LE | payload}). No I/O: callers read the
@@ -31,6 +32,7 @@ public final class FrameCodec {
             case Message.SYMLINK -> 12 + Message.FileHeader.MAX_PATH + Message.Link.MAX_TARGET;
             case Message.HARDLINK -> 4 + 2L * Message.FileHeader.MAX_PATH;
             case Message.OWNER -> 11 + 2 * Message.Owner.MAX_NAME;
+            case Message.XATTRS -> Message.Xattrs.MAX_BYTES;
             case Message.FILE_DATA -> maxData;
             case Message.FILE_END, Message.ALL_DONE -> 0;
             case Message.ERROR -> 3 + 65535;
@@ -60,6 +62,15 @@ public final class FrameCodec {
             byte[] path = f.path();
             p = buffer(22 + path.length).putLong(f.size()).putInt(f.mode()).putLong(f.mtimeNanos())
                     .putShort((short) path.length).put(path);
+        } else if (m instanceof Message.Xattrs x) {
+            int n = 0;
+            for (byte[][] a : x.attributes()) {
+                n += 5 + a[0].length + a[1].length;
+            }
+            p = buffer(n);
+            for (byte[][] a : x.attributes()) {
+                p.put((byte) a[0].length).put(a[0]).putInt(a[1].length).put(a[1]);
+            }
         } else if (m instanceof Message.Owner o) {
             byte[] user = o.user();
             byte[] group = o.group();
@@ -280,6 +291,30 @@ public final class FrameCodec {
                     }
                     return Message.Link.symlink(pair[0], pair[1], mtime);
                 }
+                case Message.XATTRS -> {
+                    List<byte[][]> attrs = new java.util.ArrayList<>();
+                    while (p.hasRemaining()) {
+                        int nl = p.get() & 0xff;
+                        if (nl == 0 || nl + 4 > p.remaining()) {
+                            throw new ProtocolException("XATTRS attribute " + attrs.size() + " is malformed");
+                        }
+                        byte[] name = new byte[nl];
+                        p.get(name);
+                        for (byte b : name) {
+                            if (b == 0) {
+                                throw new ProtocolException("XATTRS attribute " + attrs.size() + ": a NUL byte in its name");
+                            }
+                        }
+                        long vl = p.getInt() & 0xffffffffL;
+                        if (vl > p.remaining()) {
+                            throw new ProtocolException("XATTRS attribute " + attrs.size() + " value_len " + vl + " does not fit the frame");
+                        }
+                        byte[] value = new byte[(int) vl];
+                        p.get(value);
+                        attrs.add(new byte[][] {name, value});
+                    }
+                    return new Message.Xattrs(attrs);
+                }
                 case Message.OWNER -> {
                     need(type, n, 11, false);
                     int numeric = p.get() & 0xff;
@@ -385,6 +420,7 @@ public final class FrameCodec {
             case Message.RANGE -> "RANGE";
             case Message.HARDLINK -> "HARDLINK";
             case Message.OWNER -> "OWNER";
+            case Message.XATTRS -> "XATTRS";
             case Message.DIR -> "DIR";
             case Message.DELETE -> "DELETE";
             case Message.SYMLINK -> "SYMLINK";

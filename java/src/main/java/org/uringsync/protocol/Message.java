@@ -11,7 +11,7 @@ import java.util.List;
 public sealed interface Message {
     int HELLO = 0x01, HELLO_OK = 0x02, HELLO_FAIL = 0x03, FILE_HDR = 0x10, FILE_DATA = 0x11, FILE_END = 0x12,
             FILE_LIST = 0x13, WANT = 0x14, FILE_HDR_T = 0x15, DIR = 0x16, SYMLINK = 0x17, DELETE = 0x18, FILE_HDR_S = 0x19,
-            RANGE = 0x1A, HARDLINK = 0x1B, OWNER = 0x1C, ALL_DONE = 0x20, ERROR = 0xFF;
+            RANGE = 0x1A, HARDLINK = 0x1B, OWNER = 0x1C, XATTRS = 0x1D, ALL_DONE = 0x20, ERROR = 0xFF;
 
     /** The newest protocol version this implementation speaks (3: file lists, WANT, mtimes). */
     int VERSION = 3;
@@ -412,6 +412,58 @@ public sealed interface Message {
         @Override
         public int hashCode() {
             return (uid * 31 + gid) * 31 + Arrays.hashCode(user) + Arrays.hashCode(group) + (numeric ? 1 : 0);
+        }
+    }
+
+    /**
+     * XATTRS (version 3, with -X): the extended attributes of the FILE_HDR_T, FILE_HDR_S or DIR that
+     * comes next (an OWNER may stand between): per attribute name_len u8 (1..255), name (no NUL),
+     * value_len u32, value; at most 65,535 bytes in all.
+     */
+    record Xattrs(List<byte[][]> attributes) implements Message {
+        public static final int MAX_BYTES = 65535;
+
+        public Xattrs {
+            long n = 0;
+            List<byte[][]> copy = new java.util.ArrayList<>();
+            for (byte[][] a : attributes) {
+                if (a[0].length == 0 || a[0].length > 255) {
+                    throw new IllegalArgumentException("attribute name of " + a[0].length + " bytes");
+                }
+                n += 5 + a[0].length + a[1].length;
+                copy.add(new byte[][] {a[0].clone(), a[1].clone()});
+            }
+            if (n > MAX_BYTES) {
+                throw new IllegalArgumentException("attributes of " + n + " bytes");
+            }
+            attributes = List.copyOf(copy);
+        }
+
+        @Override
+        public int type() {
+            return XATTRS;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (!(o instanceof Xattrs x) || x.attributes.size() != attributes.size()) {
+                return false;
+            }
+            for (int i = 0; i < attributes.size(); i++) {
+                if (!Arrays.equals(x.attributes.get(i)[0], attributes.get(i)[0]) || !Arrays.equals(x.attributes.get(i)[1], attributes.get(i)[1])) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public int hashCode() {
+            int h = 0;
+            for (byte[][] a : attributes) {
+                h = h * 31 + Arrays.hashCode(a[0]) * 7 + Arrays.hashCode(a[1]);
+            }
+            return h;
         }
     }
 

@@ -133,6 +133,7 @@ final class DestWriter {
         /** Owners are applied only by a receiver running as root (as rsync's); others ignore OWNER. */
         private final boolean root = FileOps.geteuid() == 0;
         private int[] owner; // OWNER's ids for the entry that comes next, resolved here; null when none
+        private byte[] attrs; // XATTRS for the entry that comes next, those this receiver may set, packed; null when none
         private final Map<String, Long> userIds = new java.util.HashMap<>();
         private final Map<String, Long> groupIds = new java.util.HashMap<>();
 
@@ -170,13 +171,21 @@ final class DestWriter {
                     throw new ProtocolException("connection closed before ALL_DONE (" + n + " files received)");
                 }
                 int type = wire.type();
-                if (owner != null && type != Message.FILE_HDR_T && type != Message.FILE_HDR_S && type != Message.DIR
-                        && type != Message.SYMLINK) {
+                boolean entry = type == Message.FILE_HDR_T || type == Message.FILE_HDR_S || type == Message.DIR;
+                if (attrs != null && !entry) {
+                    throw new ProtocolException("XATTRS followed by " + org.uringsync.protocol.FrameCodec.name(type)
+                            + " (expected FILE_HDR_T, FILE_HDR_S or DIR)");
+                }
+                if (owner != null && !entry && type != Message.SYMLINK && type != Message.XATTRS) {
                     throw new ProtocolException("OWNER followed by " + org.uringsync.protocol.FrameCodec.name(type)
                             + " (expected FILE_HDR_T, FILE_HDR_S, DIR or SYMLINK)");
                 }
-                if (type == Message.OWNER && version >= 3) {
+                if (type == Message.OWNER && version >= 3 && attrs == null) {
                     owner = localIds((Message.Owner) wire.payload());
+                    continue;
+                }
+                if (type == Message.XATTRS && version >= 3) {
+                    attrs = settable((Message.Xattrs) wire.payload());
                     continue;
                 }
                 if (type == Message.FILE_HDR || ((type == Message.FILE_HDR_T || type == Message.FILE_HDR_S) && version >= 3)) {
@@ -270,8 +279,10 @@ final class DestWriter {
                 throw new ProtocolException("more than " + MAX_DIRECTORIES + " directories in one transfer");
             }
             int[] own = takeOwner();
+            byte[] xattrs = takeAttrs();
             if (path.length == 0) { // the transfer's root: DEST itself, which exists; its mode and time at the end
                 chown(rootFd, new byte[] {'.'}, path, own);
+                setAttrs(-1, rootFd, new byte[] {'.'}, path, xattrs);
                 dirMeta.add(d);
                 return;
             }
@@ -302,9 +313,11 @@ final class DestWriter {
                 throw refusedDirectory(path, rc);
             }
             directory(path, path);
-            if (own != null) {
-                chown(directory(slash < 0 ? new byte[0] : Arrays.copyOf(path, slash), path),
-                        Arrays.copyOfRange(path, slash + 1, path.length), path, own);
+            if (own != null || xattrs != null) {
+                int parent = directory(slash < 0 ? new byte[0] : Arrays.copyOf(path, slash), path);
+                byte[] name = Arrays.copyOfRange(path, slash + 1, path.length);
+                chown(parent, name, path, own);
+                setAttrs(-1, parent, name, path, xattrs);
             }
             dirMeta.add(d);
         }
@@ -422,6 +435,43 @@ final class DestWriter {
             }
             long id = cache.computeIfAbsent(Pruner.key(name), k -> user ? FileOps.userId(name) : FileOps.groupId(name));
             return id < 0 ? fallback : id;
+        }
+
+        /**
+         * XATTRS: the attributes this receiver may set, packed (the "user." ones; as root all but
+         * "system."); an empty array when none of them.
+         */
+        private byte[] settable(Message.Xattrs x) {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            for (byte[][] a : x.attributes()) {
+                String name = new String(a[0], StandardCharsets.ISO_8859_1);
+                if (root ? !name.startsWith("system.") : name.startsWith("user.")) {
+                    out.write(a[0].length);
+                    out.writeBytes(a[0]);
+                    int n = a[1].length;
+                    out.write(n);
+                    out.write(n >>> 8);
+                    out.write(n >>> 16);
+                    out.write(n >>> 24);
+                    out.writeBytes(a[1]);
+                }
+            }
+            return out.toByteArray();
+        }
+
+        /** Sets the XATTRS taken for the entry ({@code fd}, or {@code name} inside {@code dir}, never followed). */
+        private void setAttrs(int fd, int dir, byte[] name, byte[] path, byte[] packed) throws NativeIoException {
+            int rc = packed == null || packed.length == 0 ? 0 : FileOps.setXattrs(fd, dir, name, packed);
+            if (rc < 0) {
+                throw new NativeIoException("setxattr", PathRules.show(path), -rc);
+            }
+        }
+
+        /** @return the XATTRS for the entry being made (null: none), and forgets them */
+        private byte[] takeAttrs() {
+            byte[] a = attrs;
+            attrs = null;
+            return a;
         }
 
         /** @return the OWNER ids for the entry being made (null: none), and forgets them */
@@ -585,6 +635,7 @@ final class DestWriter {
             boolean written = false;
             long data = h.size();
             int[] own = takeOwner();
+            byte[] xattrs = takeAttrs();
             try {
                 if (h.sparse()) {
                     data = receiveRanges(session, wire, h, ring, fd);
@@ -600,6 +651,7 @@ final class DestWriter {
                 if (rc < 0) {
                     throw new NativeIoException("fchmod", PathRules.show(path), -rc);
                 }
+                setAttrs(fd, -1, null, path, xattrs); // after the owner: a change of owner drops security.capability
                 rc = h.timed() ? FileOps.futimens(fd, h.mtimeNanos()) : 0;
                 if (rc < 0) {
                     throw new NativeIoException("futimens", PathRules.show(path), -rc);

@@ -62,6 +62,7 @@ public final class LocalCopier {
     private final boolean delete;
     private final boolean dryRun; // look and report, change nothing
     private final boolean hardLinks; // -H
+    private final boolean xattrs; // -X
     private final AtomicLong deleted = new AtomicLong();
 
     private final AtomicLong files = new AtomicLong();
@@ -78,7 +79,7 @@ public final class LocalCopier {
 
     public LocalCopier(int jobs, int chunkSize, int queueDepth, boolean preserve, boolean failFast,
             CopyListener listener, Cancellation cancellation, FilterRules filter, boolean delete, boolean dryRun,
-            boolean hardLinks) {
+            boolean hardLinks, boolean xattrs) {
         this.jobs = jobs;
         this.chunkSize = chunkSize;
         this.queueDepth = queueDepth;
@@ -90,6 +91,7 @@ public final class LocalCopier {
         this.delete = delete;
         this.dryRun = dryRun;
         this.hardLinks = hardLinks;
+        this.xattrs = xattrs;
     }
 
     /**
@@ -103,7 +105,9 @@ public final class LocalCopier {
     public CopyResult copy(Path source, Path dest) throws IOException {
         long t0 = System.nanoTime();
         Ring.ensureAvailable();
-        flags = preserve ? Batch.FLAG_TIMES | (FileOps.geteuid() == 0 ? Batch.FLAG_OWNER : 0) : 0;
+        boolean asRoot = FileOps.geteuid() == 0;
+        flags = (preserve ? Batch.FLAG_TIMES | (asRoot ? Batch.FLAG_OWNER : 0) : 0)
+                | (xattrs ? (asRoot ? Batch.FLAG_XATTRS_ALL : Batch.FLAG_XATTRS) : 0);
         TreeScanner.Root root = TreeScanner.resolveRoot(source);
         byte[] src = root.path();
         byte[] dst = PathBytes.of(dest.toAbsolutePath());
@@ -200,7 +204,7 @@ public final class LocalCopier {
         if (delete && failures.isEmpty() && !halted()) { // only after everything else arrived
             deleteExtraneous(collector.dirs);
         }
-        applyDirectoryMeta(collector.dirs);
+        applyDirectoryMeta(srcRoot, collector.dirs);
         return collector.dirs.size();
     }
 
@@ -728,7 +732,7 @@ public final class LocalCopier {
     }
 
     /** Directory modes and times go on last: writing into a directory changes its mtime. */
-    private void applyDirectoryMeta(List<DirMeta> dirs) throws IOException {
+    private void applyDirectoryMeta(byte[] srcRoot, List<DirMeta> dirs) throws IOException {
         if (dirs.isEmpty() || (stop.get() && failFast) || dryRun) {
             return;
         }
@@ -751,8 +755,8 @@ public final class LocalCopier {
                             tell(() -> listener.failed(e.path(), e));
                             continue;
                         }
-                        batch.addSetMetaAt(dir, name, join(rootPath, rel), m.mode(), m.mtimeSec(), m.mtimeNsec(), m.uid(),
-                                m.gid(), flags);
+                        batch.addSetMetaAt(join(srcRoot, rel), dir, name, join(rootPath, rel), m.mode(), m.mtimeSec(),
+                                m.mtimeNsec(), m.uid(), m.gid(), flags);
                     }
                     if (batch.size() > 0) {
                         ring.run(batch);

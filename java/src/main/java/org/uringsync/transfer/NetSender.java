@@ -53,6 +53,8 @@ public final class NetSender {
     private final boolean hardLinks;
     private final boolean owners;
     private final boolean numericIds;
+    private final boolean xattrs;
+    private final boolean asRoot = FileOps.geteuid() == 0;
     private final java.util.function.Consumer<String> verbose;
 
     private final List<IOException> failures = new ArrayList<>();
@@ -69,7 +71,7 @@ public final class NetSender {
     public record Config(String host, int port, byte[] secret, String ciphers, org.uringsync.TlsPath tlsPath, int chunkSize,
             int queueDepth, int connectTimeoutMs, int idleTimeoutMs, CopyListener listener,
             java.util.function.Consumer<String> verbose, Cancellation cancellation, FilterRules filter, boolean delete,
-            boolean hardLinks, boolean owners, boolean numericIds) {}
+            boolean hardLinks, boolean owners, boolean numericIds, boolean xattrs) {}
 
     public NetSender(Config c) {
         this.host = c.host();
@@ -88,6 +90,7 @@ public final class NetSender {
         this.hardLinks = c.hardLinks();
         this.owners = c.owners();
         this.numericIds = c.numericIds();
+        this.xattrs = c.xattrs();
         this.verbose = c.verbose();
     }
 
@@ -237,6 +240,10 @@ public final class NetSender {
             if (broken == null && version >= 3) { // made even when empty; meta at the end (the root's too)
                 try {
                     sendOwner(listing.uid(), listing.gid());
+                    byte[] attrs = xattrFrame(-1, PathBytes.join(root, relative), relative);
+                    if (attrs.length > 0) {
+                        wire.sendFrame(attrs);
+                    }
                     wire.send(new Message.Directory(listing.mode() & 07777,
                             listing.mtimeSec() * 1_000_000_000L + listing.mtimeNsec(), relative));
                     dirs++;
@@ -424,7 +431,7 @@ public final class NetSender {
                     byte[] hdr = FrameCodec.encode(version >= 3
                             ? new Message.FileHeader(size, open.mode(i) & 07777, rel[i], open.mtimeNanos(i))
                             : new Message.FileHeader(size, open.mode(i) & 07777, rel[i]));
-                    hdr = concat(owner(open.uid(i), open.gid(i)), hdr);
+                    hdr = concat(concat(owner(open.uid(i), open.gid(i)), xattrFrame(open.fd(i), null, rel[i])), hdr);
                     batch.add(open.fd(i), size, open.mtimeNanos(i), hdr, fileEnd, splice | readFlags(open.fd(i), size));
                     data.add(size);
                 }
@@ -488,7 +495,7 @@ public final class NetSender {
             boolean spliceFiles) {
         long size = open.bytes(i);
         long mtime = open.mtimeNanos(i);
-        byte[] hdr = concat(owner(open.uid(i), open.gid(i)),
+        byte[] hdr = concat(concat(owner(open.uid(i), open.gid(i)), xattrFrame(open.fd(i), null, rel)),
                 FrameCodec.encode(new Message.FileHeader(size, open.mode(i) & 07777, rel, mtime, true)));
         if (ranges.length == 0) { // all hole
             batch.add(open.fd(i), 0, 0, size, mtime, hdr, fileEnd, 0);
@@ -527,6 +534,25 @@ public final class NetSender {
 
     private static byte[] nameOrNone(byte[] name) {
         return name == null || name.length > Message.Owner.MAX_NAME ? NONE : name;
+    }
+
+    /**
+     * -X: the XATTRS frame for the open file {@code fd} (or, when {@code fd < 0}, the directory at
+     * {@code path}); empty when not asked, when there are none, or when they cannot be read (reported).
+     */
+    private byte[] xattrFrame(int fd, byte[] path, byte[] rel) {
+        if (!xattrs || version < 3) {
+            return NONE;
+        }
+        try {
+            byte[] packed = FileOps.xattrs(fd, Batch.AT_FDCWD, path, asRoot);
+            return packed == null ? NONE : concat(FrameCodec.header(Message.XATTRS, packed.length), packed);
+        } catch (NativeIoException e) {
+            NativeIoException named = e.withPath(PathRules.show(rel));
+            failures.add(named);
+            listener.failed(PathRules.show(rel), named);
+            return NONE;
+        }
     }
 
     private void sendOwner(int uid, int gid) throws IOException {

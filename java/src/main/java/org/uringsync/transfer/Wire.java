@@ -74,7 +74,11 @@ final class Wire {
     }
 
     void send(Message m) throws IOException {
-        byte[] frame = FrameCodec.encode(m);
+        sendFrame(FrameCodec.encode(m));
+    }
+
+    /** Sends a whole frame encoded already (at most 5 + 65,538 bytes). */
+    void sendFrame(byte[] frame) throws IOException {
         buf.put(0, frame);
         session.write(buf, 0, frame.length);
     }

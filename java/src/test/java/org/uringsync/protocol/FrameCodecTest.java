@@ -80,7 +80,10 @@ class FrameCodecTest {
         byte[] rootName = "root".getBytes(StandardCharsets.US_ASCII);
         Message owner = new Message.Owner(false, 0, 0, rootName, rootName);
         assertEquals(example(doc, "OWNER root:root by name"), HexFormat.of().formatHex(FrameCodec.encode(owner)));
-        for (Message m : new Message[] {list, want, hdr, dir, link, delete, sparse, range, hardLink, owner,
+        Message xattrs = new Message.Xattrs(java.util.List.<byte[][]>of(new byte[][] {"user.color".getBytes(StandardCharsets.US_ASCII),
+            "blue".getBytes(StandardCharsets.US_ASCII)}));
+        assertEquals(example(doc, "XATTRS with `user.color`"), HexFormat.of().formatHex(FrameCodec.encode(xattrs)));
+        for (Message m : new Message[] {list, want, hdr, dir, link, delete, sparse, range, hardLink, owner, xattrs,
                 new Message.Owner(true, 65534, 7, new byte[0], new byte[0])}) {
             assertEquals(m, roundTrip(m));
         }
@@ -123,6 +126,10 @@ class FrameCodecTest {
         assertEquals("FILE_HDR_S path_len 9 does not match the frame (5)",
                 refused(Message.FILE_HDR_S, "00".repeat(20) + "0900" + "612e747874"));
         assertEquals("RANGE payload of 15 bytes, expected 16", refused(Message.RANGE, "00".repeat(15)));
+        assertEquals("XATTRS attribute 0 is malformed", refused(Message.XATTRS, "00" + "00000000"));
+        assertEquals("XATTRS attribute 0: a NUL byte in its name", refused(Message.XATTRS, "02" + "6100" + "00000000"));
+        assertEquals("XATTRS attribute 1 value_len 5 does not fit the frame",
+                refused(Message.XATTRS, "01" + "61" + "00000000" + "01" + "62" + "05000000" + "00"));
         assertEquals("OWNER is malformed", refused(Message.OWNER, "02" + "00".repeat(8) + "00" + "00"));
         assertEquals("OWNER group_len 1 does not match the frame (0)", refused(Message.OWNER, "00" + "00".repeat(8) + "00" + "01"));
         assertEquals("OWNER payload of 10 bytes, expected 11", refused(Message.OWNER, "00".repeat(10)));

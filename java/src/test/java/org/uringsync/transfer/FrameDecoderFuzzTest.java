@@ -222,6 +222,17 @@ class FrameDecoderFuzzTest {
             assertEquals(n - 4 - len, l.target().length);
             assertTrue(l.target().length > 0 && l.target().length <= Message.Link.maxTarget(l.type()));
             assertArrayEquals(bytes(p, 4 + len, l.target().length), l.target());
+        } else if (m instanceof Message.Xattrs x) {
+            int at = 0;
+            for (byte[][] a : x.attributes()) {
+                assertEquals(p.get(at) & 0xff, a[0].length);
+                assertTrue(a[0].length > 0);
+                assertArrayEquals(bytes(p, at + 1, a[0].length), a[0]);
+                assertEquals(p.getInt(at + 1 + a[0].length), a[1].length);
+                assertArrayEquals(bytes(p, at + 5 + a[0].length, a[1].length), a[1]);
+                at += 5 + a[0].length + a[1].length;
+            }
+            assertEquals(n, at);
         } else if (m instanceof Message.Owner o) {
             assertEquals(p.get(0) & 0xff, o.numeric() ? 1 : 0);
             assertEquals(p.getInt(1), o.uid());

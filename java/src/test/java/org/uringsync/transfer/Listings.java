@@ -25,6 +25,54 @@ final class Listings {
         }
     }
 
+    /**
+     * Every entry's extended attributes beneath {@code root} as {@code getfattr -R -d -m -} prints them
+     * (one block per entry that has any), the blocks sorted: two trees with the same attributes give
+     * the same text whatever order their directories list in.
+     */
+    static String xattrs(Path root) throws IOException {
+        Process p = new ProcessBuilder("getfattr", "-R", "-d", "-m", "-", ".").directory(root.toFile())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+        try {
+            p.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+        return String.join("\n\n", new TreeSet<>(List.of(out.strip().split("\n\n"))));
+    }
+
+    /**
+     * The -X tests' attributes in a tree with d0/f1, d1 and d2/f2: "user." ones on a file (one empty), a
+     * directory and the root; as root a "trusted." one too. @return whether running as root
+     */
+    static boolean setTestXattrs(Path root) throws IOException {
+        setXattr(root.resolve("d0/f1"), "user.color", "blue");
+        setXattr(root.resolve("d0/f1"), "user.empty", "");
+        setXattr(root.resolve("d1"), "user.dir", "0x00ff10");
+        setXattr(root, "user.root", "top");
+        boolean asRoot = org.uringsync.nativeio.FileOps.geteuid() == 0;
+        if (asRoot) {
+            setXattr(root.resolve("d2/f2"), "trusted.secret", "t");
+        }
+        return asRoot;
+    }
+
+    /** Sets {@code name} = {@code value} on {@code path} (not followed), as setfattr does. */
+    static void setXattr(Path path, String name, String value) throws IOException {
+        Process p = new ProcessBuilder("setfattr", "-h", "-n", name, "-v", value, path.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        try {
+            if (p.waitFor() != 0) {
+                throw new IOException("setfattr " + name + " " + path + ": " + out);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+    }
+
     static TreeSet<String> of(Path root) throws IOException {
         try (Stream<Path> s = Files.walk(root)) {
             TreeSet<String> out = new TreeSet<>();

@@ -165,6 +165,19 @@ class LocalSyncTest {
         assertEquals(0, copy(LocalCopy.builder()).files());
     }
 
+    /** -X: the extended attributes of files and directories arrive ("user." ones; as root "trusted." too); without -X none. */
+    @Test
+    void extendedAttributesArriveWithX() throws IOException {
+        boolean root = Listings.setTestXattrs(src);
+        copy(LocalCopy.builder().xattrs(true));
+        String expected = Listings.xattrs(src);
+        assertTrue(expected.contains("user.color=\"blue\"") && (!root || expected.contains("trusted.secret")), expected);
+        assertEquals(expected, Listings.xattrs(dst));
+        Path plain = tmp.resolve("plain");
+        assertTrue(LocalCopy.builder().build().copy(src, plain).succeeded());
+        assertEquals("", Listings.xattrs(plain), "without -X");
+    }
+
     @Test
     void aSecondRunCopiesNoFileBytes() throws IOException {
         CopyResult first = copy(LocalCopy.builder());

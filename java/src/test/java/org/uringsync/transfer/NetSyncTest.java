@@ -155,6 +155,23 @@ class NetSyncTest {
         assertEquals(0, Files.getAttribute(dst.resolve("d2/plain"), "unix:uid"), "without -a the receiver's own");
     }
 
+    /** send -X: the extended attributes of files (sparse too), directories and the root arrive; without -X none. */
+    @Test
+    void extendedAttributesArriveWithX() throws IOException {
+        SparseFiles.make(src.resolve("sparse"), 8 << 20, 1 << 20, 5000);
+        Listings.setXattr(src.resolve("sparse"), "user.kind", "sparse");
+        boolean root = Listings.setTestXattrs(src);
+        sendWith(Sender.builder("127.0.0.1", receiver.port()).xattrs(true));
+        String expected = Listings.xattrs(src);
+        assertTrue(expected.contains("user.kind=\"sparse\"") && (!root || expected.contains("trusted.secret")), expected);
+        assertEquals(expected, Listings.xattrs(dst));
+        Files.writeString(src.resolve("d2/plain"), "no -X");
+        Listings.setXattr(src.resolve("d2/plain"), "user.x", "1");
+        sendWith(Sender.builder("127.0.0.1", receiver.port()));
+        assertTrue(Files.exists(dst.resolve("d2/plain")));
+        assertTrue(!Listings.xattrs(dst).contains("d2/plain"), "without -X");
+    }
+
     private CopyResult sendWith(Sender.Builder b) throws IOException {
         CopyResult r = b.secret(SECRET).build().send(src);
         assertTrue(r.succeeded(), r.failures().toString());

@@ -421,6 +421,12 @@ class CraftedClientIT {
             c.frame(0x20, new byte[0]);
             assertEquals("protocol error: OWNER followed by ALL_DONE (expected FILE_HDR_T, FILE_HDR_S, DIR or SYMLINK)", c.error());
         }
+        try (Client c = new Client()) { // XATTRS before a symlink, which gets none
+            c.login(3);
+            c.frame(0x1D, new byte[] {1, 'u', 0, 0, 0, 0});
+            c.frame(0x17, new byte[] {1, 0, 'l', 1, 0, 'x', 0, 0, 0, 0, 0, 0, 0, 1});
+            assertEquals("protocol error: XATTRS followed by SYMLINK (expected FILE_HDR_T, FILE_HDR_S or DIR)", c.error());
+        }
         CopyResult r = good.get(60, java.util.concurrent.TimeUnit.SECONDS);
         assertTrue(r.succeeded(), r.failures().toString());
         if (org.uringsync.nativeio.FileOps.geteuid() == 0) {

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
  * nested empty directories, dangling, relative and absolute symlinks, hard links, a sparse 1 GiB file
  * holding 10 MiB, non-UTF-8 names, modes, nanosecond mtimes and (as root) owners arrives with
  * {@code find -printf '%P %y %m %T@ %s %l %n %U %G'} equal to the source's (link counts included,
- * with -H; owners with -a); the sparse file occupies at most 12 MiB on DEST and costs at most 12 MiB
- * on the wire.
+ * with -H; owners with -a), and with -X {@code getfattr -d} of every entry equal too; the sparse file
+ * occupies at most 12 MiB on DEST and costs at most 12 MiB on the wire.
  */
 class MetadataIT {
     static final String SECRET = "metadata-secret-0123456789";
@@ -44,6 +44,10 @@ class MetadataIT {
                 "head -c 4M /dev/urandom | dd of=sparse.img conv=notrunc status=none",
                 "head -c 5M /dev/urandom | dd of=sparse.img bs=1M seek=500 conv=notrunc status=none",
                 "head -c 1M /dev/urandom | dd of=sparse.img bs=1M seek=1023 conv=notrunc status=none",
+                // extended attributes: files, a directory, the root, the sparse file (as root a trusted. one too)
+                "setfattr -n user.color -v blue a/f1; setfattr -n user.empty a/f2; setfattr -n user.dir -v 0x00ff10 a/b",
+                "setfattr -n user.root -v top .; setfattr -n user.kind -v sparse sparse.img",
+                "if [ \"$(id -u)\" = 0 ]; then setfattr -n trusted.t -v 1 a/f3; fi",
                 // nanosecond times on everything, links included, directories last (deepest first)
                 "find . -mindepth 1 ! -type d -exec touch -h -d '2021-03-04 05:06:07.123456789' {} +",
                 "touch -h -d '2019-01-01 00:00:00.987654321' a/f3 dangling",
@@ -56,6 +60,12 @@ class MetadataIT {
                 + sh(root, "stat -c '%a %Y %u %g' .");
     }
 
+    /** getfattr -d of every entry, blocks sorted (directories list in different orders). */
+    static String xattrs(Path root) throws Exception {
+        String out = sh(root, "getfattr -R -d -m - . 2>/dev/null || true");
+        return String.join("\n\n", new java.util.TreeSet<>(java.util.List.of(out.strip().split("\n\n"))));
+    }
+
     static long allocated(Path f) throws Exception {
         return Long.parseLong(sh(f.getParent(), "stat -c %b " + f.getFileName()).trim()) * 512;
     }
@@ -63,9 +73,11 @@ class MetadataIT {
     @Test
     void localCopyKeepsEveryListedAttribute() throws Exception {
         Path dst = tmp.resolve("dst-local");
-        Launcher.Result r = Launcher.run("-a", "-H", src.toString(), dst.toString());
+        Launcher.Result r = Launcher.run("-a", "-H", "-X", src.toString(), dst.toString());
         assertEquals(0, r.exit(), r.toString());
         assertEquals(listing(src), listing(dst));
+        assertTrue(xattrs(src).contains("user.kind=\"sparse\""), xattrs(src));
+        assertEquals(xattrs(src), xattrs(dst));
         sh(tmp, "cmp src/sparse.img dst-local/sparse.img");
         assertTrue(allocated(dst.resolve("sparse.img")) <= 12L << 20, allocated(dst.resolve("sparse.img")) + " bytes on disk");
     }
@@ -74,7 +86,7 @@ class MetadataIT {
     void sendAndReceiveKeepEveryListedAttribute() throws Exception {
         Path dst = tmp.resolve("dst-net");
         try (ReceiverProcess recv = ReceiverProcess.start(dst, tmp.resolve("home"), SECRET)) {
-            Launcher.Result r = Launcher.run("send", "-a", "-H", src.toString(), "127.0.0.1:" + recv.port, "--secret", SECRET);
+            Launcher.Result r = Launcher.run("send", "-a", "-H", "-X", src.toString(), "127.0.0.1:" + recv.port, "--secret", SECRET);
             assertEquals(0, r.exit(), r.toString());
             Matcher m = Pattern.compile("([0-9.]+) (B|KiB|MiB|GiB) in").matcher(r.out());
             assertTrue(m.find(), r.out());
@@ -87,6 +99,7 @@ class MetadataIT {
             assertTrue(mib <= 12, "on the wire: " + r.out());
         }
         assertEquals(listing(src), listing(dst));
+        assertEquals(xattrs(src), xattrs(dst));
         sh(tmp, "cmp src/sparse.img dst-net/sparse.img");
         assertTrue(allocated(dst.resolve("sparse.img")) <= 12L << 20, allocated(dst.resolve("sparse.img")) + " bytes on disk");
     }

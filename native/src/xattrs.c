@@ -1,0 +1,194 @@
+/* Extended attributes (see xattrs.h), and their JNI entry points in FileOps. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include "jni_util.h"
+#include "org_uringsync_nativeio_FileOps.h"
+#include "xattrs.h"
+
+static int in_scope(const char *name, int scope)
+{
+	if (scope == USYNC_XATTR_USER)
+		return strncmp(name, "user.", 5) == 0;
+	return strncmp(name, "system.", 7) != 0;
+}
+
+/* A name list or a value, read into a buffer grown while the attribute changes under us (ERANGE). */
+static ssize_t read_grown(int fd, const char *name, char **buf)
+{
+	for (int tries = 0; tries < 8; tries++) {
+		ssize_t n = name ? fgetxattr(fd, name, NULL, 0) : flistxattr(fd, NULL, 0);
+		if (n <= 0)
+			return n;
+		char *b = realloc(*buf, (size_t)n);
+		if (!b)
+			return -1; /* errno ENOMEM */
+		*buf = b;
+		ssize_t got = name ? fgetxattr(fd, name, b, (size_t)n) : flistxattr(fd, b, (size_t)n);
+		if (got >= 0 || errno != ERANGE)
+			return got;
+	}
+	errno = ERANGE;
+	return -1;
+}
+
+int usync_xattrs_get(int fd, int scope, uint8_t **out, size_t *len)
+{
+	char *names = NULL, *value = NULL;
+	uint8_t *packed = NULL;
+	size_t used = 0;
+	int rc = 0;
+	*out = NULL;
+	*len = 0;
+	ssize_t n = read_grown(fd, NULL, &names);
+	if (n < 0) {
+		rc = errno == ENOTSUP ? 0 : -errno;
+		goto out;
+	}
+	for (ssize_t at = 0; at < n; at += (ssize_t)strlen(names + at) + 1) {
+		const char *name = names + at;
+		size_t nl = strlen(name);
+		if (!in_scope(name, scope) || nl == 0 || nl > 255)
+			continue;
+		ssize_t vl = read_grown(fd, name, &value);
+		if (vl < 0) {
+			if (errno == ENODATA)
+				continue; /* removed meanwhile */
+			rc = -errno;
+			goto out;
+		}
+		size_t need = used + 1 + nl + 4 + (size_t)vl;
+		if (need > USYNC_XATTRS_MAX) {
+			rc = -E2BIG;
+			goto out;
+		}
+		uint8_t *p = realloc(packed, need);
+		if (!p) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		packed = p;
+		p += used;
+		*p++ = (uint8_t)nl;
+		memcpy(p, name, nl);
+		p += nl;
+		uint32_t v = (uint32_t)vl;
+		p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);
+		if (vl > 0)
+			memcpy(p + 4, value, (size_t)vl);
+		used = need;
+	}
+	if (used > 0) {
+		*out = packed;
+		*len = used;
+		packed = NULL;
+	}
+out:
+	free(names);
+	free(value);
+	free(packed);
+	return rc;
+}
+
+int usync_xattrs_set(int fd, const uint8_t *p, size_t len)
+{
+	char name[256];
+	for (size_t at = 0; at < len;) {
+		size_t nl = p[at++];
+		if (nl == 0 || at + nl + 4 > len)
+			return -EINVAL;
+		memcpy(name, p + at, nl);
+		name[nl] = 0;
+		if (memchr(name, 0, nl))
+			return -EINVAL;
+		at += nl;
+		uint32_t vl = (uint32_t)p[at] | (uint32_t)p[at + 1] << 8 | (uint32_t)p[at + 2] << 16 | (uint32_t)p[at + 3] << 24;
+		at += 4;
+		if (vl > len - at)
+			return -EINVAL;
+		if (fsetxattr(fd, name, p + at, vl, 0) < 0)
+			return -errno;
+		at += vl;
+	}
+	return 0;
+}
+
+int usync_xattrs_copy(int from, int to, int scope)
+{
+	uint8_t *p;
+	size_t len;
+	int rc = usync_xattrs_get(from, scope, &p, &len);
+	if (rc == 0 && len > 0)
+		rc = usync_xattrs_set(to, p, len);
+	free(p);
+	return rc;
+}
+
+/*
+ * The entry `name` in dir opened for its attributes, never followed: a regular file or a directory
+ * (O_NONBLOCK: a FIFO swapped in does not hang). -errno on failure (-ELOOP for a symlink).
+ */
+static int open_entry(int dir, jbyteArray jname, JNIEnv *env)
+{
+	char *name = usync_path_of(env, jname);
+	if (!name)
+		return -EINVAL;
+	int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	free(name);
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * FileOps.xattrsNative(int fd, int dir, byte[] name, boolean all): the packed attributes of fd (or,
+ * when fd < 0, of `name` in dir, not followed), "user." ones alone unless all; null when none. An
+ * exception names the failure.
+ */
+JNIEXPORT jbyteArray JNICALL Java_org_uringsync_nativeio_FileOps_xattrsNative(JNIEnv *env, jclass cls, jint fd,
+		jint dir, jbyteArray jname, jboolean all)
+{
+	(void)cls;
+	int own = fd < 0 ? open_entry(dir, jname, env) : -1;
+	if (fd < 0 && own < 0) {
+		usync_throw_errno(env, "open (extended attributes)", NULL, -own);
+		return NULL;
+	}
+	uint8_t *p;
+	size_t len;
+	int rc = usync_xattrs_get(fd < 0 ? own : fd, all ? USYNC_XATTR_ALL : USYNC_XATTR_USER, &p, &len);
+	if (own >= 0)
+		close(own);
+	if (rc < 0) {
+		usync_throw_errno(env, rc == -E2BIG ? "listxattr (more than 64 KiB of attributes)" : "getxattr", NULL, -rc);
+		return NULL;
+	}
+	jbyteArray out = NULL;
+	if (len > 0 && (out = (*env)->NewByteArray(env, (jsize)len)))
+		(*env)->SetByteArrayRegion(env, out, 0, (jsize)len, (const jbyte *)p);
+	free(p);
+	return out;
+}
+
+/*
+ * FileOps.setXattrsNative(int fd, int dir, byte[] name, byte[] packed): sets a packed list on fd (or,
+ * when fd < 0, on `name` in dir, not followed); 0 or -errno (-EINVAL: malformed list).
+ */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_setXattrsNative(JNIEnv *env, jclass cls, jint fd, jint dir,
+		jbyteArray jname, jbyteArray jpacked)
+{
+	(void)cls;
+	jsize len = (*env)->GetArrayLength(env, jpacked);
+	uint8_t *p = malloc(len > 0 ? (size_t)len : 1);
+	if (!p)
+		return -ENOMEM;
+	(*env)->GetByteArrayRegion(env, jpacked, 0, len, (jbyte *)p);
+	int own = fd < 0 ? open_entry(dir, jname, env) : -1;
+	int rc = fd < 0 && own < 0 ? own : usync_xattrs_set(fd < 0 ? own : fd, p, (size_t)len);
+	if (own >= 0)
+		close(own);
+	free(p);
+	return rc;
+}
