@@ -25,8 +25,9 @@ static int copy_xattrs(int from, int to, int flags, int *stage)
 }
 
 /*
- * Owner (as flags ask), mode and times (as flags ask) of st, then the attributes of src (as flags ask;
- * last: a change of owner drops security.capability), set on fd.
+ * Owner (as flags ask), the attributes of src (as flags ask: after the owner, whose change drops
+ * security.capability; before the mode, which may take away the write permission "user." ones need),
+ * mode, and times (as flags ask), set on fd.
  */
 int usync_meta_fd(int src, int fd, const struct stat *st, int flags, int *stage)
 {
@@ -34,6 +35,9 @@ int usync_meta_fd(int src, int fd, const struct stat *st, int flags, int *stage)
 		*stage = ST_FCHOWN;
 		return -errno;
 	}
+	int rc = copy_xattrs(src, fd, flags, stage);
+	if (rc < 0)
+		return rc;
 	if (fchmod(fd, st->st_mode & 07777) < 0) {
 		*stage = ST_FCHMOD;
 		return -errno;
@@ -45,7 +49,7 @@ int usync_meta_fd(int src, int fd, const struct stat *st, int flags, int *stage)
 			return -errno;
 		}
 	}
-	return copy_xattrs(src, fd, flags, stage);
+	return 0;
 }
 
 /* Symlink copy, synchronous: readlink, symlink (as tmp_name, renamed over dst, when dst exists). */
@@ -118,6 +122,15 @@ void usync_set_dir_meta(const struct usync_req *q, const char *src, int dir, con
 	stage = ST_FCHOWN;
 	if ((q->flags & USYNC_FLAG_OWNER) && fchown(fd, q->uid, q->gid) < 0)
 		goto err;
+	if (src[0] && (q->flags & (USYNC_FLAG_XATTRS | USYNC_FLAG_XATTRS_ALL))) { /* the source directory's */
+		stage = ST_OPEN_SRC;
+		sfd = open(src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int rc = sfd < 0 ? -errno : copy_xattrs(sfd, fd, q->flags, &stage);
+		if (rc < 0) {
+			errno = -rc;
+			goto err;
+		}
+	}
 	stage = ST_FCHMOD;
 	if (fchmod(fd, q->mode & 07777) < 0)
 		goto err;
@@ -126,15 +139,6 @@ void usync_set_dir_meta(const struct usync_req *q, const char *src, int dir, con
 		struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { q->mtime_sec, q->mtime_nsec } };
 		if (futimens(fd, ts) < 0)
 			goto err;
-	}
-	if (src[0] && (q->flags & (USYNC_FLAG_XATTRS | USYNC_FLAG_XATTRS_ALL))) { /* the source directory's, last */
-		stage = ST_OPEN_SRC;
-		sfd = open(src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		int rc = sfd < 0 ? -errno : copy_xattrs(sfd, fd, q->flags, &stage);
-		if (rc < 0) {
-			errno = -rc;
-			goto err;
-		}
 	}
 	close(fd);
 	if (sfd >= 0)

@@ -6,8 +6,8 @@
 #include "batch.h"
 
 /*
- * Owner (USYNC_FLAG_OWNER), mode, times (USYNC_FLAG_TIMES) of st, then src's extended attributes
- * (USYNC_FLAG_XATTRS / _ALL) onto fd: 0, or -errno with *stage.
+ * Owner (USYNC_FLAG_OWNER), src's extended attributes (USYNC_FLAG_XATTRS / _ALL), mode, times
+ * (USYNC_FLAG_TIMES) of st onto fd, in that order: 0, or -errno with *stage.
  */
 int usync_meta_fd(int src, int fd, const struct stat *st, int flags, int *stage);
 /* Recreates the symlink src as dst inside dir (as tmp, renamed over dst, when dst exists); result in res. */
@@ -16,8 +16,8 @@ void usync_copy_symlink(const struct usync_req *q, const char *src, int dir, con
 /* lstat of src and of dst inside dir (neither followed): sizes, modes, mtimes into res (dst_mode 0: none). */
 void usync_stat_pair(const char *src, int dir, const char *dst, struct usync_res *res);
 /*
- * Owner, mode and times of q onto the directory dst inside dir (opened O_NOFOLLOW), then (as q's flags
- * ask) the extended attributes of the directory src (when given); result in res.
+ * Owner, (as q's flags ask) the extended attributes of the directory src (when given), mode and times
+ * of q onto the directory dst inside dir (opened O_NOFOLLOW); result in res.
  */
 void usync_set_dir_meta(const struct usync_req *q, const char *src, int dir, const char *dst, struct usync_res *res);
 

@@ -129,22 +129,22 @@ int usync_xattrs_copy(int from, int to, int scope)
 }
 
 /*
- * The entry `name` in dir opened for its attributes, never followed: a regular file or a directory
- * (O_NONBLOCK: a FIFO swapped in does not hang). -errno on failure (-ELOOP for a symlink).
+ * The directory `name` in dir opened for its attributes, never followed (anything else swapped in is
+ * refused: -ENOTDIR, -ELOOP for a symlink). -errno on failure.
  */
 static int open_entry(int dir, jbyteArray jname, JNIEnv *env)
 {
 	char *name = usync_path_of(env, jname);
 	if (!name)
 		return -EINVAL;
-	int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	free(name);
 	return fd < 0 ? -errno : fd;
 }
 
 /*
  * FileOps.xattrsNative(int fd, int dir, byte[] name, boolean all): the packed attributes of fd (or,
- * when fd < 0, of `name` in dir, not followed), "user." ones alone unless all; null when none. An
+ * when fd < 0, of the directory `name` in dir, not followed), "user." ones alone unless all; null when none. An
  * exception names the failure.
  */
 JNIEXPORT jbyteArray JNICALL Java_org_uringsync_nativeio_FileOps_xattrsNative(JNIEnv *env, jclass cls, jint fd,
@@ -174,7 +174,7 @@ JNIEXPORT jbyteArray JNICALL Java_org_uringsync_nativeio_FileOps_xattrsNative(JN
 
 /*
  * FileOps.setXattrsNative(int fd, int dir, byte[] name, byte[] packed): sets a packed list on fd (or,
- * when fd < 0, on `name` in dir, not followed); 0 or -errno (-EINVAL: malformed list).
+ * when fd < 0, on the directory `name` in dir, not followed); 0 or -errno (-EINVAL: malformed list).
  */
 JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_setXattrsNative(JNIEnv *env, jclass cls, jint fd, jint dir,
 		jbyteArray jname, jbyteArray jpacked)

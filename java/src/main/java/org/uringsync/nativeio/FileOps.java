@@ -299,8 +299,8 @@ public final class FileOps {
     }
 
     /**
-     * The extended attributes of the open file {@code fd} (or, when {@code fd < 0}, of {@code name} inside
-     * {@code dir}, never followed), packed as XATTRS carries them: per attribute name_len u8, name,
+     * The extended attributes of the open file {@code fd} (or, when {@code fd < 0}, of the directory
+     * {@code name} inside {@code dir}, never followed), packed as XATTRS carries them: per attribute name_len u8, name,
      * value_len u32 LE, value. {@code all}: every namespace but "system."; else "user." alone.
      *
      * @return the packed list, or null when there are none
@@ -310,7 +310,7 @@ public final class FileOps {
         return xattrsNative(fd, dir, name == null ? new byte[0] : name, all);
     }
 
-    /** Sets a packed list of extended attributes on {@code fd} (or {@code name} inside {@code dir}, never followed). @return 0 or -errno */
+    /** Sets a packed list of extended attributes on {@code fd} (or the directory {@code name} inside {@code dir}, never followed). @return 0 or -errno */
     public static int setXattrs(int fd, int dir, byte[] name, byte[] packed) {
         return setXattrsNative(fd, dir, name == null ? new byte[0] : name, packed);
     }

@@ -417,7 +417,7 @@ public sealed interface Message {
 
     /**
      * XATTRS (version 3, with -X): the extended attributes of the FILE_HDR_T, FILE_HDR_S or DIR that
-     * comes next (an OWNER may stand between): per attribute name_len u8 (1..255), name (no NUL),
+     * comes next (its OWNER, if any, comes before the XATTRS): per attribute name_len u8 (1..255), name (no NUL),
      * value_len u32, value; at most 65,535 bytes in all.
      */
     record Xattrs(List<byte[][]> attributes) implements Message {

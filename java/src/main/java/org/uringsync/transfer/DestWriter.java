@@ -133,6 +133,8 @@ final class DestWriter {
         /** Owners are applied only by a receiver running as root (as rsync's); others ignore OWNER. */
         private final boolean root = FileOps.geteuid() == 0;
         private int[] owner; // OWNER's ids for the entry that comes next, resolved here; null when none
+        private static final int[] NO_OWNER = new int[0]; // an OWNER this receiver (not root) ignores
+        private static final int MAX_NAMES = 4096; // user and group names cached per connection
         private byte[] attrs; // XATTRS for the entry that comes next, those this receiver may set, packed; null when none
         private final Map<String, Long> userIds = new java.util.HashMap<>();
         private final Map<String, Long> groupIds = new java.util.HashMap<>();
@@ -180,8 +182,9 @@ final class DestWriter {
                     throw new ProtocolException("OWNER followed by " + org.uringsync.protocol.FrameCodec.name(type)
                             + " (expected FILE_HDR_T, FILE_HDR_S, DIR or SYMLINK)");
                 }
-                if (type == Message.OWNER && version >= 3 && attrs == null) {
-                    owner = localIds((Message.Owner) wire.payload());
+                if (type == Message.OWNER && version >= 3) {
+                    Message.Owner o = (Message.Owner) wire.payload();
+                    owner = root ? localIds(o) : NO_OWNER; // names are looked up only where they are used
                     continue;
                 }
                 if (type == Message.XATTRS && version >= 3) {
@@ -389,9 +392,9 @@ final class DestWriter {
             if (st != null && (st[0] & S_IFMT) == S_IFLNK
                     && Arrays.equals(FileOps.readlinkAt(dir, name, PathRules.show(path)), target)) {
                 if (st[2] != l.mtimeNanos()) { // the same link: only its time and owner, if they differ
-                    linkTime(dir, name, path, l.mtimeNanos());
+                    FileOps.linkTimeAt(dir, name, l.mtimeNanos()); // best effort: a link not ours may refuse (EPERM)
                 }
-                if (own != null && (st[6] != own[0] || st[7] != own[1])) {
+                if (own != null && (st[6] != (own[0] & 0xffffffffL) || st[7] != (own[1] & 0xffffffffL))) {
                     chown(dir, name, path, own);
                 }
                 return;
@@ -433,6 +436,9 @@ final class DestWriter {
             if (name.length == 0) {
                 return fallback;
             }
+            if (cache.size() >= MAX_NAMES) {
+                cache.clear(); // a sender naming ever new users: bounded memory, looked up again
+            }
             long id = cache.computeIfAbsent(Pruner.key(name), k -> user ? FileOps.userId(name) : FileOps.groupId(name));
             return id < 0 ? fallback : id;
         }
@@ -445,7 +451,9 @@ final class DestWriter {
             java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
             for (byte[][] a : x.attributes()) {
                 String name = new String(a[0], StandardCharsets.ISO_8859_1);
-                if (root ? !name.startsWith("system.") : name.startsWith("user.")) {
+                // as root all but ACLs, and never file capabilities: the receiver grants no privilege
+                // (as it drops setuid and setgid bits)
+                if (root ? !name.startsWith("system.") && !name.equals("security.capability") : name.startsWith("user.")) {
                     out.write(a[0].length);
                     out.writeBytes(a[0]);
                     int n = a[1].length;
@@ -474,11 +482,11 @@ final class DestWriter {
             return a;
         }
 
-        /** @return the OWNER ids for the entry being made (null: none), and forgets them */
+        /** @return the OWNER ids for the entry being made (null: none, or not root), and forgets them */
         private int[] takeOwner() {
             int[] o = owner;
             owner = null;
-            return root ? o : null;
+            return root && o != NO_OWNER ? o : null;
         }
 
         /** Gives the entry {@code name} in {@code dir} (not followed) the owner {@code o} took, if any. */
@@ -624,8 +632,11 @@ final class DestWriter {
             byte[] tmp = temps.next();
             // Created with its final mode when the umask leaves that whole (0644, 0755 under 022): no
             // fchmod. The temporary name is then as readable as the finished file will be, no more.
+            // With attributes to set it stays 0600 until they are: "user." ones need write permission.
+            int[] own = takeOwner();
+            byte[] xattrs = takeAttrs();
             int mode = h.mode() & 0777;
-            boolean exact = (mode & umask) == 0;
+            boolean exact = (mode & umask) == 0 && (xattrs == null || xattrs.length == 0);
             int fd = FileOps.createBeneath(dir, tmp, exact ? mode : 0600);
             if (fd < 0) {
                 throw new NativeIoException("openat2", PathRules.show(path), -fd);
@@ -634,8 +645,6 @@ final class DestWriter {
             tempName = tmp;
             boolean written = false;
             long data = h.size();
-            int[] own = takeOwner();
-            byte[] xattrs = takeAttrs();
             try {
                 if (h.sparse()) {
                     data = receiveRanges(session, wire, h, ring, fd);
@@ -647,11 +656,11 @@ final class DestWriter {
                 if (rc < 0) {
                     throw new NativeIoException("fchown", PathRules.show(path), -rc);
                 }
-                rc = exact ? 0 : FileOps.fchmod(fd, mode);
+                setAttrs(fd, -1, null, path, xattrs); // after the owner (its change drops security.capability)
+                rc = exact ? 0 : FileOps.fchmod(fd, mode); // and before the mode
                 if (rc < 0) {
                     throw new NativeIoException("fchmod", PathRules.show(path), -rc);
                 }
-                setAttrs(fd, -1, null, path, xattrs); // after the owner: a change of owner drops security.capability
                 rc = h.timed() ? FileOps.futimens(fd, h.mtimeNanos()) : 0;
                 if (rc < 0) {
                     throw new NativeIoException("futimens", PathRules.show(path), -rc);

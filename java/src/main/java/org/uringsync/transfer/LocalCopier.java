@@ -454,8 +454,8 @@ public final class LocalCopier {
                     byte[] d = u.dstRel()[i];
                     if (dryRun) {
                         report(PathBytes.show(d), change[i - start]);
-                        if (hardLinks) {
-                            rewritten.add(Pruner.key(d)); // its links would be made again too
+                        if (hardLinks && change[i - start].kind() != Change.Kind.ATTRIBUTES) {
+                            rewritten.add(Pruner.key(d)); // copied again: its links would be made again too
                         }
                         continue;
                     }
@@ -469,7 +469,8 @@ public final class LocalCopier {
                         int rc = FileOps.fileMetaAt(dir, Arrays.copyOfRange(d, slash + 1, d.length), a[0], a[1], a[2],
                                 change[i - start].owner());
                         if (rc < 0) {
-                            fail(d, new NativeIoException("fchmod", PathBytes.show(join(rootPath, d)), -rc));
+                            fail(d, new NativeIoException(change[i - start].owner() ? "fchownat or chmod" : "chmod",
+                                    PathBytes.show(join(rootPath, d)), -rc));
                         } else {
                             report(PathBytes.show(d), change[i - start]);
                         }
@@ -581,6 +582,8 @@ public final class LocalCopier {
                         && (batch.uid(b) != batch.targetUid(b) || batch.gid(b) != batch.targetGid(b));
                 if (size || time) {
                     change[i - start] = new Change(Change.Kind.CHANGED_FILE, size, time, perms, owner);
+                } else if (owner && xattrs) { // a change of owner would drop security.capability: copied again
+                    change[i - start] = new Change(Change.Kind.CHANGED_FILE, false, false, perms, true);
                 } else if (perms || owner) { // as rsync: the file stays, its attributes become the source's
                     change[i - start] = new Change(Change.Kind.ATTRIBUTES, false, false, perms, owner);
                     attrs[i - start] = new int[] {batch.mode(b), batch.uid(b), batch.gid(b)};

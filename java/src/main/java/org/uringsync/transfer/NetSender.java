@@ -239,13 +239,15 @@ public final class NetSender {
         public boolean directory(byte[] relative, FileOps.Listing listing) {
             if (broken == null && version >= 3) { // made even when empty; meta at the end (the root's too)
                 try {
+                    // the DIR first: a path it cannot carry throws before OWNER or XATTRS went out for it
+                    byte[] dir = FrameCodec.encode(new Message.Directory(listing.mode() & 07777,
+                            listing.mtimeSec() * 1_000_000_000L + listing.mtimeNsec(), relative));
                     sendOwner(listing.uid(), listing.gid());
                     byte[] attrs = xattrFrame(-1, PathBytes.join(root, relative), relative);
                     if (attrs.length > 0) {
                         wire.sendFrame(attrs);
                     }
-                    wire.send(new Message.Directory(listing.mode() & 07777,
-                            listing.mtimeSec() * 1_000_000_000L + listing.mtimeNsec(), relative));
+                    wire.sendFrame(dir);
                     dirs++;
                 } catch (IllegalArgumentException e) { // a path the protocol cannot carry
                     unreadable(relative, new NativeIoException("send", PathRules.show(relative), Errno.ENAMETOOLONG));
@@ -293,8 +295,9 @@ public final class NetSender {
                 if (st == null) {
                     throw new NativeIoException("lstat", shown, Errno.ENOENT);
                 }
+                Message link = Message.Link.symlink(relative, target, st[2]); // before its OWNER: it may throw
                 sendOwner((int) st[6], (int) st[7]);
-                wire.send(Message.Link.symlink(relative, target, st[2]));
+                wire.send(link);
                 symlinks++;
                 listener.copied(shown, 0);
             } catch (IllegalArgumentException e) { // a path or target the protocol cannot carry

@@ -216,10 +216,14 @@ class FrameDecoderFuzzTest {
             assertArrayEquals(bytes(p, 14, d.path().length), d.path());
         } else if (m instanceof Message.Link l) {
             int len = p.getShort(0) & 0xffff;
+            int time = l.type() == Message.SYMLINK ? 8 : 0; // SYMLINK: mtime_ns after the target
             assertEquals(len, l.path().length);
             assertArrayEquals(bytes(p, 2, len), l.path());
             assertEquals(p.getShort(2 + len) & 0xffff, l.target().length);
-            assertEquals(n - 4 - len, l.target().length);
+            assertEquals(n - 4 - len - time, l.target().length);
+            if (time > 0) {
+                assertEquals(p.getLong(n - 8), l.mtimeNanos());
+            }
             assertTrue(l.target().length > 0 && l.target().length <= Message.Link.maxTarget(l.type()));
             assertArrayEquals(bytes(p, 4 + len, l.target().length), l.target());
         } else if (m instanceof Message.Xattrs x) {

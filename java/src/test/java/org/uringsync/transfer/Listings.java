@@ -26,12 +26,12 @@ final class Listings {
     }
 
     /**
-     * Every entry's extended attributes beneath {@code root} as {@code getfattr -R -d -m -} prints them
+     * Every entry's "user." and "trusted." attributes beneath {@code root} as {@code getfattr -R -d} prints them
      * (one block per entry that has any), the blocks sorted: two trees with the same attributes give
      * the same text whatever order their directories list in.
      */
     static String xattrs(Path root) throws IOException {
-        Process p = new ProcessBuilder("getfattr", "-R", "-d", "-m", "-", ".").directory(root.toFile())
+        Process p = new ProcessBuilder("getfattr", "-h", "-R", "-d", "-m", "^(user|trusted)\\.", ".").directory(root.toFile())
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
         try {

@@ -173,6 +173,19 @@ class LocalSyncTest {
         String expected = Listings.xattrs(src);
         assertTrue(expected.contains("user.color=\"blue\"") && (!root || expected.contains("trusted.secret")), expected);
         assertEquals(expected, Listings.xattrs(dst));
+        if (root) { // an owner change with -X copies the file again: a chown would drop security.capability
+            Files.setAttribute(src.resolve("d0/f1"), "unix:uid", 65534);
+            List<String> changes = new ArrayList<>();
+            copy(LocalCopy.builder().xattrs(true).listener(new CopyListener() {
+                @Override
+                public void changed(String path, CopyListener.Change change) {
+                    changes.add(change.itemize() + " " + path);
+                }
+            }));
+            assertTrue(changes.contains(">f....og... d0/f1"), changes.toString());
+            assertEquals(65534, Files.getAttribute(dst.resolve("d0/f1"), "unix:uid"));
+            assertEquals(expected, Listings.xattrs(dst));
+        }
         Path plain = tmp.resolve("plain");
         assertTrue(LocalCopy.builder().build().copy(src, plain).succeeded());
         assertEquals("", Listings.xattrs(plain), "without -X");

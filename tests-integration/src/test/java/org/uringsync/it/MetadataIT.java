@@ -62,7 +62,7 @@ class MetadataIT {
 
     /** getfattr -d of every entry, blocks sorted (directories list in different orders). */
     static String xattrs(Path root) throws Exception {
-        String out = sh(root, "getfattr -R -d -m - . 2>/dev/null || true");
+        String out = sh(root, "getfattr -h -R -d -m '^(user|trusted)\\.' .");
         return String.join("\n\n", new java.util.TreeSet<>(java.util.List.of(out.strip().split("\n\n"))));
     }
 
@@ -99,6 +99,7 @@ class MetadataIT {
             assertTrue(mib <= 12, "on the wire: " + r.out());
         }
         assertEquals(listing(src), listing(dst));
+        assertTrue(xattrs(src).contains("user.kind=\"sparse\""), xattrs(src));
         assertEquals(xattrs(src), xattrs(dst));
         sh(tmp, "cmp src/sparse.img dst-net/sparse.img");
         assertTrue(allocated(dst.resolve("sparse.img")) <= 12L << 20, allocated(dst.resolve("sparse.img")) + " bytes on disk");
