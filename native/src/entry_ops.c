@@ -60,6 +60,27 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_linkAtNative(JNIEnv *
 	return rc;
 }
 
+/*
+ * FileOps.mknodAtNative(int dir, byte[] name, int mode, long rdev): a device, FIFO or socket node `name`
+ * in dir with exactly mode's permissions (the umask cut back by fchmodat on the node just made); 0 or
+ * -errno.
+ */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_mknodAtNative(JNIEnv *env, jclass cls, jint dir,
+		jbyteArray jname, jint mode, jlong rdev)
+{
+	(void)cls;
+	char *name = usync_path_of(env, jname);
+	if (!name)
+		return -EINVAL;
+	int rc = usync_mknodat(dir, name, (mode_t)mode, (dev_t)rdev) < 0 ? -errno : 0;
+	if (rc == 0 && fchmodat(dir, name, (mode_t)mode & 07777, 0) < 0) {
+		rc = -errno;
+		unlinkat(dir, name, 0);
+	}
+	free(name);
+	return rc;
+}
+
 /* FileOps.closeNative(int fd): 0 or -errno. */
 JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_closeNative(JNIEnv *env, jclass cls, jint fd)
 {
@@ -68,7 +89,7 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_closeNative(JNIEnv *e
 	return close(fd) < 0 ? -errno : 0;
 }
 
-/* FileOps.lstatAtNative(int dir, byte[] name, long[] out): out = {st_mode, size, mtime ns, ino, dev, nlink, uid, gid}; 0, or -errno. */
+/* FileOps.lstatAtNative(int dir, byte[] name, long[] out): out = {st_mode, size, mtime ns, ino, dev, nlink, uid, gid, rdev}; 0, or -errno. */
 JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_lstatAtNative(JNIEnv *env, jclass cls, jint dir,
 		jbyteArray jname, jlongArray out)
 {
@@ -80,9 +101,9 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_lstatAtNative(JNIEnv 
 	int rc = usync_fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 	free(name);
 	if (rc == 0) {
-		jlong v[8] = { st.st_mode, st.st_size, (jlong)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
-			       (jlong)st.st_ino, (jlong)st.st_dev, (jlong)st.st_nlink, st.st_uid, st.st_gid };
-		(*env)->SetLongArrayRegion(env, out, 0, 8, v);
+		jlong v[9] = { st.st_mode, st.st_size, (jlong)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
+			       (jlong)st.st_ino, (jlong)st.st_dev, (jlong)st.st_nlink, st.st_uid, st.st_gid, (jlong)st.st_rdev };
+		(*env)->SetLongArrayRegion(env, out, 0, 9, v);
 	}
 	return rc;
 }

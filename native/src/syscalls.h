@@ -1,6 +1,6 @@
 /* System calls made directly where glibc's wrapper carries a newer symbol version than the floor the
- * README states (checked by NativeFloorTest): the stat family (GLIBC_2.33), statx (2.28) and
- * copy_file_range (2.27). Same arguments, result and errno as the wrappers. Both supported
+ * README states (checked by NativeFloorTest): the stat family and mknodat (GLIBC_2.33), statx (2.28)
+ * and copy_file_range (2.27). Same arguments, result and errno as the wrappers. Both supported
  * architectures (x86_64, aarch64) have newfstatat, whose struct stat is glibc's. */
 #ifndef USYNC_SYSCALLS_H
 #define USYNC_SYSCALLS_H
@@ -23,6 +23,11 @@ static inline int usync_fstat(int fd, struct stat *st)
 static inline int usync_lstat(const char *path, struct stat *st)
 {
 	return usync_fstatat(AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW);
+}
+
+static inline int usync_mknodat(int dir, const char *name, mode_t mode, dev_t dev)
+{
+	return (int)syscall(SYS_mknodat, dir, name, mode, dev);
 }
 
 static inline int usync_statx(int dir, const char *name, int flags, unsigned mask, struct statx *st)

@@ -53,7 +53,9 @@ public interface CopyListener {
             /** A hard link made to another file of the copy (-H). */
             HARD_LINK,
             /** A regular file left in place (same size and time), its mode or owner made the source's. */
-            ATTRIBUTES
+            ATTRIBUTES,
+            /** A device, FIFO or socket made (as root). */
+            SPECIAL
         }
 
         /**
@@ -70,6 +72,7 @@ public interface CopyListener {
                 case NEW_DIRECTORY -> "cd+++++++++";
                 case DELETED -> "*deleting  ";
                 case HARD_LINK -> "hf+++++++++";
+                case SPECIAL -> "cD+++++++++";
             };
         }
     }

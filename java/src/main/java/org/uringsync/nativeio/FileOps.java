@@ -182,11 +182,11 @@ public final class FileOps {
     /**
      * lstat of {@code name} inside {@code dir} (not followed).
      *
-     * @return {st_mode, size, mtime in ns, inode, device, link count, uid, gid}, or null when there is no such entry
+     * @return {st_mode, size, mtime in ns, inode, device, link count, uid, gid, rdev}, or null when there is no such entry
      * @throws NativeIoException for any other failure
      */
     public static long[] lstatAt(int dir, byte[] name) throws NativeIoException {
-        long[] out = new long[8];
+        long[] out = new long[9];
         int rc = lstatAtNative(dir, name, out);
         if (rc == -Errno.ENOENT) {
             return null;
@@ -340,6 +340,14 @@ public final class FileOps {
         return nameIdNative(false, name);
     }
 
+    /**
+     * Makes the device, FIFO or socket node {@code name} inside {@code dir} with {@code mode} (type and
+     * permissions, whatever the umask) and device number {@code rdev}. @return 0 or -errno
+     */
+    public static int mknodAt(int dir, byte[] name, int mode, long rdev) {
+        return mknodAtNative(dir, name, mode, rdev);
+    }
+
     /** @return 0 or -errno */
     public static int close(int fd) {
         return closeNative(fd);
@@ -352,6 +360,8 @@ public final class FileOps {
     private static native int truncateNative(int fd, long size);
 
     private static native int linkAtNative(int fromDir, byte[] from, int toDir, byte[] to);
+
+    private static native int mknodAtNative(int dir, byte[] name, int mode, long rdev);
 
     private static native int linkTimeAtNative(int dir, byte[] name, long mtimeNanos);
 

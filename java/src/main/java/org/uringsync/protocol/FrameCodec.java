@@ -33,6 +33,7 @@ public final class FrameCodec {
             case Message.HARDLINK -> 4 + 2L * Message.FileHeader.MAX_PATH;
             case Message.OWNER -> 11 + 2 * Message.Owner.MAX_NAME;
             case Message.XATTRS -> Message.Xattrs.MAX_BYTES;
+            case Message.SPECIAL -> 22 + Message.FileHeader.MAX_PATH;
             case Message.FILE_DATA -> maxData;
             case Message.FILE_END, Message.ALL_DONE -> 0;
             case Message.ERROR -> 3 + 65535;
@@ -61,6 +62,10 @@ public final class FrameCodec {
         } else if (m instanceof Message.FileHeader f && f.timed()) {
             byte[] path = f.path();
             p = buffer(22 + path.length).putLong(f.size()).putInt(f.mode()).putLong(f.mtimeNanos())
+                    .putShort((short) path.length).put(path);
+        } else if (m instanceof Message.Special sp) {
+            byte[] path = sp.path();
+            p = buffer(22 + path.length).putInt(sp.mode()).putLong(sp.rdev()).putLong(sp.mtimeNanos())
                     .putShort((short) path.length).put(path);
         } else if (m instanceof Message.Xattrs x) {
             int n = 0;
@@ -291,6 +296,18 @@ public final class FrameCodec {
                     }
                     return Message.Link.symlink(pair[0], pair[1], mtime);
                 }
+                case Message.SPECIAL -> {
+                    need(type, n, 22, false);
+                    int mode = p.getInt();
+                    long rdev = p.getLong();
+                    long mtime = p.getLong();
+                    byte[] path = path(type, p, n - 22);
+                    int t = mode & 0170000;
+                    if (t != 0020000 && t != 0060000 && t != 0010000 && t != 0140000) {
+                        throw new ProtocolException("SPECIAL mode " + Integer.toOctalString(mode) + " is not a device, FIFO or socket");
+                    }
+                    return new Message.Special(mode, rdev, mtime, path);
+                }
                 case Message.XATTRS -> {
                     List<byte[][]> attrs = new java.util.ArrayList<>();
                     while (p.hasRemaining()) {
@@ -421,6 +438,7 @@ public final class FrameCodec {
             case Message.HARDLINK -> "HARDLINK";
             case Message.OWNER -> "OWNER";
             case Message.XATTRS -> "XATTRS";
+            case Message.SPECIAL -> "SPECIAL";
             case Message.DIR -> "DIR";
             case Message.DELETE -> "DELETE";
             case Message.SYMLINK -> "SYMLINK";

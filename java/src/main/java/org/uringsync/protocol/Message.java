@@ -11,7 +11,7 @@ import java.util.List;
 public sealed interface Message {
     int HELLO = 0x01, HELLO_OK = 0x02, HELLO_FAIL = 0x03, FILE_HDR = 0x10, FILE_DATA = 0x11, FILE_END = 0x12,
             FILE_LIST = 0x13, WANT = 0x14, FILE_HDR_T = 0x15, DIR = 0x16, SYMLINK = 0x17, DELETE = 0x18, FILE_HDR_S = 0x19,
-            RANGE = 0x1A, HARDLINK = 0x1B, OWNER = 0x1C, XATTRS = 0x1D, ALL_DONE = 0x20, ERROR = 0xFF;
+            RANGE = 0x1A, HARDLINK = 0x1B, OWNER = 0x1C, XATTRS = 0x1D, SPECIAL = 0x1E, ALL_DONE = 0x20, ERROR = 0xFF;
 
     /** The newest protocol version this implementation speaks (3: file lists, WANT, mtimes). */
     int VERSION = 3;
@@ -464,6 +464,42 @@ public sealed interface Message {
                 h = h * 31 + Arrays.hashCode(a[0]) * 7 + Arrays.hashCode(a[1]);
             }
             return h;
+        }
+    }
+
+    /**
+     * SPECIAL (version 3, with send -a): mode u32 (a device's, FIFO's or socket's type and permissions),
+     * rdev u64, mtime_ns i64, path_len u16, path: a node a receiver running as root makes (any other
+     * receiver skips it, saying so in its log).
+     */
+    record Special(int mode, long rdev, long mtimeNanos, byte[] path) implements Message {
+        public Special {
+            int t = mode & 0170000;
+            if (t != 0020000 && t != 0060000 && t != 0010000 && t != 0140000) {
+                throw new IllegalArgumentException("not a device, FIFO or socket: mode " + Integer.toOctalString(mode));
+            }
+            path = checkedPath(path);
+        }
+
+        @Override
+        public byte[] path() {
+            return path.clone();
+        }
+
+        @Override
+        public int type() {
+            return SPECIAL;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Special s && s.mode == mode && s.rdev == rdev && s.mtimeNanos == mtimeNanos
+                    && Arrays.equals(s.path, path);
+        }
+
+        @Override
+        public int hashCode() {
+            return (mode * 31 + Long.hashCode(rdev)) * 31 + Long.hashCode(mtimeNanos) + Arrays.hashCode(path);
         }
     }
 

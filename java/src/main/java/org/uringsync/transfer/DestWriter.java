@@ -178,9 +178,9 @@ final class DestWriter {
                     throw new ProtocolException("XATTRS followed by " + org.uringsync.protocol.FrameCodec.name(type)
                             + " (expected FILE_HDR_T, FILE_HDR_S or DIR)");
                 }
-                if (owner != null && !entry && type != Message.SYMLINK && type != Message.XATTRS) {
+                if (owner != null && !entry && type != Message.SYMLINK && type != Message.SPECIAL && type != Message.XATTRS) {
                     throw new ProtocolException("OWNER followed by " + org.uringsync.protocol.FrameCodec.name(type)
-                            + " (expected FILE_HDR_T, FILE_HDR_S, DIR or SYMLINK)");
+                            + " (expected FILE_HDR_T, FILE_HDR_S, DIR, SYMLINK or SPECIAL)");
                 }
                 if (type == Message.OWNER && version >= 3) {
                     Message.Owner o = (Message.Owner) wire.payload();
@@ -201,6 +201,8 @@ final class DestWriter {
                     makeDirectory((Message.Directory) wire.payload());
                 } else if (type == Message.SYMLINK && version >= 3) {
                     symlink((Message.Link) wire.payload());
+                } else if (type == Message.SPECIAL && version >= 3) {
+                    special((Message.Special) wire.payload());
                 } else if (type == Message.HARDLINK && version >= 3) {
                     hardLink((Message.Link) wire.payload());
                 } else if (type == Message.DELETE && version >= 3) {
@@ -229,7 +231,7 @@ final class DestWriter {
                     return;
                 } else {
                     throw new ProtocolException("unexpected " + org.uringsync.protocol.FrameCodec.name(type)
-                            + (version >= 3 ? " (expected FILE_LIST, FILE_HDR_T, FILE_HDR_S, DIR, SYMLINK, HARDLINK, DELETE or ALL_DONE)"
+                            + (version >= 3 ? " (expected FILE_LIST, FILE_HDR_T, FILE_HDR_S, DIR, SYMLINK, SPECIAL, HARDLINK, OWNER, XATTRS, DELETE or ALL_DONE)"
                                     : " (expected FILE_HDR or ALL_DONE)"));
                 }
             }
@@ -494,6 +496,27 @@ final class DestWriter {
             int rc = o == null ? 0 : FileOps.chownAt(dir, name, o[0], o[1]);
             if (rc < 0) {
                 throw new NativeIoException("fchownat", PathRules.show(path), -rc);
+            }
+        }
+
+        /**
+         * SPECIAL: as root, the device, FIFO or socket is made (see {@link Specials}); any other receiver
+         * skips it, saying so in its log. Its path is checked as FILE_HDR's and counts as offered.
+         */
+        private void special(Message.Special sp) throws IOException {
+            byte[] path = sp.path();
+            int slash = checkedSlash(path);
+            int[] own = takeOwner();
+            offer(path, slash);
+            if (!root) {
+                log.accept("connection " + id + ": skipped " + PathRules.show(path) + ": a device, FIFO or socket (made only as root)");
+                return;
+            }
+            int dir = directory(slash < 0 ? new byte[0] : Arrays.copyOf(path, slash), path);
+            int mode = (sp.mode() & Specials.S_IFMT) | (sp.mode() & 0777); // as files: no setuid, setgid, sticky
+            if (Specials.make(dir, Arrays.copyOfRange(path, slash + 1, path.length), PathRules.show(path), mode, sp.rdev(),
+                    sp.mtimeNanos(), own, temps)) {
+                listener.copied(PathRules.show(path), 0);
             }
         }
 

@@ -50,6 +50,7 @@ public final class LocalCopier {
     private static final Change NEW_DIRECTORY = new Change(Change.Kind.NEW_DIRECTORY, false, false);
     private static final Change DELETED = new Change(Change.Kind.DELETED, false, false);
     private static final Change HARD_LINK = new Change(Change.Kind.HARD_LINK, false, false);
+    private static final Change SPECIAL = new Change(Change.Kind.SPECIAL, false, false);
 
     private final int jobs;
     private final int chunkSize;
@@ -303,8 +304,12 @@ public final class LocalCopier {
 
         @Override
         public void special(byte[] relative, int type) {
-            skipped.incrementAndGet();
-            listener.skipped(PathBytes.show(relative), "not a regular file, directory or symlink");
+            if (FileOps.geteuid() != 0 || halted()) {
+                skipped.incrementAndGet();
+                listener.skipped(PathBytes.show(relative), "a device, FIFO or socket (made only as root)");
+                return;
+            }
+            makeSpecial(srcRoot, relative);
         }
 
         @Override
@@ -336,6 +341,55 @@ public final class LocalCopier {
                 check = new boolean[unitSize];
                 n = 0;
             }
+        }
+    }
+
+    /**
+     * A device, FIFO or socket, as root: made in its destination directory (beneath the root, through
+     * no symlink) with the source's mode, device number, time and (with -p) owner; left alone when the
+     * destination already has that node.
+     */
+    private void makeSpecial(byte[] srcRoot, byte[] rel) {
+        String shown = PathBytes.show(rel);
+        try {
+            long[] st = FileOps.lstatAt(Batch.AT_FDCWD, join(srcRoot, rel));
+            if (st == null || !Specials.isSpecial((int) st[0])) {
+                return; // gone, or no longer special, since the listing
+            }
+            int slash = PathBytes.lastSlash(rel);
+            int dir = rootFd < 0 ? -Errno.ENOENT : FileOps.openDirNoFollow(rootFd, slash < 0 ? new byte[0] : Arrays.copyOf(rel, slash));
+            int[] owner = (flags & Batch.FLAG_OWNER) != 0 ? new int[] {(int) st[6], (int) st[7]} : null;
+            byte[] name = Arrays.copyOfRange(rel, slash + 1, rel.length);
+            if (dryRun) {
+                boolean same = false;
+                if (dir >= 0) {
+                    try {
+                        same = Specials.same(FileOps.lstatAt(dir, name), (int) st[0], st[8], st[2], owner);
+                    } finally {
+                        FileOps.close(dir);
+                    }
+                }
+                if (!same) {
+                    report(shown, SPECIAL);
+                }
+                return;
+            }
+            if (dir < 0) {
+                throw new NativeIoException("openat2", PathBytes.show(join(rootPath, rel)), -dir);
+            }
+            try {
+                if (Specials.make(dir, name, PathBytes.show(join(rootPath, rel)), (int) st[0], st[8], st[2], owner, temps)) {
+                    report(shown, SPECIAL);
+                    files.incrementAndGet();
+                    listener.copied(shown, 0);
+                } else {
+                    unchanged.incrementAndGet();
+                }
+            } finally {
+                FileOps.close(dir);
+            }
+        } catch (NativeIoException e) {
+            fail(rel, e);
         }
     }
 

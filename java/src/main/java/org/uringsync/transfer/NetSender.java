@@ -282,25 +282,42 @@ public final class NetSender {
         public void symlink(byte[] relative) {
             if (version < 3) {
                 skip(relative, "symlinks are not sent (the receiver speaks protocol version 2)");
-                return;
+            } else if (sendNode(relative, (path, st, shown) ->
+                    Message.Link.symlink(relative, FileOps.readlinkAt(Batch.AT_FDCWD, path, shown), st[2]))) {
+                symlinks++;
             }
+        }
+
+        @Override
+        public void special(byte[] relative, int type) {
+            if (!owners || version < 3) {
+                skip(relative, "a device, FIFO or socket (sent with -a)");
+            } else if (sendNode(relative, (path, st, shown) -> new Message.Special((int) st[0], st[8], st[2], relative))) {
+                files++;
+            }
+        }
+
+        /**
+         * A symlink or special node, sent as one message (after its OWNER) built from its lstat; a failure
+         * to read it, or a path the protocol cannot carry, is reported. @return whether it was sent
+         */
+        private boolean sendNode(byte[] relative, NodeMessage build) {
             if (broken != null) {
-                return;
+                return false;
             }
             String shown = PathRules.show(relative);
             try {
                 byte[] path = PathBytes.join(root, relative);
-                byte[] target = FileOps.readlinkAt(Batch.AT_FDCWD, path, shown);
                 long[] st = FileOps.lstatAt(Batch.AT_FDCWD, path);
                 if (st == null) {
                     throw new NativeIoException("lstat", shown, Errno.ENOENT);
                 }
-                Message link = Message.Link.symlink(relative, target, st[2]); // before its OWNER: it may throw
+                Message m = build.of(path, st, shown); // before its OWNER: a path it cannot carry throws
                 sendOwner((int) st[6], (int) st[7]);
-                wire.send(link);
-                symlinks++;
+                wire.send(m);
                 listener.copied(shown, 0);
-            } catch (IllegalArgumentException e) { // a path or target the protocol cannot carry
+                return true;
+            } catch (IllegalArgumentException e) { // a path, target or type the protocol cannot carry
                 unreadable(relative, new NativeIoException("send", shown, Errno.ENAMETOOLONG));
             } catch (NativeIoException e) {
                 failures.add(e);
@@ -308,11 +325,7 @@ public final class NetSender {
             } catch (IOException e) {
                 broken = e;
             }
-        }
-
-        @Override
-        public void special(byte[] relative, int type) {
-            skip(relative, "not a regular file or directory");
+            return false;
         }
 
         @Override
@@ -568,6 +581,11 @@ public final class NetSender {
         byte[] c = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, c, a.length, b.length);
         return c;
+    }
+
+    /** Builds a node's message from its path and lstat. */
+    private interface NodeMessage {
+        Message of(byte[] path, long[] st, String shown) throws NativeIoException;
     }
 
     /** A batch offered (version 3): its files, and how many each FILE_LIST sent for it holds. */

@@ -19,6 +19,15 @@ public final class NativeTestSupport {
     }
 
     /** Runs {@code bash -c script} in {@code dir} and fails on a non-zero exit. */
+    /** Skips the calling test, printing why, unless it runs as root. */
+    public static void assumeRoot(String test) {
+        boolean root = FileOps.geteuid() == 0;
+        if (!root) {
+            System.out.println("SKIPPED " + test + ": not running as root");
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(root, "root");
+    }
+
     public static String sh(Path dir, String script) throws IOException, InterruptedException {
         Process p = new ProcessBuilder("bash", "-c", script).directory(dir.toFile()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());

@@ -83,7 +83,9 @@ class FrameCodecTest {
         Message xattrs = new Message.Xattrs(java.util.List.<byte[][]>of(new byte[][] {"user.color".getBytes(StandardCharsets.US_ASCII),
             "blue".getBytes(StandardCharsets.US_ASCII)}));
         assertEquals(example(doc, "XATTRS with `user.color`"), HexFormat.of().formatHex(FrameCodec.encode(xattrs)));
-        for (Message m : new Message[] {list, want, hdr, dir, link, delete, sparse, range, hardLink, owner, xattrs,
+        Message fifo = new Message.Special(0010644, 0, mtime, "fifo".getBytes(StandardCharsets.US_ASCII));
+        assertEquals(example(doc, "SPECIAL, a FIFO"), HexFormat.of().formatHex(FrameCodec.encode(fifo)));
+        for (Message m : new Message[] {list, want, hdr, dir, link, delete, sparse, range, hardLink, owner, xattrs, fifo,
                 new Message.Owner(true, 65534, 7, new byte[0], new byte[0])}) {
             assertEquals(m, roundTrip(m));
         }
@@ -126,6 +128,8 @@ class FrameCodecTest {
         assertEquals("FILE_HDR_S path_len 9 does not match the frame (5)",
                 refused(Message.FILE_HDR_S, "00".repeat(20) + "0900" + "612e747874"));
         assertEquals("RANGE payload of 15 bytes, expected 16", refused(Message.RANGE, "00".repeat(15)));
+        assertEquals("SPECIAL mode 100644 is not a device, FIFO or socket",
+                refused(Message.SPECIAL, "a4810000" + "00".repeat(16) + "0100" + "66"));
         assertEquals("XATTRS attribute 0 is malformed", refused(Message.XATTRS, "00" + "00000000"));
         assertEquals("XATTRS attribute 0: a NUL byte in its name", refused(Message.XATTRS, "02" + "6100" + "00000000"));
         assertEquals("XATTRS attribute 1 value_len 5 does not fit the frame",

@@ -226,6 +226,13 @@ class FrameDecoderFuzzTest {
             }
             assertTrue(l.target().length > 0 && l.target().length <= Message.Link.maxTarget(l.type()));
             assertArrayEquals(bytes(p, 4 + len, l.target().length), l.target());
+        } else if (m instanceof Message.Special sp) {
+            assertEquals(p.getInt(0), sp.mode());
+            assertEquals(p.getLong(4), sp.rdev());
+            assertEquals(p.getLong(12), sp.mtimeNanos());
+            assertEquals(p.getShort(20) & 0xffff, sp.path().length);
+            assertEquals(n - 22, sp.path().length);
+            assertArrayEquals(bytes(p, 22, sp.path().length), sp.path());
         } else if (m instanceof Message.Xattrs x) {
             int at = 0;
             for (byte[][] a : x.attributes()) {

@@ -59,6 +59,36 @@ final class Listings {
         return asRoot;
     }
 
+    /**
+     * As root: a FIFO, a character device (1, 3: as /dev/null) and a socket in {@code dir}.
+     * @return their names
+     */
+    static List<String> makeSpecials(Path dir) throws IOException {
+        for (String[] cmd : new String[][] {{"mkfifo", "-m", "0640", "fifo"}, {"mknod", "-m", "0600", "null", "c", "1", "3"}}) {
+            Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            try {
+                if (p.waitFor() != 0) {
+                    throw new IOException(String.join(" ", cmd) + ": " + out);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException(e);
+            }
+        }
+        try (java.nio.channels.ServerSocketChannel s = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            s.bind(java.net.UnixDomainSocketAddress.of(dir.resolve("sock"))); // the socket file stays after close
+        }
+        return List.of("fifo", "null", "sock");
+    }
+
+    /** Type, permissions, device number and mtime of {@code path}, not followed. */
+    static String node(Path path) throws IOException {
+        java.nio.file.LinkOption nofollow = java.nio.file.LinkOption.NOFOLLOW_LINKS;
+        return Files.getAttribute(path, "unix:mode", nofollow) + " " + Files.getAttribute(path, "unix:rdev", nofollow) + " "
+                + Files.getLastModifiedTime(path, nofollow);
+    }
+
     /** Sets {@code name} = {@code value} on {@code path} (not followed), as setfattr does. */
     static void setXattr(Path path, String name, String value) throws IOException {
         Process p = new ProcessBuilder("setfattr", "-h", "-n", name, "-v", value, path.toString()).redirectErrorStream(true).start();

@@ -191,6 +191,27 @@ class LocalSyncTest {
         assertEquals("", Listings.xattrs(plain), "without -X");
     }
 
+    /** As root, devices, FIFOs and sockets are made (cD+++++++++) with their type, mode, device number and time; a second run leaves them. */
+    @Test
+    void devicesFifosAndSocketsAreMadeAsRoot() throws IOException {
+        NativeTestSupport.assumeRoot("devicesFifosAndSocketsAreMadeAsRoot");
+        List<String> nodes = Listings.makeSpecials(src.resolve("d1"));
+        CopyResult first = copy(LocalCopy.builder());
+        assertEquals(0, first.skipped(), first.summary());
+        for (String n : nodes) {
+            assertEquals(Listings.node(src.resolve("d1/" + n)), Listings.node(dst.resolve("d1/" + n)), n);
+        }
+        List<String> changes = new ArrayList<>();
+        copy(LocalCopy.builder().listener(new CopyListener() {
+            @Override
+            public void changed(String path, CopyListener.Change change) {
+                changes.add(change.itemize() + " " + path);
+            }
+        }));
+        changes.removeIf(c -> c.startsWith("cL")); // symlinks are always made again
+        assertEquals(List.of(), changes, "a second run leaves them");
+    }
+
     @Test
     void aSecondRunCopiesNoFileBytes() throws IOException {
         CopyResult first = copy(LocalCopy.builder());

@@ -126,11 +126,7 @@ class NetSyncTest {
      */
     @Test
     void ownersArriveWhenTheReceiverRunsAsRoot() throws IOException {
-        boolean root = org.uringsync.nativeio.FileOps.geteuid() == 0;
-        if (!root) {
-            System.out.println("SKIPPED ownersArriveWhenTheReceiverRunsAsRoot: not running as root");
-        }
-        org.junit.jupiter.api.Assumptions.assumeTrue(root, "root");
+        NativeTestSupport.assumeRoot("ownersArriveWhenTheReceiverRunsAsRoot");
         java.nio.file.LinkOption nofollow = java.nio.file.LinkOption.NOFOLLOW_LINKS;
         Files.createSymbolicLink(src.resolve("d0/link"), Path.of("f1"));
         Object[][] owners = { // path, uid, gid: named ids (nobody, daemon, root) and ids without a name
@@ -170,6 +166,20 @@ class NetSyncTest {
         sendWith(Sender.builder("127.0.0.1", receiver.port()));
         assertTrue(Files.exists(dst.resolve("d2/plain")));
         assertTrue(!Listings.xattrs(dst).contains("d2/plain"), "without -X");
+    }
+
+    /** send -a to a receiver running as root: devices, FIFOs and sockets arrive (SPECIAL); without -a they are skipped. */
+    @Test
+    void devicesFifosAndSocketsArriveWithA() throws IOException {
+        NativeTestSupport.assumeRoot("devicesFifosAndSocketsArriveWithA");
+        List<String> nodes = Listings.makeSpecials(src.resolve("d1"));
+        CopyResult plain = sendWith(Sender.builder("127.0.0.1", receiver.port()));
+        assertEquals(3, plain.skipped(), plain.summary());
+        assertTrue(Files.notExists(dst.resolve("d1/fifo"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+        sendWith(Sender.builder("127.0.0.1", receiver.port()).owners(true));
+        for (String n : nodes) {
+            assertEquals(Listings.node(src.resolve("d1/" + n)), Listings.node(dst.resolve("d1/" + n)), n);
+        }
     }
 
     private CopyResult sendWith(Sender.Builder b) throws IOException {

@@ -419,7 +419,7 @@ class CraftedClientIT {
             owner[1] = 1; // uid 1, no names
             c.frame(0x1C, owner);
             c.frame(0x20, new byte[0]);
-            assertEquals("protocol error: OWNER followed by ALL_DONE (expected FILE_HDR_T, FILE_HDR_S, DIR or SYMLINK)", c.error());
+            assertEquals("protocol error: OWNER followed by ALL_DONE (expected FILE_HDR_T, FILE_HDR_S, DIR, SYMLINK or SPECIAL)", c.error());
         }
         try (Client c = new Client()) { // XATTRS before a symlink, which gets none
             c.login(3);

@@ -39,6 +39,8 @@ class MetadataIT {
                 "chmod 600 a/f4; chmod 751 a/b; chmod 700 empty/nested; chmod 444 a/f5",
                 // owners, as root: a named one, ids without names, a symlink's own
                 "if [ \"$(id -u)\" = 0 ]; then chown 65534:65534 a/f4; chown 4242:4343 a/b; chown -h 1:1 a/rel-link; fi",
+                // a FIFO and a character device, as root
+                "if [ \"$(id -u)\" = 0 ]; then mkfifo -m 0640 a/fifo; mknod -m 0600 a/b/null c 1 3; fi",
                 // 1 GiB, 10 MiB of data: 4 MiB at the start, 5 MiB in the middle, 1 MiB at the end
                 "truncate -s 1G sparse.img",
                 "head -c 4M /dev/urandom | dd of=sparse.img conv=notrunc status=none",
