@@ -474,11 +474,16 @@ public sealed interface Message {
      */
     record Special(int mode, long rdev, long mtimeNanos, byte[] path) implements Message {
         public Special {
-            int t = mode & 0170000;
-            if (t != 0020000 && t != 0060000 && t != 0010000 && t != 0140000) {
-                throw new IllegalArgumentException("not a device, FIFO or socket: mode " + Integer.toOctalString(mode));
+            if (!isSpecial(mode)) {
+                throw new IllegalArgumentException("SPECIAL mode " + Integer.toOctalString(mode) + " is not a device, FIFO or socket");
             }
             path = checkedPath(path);
+        }
+
+        /** @return whether {@code mode}'s type (its S_IFMT bits) is a character or block device, a FIFO or a socket */
+        public static boolean isSpecial(int mode) {
+            int t = mode & 0170000;
+            return t == 0020000 || t == 0060000 || t == 0010000 || t == 0140000;
         }
 
         @Override

@@ -319,7 +319,7 @@ final class DestWriter {
             }
             directory(path, path);
             if (own != null || xattrs != null) {
-                int parent = directory(slash < 0 ? new byte[0] : Arrays.copyOf(path, slash), path);
+                int parent = parent(path, slash);
                 byte[] name = Arrays.copyOfRange(path, slash + 1, path.length);
                 chown(parent, name, path, own);
                 setAttrs(-1, parent, name, path, xattrs);
@@ -388,7 +388,7 @@ final class DestWriter {
             int slash = checkedSlash(path);
             int[] own = takeOwner();
             offer(path, slash);
-            int dir = directory(slash < 0 ? new byte[0] : Arrays.copyOf(path, slash), path);
+            int dir = parent(path, slash);
             byte[] name = Arrays.copyOfRange(path, slash + 1, path.length);
             long[] st = FileOps.lstatAt(dir, name);
             if (st != null && (st[0] & S_IFMT) == S_IFLNK
@@ -450,23 +450,17 @@ final class DestWriter {
          * "system."); an empty array when none of them.
          */
         private byte[] settable(Message.Xattrs x) {
-            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            List<byte[][]> kept = new ArrayList<>();
             for (byte[][] a : x.attributes()) {
                 String name = new String(a[0], StandardCharsets.ISO_8859_1);
                 // as root all but ACLs, and never file capabilities: the receiver grants no privilege
                 // (as it drops setuid and setgid bits)
                 if (root ? !name.startsWith("system.") && !name.equals("security.capability") : name.startsWith("user.")) {
-                    out.write(a[0].length);
-                    out.writeBytes(a[0]);
-                    int n = a[1].length;
-                    out.write(n);
-                    out.write(n >>> 8);
-                    out.write(n >>> 16);
-                    out.write(n >>> 24);
-                    out.writeBytes(a[1]);
+                    kept.add(a);
                 }
             }
-            return out.toByteArray();
+            byte[] frame = org.uringsync.protocol.FrameCodec.encode(new Message.Xattrs(kept)); // the packed list is its payload
+            return Arrays.copyOfRange(frame, org.uringsync.protocol.FrameCodec.HEADER, frame.length);
         }
 
         /** Sets the XATTRS taken for the entry ({@code fd}, or {@code name} inside {@code dir}, never followed). */
@@ -512,7 +506,7 @@ final class DestWriter {
                 log.accept("connection " + id + ": skipped " + PathRules.show(path) + ": a device, FIFO or socket (made only as root)");
                 return;
             }
-            int dir = directory(slash < 0 ? new byte[0] : Arrays.copyOf(path, slash), path);
+            int dir = parent(path, slash);
             int mode = (sp.mode() & Specials.S_IFMT) | (sp.mode() & 0777); // as files: no setuid, setgid, sticky
             if (Specials.make(dir, Arrays.copyOfRange(path, slash + 1, path.length), PathRules.show(path), mode, sp.rdev(),
                     sp.mtimeNanos(), own, temps)) {
@@ -539,7 +533,7 @@ final class DestWriter {
             int slash = checkedSlash(path);
             int tslash = checkedSlash(target);
             offer(path, slash);
-            int dir = directory(slash < 0 ? new byte[0] : Arrays.copyOf(path, slash), path);
+            int dir = parent(path, slash);
             tempDir = dir; // pinned: the target's directory lookup must not close it
             try {
                 linkTo(path, slash, target, tslash, dir);
@@ -549,7 +543,7 @@ final class DestWriter {
         }
 
         private void linkTo(byte[] path, int slash, byte[] target, int tslash, int dir) throws IOException {
-            int tdir = directory(tslash < 0 ? new byte[0] : Arrays.copyOf(target, tslash), target);
+            int tdir = parent(target, tslash);
             byte[] tname = Arrays.copyOfRange(target, tslash + 1, target.length);
             long[] t = FileOps.lstatAt(tdir, tname);
             if (t == null || (t[0] & S_IFMT) != S_IFREG) {
@@ -649,9 +643,8 @@ final class DestWriter {
         private long receiveFile(TlsSession session, Wire wire, Message.FileHeader h, Ring ring) throws IOException {
             byte[] path = h.path();
             int slash = checkedSlash(path);
-            byte[] dirRel = slash < 0 ? new byte[0] : Arrays.copyOf(path, slash);
             byte[] name = Arrays.copyOfRange(path, slash + 1, path.length);
-            int dir = directory(dirRel, path);
+            int dir = parent(path, slash);
             byte[] tmp = temps.next();
             // Created with its final mode when the umask leaves that whole (0644, 0755 under 022): no
             // fchmod. The temporary name is then as readable as the finished file will be, no more.
@@ -775,6 +768,11 @@ final class DestWriter {
             }
             dirs.put(k, d);
             return d;
+        }
+
+        /** The directory holding {@code path} (its last slash at {@code slash}; see {@link #directory}). */
+        private int parent(byte[] path, int slash) throws PathRefused {
+            return directory(slash < 0 ? new byte[0] : Arrays.copyOf(path, slash), path);
         }
 
         private PathRefused refusedDirectory(byte[] path, int errno) {

@@ -25,6 +25,7 @@ import org.uringsync.nativeio.NativeIoException;
 import org.uringsync.nativeio.PathBytes;
 import org.uringsync.nativeio.Ring;
 import org.uringsync.path.FilterRules;
+import org.uringsync.protocol.Message;
 import org.uringsync.scan.TreeScanner;
 
 /**
@@ -353,7 +354,7 @@ public final class LocalCopier {
         String shown = PathBytes.show(rel);
         try {
             long[] st = FileOps.lstatAt(Batch.AT_FDCWD, join(srcRoot, rel));
-            if (st == null || !Specials.isSpecial((int) st[0])) {
+            if (st == null || !Message.Special.isSpecial((int) st[0])) {
                 return; // gone, or no longer special, since the listing
             }
             int slash = PathBytes.lastSlash(rel);

@@ -292,14 +292,15 @@ public final class NetSender {
         public void special(byte[] relative, int type) {
             if (!owners || version < 3) {
                 skip(relative, "a device, FIFO or socket (sent with -a)");
-            } else if (sendNode(relative, (path, st, shown) -> new Message.Special((int) st[0], st[8], st[2], relative))) {
+            } else if (sendNode(relative, (path, st, shown) -> !Message.Special.isSpecial((int) st[0]) ? null // no longer special: not sent
+                    : new Message.Special((int) st[0], st[8], st[2], relative))) {
                 files++;
             }
         }
 
         /**
-         * A symlink or special node, sent as one message (after its OWNER) built from its lstat; a failure
-         * to read it, or a path the protocol cannot carry, is reported. @return whether it was sent
+         * A symlink or special node, sent as one message (after its OWNER) built from its lstat (null: not
+         * sent); a failure to read it, or a path the protocol cannot carry, is reported. @return whether it was sent
          */
         private boolean sendNode(byte[] relative, NodeMessage build) {
             if (broken != null) {
@@ -313,6 +314,9 @@ public final class NetSender {
                     throw new NativeIoException("lstat", shown, Errno.ENOENT);
                 }
                 Message m = build.of(path, st, shown); // before its OWNER: a path it cannot carry throws
+                if (m == null) {
+                    return false;
+                }
                 sendOwner((int) st[6], (int) st[7]);
                 wire.send(m);
                 listener.copied(shown, 0);
@@ -447,7 +451,7 @@ public final class NetSender {
                     byte[] hdr = FrameCodec.encode(version >= 3
                             ? new Message.FileHeader(size, open.mode(i) & 07777, rel[i], open.mtimeNanos(i))
                             : new Message.FileHeader(size, open.mode(i) & 07777, rel[i]));
-                    hdr = concat(concat(owner(open.uid(i), open.gid(i)), xattrFrame(open.fd(i), null, rel[i])), hdr);
+                    hdr = concat(before(open, i, rel[i]), hdr);
                     batch.add(open.fd(i), size, open.mtimeNanos(i), hdr, fileEnd, splice | readFlags(open.fd(i), size));
                     data.add(size);
                 }
@@ -511,7 +515,7 @@ public final class NetSender {
             boolean spliceFiles) {
         long size = open.bytes(i);
         long mtime = open.mtimeNanos(i);
-        byte[] hdr = concat(concat(owner(open.uid(i), open.gid(i)), xattrFrame(open.fd(i), null, rel)),
+        byte[] hdr = concat(before(open, i, rel),
                 FrameCodec.encode(new Message.FileHeader(size, open.mode(i) & 07777, rel, mtime, true)));
         if (ranges.length == 0) { // all hole
             batch.add(open.fd(i), 0, 0, size, mtime, hdr, fileEnd, 0);
@@ -577,7 +581,15 @@ public final class NetSender {
         }
     }
 
+    /** What goes before an opened file's header: its OWNER and XATTRS frames, as asked (often nothing). */
+    private byte[] before(Batch open, int i, byte[] rel) {
+        return concat(owner(open.uid(i), open.gid(i)), xattrFrame(open.fd(i), null, rel));
+    }
+
     private static byte[] concat(byte[] a, byte[] b) {
+        if (a.length == 0) {
+            return b;
+        }
         byte[] c = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, c, a.length, b.length);
         return c;

@@ -10,8 +10,7 @@ import org.uringsync.nativeio.NativeIoException;
  * was there (never a directory); a node already the same is left alone.
  */
 final class Specials {
-    static final int S_IFMT = 0170000, S_IFDIR = 0040000, S_IFCHR = 0020000, S_IFBLK = 0060000, S_IFIFO = 0010000,
-            S_IFSOCK = 0140000;
+    static final int S_IFMT = 0170000, S_IFDIR = 0040000;
 
     private Specials() {}
 
@@ -19,12 +18,6 @@ final class Specials {
     static boolean same(long[] st, int mode, long rdev, long mtimeNanos, int[] owner) {
         return st != null && st[0] == (mode & 0xffffffffL) && st[8] == rdev && st[2] == mtimeNanos
                 && (owner == null || (st[6] == (owner[0] & 0xffffffffL) && st[7] == (owner[1] & 0xffffffffL)));
-    }
-
-    /** @return whether {@code mode}'s type is a device, FIFO or socket */
-    static boolean isSpecial(int mode) {
-        int t = mode & S_IFMT;
-        return t == S_IFCHR || t == S_IFBLK || t == S_IFIFO || t == S_IFSOCK;
     }
 
     /**

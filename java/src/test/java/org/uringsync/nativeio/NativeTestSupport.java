@@ -18,7 +18,6 @@ public final class NativeTestSupport {
         assumeTrue(Ring.isAvailable(), () -> "io_uring unavailable: " + Ring.unavailabilityCause());
     }
 
-    /** Runs {@code bash -c script} in {@code dir} and fails on a non-zero exit. */
     /** Skips the calling test, printing why, unless it runs as root. */
     public static void assumeRoot(String test) {
         boolean root = FileOps.geteuid() == 0;
@@ -28,6 +27,7 @@ public final class NativeTestSupport {
         org.junit.jupiter.api.Assumptions.assumeTrue(root, "root");
     }
 
+    /** Runs {@code bash -c script} in {@code dir} and fails on a non-zero exit. */
     public static String sh(Path dir, String script) throws IOException, InterruptedException {
         Process p = new ProcessBuilder("bash", "-c", script).directory(dir.toFile()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());

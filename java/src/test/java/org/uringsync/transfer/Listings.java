@@ -31,15 +31,7 @@ final class Listings {
      * the same text whatever order their directories list in.
      */
     static String xattrs(Path root) throws IOException {
-        Process p = new ProcessBuilder("getfattr", "-h", "-R", "-d", "-m", "^(user|trusted)\\.", ".").directory(root.toFile())
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
-        try {
-            p.waitFor();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException(e);
-        }
+        String out = sh(root, "getfattr -h -R -d -m '^(user|trusted)\\.' . 2>/dev/null");
         return String.join("\n\n", new TreeSet<>(List.of(out.strip().split("\n\n"))));
     }
 
@@ -64,18 +56,7 @@ final class Listings {
      * @return their names
      */
     static List<String> makeSpecials(Path dir) throws IOException {
-        for (String[] cmd : new String[][] {{"mkfifo", "-m", "0640", "fifo"}, {"mknod", "-m", "0600", "null", "c", "1", "3"}}) {
-            Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            try {
-                if (p.waitFor() != 0) {
-                    throw new IOException(String.join(" ", cmd) + ": " + out);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException(e);
-            }
-        }
+        sh(dir, "mkfifo -m 0640 fifo; mknod -m 0600 null c 1 3");
         try (java.nio.channels.ServerSocketChannel s = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
             s.bind(java.net.UnixDomainSocketAddress.of(dir.resolve("sock"))); // the socket file stays after close
         }
@@ -89,14 +70,15 @@ final class Listings {
                 + Files.getLastModifiedTime(path, nofollow);
     }
 
-    /** Sets {@code name} = {@code value} on {@code path} (not followed), as setfattr does. */
+    /** Sets {@code name} = {@code value} on {@code path} (not followed), as setfattr does (test names and values: no quotes). */
     static void setXattr(Path path, String name, String value) throws IOException {
-        Process p = new ProcessBuilder("setfattr", "-h", "-n", name, "-v", value, path.toString()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        sh(path.getParent(), "setfattr -h -n '" + name + "' -v '" + value + "' '" + path + "'");
+    }
+
+    /** {@link NativeTestSupport#sh}, its interruption as an IOException. */
+    static String sh(Path dir, String script) throws IOException {
         try {
-            if (p.waitFor() != 0) {
-                throw new IOException("setfattr " + name + " " + path + ": " + out);
-            }
+            return org.uringsync.nativeio.NativeTestSupport.sh(dir, script);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException(e);

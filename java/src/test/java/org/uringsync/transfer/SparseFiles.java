@@ -7,12 +7,10 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 
 /** Test helper: sparse files made with holes where nothing was written, and what a file occupies on disk. */
 final class SparseFiles {
@@ -66,16 +64,6 @@ final class SparseFiles {
 
     /** The bytes {@code file} occupies on disk ({@code st_blocks * 512}). */
     static long allocated(Path file) throws IOException {
-        Process p = new ProcessBuilder("stat", "-c", "%b", file.toString()).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
-        try {
-            if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new IOException("stat " + file + " failed");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException(e);
-        }
-        return Long.parseLong(out) * 512;
+        return Long.parseLong(Listings.sh(file.getParent(), "stat -c %b '" + file.getFileName() + "'").trim()) * 512;
     }
 }
