@@ -30,7 +30,8 @@ import org.uringsync.protocol.ProtocolException;
  * thread calls {@link Files#receive} once HELLO_OK has gone back and {@link Files#close} when the
  * connection ends. Owned here: FILE_HDR to ALL_DONE, the path check ({@link PathRules}, and no name
  * of {@link TempNames}' shape), the directories a connection keeps open beneath DEST, each file
- * created under a temporary name, its data written by the native session, the rename into place,
+ * created under a temporary name (or under its own when nothing was there at the quick check), its
+ * data written by the native session, the rename into place,
  * and the sweep of stale temporaries: DEST when the receiver starts, and each directory (DEST again
  * among them) the first time one of this receiver's connections writes into it.
  */
@@ -138,6 +139,19 @@ final class DestWriter {
         private byte[] attrs; // XATTRS for the entry that comes next, those this receiver may set, packed; null when none
         private final Map<String, Long> userIds = new java.util.HashMap<>();
         private final Map<String, Long> groupIds = new java.util.HashMap<>();
+        /** Directories this connection made (keys): nothing of the transfer's can be in them before it writes there. */
+        private final Set<String> made = new java.util.HashSet<>();
+        /**
+         * Files WANTed because nothing was at their name (keys). One of at most {@link #IN_PLACE_MAX}
+         * bytes is written under that name at once (O_EXCL: what appears there meanwhile sends it the
+         * temporary way): no rename, the cost that counts for small files. There is nothing of the
+         * user's to protect from half-written data, a failure removes the file, and one that a killed
+         * receiver leaves half-written has not the source's time, so the next run's quick check sends
+         * it again. Larger files, where a kill mid-file is likely, keep the temporary name.
+         */
+        private final Set<String> absent = new java.util.HashSet<>();
+        static final long IN_PLACE_MAX = 1 << 20;
+        private static final int MAX_ABSENT = 1 << 16; // more than the sender has in flight; beyond, the temporary way
 
         private Files(long id) {
             this.id = id;
@@ -264,8 +278,12 @@ final class DestWriter {
                         }
                         looked.put(k, dir);
                     }
-                    long[] st = dir < 0 ? null : FileOps.lstatAt(dir, Arrays.copyOfRange(path, slash + 1, path.length));
+                    boolean fresh = dir < 0 || made.contains(k); // a directory this transfer made holds none of its files yet
+                    long[] st = fresh ? null : FileOps.lstatAt(dir, Arrays.copyOfRange(path, slash + 1, path.length));
                     wanted[i] = st == null || (st[0] & S_IFMT) != S_IFREG || st[1] != e.size() || st[2] != e.mtimeNanos();
+                    if (st == null && absent.size() < MAX_ABSENT) {
+                        absent.add(Pruner.key(path));
+                    }
                 }
             } finally {
                 for (int fd : looked.values()) {
@@ -316,6 +334,9 @@ final class DestWriter {
             }
             if (rc < 0) {
                 throw refusedDirectory(path, rc);
+            }
+            if (rc == 0 && made.size() < MAX_DIRECTORIES) {
+                made.add(Pruner.key(path));
             }
             directory(path, path);
             if (own != null || xattrs != null) {
@@ -645,7 +666,6 @@ final class DestWriter {
             int slash = checkedSlash(path);
             byte[] name = Arrays.copyOfRange(path, slash + 1, path.length);
             int dir = parent(path, slash);
-            byte[] tmp = temps.next();
             // Created with its final mode when the umask leaves that whole (0644, 0755 under 022): no
             // fchmod. The temporary name is then as readable as the finished file will be, no more.
             // With attributes to set it stays 0600 until they are: "user." ones need write permission.
@@ -653,12 +673,19 @@ final class DestWriter {
             byte[] xattrs = takeAttrs();
             int mode = h.mode() & 0777;
             boolean exact = (mode & umask) == 0 && (xattrs == null || xattrs.length == 0);
+            boolean direct = absent.remove(Pruner.key(path)) && h.size() <= IN_PLACE_MAX;
+            byte[] tmp = direct ? name : temps.next();
             int fd = FileOps.createBeneath(dir, tmp, exact ? mode : 0600);
+            if (fd == -Errno.EEXIST && direct) { // something appeared at the name since the WANT
+                direct = false;
+                tmp = temps.next();
+                fd = FileOps.createBeneath(dir, tmp, exact ? mode : 0600);
+            }
             if (fd < 0) {
                 throw new NativeIoException("openat2", PathRules.show(path), -fd);
             }
             tempDir = dir;
-            tempName = tmp;
+            tempName = tmp; // removed if the file does not complete
             boolean written = false;
             long data = h.size();
             try {
@@ -690,7 +717,7 @@ final class DestWriter {
                     throw new NativeIoException("close", PathRules.show(path), -rc);
                 }
             }
-            int rc = FileOps.renameAt(dir, tmp, name);
+            int rc = direct ? 0 : FileOps.renameAt(dir, tmp, name);
             if (rc < 0) {
                 throw new PathRefused("cannot place " + PathRules.show(path) + ": " + Errno.describe(-rc));
             }

@@ -172,6 +172,37 @@ class CraftedClientIT {
             frame(0x1B, b.array());
         }
 
+        /** Version 3: FILE_LIST offering {@code paths}, each of {@code size} bytes. */
+        void fileList(long size, String... paths) throws IOException {
+            java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream();
+            o.write(paths.length & 0xff);
+            o.write(paths.length >> 8);
+            for (String path : paths) {
+                byte[] p = path.getBytes(StandardCharsets.UTF_8);
+                o.writeBytes(ByteBuffer.allocate(18).order(ByteOrder.LITTLE_ENDIAN).putLong(size)
+                        .putLong(1_700_000_000_000_000_000L).putShort((short) p.length).array());
+                o.writeBytes(p);
+            }
+            frame(0x13, o.toByteArray());
+        }
+
+        /** Version 3: FILE_HDR_T. */
+        void fileHeaderT(long size, int mode, String path) throws IOException {
+            byte[] p = path.getBytes(StandardCharsets.UTF_8);
+            ByteBuffer b = ByteBuffer.allocate(22 + p.length).order(ByteOrder.LITTLE_ENDIAN);
+            b.putLong(size).putInt(mode).putLong(1_700_000_000_000_000_000L).putShort((short) p.length).put(p);
+            frame(0x15, b.array());
+        }
+
+        /** Version 3: SYMLINK {@code path} -> {@code target}. */
+        void symlink(String path, String target) throws IOException {
+            byte[] p = path.getBytes(StandardCharsets.UTF_8);
+            byte[] t = target.getBytes(StandardCharsets.UTF_8);
+            ByteBuffer b = ByteBuffer.allocate(12 + p.length + t.length).order(ByteOrder.LITTLE_ENDIAN);
+            b.putShort((short) p.length).put(p).putShort((short) t.length).put(t).putLong(1_700_000_000_000_000_000L);
+            frame(0x17, b.array());
+        }
+
         void range(long offset, long length) throws IOException {
             frame(0x1A, ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(offset).putLong(length).array());
         }
@@ -483,6 +514,54 @@ class CraftedClientIT {
             c.fileHeader(5, 0644, "escape-link/deeper/victim-pwned");
             assertTrue(c.error().startsWith("refused escape-link/deeper/victim-pwned: it would leave the destination"));
         }
+    }
+
+    /**
+     * Version 3 writes a new small file under its own name, no temporary: cut short it is removed,
+     * and when something appears at the name after the WANT (here a SYMLINK from the same sender) the
+     * file goes the temporary way and replaces it. Beside good sends of small new files.
+     */
+    @Test
+    void newSmallFilesWrittenInPlaceLeaveNothingWhenCutAndGiveWayToWhatAppears() throws Exception {
+        Path src = Files.createDirectories(tmp.resolve("good-src/small"));
+        for (int i = 0; i < 50; i++) {
+            Files.writeString(src.resolve("f" + i), "small " + i);
+        }
+        java.util.concurrent.CompletableFuture<Integer> good = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            int n = 0;
+            try {
+                for (; n < 5; n++) {
+                    CopyResult r = Sender.builder("127.0.0.1", receiver.port()).secret(SECRET).build().send(tmp.resolve("good-src"));
+                    assertTrue(r.succeeded(), r.failures().toString());
+                    assertEquals("", Launcher.sh(tmp, "diff -r good-src/small dest/small"));
+                    Launcher.sh(dest, "rm -r small"); // the next send writes them new again
+                }
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+            return n;
+        });
+        byte[] data = new byte[1000];
+        new java.util.Random(3).nextBytes(data);
+        try (Client c = new Client()) {
+            c.login(3);
+            c.fileList(1000, "victim-cut", "raced");
+            byte[] want = c.readFrame();
+            assertEquals(0x14, want[0] & 0xff);
+            assertEquals(0b11, want[7], "both wanted: nothing is at either name");
+            c.symlink("raced", "elsewhere"); // something at the name now
+            c.fileHeaderT(1000, 0644, "raced");
+            c.frame(0x11, data);
+            c.frame(0x12, new byte[0]);
+            c.fileHeaderT(1000, 0644, "victim-cut");
+            c.frame(0x11, new byte[500]);
+        } // closed mid-file
+        awaitQuiet();
+        assertEquals(5, good.get(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertFalse(Files.exists(dest.resolve("victim-cut"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+        assertTrue(Files.isRegularFile(dest.resolve("raced"), java.nio.file.LinkOption.NOFOLLOW_LINKS), "the file replaced the link");
+        assertEquals(-1, java.util.Arrays.mismatch(data, Files.readAllBytes(dest.resolve("raced"))));
+        Files.delete(dest.resolve("raced"));
     }
 
     @Test
