@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -37,10 +36,6 @@ import org.uringsync.protocol.ProtocolException;
  */
 final class DestWriter {
     private static final int S_IFMT = 0170000, S_IFREG = 0100000, S_IFLNK = 0120000, S_IFDIR = 0040000;
-    /** The most DIR messages one transfer may send (their metadata waits for ALL_DONE). */
-    static final int MAX_DIRECTORIES = 1 << 20;
-    /** About the most bytes of names one connection keeps for DELETE and directory metadata. */
-    static final long MAX_KEPT_BYTES = 256L << 20;
     /** The most filter rules a DELETE may carry. */
     static final int MAX_DELETE_RULES = 4096;
     private final Path dest;
@@ -120,25 +115,17 @@ final class DestWriter {
      */
     final class Files {
         private final long id;
-        private final Map<String, Integer> dirs = new LinkedHashMap<>(16, 0.75f, true);
+        private DestDirs dirs; // open from receive() on
         private int rootFd = -1;
         private int tempDir = -1;
         private byte[] tempName;
         private final TempNames.Namer temps;
         private final List<Message.Directory> dirMeta = new ArrayList<>(); // applied at ALL_DONE
-        /** Version 3: the names offered in each directory (key: its path), for DELETE. */
-        private final Map<String, Set<String>> offered = new java.util.HashMap<>();
+        private final OfferedNames offered = new OfferedNames(); // version 3: for DELETE
         private FilterRules deleteKeeping; // set by DELETE: remove the rest, except what these exclude
-        private long kept; // bytes (about) of names and directories kept for the end of the transfer
         private final int umask = FileOps.umask();
-        /** Owners are applied only by a receiver running as root (as rsync's); others ignore OWNER. */
-        private final boolean root = FileOps.geteuid() == 0;
-        private int[] owner; // OWNER's ids for the entry that comes next, resolved here; null when none
-        private static final int[] NO_OWNER = new int[0]; // an OWNER this receiver (not root) ignores
-        private static final int MAX_NAMES = 4096; // user and group names cached per connection
-        private byte[] attrs; // XATTRS for the entry that comes next, those this receiver may set, packed; null when none
-        private final Map<String, Long> userIds = new java.util.HashMap<>();
-        private final Map<String, Long> groupIds = new java.util.HashMap<>();
+        private final ReceivedAttributes attributes = new ReceivedAttributes(); // OWNER and XATTRS for the next entry
+        private final boolean root = attributes.root();
         /** Directories this connection made (keys): nothing of the transfer's can be in them before it writes there. */
         private final Set<String> made = new java.util.HashSet<>();
         /**
@@ -161,6 +148,12 @@ final class DestWriter {
         /** Receives files until ALL_DONE or the sender's ERROR, on a session whose sender is authenticated. */
         void receive(TlsSession session, Wire wire, int version) throws IOException {
             rootFd = FileOps.openRoot(destBytes, false); // each connection sees DEST as it is now
+            // the first time this receiver writes into a directory, temporaries left there by dead receivers go
+            dirs = new DestDirs(rootFd, (fd, rel, key) -> {
+                if (swept.size() < 65536 && swept.add(key)) {
+                    sweepTemps(fd, rel);
+                }
+            });
             try (Ring ring = Ring.open(queueDepth, chunkSize)) { // nothing heavy before HELLO_OK
                 receive(session, wire, ring, version);
             }
@@ -169,10 +162,9 @@ final class DestWriter {
         /** Frees what the connection holds beneath DEST; nothing here throws, so no earlier error is hidden. */
         void close() {
             removeTemp();
-            for (int d : dirs.values()) {
-                FileOps.close(d);
+            if (dirs != null) {
+                dirs.close();
             }
-            dirs.clear();
             if (rootFd >= 0) {
                 FileOps.close(rootFd);
                 rootFd = -1;
@@ -188,21 +180,20 @@ final class DestWriter {
                 }
                 int type = wire.type();
                 boolean entry = type == Message.FILE_HDR_T || type == Message.FILE_HDR_S || type == Message.DIR;
-                if (attrs != null && !entry) {
+                if (attributes.xattrsHeld() && !entry) {
                     throw new ProtocolException("XATTRS followed by " + org.uringsync.protocol.FrameCodec.name(type)
                             + " (expected FILE_HDR_T, FILE_HDR_S or DIR)");
                 }
-                if (owner != null && !entry && type != Message.SYMLINK && type != Message.SPECIAL && type != Message.XATTRS) {
+                if (attributes.ownerHeld() && !entry && type != Message.SYMLINK && type != Message.SPECIAL && type != Message.XATTRS) {
                     throw new ProtocolException("OWNER followed by " + org.uringsync.protocol.FrameCodec.name(type)
                             + " (expected FILE_HDR_T, FILE_HDR_S, DIR, SYMLINK or SPECIAL)");
                 }
                 if (type == Message.OWNER && version >= 3) {
-                    Message.Owner o = (Message.Owner) wire.payload();
-                    owner = root ? localIds(o) : NO_OWNER; // names are looked up only where they are used
+                    attributes.owner((Message.Owner) wire.payload());
                     continue;
                 }
                 if (type == Message.XATTRS && version >= 3) {
-                    attrs = settable((Message.Xattrs) wire.payload());
+                    attributes.xattrs((Message.Xattrs) wire.payload());
                     continue;
                 }
                 if (type == Message.FILE_HDR || ((type == Message.FILE_HDR_T || type == Message.FILE_HDR_S) && version >= 3)) {
@@ -231,7 +222,7 @@ final class DestWriter {
                     deleteKeeping = keep;
                 } else if (type == Message.ALL_DONE) {
                     wire.payload();
-                    IOException deleting = deleteKeeping == null ? null : deleteExtraneous();
+                    IOException deleting = deleteKeeping == null ? null : offered.prune(rootFd, destBytes, deleteKeeping, listener);
                     IOException meta = applyDirectoryMeta(); // after deleting, which changes directories' times
                     if (deleting != null || meta != null) {
                         throw deleting != null ? deleting : meta;
@@ -264,17 +255,17 @@ final class DestWriter {
                     Message.FileList.Entry e = list.entries().get(i);
                     byte[] path = e.path();
                     int slash = checkedSlash(path);
-                    offer(path, slash);
+                    offered.entry(path, slash);
                     byte[] rel = slash < 0 ? new byte[0] : Arrays.copyOf(path, slash);
                     String k = new String(rel, StandardCharsets.ISO_8859_1);
-                    Integer dir = dirs.get(k);
+                    Integer dir = dirs.cached(k);
                     if (dir == null) {
                         dir = looked.get(k);
                     }
                     if (dir == null) {
                         dir = FileOps.findDirBeneath(rootFd, rel);
                         if (dir < 0 && dir != -Errno.ENOENT) {
-                            throw refusedDirectory(path, dir);
+                            throw DestDirs.refused(path, dir);
                         }
                         looked.put(k, dir);
                     }
@@ -298,21 +289,20 @@ final class DestWriter {
         /** DIR: the directory is made now (with its parents); its mode and mtime at ALL_DONE, after its contents. */
         private void makeDirectory(Message.Directory d) throws IOException {
             byte[] path = d.path();
-            if (dirMeta.size() >= MAX_DIRECTORIES) {
-                throw new ProtocolException("more than " + MAX_DIRECTORIES + " directories in one transfer");
+            if (dirMeta.size() >= OfferedNames.MAX_DIRECTORIES) {
+                throw new ProtocolException("more than " + OfferedNames.MAX_DIRECTORIES + " directories in one transfer");
             }
-            int[] own = takeOwner();
-            byte[] xattrs = takeAttrs();
+            int[] own = attributes.takeOwner();
+            byte[] xattrs = attributes.takeXattrs();
             if (path.length == 0) { // the transfer's root: DEST itself, which exists; its mode and time at the end
-                chown(rootFd, new byte[] {'.'}, path, own);
-                setAttrs(-1, rootFd, new byte[] {'.'}, path, xattrs);
+                ReceivedAttributes.chown(rootFd, new byte[] {'.'}, path, own);
+                ReceivedAttributes.set(-1, rootFd, new byte[] {'.'}, path, xattrs);
                 dirMeta.add(d);
                 return;
             }
             int slash = checkedSlash(path);
-            budget(path.length);
-            offer(path, slash);
-            offered.computeIfAbsent(Pruner.key(path), k -> new java.util.HashSet<>());
+            offered.budget(path.length); // its metadata, kept for ALL_DONE
+            offered.directory(path, slash);
             // The source has a directory here: a symlink in its place goes (following an old link would
             // write this directory's files, or a deletion, elsewhere beneath DEST); a file stays, refused
             // (it may be all the user has of it).
@@ -324,7 +314,7 @@ final class DestWriter {
                         byte[] name = Arrays.copyOfRange(path, slash + 1, path.length);
                         long[] st = FileOps.lstatAt(parent, name);
                         if (st != null && (st[0] & S_IFMT) == S_IFLNK && FileOps.unlinkAt(parent, name) == 0) {
-                            forget(path); // descriptors cached through the link are stale
+                            dirs.forget(path); // descriptors cached through the link are stale
                         }
                     } finally {
                         FileOps.close(parent);
@@ -333,40 +323,19 @@ final class DestWriter {
                 rc = FileOps.mkdirNoFollow(rootFd, path, 0755);
             }
             if (rc < 0) {
-                throw refusedDirectory(path, rc);
+                throw DestDirs.refused(path, rc);
             }
-            if (rc == 0 && made.size() < MAX_DIRECTORIES) {
+            if (rc == 0 && made.size() < OfferedNames.MAX_DIRECTORIES) {
                 made.add(Pruner.key(path));
             }
-            directory(path, path);
+            dirs.of(path, path);
             if (own != null || xattrs != null) {
-                int parent = parent(path, slash);
+                int parent = dirs.parent(path, slash);
                 byte[] name = Arrays.copyOfRange(path, slash + 1, path.length);
-                chown(parent, name, path, own);
-                setAttrs(-1, parent, name, path, xattrs);
+                ReceivedAttributes.chown(parent, name, path, own);
+                ReceivedAttributes.set(-1, parent, name, path, xattrs);
             }
             dirMeta.add(d);
-        }
-
-        /** Drops cached descriptors of {@code path} and beneath it: a link there was replaced. */
-        private void forget(byte[] path) {
-            String k = Pruner.key(path);
-            dirs.entrySet().removeIf(e -> {
-                boolean under = e.getKey().equals(k) || e.getKey().startsWith(k + "/");
-                if (under && e.getValue() != tempDir) {
-                    FileOps.close(e.getValue());
-                    return true;
-                }
-                return false;
-            });
-        }
-
-        /**
-         * Bounds what one connection keeps for the end of a transfer (names for DELETE, directories'
-         * metadata): beyond it, DELETE is refused rather than the receiver's memory spent.
-         */
-        private void budget(int bytes) {
-            kept += bytes + 48;
         }
 
         /**
@@ -407,9 +376,9 @@ final class DestWriter {
                 }
             }
             int slash = checkedSlash(path);
-            int[] own = takeOwner();
-            offer(path, slash);
-            int dir = parent(path, slash);
+            int[] own = attributes.takeOwner();
+            offered.entry(path, slash);
+            int dir = dirs.parent(path, slash);
             byte[] name = Arrays.copyOfRange(path, slash + 1, path.length);
             long[] st = FileOps.lstatAt(dir, name);
             if (st != null && (st[0] & S_IFMT) == S_IFLNK
@@ -418,7 +387,7 @@ final class DestWriter {
                     FileOps.linkTimeAt(dir, name, l.mtimeNanos()); // best effort: a link not ours may refuse (EPERM)
                 }
                 if (own != null && (st[6] != (own[0] & 0xffffffffL) || st[7] != (own[1] & 0xffffffffL))) {
-                    chown(dir, name, path, own);
+                    ReceivedAttributes.chown(dir, name, path, own);
                 }
                 return;
             }
@@ -428,7 +397,7 @@ final class DestWriter {
                 throw new NativeIoException("symlinkat", PathRules.show(path), -rc);
             }
             try {
-                chown(dir, tmp, path, own);
+                ReceivedAttributes.chown(dir, tmp, path, own);
                 linkTime(dir, tmp, path, l.mtimeNanos());
             } catch (NativeIoException e) {
                 FileOps.unlinkAt(dir, tmp);
@@ -443,91 +412,19 @@ final class DestWriter {
         }
 
         /**
-         * OWNER: the ids this machine has for the sender's names (the sender's ids when it asked for
-         * numeric ids, or for a name that is empty or unknown here).
-         */
-        private int[] localIds(Message.Owner o) {
-            int uid = o.uid(), gid = o.gid();
-            if (!o.numeric()) {
-                uid = (int) (long) idOf(userIds, o.user(), true, uid);
-                gid = (int) (long) idOf(groupIds, o.group(), false, gid);
-            }
-            return new int[] {uid, gid};
-        }
-
-        private long idOf(Map<String, Long> cache, byte[] name, boolean user, int fallback) {
-            if (name.length == 0) {
-                return fallback;
-            }
-            if (cache.size() >= MAX_NAMES) {
-                cache.clear(); // a sender naming ever new users: bounded memory, looked up again
-            }
-            long id = cache.computeIfAbsent(Pruner.key(name), k -> user ? FileOps.userId(name) : FileOps.groupId(name));
-            return id < 0 ? fallback : id;
-        }
-
-        /**
-         * XATTRS: the attributes this receiver may set, packed (the "user." ones; as root all but
-         * "system."); an empty array when none of them.
-         */
-        private byte[] settable(Message.Xattrs x) {
-            List<byte[][]> kept = new ArrayList<>();
-            for (byte[][] a : x.attributes()) {
-                String name = new String(a[0], StandardCharsets.ISO_8859_1);
-                // as root all but ACLs, and never file capabilities: the receiver grants no privilege
-                // (as it drops setuid and setgid bits)
-                if (root ? !name.startsWith("system.") && !name.equals("security.capability") : name.startsWith("user.")) {
-                    kept.add(a);
-                }
-            }
-            byte[] frame = org.uringsync.protocol.FrameCodec.encode(new Message.Xattrs(kept)); // the packed list is its payload
-            return Arrays.copyOfRange(frame, org.uringsync.protocol.FrameCodec.HEADER, frame.length);
-        }
-
-        /** Sets the XATTRS taken for the entry ({@code fd}, or {@code name} inside {@code dir}, never followed). */
-        private void setAttrs(int fd, int dir, byte[] name, byte[] path, byte[] packed) throws NativeIoException {
-            int rc = packed == null || packed.length == 0 ? 0 : FileOps.setXattrs(fd, dir, name, packed);
-            if (rc < 0) {
-                throw new NativeIoException("setxattr", PathRules.show(path), -rc);
-            }
-        }
-
-        /** @return the XATTRS for the entry being made (null: none), and forgets them */
-        private byte[] takeAttrs() {
-            byte[] a = attrs;
-            attrs = null;
-            return a;
-        }
-
-        /** @return the OWNER ids for the entry being made (null: none, or not root), and forgets them */
-        private int[] takeOwner() {
-            int[] o = owner;
-            owner = null;
-            return root && o != NO_OWNER ? o : null;
-        }
-
-        /** Gives the entry {@code name} in {@code dir} (not followed) the owner {@code o} took, if any. */
-        private void chown(int dir, byte[] name, byte[] path, int[] o) throws NativeIoException {
-            int rc = o == null ? 0 : FileOps.chownAt(dir, name, o[0], o[1]);
-            if (rc < 0) {
-                throw new NativeIoException("fchownat", PathRules.show(path), -rc);
-            }
-        }
-
-        /**
          * SPECIAL: as root, the device, FIFO or socket is made (see {@link Specials}); any other receiver
          * skips it, saying so in its log. Its path is checked as FILE_HDR's and counts as offered.
          */
         private void special(Message.Special sp) throws IOException {
             byte[] path = sp.path();
             int slash = checkedSlash(path);
-            int[] own = takeOwner();
-            offer(path, slash);
+            int[] own = attributes.takeOwner();
+            offered.entry(path, slash);
             if (!root) {
                 log.accept("connection " + id + ": skipped " + PathRules.show(path) + ": a device, FIFO or socket (made only as root)");
                 return;
             }
-            int dir = parent(path, slash);
+            int dir = dirs.parent(path, slash);
             int mode = (sp.mode() & Specials.S_IFMT) | (sp.mode() & 0777); // as files: no setuid, setgid, sticky
             if (Specials.make(dir, Arrays.copyOfRange(path, slash + 1, path.length), PathRules.show(path), mode, sp.rdev(),
                     sp.mtimeNanos(), own, temps)) {
@@ -553,18 +450,18 @@ final class DestWriter {
             byte[] target = l.target();
             int slash = checkedSlash(path);
             int tslash = checkedSlash(target);
-            offer(path, slash);
-            int dir = parent(path, slash);
-            tempDir = dir; // pinned: the target's directory lookup must not close it
+            offered.entry(path, slash);
+            int dir = dirs.parent(path, slash);
+            dirs.pin(dir); // the target's directory lookup must not close it
             try {
                 linkTo(path, slash, target, tslash, dir);
             } finally {
-                tempDir = -1;
+                dirs.pin(-1);
             }
         }
 
         private void linkTo(byte[] path, int slash, byte[] target, int tslash, int dir) throws IOException {
-            int tdir = parent(target, tslash);
+            int tdir = dirs.parent(target, tslash);
             byte[] tname = Arrays.copyOfRange(target, tslash + 1, target.length);
             long[] t = FileOps.lstatAt(tdir, tname);
             if (t == null || (t[0] & S_IFMT) != S_IFREG) {
@@ -592,63 +489,6 @@ final class DestWriter {
             listener.copied(PathRules.show(path), 0);
         }
 
-        /** Notes an offered entry under its directory, for DELETE (bounded as DIRs are). */
-        private void offer(byte[] path, int slash) throws ProtocolException {
-            if (offered.size() >= MAX_DIRECTORIES) {
-                throw new ProtocolException("more than " + MAX_DIRECTORIES + " directories in one transfer");
-            }
-            budget(path.length - slash);
-            if (kept > MAX_KEPT_BYTES) {
-                offered.clear(); // DELETE will be refused: stop spending memory on names
-                return;
-            }
-            offered.computeIfAbsent(Pruner.key(slash < 0 ? new byte[0] : Arrays.copyOf(path, slash)),
-                    k -> new java.util.HashSet<>()).add(Pruner.key(Arrays.copyOfRange(path, slash + 1, path.length)));
-        }
-
-        /**
-         * DELETE, at ALL_DONE: in DEST and in every directory the sender offered, what was not offered
-         * goes (see {@link Pruner}; excluded entries and temporary files stay). Failures end the
-         * transfer with their message after the rest was tried.
-         */
-        private IOException deleteExtraneous() {
-            if (kept > MAX_KEPT_BYTES) {
-                return new IOException("delete: the transfer has more entries than this receiver keeps in mind"
-                        + " for --delete (" + (MAX_KEPT_BYTES >> 20) + " MiB of names); nothing was deleted");
-            }
-            List<NativeIoException> failed = new ArrayList<>();
-            Pruner pruner = new Pruner(deleteKeeping, false, destBytes, new Pruner.Report() {
-                @Override
-                public void removed(byte[] rel) {
-                    listener.deleted(PathRules.show(rel));
-                }
-
-                @Override
-                public void failed(byte[] rel, NativeIoException e) {
-                    failed.add(e);
-                }
-            });
-            offered.computeIfAbsent("", k -> new java.util.HashSet<>());
-            for (Map.Entry<String, Set<String>> d : offered.entrySet()) {
-                byte[] rel = d.getKey().getBytes(StandardCharsets.ISO_8859_1);
-                int fd = rel.length == 0 ? rootFd : FileOps.openDirNoFollow(rootFd, rel);
-                if (fd < 0) {
-                    continue; // not a directory here (the transfer refused it), or gone: nothing to prune
-                }
-                try {
-                    pruner.prune(fd, rel, d.getValue());
-                } catch (NativeIoException e) {
-                    failed.add(e);
-                } finally {
-                    if (fd != rootFd) {
-                        FileOps.close(fd);
-                    }
-                }
-            }
-            return failed.isEmpty() ? null : new IOException("delete: " + failed.get(0).getMessage()
-                    + (failed.size() > 1 ? " (and " + (failed.size() - 1) + " more)" : ""));
-        }
-
         /** Checks a file's path (PathRules, and not one of our temporary names). @return its last slash, or -1 */
         private int checkedSlash(byte[] path) throws IOException {
             PathRules.check(path);
@@ -665,12 +505,12 @@ final class DestWriter {
             byte[] path = h.path();
             int slash = checkedSlash(path);
             byte[] name = Arrays.copyOfRange(path, slash + 1, path.length);
-            int dir = parent(path, slash);
+            int dir = dirs.parent(path, slash);
             // Created with its final mode when the umask leaves that whole (0644, 0755 under 022): no
             // fchmod. The temporary name is then as readable as the finished file will be, no more.
             // With attributes to set it stays 0600 until they are: "user." ones need write permission.
-            int[] own = takeOwner();
-            byte[] xattrs = takeAttrs();
+            int[] own = attributes.takeOwner();
+            byte[] xattrs = attributes.takeXattrs();
             int mode = h.mode() & 0777;
             boolean exact = (mode & umask) == 0 && (xattrs == null || xattrs.length == 0);
             boolean direct = absent.remove(Pruner.key(path)) && h.size() <= IN_PLACE_MAX;
@@ -685,6 +525,7 @@ final class DestWriter {
                 throw new NativeIoException("openat2", PathRules.show(path), -fd);
             }
             tempDir = dir;
+            dirs.pin(dir);
             tempName = tmp; // removed if the file does not complete
             boolean written = false;
             long data = h.size();
@@ -695,12 +536,9 @@ final class DestWriter {
                     session.receiveFileData(ring, fd, h.size(), Message.FILE_DATA, Message.FILE_END, NetReceiver.MAX_FRAME,
                             directWrites && h.size() >= Ring.DIRECT_IO_THRESHOLD, session.splicing());
                 }
-                int rc = own == null ? 0 : FileOps.fchown(fd, own[0], own[1]);
-                if (rc < 0) {
-                    throw new NativeIoException("fchown", PathRules.show(path), -rc);
-                }
-                setAttrs(fd, -1, null, path, xattrs); // after the owner (its change drops security.capability)
-                rc = exact ? 0 : FileOps.fchmod(fd, mode); // and before the mode
+                ReceivedAttributes.fchown(fd, path, own);
+                ReceivedAttributes.set(fd, -1, null, path, xattrs); // after the owner (its change drops security.capability)
+                int rc = exact ? 0 : FileOps.fchmod(fd, mode); // and before the mode
                 if (rc < 0) {
                     throw new NativeIoException("fchmod", PathRules.show(path), -rc);
                 }
@@ -723,6 +561,7 @@ final class DestWriter {
             }
             tempName = null;
             tempDir = -1;
+            dirs.pin(-1);
             filesWritten.incrementAndGet();
             bytesWritten.addAndGet(data);
             listener.copied(PathRules.show(path), h.size());
@@ -763,49 +602,6 @@ final class DestWriter {
                 end = r.offset() + r.length();
                 data += r.length();
             }
-        }
-
-        /**
-         * The directory of a file, created beneath the root if needed; a few are kept open. The first
-         * time this receiver writes into a directory, temporaries left there by dead receivers go.
-         */
-        private int directory(byte[] rel, byte[] path) throws PathRefused {
-            String k = new String(rel, StandardCharsets.ISO_8859_1);
-            Integer fd = dirs.get(k);
-            if (fd != null) {
-                return fd;
-            }
-            int d = FileOps.openDirBeneath(rootFd, rel);
-            if (d < 0) {
-                throw refusedDirectory(path, d);
-            }
-            if (swept.size() < 65536 && swept.add(k)) {
-                sweepTemps(d, rel);
-            }
-            if (dirs.size() >= 32) { // the eldest goes, unless it holds the temporary file: then the next
-                java.util.Iterator<Map.Entry<String, Integer>> it = dirs.entrySet().iterator();
-                Map.Entry<String, Integer> eldest = it.next();
-                if (eldest.getValue() == tempDir && it.hasNext()) {
-                    eldest = it.next();
-                }
-                if (eldest.getValue() != tempDir) {
-                    FileOps.close(eldest.getValue());
-                    dirs.remove(eldest.getKey());
-                }
-            }
-            dirs.put(k, d);
-            return d;
-        }
-
-        /** The directory holding {@code path} (its last slash at {@code slash}; see {@link #directory}). */
-        private int parent(byte[] path, int slash) throws PathRefused {
-            return directory(slash < 0 ? new byte[0] : Arrays.copyOf(path, slash), path);
-        }
-
-        private PathRefused refusedDirectory(byte[] path, int errno) {
-            String why = errno == -Errno.EXDEV ? "it would leave the destination (a symlink points outside)"
-                    : Errno.describe(-errno);
-            return new PathRefused("refused " + PathRules.show(path) + ": " + why);
         }
 
         private void removeTemp() {

@@ -8,10 +8,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.uringsync.Cancellation;
@@ -183,19 +180,13 @@ public final class LocalCopier {
     }
 
     private long copyTree(byte[] srcRoot, byte[] dstRoot) throws IOException {
-        BlockingQueue<Unit> queue = new ArrayBlockingQueue<>(jobs * 2);
-        List<Thread> workers = startWorkers(queue);
-        Collector collector = new Collector(srcRoot, dstRoot, queue, Math.max(64, queueDepth * 4), workers);
+        WorkQueue<Unit> queue = new WorkQueue<>(jobs * 2, END, jobs, "uring-sync-copy", this::work);
+        Collector collector = new Collector(srcRoot, dstRoot, queue, Math.max(64, queueDepth * 4));
         try {
             TreeScanner.walk(srcRoot, filter, collector);
             collector.flush();
         } finally {
-            for (int i = 0; i < workers.size(); i++) {
-                put(queue, END, workers, () -> false);
-            }
-            for (Thread t : workers) {
-                joinUninterruptibly(t);
-            }
+            queue.finish();
         }
         if (collector.rootFailure != null) {
             throw collector.rootFailure;
@@ -214,9 +205,8 @@ public final class LocalCopier {
     private final class Collector implements TreeScanner.Visitor {
         final byte[] srcRoot;
         final byte[] dstRoot;
-        final BlockingQueue<Unit> queue;
+        final WorkQueue<Unit> queue;
         final int unitSize;
-        final List<Thread> workers;
         final List<DirMeta> dirs = new ArrayList<>();
         IOException rootFailure;
         byte[][] rel;
@@ -225,8 +215,7 @@ public final class LocalCopier {
         boolean inExisting; // the directory being listed existed in the destination before this copy
         int n;
 
-        Collector(byte[] srcRoot, byte[] dstRoot, BlockingQueue<Unit> queue, int unitSize, List<Thread> workers) {
-            this.workers = workers;
+        Collector(byte[] srcRoot, byte[] dstRoot, WorkQueue<Unit> queue, int unitSize) {
             this.srcRoot = srcRoot;
             this.dstRoot = dstRoot;
             this.queue = queue;
@@ -336,7 +325,7 @@ public final class LocalCopier {
 
         void flush() {
             if (n > 0 && !halted()) {
-                put(queue, new Unit(srcRoot, rel, rel, link, check, n), workers, LocalCopier.this::halted);
+                queue.put(new Unit(srcRoot, rel, rel, link, check, n), LocalCopier.this::halted);
                 rel = new byte[unitSize][];
                 link = new boolean[unitSize];
                 check = new boolean[unitSize];
@@ -433,25 +422,14 @@ public final class LocalCopier {
         }
     }
 
-    private List<Thread> startWorkers(BlockingQueue<Unit> queue) {
-        List<Thread> workers = new ArrayList<>();
-        for (int i = 0; i < jobs; i++) {
-            Thread t = new Thread(() -> work(queue), "uring-sync-copy-" + i);
-            t.setDaemon(true);
-            t.start();
-            workers.add(t);
-        }
-        return workers;
-    }
-
     /** A worker: one ring, one reusable batch, units until END. */
-    private void work(BlockingQueue<Unit> queue) {
+    private void work(WorkQueue<Unit> queue) {
         Ring ring = null;
         Batch batch = null;
         try {
             for (;;) {
-                Unit u = take(queue);
-                if (u == END) {
+                Unit u = queue.take();
+                if (queue.isEnd(u)) {
                     return;
                 }
                 if (stop.get() || cancellation.isCancelled()) { // skip what is queued; END still comes
@@ -627,7 +605,7 @@ public final class LocalCopier {
                 fail(u.dstRel()[i], e);
                 change[i - start] = null;
             } else if (hardLinks && (batch.mode(b) & S_IFMT) == S_IFREG && batch.links(b) > 1
-                    && linkedLater(batch.device(b), batch.inode(b), u.dstRel()[i])) {
+                    && inodes.later(batch.device(b), batch.inode(b), u.dstRel()[i])) {
                 change[i - start] = null; // a link to the first of its inode, made at the end
             } else if ((batch.targetMode(b) & S_IFMT) == S_IFREG && (batch.mode(b) & S_IFMT) == S_IFREG) {
                 boolean size = batch.bytes(b) != batch.targetSize(b);
@@ -650,26 +628,8 @@ public final class LocalCopier {
         }
     }
 
-    /** -H: a source file with more than one link, and the first of its inode the copy met (its copy is the link's target). */
-    private record HardLink(byte[] rel, byte[] first) {}
-
-    private final ConcurrentHashMap<String, byte[]> firstOfInode = new ConcurrentHashMap<>();
-    private final List<HardLink> hardLinkQueue = Collections.synchronizedList(new ArrayList<>());
-    private final java.util.Set<String> notCopied = ConcurrentHashMap.newKeySet(); // entries that failed
+    private final InodeLinks inodes = new InodeLinks(); // -H
     private final java.util.Set<String> rewritten = ConcurrentHashMap.newKeySet(); // dry run: entries it would copy
-
-    /**
-     * -H: records the file {@code rel} of inode (dev, ino). @return false when it is the first met (it is
-     * copied), true when it is to be a link to the first's copy (queued for {@link #makeHardLinks}).
-     */
-    private boolean linkedLater(long dev, long ino, byte[] rel) {
-        byte[] first = firstOfInode.putIfAbsent(dev + ":" + ino, rel);
-        if (first == null) {
-            return false;
-        }
-        hardLinkQueue.add(new HardLink(rel, first));
-        return true;
-    }
 
     /**
      * -H, once every file arrived: each queued name becomes a link to its first's copy, made under a
@@ -677,7 +637,7 @@ public final class LocalCopier {
      */
     private void makeHardLinks() {
         try (DirFds dirs = new DirFds()) {
-            for (HardLink l : hardLinkQueue) {
+            for (InodeLinks.Link l : inodes.links()) {
                 if (halted()) {
                     return;
                 }
@@ -685,7 +645,7 @@ public final class LocalCopier {
                     dirs.close(); // a bounded number of directories open at a time
                 }
                 String shown = PathBytes.show(l.rel());
-                if (notCopied.contains(Pruner.key(l.first()))) {
+                if (inodes.firstFailed(l)) {
                     fail(l.rel(), new IOException("hard link " + PathBytes.show(join(rootPath, l.rel())) + " not made: "
                             + PathBytes.show(join(rootPath, l.first())) + " could not be copied"));
                     continue;
@@ -724,7 +684,7 @@ public final class LocalCopier {
     }
 
     /** Whether DEST already holds {@code l} as a link to its first's copy (false when either is missing or unreadable). */
-    private boolean sameInode(DirFds dirs, HardLink l) {
+    private boolean sameInode(DirFds dirs, InodeLinks.Link l) {
         int fs = PathBytes.lastSlash(l.first()), ls = PathBytes.lastSlash(l.rel());
         int fromDir = dirs.of(fs < 0 ? new byte[0] : Arrays.copyOf(l.first(), fs));
         int toDir = fromDir < 0 ? -1 : dirs.of(ls < 0 ? new byte[0] : Arrays.copyOf(l.rel(), ls));
@@ -836,7 +796,7 @@ public final class LocalCopier {
             stop.set(true);
         }
         if (hardLinks) {
-            notCopied.add(Pruner.key(relative)); // a first that failed gets no links
+            inodes.failed(relative); // a first that failed gets no links
         }
         failures.add(e);
         listener.failed(PathBytes.show(relative), e);
@@ -853,64 +813,5 @@ public final class LocalCopier {
 
     private static byte[] join(byte[] root, byte[] rel) {
         return rel.length == 0 ? root : PathBytes.join(root, rel);
-    }
-
-    /**
-     * Queues a unit; gives up when no worker is left to take it, or when {@code giveUp} says so (a
-     * cancel or interrupt while the queue is full). Keeps an interrupt for the caller.
-     */
-    private static void put(BlockingQueue<Unit> queue, Unit u, List<Thread> workers,
-            java.util.function.BooleanSupplier giveUp) {
-        boolean interrupted = false;
-        try {
-            for (;;) {
-                try {
-                    if (queue.offer(u, 100, TimeUnit.MILLISECONDS)) {
-                        return;
-                    }
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                    Thread.currentThread().interrupt(); // seen by giveUp; cleared again below until we return
-                }
-                boolean stop = giveUp.getAsBoolean();
-                if (interrupted) {
-                    Thread.interrupted(); // offer() would throw at once otherwise
-                }
-                if (stop) {
-                    return;
-                }
-                if (workers.stream().noneMatch(Thread::isAlive)) {
-                    return;
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
-    private static Unit take(BlockingQueue<Unit> queue) {
-        for (;;) {
-            try {
-                return queue.take();
-            } catch (InterruptedException e) {
-                // workers end only on END, so the walk never blocks on a full queue
-            }
-        }
-    }
-
-    private static void joinUninterruptibly(Thread t) {
-        boolean interrupted = false;
-        while (t.isAlive()) {
-            try {
-                t.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

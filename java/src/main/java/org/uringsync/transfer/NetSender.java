@@ -52,9 +52,7 @@ public final class NetSender {
     private final boolean delete;
     private final boolean hardLinks;
     private final boolean owners;
-    private final boolean numericIds;
-    private final boolean xattrs;
-    private final boolean asRoot = FileOps.geteuid() == 0;
+    private final SentAttributes attributes; // OWNER and XATTRS before entries (version 3)
     private final java.util.function.Consumer<String> verbose;
 
     private final List<IOException> failures = new ArrayList<>();
@@ -89,8 +87,7 @@ public final class NetSender {
         this.delete = c.delete();
         this.hardLinks = c.hardLinks();
         this.owners = c.owners();
-        this.numericIds = c.numericIds();
-        this.xattrs = c.xattrs();
+        this.attributes = new SentAttributes(c.owners(), c.numericIds(), c.xattrs());
         this.verbose = c.verbose();
     }
 
@@ -125,9 +122,7 @@ public final class NetSender {
     }
 
     private void sendOnce(Path source, TreeScanner.Root root, byte[] src) throws IOException {
-        firstOfInode.clear();
-        linksToSend.clear();
-        notSent.clear();
+        inodes = new InodeLinks();
         try (Fd sock = connect(); TlsContext ctx = TlsContext.client(ciphers);
                 AutoCloseable cut = cancellation.onCancel(sock::shutdown)) {
             sock.setTimeout(connectTimeoutMs);
@@ -438,7 +433,7 @@ public final class NetSender {
                     failures.add(e);
                     listener.failed(PathRules.show(rel[i]), e);
                     if (hardLinks) {
-                        notSent.add(Pruner.key(rel[i]));
+                        inodes.failed(rel[i]);
                     }
                     continue;
                 }
@@ -533,40 +528,18 @@ public final class NetSender {
         return data;
     }
 
-    // owners: the OWNER frame for an id pair, names looked up once per id
-    private final java.util.Map<Integer, byte[]> userNames = new java.util.HashMap<>();
-    private final java.util.Map<Integer, byte[]> groupNames = new java.util.HashMap<>();
-    private static final byte[] NONE = new byte[0];
-
-    /** @return the OWNER frame that goes before an entry of owner {@code uid} and group {@code gid}; empty when not kept */
-    private byte[] owner(int uid, int gid) {
-        return owners && version >= 3 ? FrameCodec.encode(ownerOf(uid, gid)) : NONE;
-    }
-
-    private Message.Owner ownerOf(int uid, int gid) {
-        if (numericIds) {
-            return new Message.Owner(true, uid, gid, NONE, NONE);
-        }
-        byte[] user = userNames.computeIfAbsent(uid, id -> nameOrNone(FileOps.userName(id)));
-        byte[] group = groupNames.computeIfAbsent(gid, id -> nameOrNone(FileOps.groupName(id)));
-        return new Message.Owner(false, uid, gid, user, group);
-    }
-
-    private static byte[] nameOrNone(byte[] name) {
-        return name == null || name.length > Message.Owner.MAX_NAME ? NONE : name;
-    }
+    private static final byte[] NONE = SentAttributes.NONE;
 
     /**
      * -X: the XATTRS frame for the open file {@code fd} (or, when {@code fd < 0}, the directory at
      * {@code path}); empty when not asked, when there are none, or when they cannot be read (reported).
      */
     private byte[] xattrFrame(int fd, byte[] path, byte[] rel) {
-        if (!xattrs || version < 3) {
+        if (version < 3) {
             return NONE;
         }
         try {
-            byte[] packed = FileOps.xattrs(fd, Batch.AT_FDCWD, path, asRoot);
-            return packed == null ? NONE : concat(FrameCodec.header(Message.XATTRS, packed.length), packed);
+            return attributes.xattrFrame(fd, path);
         } catch (NativeIoException e) {
             NativeIoException named = e.withPath(PathRules.show(rel));
             failures.add(named);
@@ -576,23 +549,19 @@ public final class NetSender {
     }
 
     private void sendOwner(int uid, int gid) throws IOException {
-        if (owners && version >= 3) {
-            wire.send(ownerOf(uid, gid));
+        Message.Owner o = version >= 3 ? attributes.owner(uid, gid) : null;
+        if (o != null) {
+            wire.send(o);
         }
     }
 
     /** What goes before an opened file's header: its OWNER and XATTRS frames, as asked (often nothing). */
     private byte[] before(Batch open, int i, byte[] rel) {
-        return concat(owner(open.uid(i), open.gid(i)), xattrFrame(open.fd(i), null, rel));
+        return version < 3 ? NONE : concat(attributes.ownerFrame(open.uid(i), open.gid(i)), xattrFrame(open.fd(i), null, rel));
     }
 
     private static byte[] concat(byte[] a, byte[] b) {
-        if (a.length == 0) {
-            return b;
-        }
-        byte[] c = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, c, a.length, b.length);
-        return c;
+        return SentAttributes.concat(a, b);
     }
 
     /** Builds a node's message from its path and lstat. */
@@ -625,7 +594,7 @@ public final class NetSender {
                 listener.failed(PathRules.show(rel[i]), e);
             } else if ((stat.mode(i) & 0170000) != 0100000) {
                 skip(rel[i], "no longer a regular file");
-            } else if (hardLinks && stat.links(i) > 1 && laterLink(stat.device(i), stat.inode(i), rel[i])) {
+            } else if (hardLinks && stat.links(i) > 1 && inodes.later(stat.device(i), stat.inode(i), rel[i])) {
                 continue; // a HARDLINK to the first of its inode, after every file
             } else {
                 entries.add(new Message.FileList.Entry(stat.bytes(i), stat.mtimeNanos(i), rel[i]));
@@ -646,33 +615,19 @@ public final class NetSender {
         return lists.isEmpty() ? null : new Offer(offered, lists);
     }
 
-    // -H (version 3): the first name met of each inode with several links, the later names (HARDLINK
-    // after every file), and the firsts that could not be opened (their links are not sent either)
-    private final java.util.Map<String, byte[]> firstOfInode = new java.util.HashMap<>();
-    private final List<byte[][]> linksToSend = new ArrayList<>();
-    private final java.util.Set<String> notSent = new java.util.HashSet<>();
-
-    /** @return true when {@code rel} is a later name of an inode met before (queued as a HARDLINK) */
-    private boolean laterLink(long dev, long ino, byte[] rel) {
-        byte[] first = firstOfInode.putIfAbsent(dev + ":" + ino, rel);
-        if (first == null) {
-            return false;
-        }
-        linksToSend.add(new byte[][] {rel, first});
-        return true;
-    }
+    private InodeLinks inodes = new InodeLinks(); // -H (version 3)
 
     /** -H: the queued names, each as a HARDLINK to its first (sent or unchanged by now). */
     private void sendHardLinks(Wire wire) throws IOException {
-        for (byte[][] l : linksToSend) {
-            if (notSent.contains(Pruner.key(l[1]))) {
-                IOException e = new IOException("hard link " + PathRules.show(l[0]) + " not made: "
-                        + PathRules.show(l[1]) + " could not be sent");
+        for (InodeLinks.Link l : inodes.links()) {
+            if (inodes.firstFailed(l)) {
+                IOException e = new IOException("hard link " + PathRules.show(l.rel()) + " not made: "
+                        + PathRules.show(l.first()) + " could not be sent");
                 failures.add(e);
-                listener.failed(PathRules.show(l[0]), e);
+                listener.failed(PathRules.show(l.rel()), e);
                 continue;
             }
-            wire.send(Message.Link.hard(l[0], l[1])); // not counted: the receiver may have it already
+            wire.send(Message.Link.hard(l.rel(), l.first())); // not counted: the receiver may have it already
         }
     }
 
