@@ -4,10 +4,11 @@
 set -euo pipefail
 
 usync_prereqs() {
-  # rsync: the reference FilterTest checks --exclude/--include against; attr: getfattr/setfattr for -X tests
+  # rsync: the reference FilterTest checks --exclude/--include against; attr: getfattr/setfattr for -X tests;
+  # libxxhash-dev: the -c hash (compiled in); xxhash: its xxhsum command, which RingTest checks it against
   # the linux-aarch64 library: Debian's cross compiler, arm64 liburing and OpenSSL from multiarch; its
   # smoke test (PlatformSmokeIT): qemu-user and an arm64 JVM
-  local pkgs=(cmake gcc make liburing-dev libssl-dev maven openjdk-17-jdk-headless curl xz-utils patchelf gpgv debian-archive-keyring
+  local pkgs=(cmake gcc make liburing-dev libssl-dev libxxhash-dev xxhash maven openjdk-17-jdk-headless curl xz-utils patchelf gpgv debian-archive-keyring
     rsync attr gcc-aarch64-linux-gnu liburing-dev:arm64 libssl-dev:arm64 qemu-user-static openjdk-17-jre-headless:arm64)
   local missing=()
   for p in "${pkgs[@]}"; do

@@ -19,8 +19,10 @@ run_tool() { # tool src dst
   case $1 in
     uring-sync) "$repo/uring-sync" -p "$2" "$3" >/dev/null ;;
     uring-sync-base) "$BASE_REPO/uring-sync" -p "$2" "$3" >/dev/null ;;  # BASE_REPO: another built checkout
+    uring-sync-c) "$repo/uring-sync" -p -c "$2" "$3" >/dev/null ;;  # -c: compared by content (XXH128)
     cp) cp -a "$2/." "$3" ;;
     rsync) rsync -a "$2/" "$3/" ;;
+    rsync-c) rsync -a -c "$2/" "$3/" ;;
   esac
 }
 

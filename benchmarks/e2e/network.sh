@@ -69,6 +69,8 @@ run_tool() { # tool src
     uring-sync) "$repo/uring-sync" send "$2" "127.0.0.1:$recv_port" --secret "$secret" >/dev/null ;;
     uring-sync-base) "$BASE_REPO/uring-sync" send "$2" "127.0.0.1:$port_base" --secret "$secret" >/dev/null ;;
     rsync-ssh) rsync -a -e "$ssh_cmd" "$2/" "root@127.0.0.1:$dst/" ;;
+    uring-sync-c) "$repo/uring-sync" send -c "$2" "127.0.0.1:$recv_port" --secret "$secret" >/dev/null ;;
+    rsync-ssh-c) rsync -a -c -e "$ssh_cmd" "$2/" "root@127.0.0.1:$dst/" ;;
     scp) scp -q -r -P "$ssh_port" -i "$tmp/user_key" -c aes128-gcm@openssh.com -o StrictHostKeyChecking=no \
            -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "$2/." "root@127.0.0.1:$dst/" ;;
     tar-ssh) tar -C "$2" -cf - . | $ssh_cmd root@127.0.0.1 "tar -C $dst -xf -" ;;

@@ -30,12 +30,17 @@ public interface CopyListener {
     default void changed(String path, Change change) {}
 
     /**
-     * One change to the destination; {@code size}, {@code time}, {@code perms} and {@code owner} say what
-     * differed for a file replaced or whose attributes were set.
+     * One change to the destination; {@code checksum} (with -c: the content differs), {@code size},
+     * {@code time}, {@code perms} and {@code owner} say what differed for a file replaced or whose
+     * attributes were set.
      */
-    record Change(Kind kind, boolean size, boolean time, boolean perms, boolean owner) {
+    record Change(Kind kind, boolean checksum, boolean size, boolean time, boolean perms, boolean owner) {
+        public Change(Kind kind, boolean size, boolean time, boolean perms, boolean owner) {
+            this(kind, false, size, time, perms, owner);
+        }
+
         public Change(Kind kind, boolean size, boolean time) {
-            this(kind, size, time, false, false);
+            this(kind, false, size, time, false, false);
         }
 
         /** What happens to the entry. */
@@ -52,22 +57,51 @@ public interface CopyListener {
             DELETED,
             /** A hard link made to another file of the copy (-H). */
             HARD_LINK,
-            /** A regular file left in place (same size and time), its mode or owner made the source's. */
+            /** A regular file left in place (same size and time, or with -c same content), its mode, owner or time made the source's. */
             ATTRIBUTES,
             /** A device, FIFO or socket made (as root). */
             SPECIAL
         }
 
         /**
+         * The change an rsync itemize code names, as {@link #itemize} writes them (a receiver reports its
+         * changes to the sender this way).
+         *
+         * @throws IllegalArgumentException for a code {@link #itemize} does not write
+         */
+        public static Change ofItemize(String code) {
+            if (code.length() != 11) {
+                throw new IllegalArgumentException("an itemize code has 11 characters: '" + code + "'");
+            }
+            Kind kind = switch (code.substring(0, 2)) {
+                case ">f" -> code.equals(">f+++++++++") ? Kind.NEW_FILE : Kind.CHANGED_FILE;
+                case ".f" -> Kind.ATTRIBUTES;
+                case "cL" -> Kind.SYMLINK;
+                case "cd" -> Kind.NEW_DIRECTORY;
+                case "hf" -> Kind.HARD_LINK;
+                case "cD" -> Kind.SPECIAL;
+                case "*d" -> Kind.DELETED;
+                default -> throw new IllegalArgumentException("unknown itemize code '" + code + "'");
+            };
+            boolean details = kind == Kind.CHANGED_FILE || kind == Kind.ATTRIBUTES;
+            Change c = new Change(kind, details && code.charAt(2) == 'c', details && code.charAt(3) == 's',
+                    details && code.charAt(4) == 't', details && code.charAt(5) == 'p', details && code.charAt(6) == 'o');
+            if (!c.itemize().equals(code)) {
+                throw new IllegalArgumentException("unknown itemize code '" + code + "'");
+            }
+            return c;
+        }
+
+        /**
          * @return rsync's 11-character itemize code, e.g. {@code >f+++++++++}, {@code >f.st......},
-         *     {@code .f...p.....}, {@code *deleting  }
+         *     {@code >fc.t......} (-c), {@code .f...p.....}, {@code .f..t......}, {@code *deleting  }
          */
         public String itemize() {
             String attrs = (perms ? "p" : ".") + (owner ? "og" : "..") + "...";
             return switch (kind) {
                 case NEW_FILE -> ">f+++++++++";
-                case CHANGED_FILE -> ">f." + (size ? 's' : '.') + (time ? 't' : '.') + attrs;
-                case ATTRIBUTES -> ".f..." + attrs;
+                case CHANGED_FILE -> ">f" + (checksum ? 'c' : '.') + (size ? 's' : '.') + (time ? 't' : '.') + attrs;
+                case ATTRIBUTES -> ".f.." + (time ? 't' : '.') + attrs;
                 case SYMLINK -> "cL+++++++++";
                 case NEW_DIRECTORY -> "cd+++++++++";
                 case DELETED -> "*deleting  ";

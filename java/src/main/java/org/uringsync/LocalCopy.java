@@ -32,6 +32,8 @@ public final class LocalCopy {
     private final boolean dryRun;
     private final boolean hardLinks;
     private final boolean xattrs;
+    private final boolean deleteExcluded;
+    private final boolean checksum;
 
     private LocalCopy(Builder b) {
         this.jobs = b.jobs;
@@ -46,6 +48,8 @@ public final class LocalCopy {
         this.dryRun = b.dryRun;
         this.hardLinks = b.hardLinks;
         this.xattrs = b.xattrs;
+        this.deleteExcluded = b.deleteExcluded;
+        this.checksum = b.checksum;
     }
 
     public static Builder builder() {
@@ -63,8 +67,8 @@ public final class LocalCopy {
      *         destination inside source, io_uring unavailable)
      */
     public CopyResult copy(Path source, Path dest) throws IOException {
-        return new LocalCopier(jobs, chunkSize, queueDepth, preserve, failFast, listener, cancellation, filter.rules(),
-                delete, dryRun, hardLinks, xattrs).copy(source, dest);
+        return new LocalCopier(new LocalCopier.Config(jobs, chunkSize, queueDepth, preserve, failFast, listener, cancellation,
+                filter.rules(), delete, deleteExcluded, dryRun, hardLinks, xattrs, checksum)).copy(source, dest);
     }
 
     public int jobs() {
@@ -101,6 +105,8 @@ public final class LocalCopy {
         private boolean dryRun;
         private boolean hardLinks;
         private boolean xattrs;
+        private boolean deleteExcluded;
+        private boolean checksum;
 
         private Builder() {}
 
@@ -190,6 +196,23 @@ public final class LocalCopy {
          */
         public Builder xattrs(boolean xattrs) {
             this.xattrs = xattrs;
+            return this;
+        }
+
+        /** As {@link #delete}, and what the filter excludes goes too (rsync's --delete-excluded). */
+        public Builder deleteExcluded(boolean deleteExcluded) {
+            this.deleteExcluded = deleteExcluded;
+            return this;
+        }
+
+        /**
+         * Compare files of the same size by content (rsync's -c): both sides are read and hashed
+         * (XXH128, in the C core, many files at once) instead of trusting size and modification time. A
+         * file whose content matches but whose time differs only gets the source's time (with {@link
+         * #preserve}).
+         */
+        public Builder checksum(boolean checksum) {
+            this.checksum = checksum;
             return this;
         }
 

@@ -36,7 +36,8 @@ public final class Sender {
     public CopyResult send(Path source) throws IOException {
         return new NetSender(new NetSender.Config(b.host, b.port, Secrets.check(b.secret), b.ciphers, b.tlsPath, b.chunkSize,
                 b.queueDepth, b.connectTimeoutMs, b.idleTimeoutMs, b.listener, b.verbose, b.cancellation, b.filter.rules(),
-                b.delete, b.hardLinks, b.owners, b.numericIds, b.xattrs))
+                b.delete || b.deleteExcluded, b.deleteExcluded, b.hardLinks, b.owners, b.numericIds, b.xattrs, b.checksum, b.dryRun,
+                b.itemizeChanges))
                 .send(source);
     }
 
@@ -59,6 +60,10 @@ public final class Sender {
         private boolean owners;
         private boolean numericIds;
         private boolean xattrs;
+        private boolean deleteExcluded;
+        private boolean checksum;
+        private boolean dryRun;
+        private boolean itemizeChanges;
 
         private Builder(String host, int port) {
             this.host = Objects.requireNonNull(host, "host");
@@ -86,6 +91,10 @@ public final class Sender {
             c.owners = owners;
             c.numericIds = numericIds;
             c.xattrs = xattrs;
+            c.deleteExcluded = deleteExcluded;
+            c.checksum = checksum;
+            c.dryRun = dryRun;
+            c.itemizeChanges = itemizeChanges;
             return c;
         }
 
@@ -98,7 +107,7 @@ public final class Sender {
         /**
          * Have the receiver remove what DEST has and the source lacks (as rsync's --delete), once
          * everything else arrived and only when every source entry could be read; entries the filter
-         * excludes are kept. Needs a receiver of protocol version 3.
+         * excludes are kept. Needs a receiver of protocol version 4.
          */
         public Builder delete(boolean delete) {
             this.delete = delete;
@@ -108,7 +117,7 @@ public final class Sender {
         /**
          * Keep hard links (rsync's -H): of source files that share an inode, the first met is sent and
          * the others become hard links to it on the receiver (HARDLINK). Needs a receiver of protocol
-         * version 3; with an older one each name is sent as a file of its own.
+         * version 4; with an older one each name is sent as a file of its own.
          */
         public Builder hardLinks(boolean hardLinks) {
             this.hardLinks = hardLinks;
@@ -118,7 +127,7 @@ public final class Sender {
         /**
          * Keep owners and groups (rsync's -o -g, part of -a): each entry's owner and group travel by name
          * (OWNER); a receiver running as root gives the entry the ids those names have there (the ids
-         * themselves for names it lacks), any other receiver ignores them. Needs protocol version 3.
+         * themselves for names it lacks), any other receiver ignores them. Needs protocol version 4.
          */
         public Builder owners(boolean owners) {
             this.owners = owners;
@@ -134,10 +143,49 @@ public final class Sender {
         /**
          * Send extended attributes (rsync's -X) of files and directories: "user." ones, or, sending as root,
          * every namespace but "system."; a receiver not running as root applies the "user." ones alone.
-         * Needs protocol version 3.
+         * Needs protocol version 4.
          */
         public Builder xattrs(boolean xattrs) {
             this.xattrs = xattrs;
+            return this;
+        }
+
+        /** As {@link #delete}, and what the filter excludes goes too (rsync's --delete-excluded). */
+        public Builder deleteExcluded(boolean deleteExcluded) {
+            this.deleteExcluded = deleteExcluded;
+            return this;
+        }
+
+        /**
+         * Compare files by content (rsync's -c): the sender hashes every file it offers (XXH128, in the C
+         * core, many files at once) and the receiver sends for a file unless it has one of the same size
+         * whose content hashes the same; a match whose time differs gets the sender's time. Needs
+         * protocol version 4 (an older receiver gets the files sent whole).
+         */
+        public Builder checksum(boolean checksum) {
+            this.checksum = checksum;
+            return this;
+        }
+
+        /**
+         * Change nothing (rsync's -n): the receiver looks at DEST and reports, through {@link
+         * CopyListener#changed}, each change a real send would make (files, directories, links,
+         * deletions); no file data is sent. The result counts the files a real send would send (its byte
+         * count stays 0) and the deletions. Needs protocol version 4: an older receiver fails the send
+         * before anything is sent.
+         */
+        public Builder dryRun(boolean dryRun) {
+            this.dryRun = dryRun;
+            return this;
+        }
+
+        /**
+         * Have the receiver report each change it makes (rsync's -i) to {@link CopyListener#changed}, after
+         * the last file and before it confirms; the result then counts its deletions too. Needs
+         * protocol version 4 (an older receiver reports nothing).
+         */
+        public Builder itemizeChanges(boolean itemizeChanges) {
+            this.itemizeChanges = itemizeChanges;
             return this;
         }
 

@@ -26,7 +26,7 @@ public final class Main {
 
     static final Args LOCAL = new Args(List.of(
             new Option("-j", "--jobs", "N", "Worker threads, each with its own ring (default: CPU count)"),
-            new Option("-c", "--chunk-size", "SIZE", "I/O buffer size, K/M suffixes (default: 128K)"),
+            new Option(null, "--chunk-size", "SIZE", "I/O buffer size, K/M suffixes (default: 128K)"),
             new Option("-q", "--queue-depth", "N", "io_uring queue depth (default: 64)"),
             new Option("-p", "--preserve", null, "Keep modification times and, as root, owners (modes always kept)"),
             new Option("-a", "--archive", null, "As rsync -a: recursive, symlinks, modes, times, owners as root (= -p)"),
@@ -34,6 +34,8 @@ public final class Main {
             new Option("-X", "--xattrs", null, "Keep extended attributes (user.*; as root all but system.*)"),
             new Option(null, "--fail-fast", null, "Stop at the first failed entry"),
             new Option(null, "--delete", null, "Remove entries in DEST that SOURCE does not have (after a copy without failures)"),
+            new Option(null, "--delete-excluded", null, "As --delete, and remove what the filter excludes too"),
+            new Option("-c", "--checksum", null, "Compare same-size files by content (XXH128), not by time"),
             new Option("-n", "--dry-run", null, "Change nothing; with -i or -v, show what a real run would do"),
             new Option("-i", "--itemize-changes", null, "One line per change, as rsync -i (>f+++++++++ new file, ...)"),
             new Option(null, "--exclude", "PATTERN", "Leave out entries matching PATTERN (rsync rules; repeatable)"),
@@ -47,12 +49,16 @@ public final class Main {
     static final Args SEND = new Args(List.of(
             new Option(null, "--secret", "S", "Shared secret (or --secret-file, or env URING_SYNC_SECRET)"),
             new Option(null, "--secret-file", "F", "Read the secret from F (must not be group/other-readable)"),
-            new Option("-c", "--chunk-size", "SIZE", "FILE_DATA frame and read size (default: 128K)"),
+            new Option(null, "--chunk-size", "SIZE", "FILE_DATA frame and read size (default: 128K)"),
             new Option("-q", "--queue-depth", "N", "io_uring queue depth (default: 64)"),
             new Option(null, "--no-ktls", null, "Keep TLS in user space (same as --tls-path userspace)"),
             new Option(null, "--tls-path", "PATH", "auto | userspace | ktls | ktls-zerocopy | ktls-sendfile (default: auto)"),
             new Option(null, "--tls-ciphers", "LIST", "TLS 1.3 suites to offer, OpenSSL syntax"),
             new Option(null, "--delete", null, "Have the receiver remove entries SOURCE does not have"),
+            new Option(null, "--delete-excluded", null, "As --delete, and remove what the filter excludes too"),
+            new Option("-c", "--checksum", null, "Compare same-size files by content (XXH128), not by time"),
+            new Option("-n", "--dry-run", null, "Change nothing; with -i or -v, show what a real send would do"),
+            new Option("-i", "--itemize-changes", null, "One line per change the receiver makes, as rsync -i"),
             new Option("-a", "--archive", null, "As rsync -a: owners and groups too (applied by a receiver running as root)"),
             new Option(null, "--numeric-ids", null, "With -a: owners and groups by id, not by name"),
             new Option("-X", "--xattrs", null, "Send extended attributes (user.*; as root all but system.*)"),
@@ -71,7 +77,7 @@ public final class Main {
             new Option(null, "--secret-file", "F", "Read the secret from F (must not be group/other-readable)"),
             new Option(null, "--cert", "FILE", "Certificate (PEM) instead of ~/.uring-sync/server.crt"),
             new Option(null, "--key", "FILE", "Private key (PEM) instead of ~/.uring-sync/server.key"),
-            new Option("-c", "--chunk-size", "SIZE", "Write size (default: 128K)"),
+            new Option(null, "--chunk-size", "SIZE", "Write size (default: 128K)"),
             new Option("-q", "--queue-depth", "N", "io_uring queue depth (default: 64)"),
             new Option(null, "--no-ktls", null, "Keep TLS in user space (same as --tls-path userspace)"),
             new Option(null, "--tls-path", "PATH", "auto | userspace | ktls | ktls-zerocopy (default: auto)"),
@@ -132,7 +138,8 @@ public final class Main {
         boolean dryRun = p.has("--dry-run");
         LocalCopy.Builder b = LocalCopy.builder().preserve(p.has("--preserve") || p.has("--archive"))
                 .failFast(p.has("--fail-fast"))
-                .delete(p.has("--delete")).dryRun(dryRun).hardLinks(p.has("--hard-links")).xattrs(p.has("--xattrs"));
+                .delete(p.has("--delete")).deleteExcluded(p.has("--delete-excluded")).checksum(p.has("--checksum"))
+                .dryRun(dryRun).hardLinks(p.has("--hard-links")).xattrs(p.has("--xattrs"));
         if (p.has("--jobs")) {
             b.jobs(Args.intValue(p, "--jobs", 1, 256));
         }

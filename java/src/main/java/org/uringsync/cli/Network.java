@@ -36,8 +36,12 @@ final class Network {
             throw new UsageException("no secret given: use --secret, --secret-file or " + SECRET_ENV);
         }
         boolean verbose = p.has("--verbose");
+        boolean dryRun = p.has("--dry-run");
+        boolean itemize = p.has("--itemize-changes");
         Sender.Builder b = Sender.builder(hp[0], Integer.parseInt(hp[1])).secret(secret)
-                .listener(new Main.ConsoleListener(out, err, verbose)).filter(Main.filter(p)).delete(p.has("--delete"))
+                .listener(new Main.ConsoleListener(out, err, verbose, itemize, dryRun)).filter(Main.filter(p))
+                .delete(p.has("--delete")).dryRun(dryRun).itemizeChanges(itemize || (verbose && dryRun))
+                .deleteExcluded(p.has("--delete-excluded")).checksum(p.has("--checksum"))
                 .hardLinks(p.has("--hard-links")).owners(p.has("--archive")).numericIds(p.has("--numeric-ids"))
                 .xattrs(p.has("--xattrs"));
         common(p, b::chunkSize, b::queueDepth);
@@ -49,7 +53,8 @@ final class Network {
             b.verbose(line -> err.println(line));
         }
         CopyResult r = b.build().send(Path.of(p.positionals().get(0)));
-        out.println(r.summary().replace(", 0 dirs, 0 symlinks", "") + " sent to " + p.positionals().get(1));
+        out.println(r.summary().replace(", 0 dirs, 0 symlinks", "") + (dryRun ? " (dry run: nothing changed) for " : " sent to ")
+                + p.positionals().get(1));
         if (!r.succeeded()) {
             err.println("uring-sync: " + r.failures().size() + " file(s) could not be sent; first: "
                     + r.failures().get(0).getMessage());

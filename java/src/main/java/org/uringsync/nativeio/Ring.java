@@ -128,6 +128,56 @@ public final class Ring extends NativeHandle {
         }
     }
 
+    /** Where {@link #hash} failed for a file: values shared with the C core. */
+    @Native static final int HASH_OPEN = 1;
+    @Native static final int HASH_READ = 2;
+    /** Bytes of one content hash (XXH128). */
+    public static final int HASH_BYTES = 16;
+
+    /**
+     * Content hashes for -c: the XXH128 of each whole regular file {@code names[i]} in the directory
+     * {@code dirs[i]} ({@link Batch#AT_FDCWD}: {@code names[i]} is a path), opened through no final
+     * symlink; up to the queue depth of files read at once through this ring, each hashed as its data
+     * arrives. Per-file failures are in the result, not thrown.
+     *
+     * @param shown each file as messages name it
+     * @throws NativeIoException when the ring itself fails (io_uring_enter)
+     */
+    public Hashes hash(int[] dirs, byte[][] names, String[] shown) throws NativeIoException {
+        byte[] out = new byte[HASH_BYTES * names.length];
+        int[] errs = new int[2 * names.length];
+        long h = enterAlone();
+        try {
+            int rc = hashFilesNative(h, dirs, names, out, errs);
+            if (rc < 0) {
+                throw new NativeIoException("io_uring_enter", null, -rc);
+            }
+        } finally {
+            leave();
+        }
+        NativeIoException[] failures = new NativeIoException[names.length];
+        for (int i = 0; i < names.length; i++) {
+            if (errs[2 * i] != 0) {
+                failures[i] = new NativeIoException(errs[2 * i + 1] == HASH_OPEN ? "openat" : "read", shown[i], errs[2 * i]);
+            }
+        }
+        return new Hashes(out, failures);
+    }
+
+    /** What {@link #hash} found: {@link #HASH_BYTES} per file, and per file null or why it has none. */
+    public record Hashes(byte[] digests, NativeIoException[] failures) {
+        /** Whether file {@code i} was hashed and its hash equals the {@link #HASH_BYTES} at {@code other[at..]}. */
+        public boolean same(int i, byte[] other, int at) {
+            return failures[i] == null && java.util.Arrays.equals(digests, HASH_BYTES * i, HASH_BYTES * (i + 1), other, at,
+                    at + HASH_BYTES);
+        }
+
+        /** The hash of file {@code i} (meaningful when it has no failure). */
+        public byte[] of(int i) {
+            return java.util.Arrays.copyOfRange(digests, HASH_BYTES * i, HASH_BYTES * (i + 1));
+        }
+    }
+
     /** A native call that needs the ring's handle. */
     @FunctionalInterface
     interface RingCall {
@@ -253,4 +303,6 @@ public final class Ring extends NativeHandle {
 
     private static native int runBatchNative(long handle, java.nio.ByteBuffer requests, int count,
             java.nio.ByteBuffer results);
+
+    private static native int hashFilesNative(long handle, int[] dirs, byte[][] names, byte[] out, int[] errs);
 }

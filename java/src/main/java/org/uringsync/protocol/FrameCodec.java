@@ -25,7 +25,7 @@ public final class FrameCodec {
             case Message.FILE_HDR -> 14 + Message.FileHeader.MAX_PATH;
             case Message.FILE_HDR_T, Message.FILE_HDR_S -> 22 + Message.FileHeader.MAX_PATH;
             case Message.RANGE -> 16;
-            case Message.FILE_LIST -> Message.FileList.MAX_BYTES;
+            case Message.FILE_LIST, Message.FILE_LIST_C -> Message.FileList.MAX_BYTES;
             case Message.WANT -> 2 + Message.FileList.MAX_ENTRIES / 8;
             case Message.DIR -> 14 + Message.FileHeader.MAX_PATH;
             case Message.DELETE -> Message.Delete.MAX_BYTES;
@@ -36,6 +36,8 @@ public final class FrameCodec {
             case Message.SPECIAL -> 22 + Message.FileHeader.MAX_PATH;
             case Message.FILE_DATA -> maxData;
             case Message.FILE_END, Message.ALL_DONE -> 0;
+            case Message.CHANGES -> 1;
+            case Message.CHANGE -> 13 + Message.FileHeader.MAX_PATH;
             case Message.ERROR -> 3 + 65535;
             default -> -1;
         };
@@ -89,12 +91,16 @@ public final class FrameCodec {
         } else if (m instanceof Message.FileList l) {
             int n = 2;
             for (Message.FileList.Entry e : l.entries()) {
-                n += 18 + e.path().length;
+                n += Message.FileList.entryBytes(e);
             }
             p = buffer(n).putShort((short) l.entries().size());
             for (Message.FileList.Entry e : l.entries()) {
                 byte[] path = e.path();
-                p.putLong(e.size()).putLong(e.mtimeNanos()).putShort((short) path.length).put(path);
+                p.putLong(e.size()).putLong(e.mtimeNanos());
+                if (e.hash() != null) {
+                    p.put(e.hash());
+                }
+                p.putShort((short) path.length).put(path);
             }
         } else if (m instanceof Message.Delete d) {
             int n = 2;
@@ -128,6 +134,12 @@ public final class FrameCodec {
                 }
             }
             p.put(map);
+        } else if (m instanceof Message.ReportChanges c) {
+            p = buffer(1).put((byte) (c.dryRun() ? 1 : 0));
+        } else if (m instanceof Message.ChangeReport c) {
+            byte[] path = c.path();
+            p = buffer(13 + path.length).put(c.itemize().getBytes(StandardCharsets.US_ASCII)).putShort((short) path.length)
+                    .put(path);
         } else if (m instanceof Message.Error e) {
             byte[] t = e.text().getBytes(StandardCharsets.UTF_8);
             p = buffer(3 + t.length).put((byte) e.code()).putShort((short) t.length).put(t);
@@ -214,32 +226,38 @@ public final class FrameCodec {
                     }
                     return new Message.Range(offset, length);
                 }
-                case Message.FILE_LIST -> {
+                case Message.FILE_LIST, Message.FILE_LIST_C -> {
                     need(type, n, 2, false);
+                    String name = name(type);
+                    int hashBytes = type == Message.FILE_LIST_C ? Message.FileList.HASH_BYTES : 0;
                     int count = p.getShort() & 0xffff;
                     if (count == 0 || count > Message.FileList.MAX_ENTRIES) {
-                        throw new ProtocolException("FILE_LIST count " + count + " is not in 1.." + Message.FileList.MAX_ENTRIES);
+                        throw new ProtocolException(name + " count " + count + " is not in 1.." + Message.FileList.MAX_ENTRIES);
                     }
                     java.util.List<Message.FileList.Entry> entries = new java.util.ArrayList<>(count);
                     for (int i = 0; i < count; i++) {
-                        if (p.remaining() < 18) {
-                            throw new ProtocolException("FILE_LIST entry " + i + " is cut short");
+                        if (p.remaining() < 18 + hashBytes) {
+                            throw new ProtocolException(name + " entry " + i + " is cut short");
                         }
                         long size = p.getLong();
                         long mtime = p.getLong();
+                        byte[] hash = hashBytes == 0 ? null : new byte[hashBytes];
+                        if (hash != null) {
+                            p.get(hash);
+                        }
                         int len = p.getShort() & 0xffff;
                         if (len > p.remaining() || len > Message.FileHeader.MAX_PATH) {
-                            throw new ProtocolException("FILE_LIST entry " + i + " path_len " + len + " does not fit");
+                            throw new ProtocolException(name + " entry " + i + " path_len " + len + " does not fit");
                         }
                         if (size < 0) {
-                            throw new ProtocolException("FILE_LIST entry " + i + " size is out of range");
+                            throw new ProtocolException(name + " entry " + i + " size is out of range");
                         }
                         byte[] path = new byte[len];
                         p.get(path);
-                        entries.add(new Message.FileList.Entry(size, mtime, path));
+                        entries.add(new Message.FileList.Entry(size, mtime, path, hash));
                     }
                     if (p.hasRemaining()) {
-                        throw new ProtocolException("FILE_LIST has " + p.remaining() + " bytes after its entries");
+                        throw new ProtocolException(name + " has " + p.remaining() + " bytes after its entries");
                     }
                     return new Message.FileList(entries);
                 }
@@ -359,6 +377,26 @@ public final class FrameCodec {
                     need(type, n, 0, true);
                     return new Message.AllDone();
                 }
+                case Message.CHANGES -> {
+                    need(type, n, 1, true);
+                    int dry = p.get() & 0xff;
+                    if (dry > 1) {
+                        throw new ProtocolException("CHANGES dry_run " + dry + " is not 0 or 1");
+                    }
+                    return new Message.ReportChanges(dry == 1);
+                }
+                case Message.CHANGE -> {
+                    need(type, n, 13, false);
+                    byte[] code = new byte[11];
+                    p.get(code);
+                    for (byte b : code) {
+                        if (b < 0x20 || b > 0x7e) {
+                            throw new ProtocolException("CHANGE itemize code is not printable ASCII");
+                        }
+                    }
+                    byte[] path = path(type, p, n - 13);
+                    return new Message.ChangeReport(new String(code, StandardCharsets.US_ASCII), path);
+                }
                 case Message.ERROR -> {
                     if (n < 3) {
                         throw new ProtocolException("ERROR payload of " + n + " bytes is shorter than 3");
@@ -427,6 +465,7 @@ public final class FrameCodec {
             case Message.FILE_DATA -> "FILE_DATA";
             case Message.FILE_END -> "FILE_END";
             case Message.FILE_LIST -> "FILE_LIST";
+            case Message.FILE_LIST_C -> "FILE_LIST_C";
             case Message.WANT -> "WANT";
             case Message.FILE_HDR_T -> "FILE_HDR_T";
             case Message.FILE_HDR_S -> "FILE_HDR_S";
@@ -439,6 +478,8 @@ public final class FrameCodec {
             case Message.DELETE -> "DELETE";
             case Message.SYMLINK -> "SYMLINK";
             case Message.ALL_DONE -> "ALL_DONE";
+            case Message.CHANGES -> "CHANGES";
+            case Message.CHANGE -> "CHANGE";
             case Message.ERROR -> "ERROR";
             default -> String.format("0x%02x", type);
         };

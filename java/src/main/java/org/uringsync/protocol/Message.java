@@ -11,10 +11,11 @@ import java.util.List;
 public sealed interface Message {
     int HELLO = 0x01, HELLO_OK = 0x02, HELLO_FAIL = 0x03, FILE_HDR = 0x10, FILE_DATA = 0x11, FILE_END = 0x12,
             FILE_LIST = 0x13, WANT = 0x14, FILE_HDR_T = 0x15, DIR = 0x16, SYMLINK = 0x17, DELETE = 0x18, FILE_HDR_S = 0x19,
-            RANGE = 0x1A, HARDLINK = 0x1B, OWNER = 0x1C, XATTRS = 0x1D, SPECIAL = 0x1E, ALL_DONE = 0x20, ERROR = 0xFF;
+            RANGE = 0x1A, HARDLINK = 0x1B, OWNER = 0x1C, XATTRS = 0x1D, SPECIAL = 0x1E, FILE_LIST_C = 0x1F, ALL_DONE = 0x20,
+            CHANGES = 0x21, CHANGE = 0x22, ERROR = 0xFF;
 
-    /** The newest protocol version this implementation speaks (3: file lists, WANT, mtimes). */
-    int VERSION = 3;
+    /** The newest protocol version this implementation speaks (4: file lists, WANT, metadata; 3 was its development version, refused: it falls back to 2). */
+    int VERSION = 4;
     /** The design's version, still served exactly as before. */
     int VERSION_2 = 2;
 
@@ -114,7 +115,7 @@ public sealed interface Message {
 
     /**
      * FILE_HDR: size u64, mode u32, path_len u16, path bytes (relative, not necessarily UTF-8); in
-     * version 3, FILE_HDR_T: the same with mtime_ns i64 after the mode, the time the receiver gives the
+     * version 4, FILE_HDR_T: the same with mtime_ns i64 after the mode, the time the receiver gives the
      * file, and FILE_HDR_S, the same as FILE_HDR_T for a sparse file: its data follows as RANGEs, each
      * with its FILE_DATA frames, then FILE_END; what no RANGE covers is a hole. {@code mtimeNanos} is
      * {@link #NO_TIME} for a FILE_HDR.
@@ -179,7 +180,7 @@ public sealed interface Message {
     }
 
     /**
-     * RANGE (version 3, within a FILE_HDR_S file): offset u64, length u64; then FILE_DATA frames carrying
+     * RANGE (version 4, within a FILE_HDR_S file): offset u64, length u64; then FILE_DATA frames carrying
      * exactly {@code length} bytes, written at {@code offset}. A file's ranges are in order, do not
      * overlap, are not empty and end within its size.
      */
@@ -197,7 +198,7 @@ public sealed interface Message {
     }
 
     /**
-     * FILE_LIST (version 3): count u16 (1..{@link #MAX_ENTRIES}), then per regular file size u64,
+     * FILE_LIST (version 4): count u16 (1..{@link #MAX_ENTRIES}), then per regular file size u64,
      * mtime_ns i64, path_len u16, path: the files the sender offers next, in order.
      */
     record FileList(List<Entry> entries) implements Message {
@@ -205,13 +206,24 @@ public sealed interface Message {
         /** The most payload bytes one FILE_LIST carries (ERROR's limit): a sender splits longer batches. */
         public static final int MAX_BYTES = 2 + 65536;
 
-        /** One offered file. */
-        public record Entry(long size, long mtimeNanos, byte[] path) {
+        /** Bytes of an entry's content hash in a FILE_LIST_C (XXH128). */
+        public static final int HASH_BYTES = 16;
+
+        /** One offered file; with -c (FILE_LIST_C) its content hash, else {@code hash} is null. */
+        public record Entry(long size, long mtimeNanos, byte[] path, byte[] hash) {
             public Entry {
                 if (size < 0) {
                     throw new IllegalArgumentException("size out of range: " + Long.toUnsignedString(size));
                 }
                 path = checkedPath(path);
+                if (hash != null && hash.length != HASH_BYTES) {
+                    throw new IllegalArgumentException("a content hash has " + HASH_BYTES + " bytes: " + hash.length);
+                }
+                hash = hash == null ? null : hash.clone();
+            }
+
+            public Entry(long size, long mtimeNanos, byte[] path) {
+                this(size, mtimeNanos, path, null);
             }
 
             @Override
@@ -220,13 +232,19 @@ public sealed interface Message {
             }
 
             @Override
+            public byte[] hash() {
+                return hash == null ? null : hash.clone();
+            }
+
+            @Override
             public boolean equals(Object o) {
-                return o instanceof Entry e && e.size == size && e.mtimeNanos == mtimeNanos && Arrays.equals(e.path, path);
+                return o instanceof Entry e && e.size == size && e.mtimeNanos == mtimeNanos && Arrays.equals(e.path, path)
+                        && Arrays.equals(e.hash, hash);
             }
 
             @Override
             public int hashCode() {
-                return Long.hashCode(size) * 31 + Long.hashCode(mtimeNanos) * 17 + Arrays.hashCode(path);
+                return Long.hashCode(size) * 31 + Long.hashCode(mtimeNanos) * 17 + Arrays.hashCode(path) + Arrays.hashCode(hash);
             }
         }
 
@@ -237,6 +255,9 @@ public sealed interface Message {
             entries = List.copyOf(entries);
             long bytes = 2;
             for (Entry e : entries) {
+                if ((e.hash == null) != (entries.get(0).hash == null)) {
+                    throw new IllegalArgumentException("FILE_LIST entries carry content hashes all or none");
+                }
                 bytes += entryBytes(e);
             }
             if (bytes > MAX_BYTES) {
@@ -246,16 +267,17 @@ public sealed interface Message {
 
         /** @return the bytes entry {@code e} takes in a FILE_LIST payload */
         public static int entryBytes(Entry e) {
-            return 18 + e.path.length;
+            return 18 + e.path.length + (e.hash == null ? 0 : HASH_BYTES);
         }
 
+        /** @return FILE_LIST_C when the entries carry content hashes (-c), else FILE_LIST */
         @Override
         public int type() {
-            return FILE_LIST;
+            return entries.get(0).hash == null ? FILE_LIST : FILE_LIST_C;
         }
     }
 
-    /** WANT (version 3): count u16 (that of the FILE_LIST answered), then a bitmap, bit i: send entry i. */
+    /** WANT (version 4): count u16 (that of the FILE_LIST answered), then a bitmap, bit i: send entry i. */
     record Want(boolean[] wanted) implements Message {
         public Want {
             if (wanted.length == 0 || wanted.length > FileList.MAX_ENTRIES) {
@@ -285,7 +307,7 @@ public sealed interface Message {
         }
     }
 
-    /** DIR (version 3): mode u32, mtime_ns i64, path_len u16, path: a directory, made even when empty. */
+    /** DIR (version 4): mode u32, mtime_ns i64, path_len u16, path: a directory, made even when empty. */
     record Directory(int mode, long mtimeNanos, byte[] path) implements Message {
         public Directory {
             path = checkedPath(path);
@@ -313,8 +335,8 @@ public sealed interface Message {
     }
 
     /**
-     * SYMLINK (version 3): path_len u16, path, target_len u16 (1..4095), target, mtime_ns i64: a
-     * symlink, never followed, and its own modification time. HARDLINK (version 3, with -H): path_len
+     * SYMLINK (version 4): path_len u16, path, target_len u16 (1..4095), target, mtime_ns i64: a
+     * symlink, never followed, and its own modification time. HARDLINK (version 4, with -H): path_len
      * u16, path, target_len u16 (1..4096), target: {@code path} becomes a hard link to the regular file
      * {@code target} (a path relative to DEST, sent or left unchanged earlier in the transfer);
      * {@code mtimeNanos} is {@link FileHeader#NO_TIME} for it.
@@ -371,7 +393,7 @@ public sealed interface Message {
     }
 
     /**
-     * OWNER (version 3, when the sender keeps owners): numeric u8 (0/1), uid u32, gid u32, user_len u8,
+     * OWNER (version 4, when the sender keeps owners): numeric u8 (0/1), uid u32, gid u32, user_len u8,
      * user, group_len u8, group (names as bytes; empty when the id has no name): the owner and group of the
      * FILE_HDR_T, FILE_HDR_S, DIR or SYMLINK that comes next. A receiver running as root gives the entry
      * the local ids of those names (the ids themselves when {@code numeric}, or when a name is empty or
@@ -416,7 +438,7 @@ public sealed interface Message {
     }
 
     /**
-     * XATTRS (version 3, with -X): the extended attributes of the FILE_HDR_T, FILE_HDR_S or DIR that
+     * XATTRS (version 4, with -X): the extended attributes of the FILE_HDR_T, FILE_HDR_S or DIR that
      * comes next (its OWNER, if any, comes before the XATTRS): per attribute name_len u8 (1..255), name (no NUL),
      * value_len u32, value; at most 65,535 bytes in all.
      */
@@ -468,7 +490,7 @@ public sealed interface Message {
     }
 
     /**
-     * SPECIAL (version 3, with send -a): mode u32 (a device's, FIFO's or socket's type and permissions),
+     * SPECIAL (version 4, with send -a): mode u32 (a device's, FIFO's or socket's type and permissions),
      * rdev u64, mtime_ns i64, path_len u16, path: a node a receiver running as root makes (any other
      * receiver skips it, saying so in its log).
      */
@@ -509,7 +531,7 @@ public sealed interface Message {
     }
 
     /**
-     * DELETE (version 3), before ALL_DONE: remove what DEST has and the transfer did not offer, in
+     * DELETE (version 4), before ALL_DONE: remove what DEST has and the transfer did not offer, in
      * every directory offered, except what these rules exclude. count u16, then per rule include u8,
      * pattern_len u16, pattern. At most {@link #MAX_BYTES} of payload.
      */
@@ -563,6 +585,51 @@ public sealed interface Message {
         @Override
         public int type() {
             return FILE_END;
+        }
+    }
+
+    /**
+     * CHANGES (version 4, sender to receiver, right after HELLO_OK): dry_run u8 (0/1). The receiver
+     * reports each change it makes as a CHANGE, all of them before its ALL_DONE; with dry_run 1 it
+     * changes nothing and reports what it would do (the sender then sends no file data).
+     */
+    record ReportChanges(boolean dryRun) implements Message {
+        @Override
+        public int type() {
+            return CHANGES;
+        }
+    }
+
+    /**
+     * CHANGE (version 4, receiver to sender, when CHANGES asked for them): itemize [11] (rsync's -i
+     * code, ASCII), path_len u16, path: one change the receiver made, or would make.
+     */
+    record ChangeReport(String itemize, byte[] path) implements Message {
+        public ChangeReport {
+            if (itemize.length() != 11 || !StandardCharsets.US_ASCII.newEncoder().canEncode(itemize)) {
+                throw new IllegalArgumentException("an itemize code has 11 ASCII characters: '" + itemize + "'");
+            }
+            path = checkedPath(path);
+        }
+
+        @Override
+        public byte[] path() {
+            return path.clone();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof ChangeReport c && c.itemize.equals(itemize) && Arrays.equals(c.path, path);
+        }
+
+        @Override
+        public int hashCode() {
+            return itemize.hashCode() * 31 + Arrays.hashCode(path);
+        }
+
+        @Override
+        public int type() {
+            return CHANGE;
         }
     }
 

@@ -121,7 +121,7 @@ final class DestWriter {
         private byte[] tempName;
         private final TempNames.Namer temps;
         private final List<Message.Directory> dirMeta = new ArrayList<>(); // applied at ALL_DONE
-        private final OfferedNames offered = new OfferedNames(); // version 3: for DELETE
+        private final OfferedNames offered = new OfferedNames(); // version 4: for DELETE
         private FilterRules deleteKeeping; // set by DELETE: remove the rest, except what these exclude
         private final int umask = FileOps.umask();
         private final ReceivedAttributes attributes = new ReceivedAttributes(); // OWNER and XATTRS for the next entry
@@ -137,6 +137,12 @@ final class DestWriter {
          * it again. Larger files, where a kill mid-file is likely, keep the temporary name.
          */
         private final Set<String> absent = new java.util.HashSet<>();
+        /** CHANGES: the changes made (or, dry run, that would be), sent before ALL_DONE; null when not asked. */
+        private List<Message.ChangeReport> reports;
+        private boolean dryRun; // CHANGES with dry_run: nothing is changed
+        /** CHANGES, a real run: the itemize code of each file WANTed, reported once it is in place. */
+        private final Map<String, String> itemized = new java.util.HashMap<>();
+        private static final int MAX_REPORTS = 1 << 20;
         static final long IN_PLACE_MAX = 1 << 20;
         private static final int MAX_ABSENT = 1 << 16; // more than the sender has in flight; beyond, the temporary way
 
@@ -174,11 +180,19 @@ final class DestWriter {
 
         private void receive(TlsSession session, Wire wire, Ring ring, int version) throws IOException {
             long n = 0, b = 0;
+            boolean first = true;
             while (true) {
                 if (!wire.next()) {
                     throw new ProtocolException("connection closed before ALL_DONE (" + n + " files received)");
                 }
                 int type = wire.type();
+                if (type == Message.CHANGES && version >= 4 && first) { // only as the first message
+                    first = false;
+                    dryRun = ((Message.ReportChanges) wire.payload()).dryRun();
+                    reports = new ArrayList<>();
+                    continue;
+                }
+                first = false;
                 boolean entry = type == Message.FILE_HDR_T || type == Message.FILE_HDR_S || type == Message.DIR;
                 if (attributes.xattrsHeld() && !entry) {
                     throw new ProtocolException("XATTRS followed by " + org.uringsync.protocol.FrameCodec.name(type)
@@ -188,29 +202,32 @@ final class DestWriter {
                     throw new ProtocolException("OWNER followed by " + org.uringsync.protocol.FrameCodec.name(type)
                             + " (expected FILE_HDR_T, FILE_HDR_S, DIR, SYMLINK or SPECIAL)");
                 }
-                if (type == Message.OWNER && version >= 3) {
+                if (type == Message.OWNER && version >= 4) {
                     attributes.owner((Message.Owner) wire.payload());
                     continue;
                 }
-                if (type == Message.XATTRS && version >= 3) {
+                if (type == Message.XATTRS && version >= 4) {
                     attributes.xattrs((Message.Xattrs) wire.payload());
                     continue;
                 }
-                if (type == Message.FILE_HDR || ((type == Message.FILE_HDR_T || type == Message.FILE_HDR_S) && version >= 3)) {
+                if (type == Message.FILE_HDR || ((type == Message.FILE_HDR_T || type == Message.FILE_HDR_S) && version >= 4)) {
+                    if (dryRun) {
+                        throw new ProtocolException(org.uringsync.protocol.FrameCodec.name(type) + " in a dry run");
+                    }
                     Message.FileHeader h = (Message.FileHeader) wire.payload();
                     b += receiveFile(session, wire, h, ring);
                     n++;
-                } else if (type == Message.FILE_LIST && version >= 3) {
-                    wire.send(want((Message.FileList) wire.payload()));
-                } else if (type == Message.DIR && version >= 3) {
+                } else if ((type == Message.FILE_LIST || type == Message.FILE_LIST_C) && version >= 4) {
+                    wire.send(want((Message.FileList) wire.payload(), ring));
+                } else if (type == Message.DIR && version >= 4) {
                     makeDirectory((Message.Directory) wire.payload());
-                } else if (type == Message.SYMLINK && version >= 3) {
+                } else if (type == Message.SYMLINK && version >= 4) {
                     symlink((Message.Link) wire.payload());
-                } else if (type == Message.SPECIAL && version >= 3) {
+                } else if (type == Message.SPECIAL && version >= 4) {
                     special((Message.Special) wire.payload());
-                } else if (type == Message.HARDLINK && version >= 3) {
+                } else if (type == Message.HARDLINK && version >= 4) {
                     hardLink((Message.Link) wire.payload());
-                } else if (type == Message.DELETE && version >= 3) {
+                } else if (type == Message.DELETE && version >= 4) {
                     Message.Delete d = (Message.Delete) wire.payload();
                     if (d.rules().size() > MAX_DELETE_RULES) {
                         throw new ProtocolException("DELETE with " + d.rules().size() + " rules (at most " + MAX_DELETE_RULES + ")");
@@ -222,13 +239,20 @@ final class DestWriter {
                     deleteKeeping = keep;
                 } else if (type == Message.ALL_DONE) {
                     wire.payload();
-                    IOException deleting = deleteKeeping == null ? null : offered.prune(rootFd, destBytes, deleteKeeping, listener);
-                    IOException meta = applyDirectoryMeta(); // after deleting, which changes directories' times
+                    IOException deleting = deleteKeeping == null ? null
+                            : offered.prune(rootFd, destBytes, deleteKeeping, dryRun, listener, this::report);
+                    IOException meta = dryRun ? null : applyDirectoryMeta(); // after deleting, which changes directories' times
                     if (deleting != null || meta != null) {
                         throw deleting != null ? deleting : meta;
                     }
+                    if (reports != null) {
+                        for (Message.ChangeReport r : reports) {
+                            wire.send(r);
+                        }
+                    }
                     wire.send(new Message.AllDone());
-                    log.accept("connection " + id + ": received " + n + " files, " + org.uringsync.Sizes.format(b));
+                    log.accept("connection " + id + ": " + (dryRun ? "dry run, " + reports.size() + " changes reported"
+                            : "received " + n + " files, " + org.uringsync.Sizes.format(b)));
                     return;
                 } else if (type == Message.ERROR) {
                     Message.Error e = (Message.Error) wire.payload();
@@ -236,20 +260,23 @@ final class DestWriter {
                     return;
                 } else {
                     throw new ProtocolException("unexpected " + org.uringsync.protocol.FrameCodec.name(type)
-                            + (version >= 3 ? " (expected FILE_LIST, FILE_HDR_T, FILE_HDR_S, DIR, SYMLINK, SPECIAL, HARDLINK, OWNER, XATTRS, DELETE or ALL_DONE)"
+                            + (version >= 4 ? " (expected CHANGES first, FILE_LIST, FILE_LIST_C, FILE_HDR_T, FILE_HDR_S, DIR, SYMLINK, SPECIAL, HARDLINK, OWNER, XATTRS, DELETE or ALL_DONE)"
                                     : " (expected FILE_HDR or ALL_DONE)"));
                 }
             }
         }
 
         /**
-         * Version 3's quick check, as rsync's: the sender offers files, the receiver asks for those
+         * Version 4's quick check, as rsync's: the sender offers files, the receiver asks for those
          * whose copy beneath DEST is not a regular file of the same size and modification time.
          * Paths are checked as FILE_HDR's are.
          */
-        private Message.Want want(Message.FileList list) throws IOException {
+        private Message.Want want(Message.FileList list, Ring ring) throws IOException {
             boolean[] wanted = new boolean[list.entries().size()];
             Map<String, Integer> looked = new java.util.HashMap<>(); // parents opened for this list, nothing created
+            int[] same = new int[wanted.length]; // -c: entries whose file here has their size, compared by content
+            int[] sameDir = new int[wanted.length];
+            int nsame = 0;
             try {
                 for (int i = 0; i < wanted.length; i++) {
                     Message.FileList.Entry e = list.entries().get(i);
@@ -271,10 +298,25 @@ final class DestWriter {
                     }
                     boolean fresh = dir < 0 || made.contains(k); // a directory this transfer made holds none of its files yet
                     long[] st = fresh ? null : FileOps.lstatAt(dir, Arrays.copyOfRange(path, slash + 1, path.length));
-                    wanted[i] = st == null || (st[0] & S_IFMT) != S_IFREG || st[1] != e.size() || st[2] != e.mtimeNanos();
+                    boolean file = st != null && (st[0] & S_IFMT) == S_IFREG && st[1] == e.size();
+                    if (file && e.hash() != null) {
+                        same[nsame] = i;
+                        sameDir[nsame++] = dir;
+                        wanted[i] = st[2] != e.mtimeNanos(); // for now: whether its time differs
+                        continue;
+                    }
+                    wanted[i] = !file || st[2] != e.mtimeNanos();
                     if (st == null && absent.size() < MAX_ABSENT) {
                         absent.add(Pruner.key(path));
                     }
+                    if (wanted[i] && reports != null) {
+                        boolean regular = st != null && (st[0] & S_IFMT) == S_IFREG;
+                        itemize(path, !regular ? ">f+++++++++"
+                                : ">f." + (st[1] != e.size() ? 's' : '.') + (st[2] != e.mtimeNanos() ? 't' : '.') + "......");
+                    }
+                }
+                if (nsame > 0) {
+                    compareContents(list, ring, same, sameDir, nsame, wanted);
                 }
             } finally {
                 for (int fd : looked.values()) {
@@ -286,6 +328,38 @@ final class DestWriter {
             return new Message.Want(wanted);
         }
 
+        /**
+         * -c (FILE_LIST_C): the files here of entries {@code same} (in directories {@code sameDir}), which
+         * have the offered size, are hashed (many at once through the ring) and wanted when their content
+         * differs or cannot be read; one whose content matches but whose time differs ({@code wanted}
+         * says so on entry) gets the offered time instead of being sent.
+         */
+        private void compareContents(Message.FileList list, Ring ring, int[] same, int[] sameDir, int n, boolean[] wanted)
+                throws IOException {
+            byte[][] names = new byte[n][];
+            String[] shown = new String[n];
+            for (int j = 0; j < n; j++) {
+                byte[] path = list.entries().get(same[j]).path();
+                names[j] = Arrays.copyOfRange(path, PathBytes.lastSlash(path) + 1, path.length);
+                shown[j] = PathRules.show(path);
+            }
+            Ring.Hashes ours = ring.hash(Arrays.copyOf(sameDir, n), names, shown);
+            for (int j = 0; j < n; j++) {
+                Message.FileList.Entry e = list.entries().get(same[j]);
+                boolean retime = wanted[same[j]];
+                wanted[same[j]] = !ours.same(j, e.hash(), 0);
+                if (!wanted[same[j]] && retime) { // the same content: only the time (sent whole when it cannot be set)
+                    wanted[same[j]] = !dryRun && FileOps.linkTimeAt(sameDir[j], names[j], e.mtimeNanos()) < 0;
+                    if (!wanted[same[j]]) {
+                        report(".f..t......", e.path());
+                    }
+                }
+                if (wanted[same[j]] && reports != null) {
+                    itemize(e.path(), ">fc." + (retime ? 't' : '.') + "......");
+                }
+            }
+        }
+
         /** DIR: the directory is made now (with its parents); its mode and mtime at ALL_DONE, after its contents. */
         private void makeDirectory(Message.Directory d) throws IOException {
             byte[] path = d.path();
@@ -294,6 +368,9 @@ final class DestWriter {
             }
             int[] own = attributes.takeOwner();
             byte[] xattrs = attributes.takeXattrs();
+            if (path.length == 0 && dryRun) {
+                return;
+            }
             if (path.length == 0) { // the transfer's root: DEST itself, which exists; its mode and time at the end
                 ReceivedAttributes.chown(rootFd, new byte[] {'.'}, path, own);
                 ReceivedAttributes.set(-1, rootFd, new byte[] {'.'}, path, xattrs);
@@ -303,6 +380,15 @@ final class DestWriter {
             int slash = checkedSlash(path);
             offered.budget(path.length); // its metadata, kept for ALL_DONE
             offered.directory(path, slash);
+            if (dryRun) { // looks, makes nothing
+                int fd = FileOps.findDirBeneath(rootFd, path);
+                if (fd >= 0) {
+                    FileOps.close(fd);
+                } else {
+                    report("cd+++++++++", path);
+                }
+                return;
+            }
             // The source has a directory here: a symlink in its place goes (following an old link would
             // write this directory's files, or a deletion, elsewhere beneath DEST); a file stays, refused
             // (it may be all the user has of it).
@@ -327,6 +413,9 @@ final class DestWriter {
             }
             if (rc == 0 && made.size() < OfferedNames.MAX_DIRECTORIES) {
                 made.add(Pruner.key(path));
+            }
+            if (rc == 0) {
+                report("cd+++++++++", path);
             }
             dirs.of(path, path);
             if (own != null || xattrs != null) {
@@ -378,8 +467,23 @@ final class DestWriter {
             int slash = checkedSlash(path);
             int[] own = attributes.takeOwner();
             offered.entry(path, slash);
-            int dir = dirs.parent(path, slash);
             byte[] name = Arrays.copyOfRange(path, slash + 1, path.length);
+            if (dryRun) {
+                int dir = peekParent(path, slash);
+                try {
+                    long[] st = dir < 0 ? null : FileOps.lstatAt(dir, name);
+                    if (st == null || (st[0] & S_IFMT) != S_IFLNK
+                            || !Arrays.equals(FileOps.readlinkAt(dir, name, PathRules.show(path)), target)) {
+                        report("cL+++++++++", path);
+                    }
+                } finally {
+                    if (dir >= 0) {
+                        FileOps.close(dir);
+                    }
+                }
+                return;
+            }
+            int dir = dirs.parent(path, slash);
             long[] st = FileOps.lstatAt(dir, name);
             if (st != null && (st[0] & S_IFMT) == S_IFLNK
                     && Arrays.equals(FileOps.readlinkAt(dir, name, PathRules.show(path)), target)) {
@@ -408,7 +512,14 @@ final class DestWriter {
                 FileOps.unlinkAt(dir, tmp);
                 throw new PathRefused("cannot place " + PathRules.show(path) + ": " + Errno.describe(-rc));
             }
+            report("cL+++++++++", path);
             listener.copied(PathRules.show(path), 0);
+        }
+
+        /** A dry run's look at the directory of {@code path}: opened through no symlink, nothing created; -1 when there is none. */
+        private int peekParent(byte[] path, int slash) {
+            int fd = FileOps.findDirBeneath(rootFd, slash < 0 ? new byte[0] : Arrays.copyOf(path, slash));
+            return fd < 0 ? -1 : fd;
         }
 
         /**
@@ -424,10 +535,24 @@ final class DestWriter {
                 log.accept("connection " + id + ": skipped " + PathRules.show(path) + ": a device, FIFO or socket (made only as root)");
                 return;
             }
-            int dir = dirs.parent(path, slash);
             int mode = (sp.mode() & Specials.S_IFMT) | (sp.mode() & 0777); // as files: no setuid, setgid, sticky
-            if (Specials.make(dir, Arrays.copyOfRange(path, slash + 1, path.length), PathRules.show(path), mode, sp.rdev(),
-                    sp.mtimeNanos(), own, temps)) {
+            byte[] name = Arrays.copyOfRange(path, slash + 1, path.length);
+            if (dryRun) {
+                int dir = peekParent(path, slash);
+                try {
+                    if (!Specials.same(dir < 0 ? null : FileOps.lstatAt(dir, name), mode, sp.rdev(), sp.mtimeNanos(), own)) {
+                        report("cD+++++++++", path);
+                    }
+                } finally {
+                    if (dir >= 0) {
+                        FileOps.close(dir);
+                    }
+                }
+                return;
+            }
+            int dir = dirs.parent(path, slash);
+            if (Specials.make(dir, name, PathRules.show(path), mode, sp.rdev(), sp.mtimeNanos(), own, temps)) {
+                report("cD+++++++++", path);
                 listener.copied(PathRules.show(path), 0);
             }
         }
@@ -451,6 +576,23 @@ final class DestWriter {
             int slash = checkedSlash(path);
             int tslash = checkedSlash(target);
             offered.entry(path, slash);
+            if (dryRun) {
+                int dir = peekParent(path, slash), tdir = peekParent(target, tslash);
+                try {
+                    long[] st = dir < 0 ? null : FileOps.lstatAt(dir, Arrays.copyOfRange(path, slash + 1, path.length));
+                    long[] t = tdir < 0 ? null : FileOps.lstatAt(tdir, Arrays.copyOfRange(target, tslash + 1, target.length));
+                    if (st == null || t == null || st[3] != t[3] || st[4] != t[4]) {
+                        report("hf+++++++++", path);
+                    }
+                } finally {
+                    for (int fd : new int[] {dir, tdir}) {
+                        if (fd >= 0) {
+                            FileOps.close(fd);
+                        }
+                    }
+                }
+                return;
+            }
             int dir = dirs.parent(path, slash);
             dirs.pin(dir); // the target's directory lookup must not close it
             try {
@@ -486,7 +628,24 @@ final class DestWriter {
                 FileOps.unlinkAt(dir, tmp);
                 throw new PathRefused("cannot place " + PathRules.show(path) + ": " + Errno.describe(-rc));
             }
+            report("hf+++++++++", path);
             listener.copied(PathRules.show(path), 0);
+        }
+
+        /** CHANGES: the change a WANTed file makes; reported now in a dry run, else once the file is in place. */
+        private void itemize(byte[] path, String code) {
+            if (dryRun) {
+                report(code, path);
+            } else if (itemized.size() < MAX_ABSENT) {
+                itemized.put(Pruner.key(path), code);
+            }
+        }
+
+        /** CHANGES: notes a change made, or in a dry run one that would be (at most {@link #MAX_REPORTS}). */
+        private void report(String itemize, byte[] path) {
+            if (reports != null && reports.size() < MAX_REPORTS) {
+                reports.add(new Message.ChangeReport(itemize, path));
+            }
         }
 
         /** Checks a file's path (PathRules, and not one of our temporary names). @return its last slash, or -1 */
@@ -562,6 +721,10 @@ final class DestWriter {
             tempName = null;
             tempDir = -1;
             dirs.pin(-1);
+            if (reports != null) {
+                String code = itemized.remove(Pruner.key(path));
+                report(code == null ? ">f+++++++++" : code, path);
+            }
             filesWritten.incrementAndGet();
             bytesWritten.addAndGet(data);
             listener.copied(PathRules.show(path), h.size());

@@ -62,6 +62,8 @@ public final class LocalCopier {
     private final boolean dryRun; // look and report, change nothing
     private final boolean hardLinks; // -H
     private final boolean xattrs; // -X
+    private final boolean deleteExcluded; // --delete-excluded: what the filter excludes goes too
+    private final boolean checksum; // -c: same-size files compared by content, not by time
     private final AtomicLong deleted = new AtomicLong();
 
     private final AtomicLong files = new AtomicLong();
@@ -76,21 +78,26 @@ public final class LocalCopier {
     private byte[] rootPath;     // its path, for messages
     private TempNames.Namer temps; // names for targets that already exist (written beside, renamed over)
 
-    public LocalCopier(int jobs, int chunkSize, int queueDepth, boolean preserve, boolean failFast,
-            CopyListener listener, Cancellation cancellation, FilterRules filter, boolean delete, boolean dryRun,
-            boolean hardLinks, boolean xattrs) {
-        this.jobs = jobs;
-        this.chunkSize = chunkSize;
-        this.queueDepth = queueDepth;
-        this.preserve = preserve;
-        this.failFast = failFast;
-        this.listener = listener;
-        this.cancellation = cancellation;
-        this.filter = filter;
-        this.delete = delete;
-        this.dryRun = dryRun;
-        this.hardLinks = hardLinks;
-        this.xattrs = xattrs;
+    /** What a local copy is asked to do: made by {@code LocalCopy.Builder}, checked there. */
+    public record Config(int jobs, int chunkSize, int queueDepth, boolean preserve, boolean failFast,
+            CopyListener listener, Cancellation cancellation, FilterRules filter, boolean delete, boolean deleteExcluded,
+            boolean dryRun, boolean hardLinks, boolean xattrs, boolean checksum) {}
+
+    public LocalCopier(Config c) {
+        this.jobs = c.jobs();
+        this.chunkSize = c.chunkSize();
+        this.queueDepth = c.queueDepth();
+        this.preserve = c.preserve();
+        this.failFast = c.failFast();
+        this.listener = c.listener();
+        this.cancellation = c.cancellation();
+        this.filter = c.filter();
+        this.delete = c.delete() || c.deleteExcluded();
+        this.deleteExcluded = c.deleteExcluded();
+        this.dryRun = c.dryRun();
+        this.hardLinks = c.hardLinks();
+        this.xattrs = c.xattrs();
+        this.checksum = c.checksum();
     }
 
     /**
@@ -476,7 +483,7 @@ public final class LocalCopier {
         for (int start = 0; start < u.count(); start += batch.capacity()) {
             int end = Math.min(u.count(), start + batch.capacity());
             Change[] change = new Change[end - start]; // null: settled (unchanged or failed)
-            int[][] attrs = new int[end - start][]; // ATTRIBUTES changes: the source's mode, uid, gid
+            long[][] attrs = new long[end - start][]; // ATTRIBUTES changes: the source's mode, uid, gid, mtime
             try (DirFds dirs = new DirFds()) {
                 quickCheck(ring, batch, u, start, end, dirs, change, attrs);
                 batch.clear();
@@ -497,13 +504,14 @@ public final class LocalCopier {
                     if (dir < 0) {
                         continue;
                     }
-                    if (change[i - start].kind() == Change.Kind.ATTRIBUTES) { // left in place: mode, owner
-                        int[] a = attrs[i - start];
-                        int rc = FileOps.fileMetaAt(dir, Arrays.copyOfRange(d, slash + 1, d.length), a[0], a[1], a[2],
-                                change[i - start].owner());
-                        if (rc < 0) {
-                            fail(d, new NativeIoException(change[i - start].owner() ? "fchownat or chmod" : "chmod",
-                                    PathBytes.show(join(rootPath, d)), -rc));
+                    if (change[i - start].kind() == Change.Kind.ATTRIBUTES) { // left in place: mode, owner, time
+                        long[] a = attrs[i - start];
+                        byte[] name = Arrays.copyOfRange(d, slash + 1, d.length);
+                        int rc = FileOps.fileMetaAt(dir, name, (int) a[0], (int) a[1], (int) a[2], change[i - start].owner());
+                        int rt = rc < 0 || a[3] == Long.MIN_VALUE ? 0 : FileOps.linkTimeAt(dir, name, a[3]);
+                        if (rc < 0 || rt < 0) {
+                            fail(d, new NativeIoException(rt < 0 ? "utimensat" : change[i - start].owner() ? "fchownat or chmod"
+                                    : "chmod", PathBytes.show(join(rootPath, d)), rt < 0 ? -rt : -rc));
                         } else {
                             report(PathBytes.show(d), change[i - start]);
                         }
@@ -571,9 +579,11 @@ public final class LocalCopier {
      * copy makes are new without looking; symlinks are always made again.
      */
     private void quickCheck(Ring ring, Batch batch, Unit u, int start, int end, DirFds dirs, Change[] change,
-            int[][] attrs) throws NativeIoException {
+            long[][] attrs) throws NativeIoException {
         batch.clear();
         int[] item = new int[end - start];
+        int[] same = new int[end - start]; // -c: batch entries whose target has their size
+        int nsame = 0;
         for (int i = start; i < end; i++) {
             change[i - start] = u.link()[i] ? SYMLINK : NEW_FILE;
             if (!u.check()[i]) {
@@ -608,24 +618,82 @@ public final class LocalCopier {
                     && inodes.later(batch.device(b), batch.inode(b), u.dstRel()[i])) {
                 change[i - start] = null; // a link to the first of its inode, made at the end
             } else if ((batch.targetMode(b) & S_IFMT) == S_IFREG && (batch.mode(b) & S_IFMT) == S_IFREG) {
-                boolean size = batch.bytes(b) != batch.targetSize(b);
-                boolean time = batch.mtimeNanos(b) != batch.targetMtimeNanos(b);
-                boolean perms = (batch.mode(b) & 07777) != (batch.targetMode(b) & 07777);
-                boolean owner = (flags & Batch.FLAG_OWNER) != 0
-                        && (batch.uid(b) != batch.targetUid(b) || batch.gid(b) != batch.targetGid(b));
-                if (size || time) {
-                    change[i - start] = new Change(Change.Kind.CHANGED_FILE, size, time, perms, owner);
-                } else if (owner && xattrs) { // a change of owner would drop security.capability: copied again
-                    change[i - start] = new Change(Change.Kind.CHANGED_FILE, false, false, perms, true);
-                } else if (perms || owner) { // as rsync: the file stays, its attributes become the source's
-                    change[i - start] = new Change(Change.Kind.ATTRIBUTES, false, false, perms, owner);
-                    attrs[i - start] = new int[] {batch.mode(b), batch.uid(b), batch.gid(b)};
+                if (checksum && batch.bytes(b) == batch.targetSize(b)) {
+                    same[nsame++] = b; // compared by content, below
                 } else {
-                    change[i - start] = null;
-                    unchanged.incrementAndGet();
+                    change[i - start] = compare(batch, b, -1, attrs, i - start);
                 }
             }
         }
+        if (nsame > 0) {
+            compareContents(ring, batch, u, item, same, nsame, dirs, start, change, attrs);
+        }
+    }
+
+    /**
+     * -c: the regular files of {@code same} (batch entries whose target has their size) are read and
+     * hashed on both sides, many at once through the ring, and compared by content. A source that
+     * cannot be read fails; a target that cannot be read is replaced.
+     */
+    private void compareContents(Ring ring, Batch batch, Unit u, int[] item, int[] same, int n, DirFds dirs, int start,
+            Change[] change, long[][] attrs) throws NativeIoException {
+        int[] srcDirs = new int[n];
+        int[] dstDirs = new int[n];
+        byte[][] src = new byte[n][];
+        byte[][] dst = new byte[n][];
+        String[] srcShown = new String[n];
+        String[] dstShown = new String[n];
+        java.util.Arrays.fill(srcDirs, Batch.AT_FDCWD);
+        for (int k = 0; k < n; k++) {
+            int i = item[same[k]];
+            byte[] d = u.dstRel()[i];
+            int slash = PathBytes.lastSlash(d);
+            src[k] = join(u.srcRoot(), u.rel()[i]);
+            srcShown[k] = PathBytes.show(src[k]);
+            dstDirs[k] = dirs.of(slash < 0 ? new byte[0] : Arrays.copyOf(d, slash)); // opened by the quick check
+            dst[k] = Arrays.copyOfRange(d, slash + 1, d.length);
+            dstShown[k] = PathBytes.show(join(rootPath, d));
+        }
+        Ring.Hashes theirs = ring.hash(srcDirs, src, srcShown);
+        Ring.Hashes ours = ring.hash(dstDirs, dst, dstShown);
+        for (int k = 0; k < n; k++) {
+            int i = item[same[k]];
+            if (theirs.failures()[k] != null) {
+                fail(u.dstRel()[i], theirs.failures()[k]);
+                change[i - start] = null;
+            } else {
+                boolean differs = !ours.same(k, theirs.digests(), Ring.HASH_BYTES * k);
+                change[i - start] = compare(batch, same[k], differs ? 1 : 0, attrs, i - start);
+            }
+        }
+    }
+
+    /**
+     * What a regular file whose target is a regular file needs (null: nothing, counted unchanged): by
+     * size and time (rsync's quick check), or with -c by content ({@code content} 1 differs, 0 same;
+     * -1 not compared). Same content with another time, or another mode or owner, is an ATTRIBUTES
+     * change: the file stays and gets the source's ({@code attrs[k]}: mode, uid, gid, the mtime to set
+     * or {@link Long#MIN_VALUE}).
+     */
+    private Change compare(Batch batch, int b, int content, long[][] attrs, int k) {
+        boolean size = batch.bytes(b) != batch.targetSize(b);
+        boolean time = batch.mtimeNanos(b) != batch.targetMtimeNanos(b);
+        boolean perms = (batch.mode(b) & 07777) != (batch.targetMode(b) & 07777);
+        boolean owner = (flags & Batch.FLAG_OWNER) != 0
+                && (batch.uid(b) != batch.targetUid(b) || batch.gid(b) != batch.targetGid(b));
+        if (content < 0 ? size || time : content > 0 || size) {
+            return new Change(Change.Kind.CHANGED_FILE, content > 0, size, time, perms, owner);
+        }
+        boolean retime = content == 0 && time && preserve; // -c: same content, the source's time
+        if (owner && xattrs) { // a change of owner would drop security.capability: copied again
+            return new Change(Change.Kind.CHANGED_FILE, false, false, retime, perms, true);
+        }
+        if (perms || owner || retime) { // as rsync: the file stays, its attributes become the source's
+            attrs[k] = new long[] {batch.mode(b), batch.uid(b), batch.gid(b), retime ? batch.mtimeNanos(b) : Long.MIN_VALUE};
+            return new Change(Change.Kind.ATTRIBUTES, false, false, retime, perms, owner);
+        }
+        unchanged.incrementAndGet();
+        return null;
     }
 
     private final InodeLinks inodes = new InodeLinks(); // -H
@@ -705,7 +773,7 @@ public final class LocalCopier {
      * not have (see {@link Pruner}), beneath the root descriptor.
      */
     private void deleteExtraneous(List<DirMeta> dirs) {
-        Pruner pruner = new Pruner(filter, dryRun, rootPath, new Pruner.Report() {
+        Pruner pruner = new Pruner(deleteExcluded ? FilterRules.NONE : filter, dryRun, rootPath, new Pruner.Report() {
             @Override
             public void removed(byte[] rel) {
                 deleted.incrementAndGet();
@@ -736,7 +804,10 @@ public final class LocalCopier {
             try {
                 java.util.Set<String> inSource = new java.util.HashSet<>();
                 for (FileOps.Entry e : d.meta().entries()) {
-                    inSource.add(Pruner.key(e.name()));
+                    // --delete-excluded: what the filter leaves out of the source counts as not there
+                    if (!deleteExcluded || filter.isEmpty() || !filter.excludes(join(d.rel(), e.name()), e.type() == FileOps.TYPE_DIR)) {
+                        inSource.add(Pruner.key(e.name()));
+                    }
                 }
                 pruner.prune(fd, d.rel(), inSource);
             } catch (NativeIoException e) {

@@ -50,9 +50,14 @@ public final class NetSender {
     private final Cancellation cancellation;
     private final FilterRules filter;
     private final boolean delete;
+    private final boolean deleteExcluded; // --delete-excluded: DELETE carries no rules
+    private final boolean checksum; // -c: FILE_LIST_C, each offered file's content hash
+    private final boolean dryRun; // -n: the receiver changes nothing and says what it would do
+    private final boolean reportChanges; // -n or -i: CHANGES, the receiver's CHANGE reports go to listener.changed
+    private long deleted; // deletions the receiver reported
     private final boolean hardLinks;
     private final boolean owners;
-    private final SentAttributes attributes; // OWNER and XATTRS before entries (version 3)
+    private final SentAttributes attributes; // OWNER and XATTRS before entries (version 4)
     private final java.util.function.Consumer<String> verbose;
 
     private final List<IOException> failures = new ArrayList<>();
@@ -69,7 +74,8 @@ public final class NetSender {
     public record Config(String host, int port, byte[] secret, String ciphers, org.uringsync.TlsPath tlsPath, int chunkSize,
             int queueDepth, int connectTimeoutMs, int idleTimeoutMs, CopyListener listener,
             java.util.function.Consumer<String> verbose, Cancellation cancellation, FilterRules filter, boolean delete,
-            boolean hardLinks, boolean owners, boolean numericIds, boolean xattrs) {}
+            boolean deleteExcluded, boolean hardLinks, boolean owners, boolean numericIds, boolean xattrs, boolean checksum,
+            boolean dryRun, boolean itemize) {}
 
     public NetSender(Config c) {
         this.host = c.host();
@@ -85,6 +91,10 @@ public final class NetSender {
         this.cancellation = c.cancellation();
         this.filter = c.filter();
         this.delete = c.delete();
+        this.deleteExcluded = c.deleteExcluded();
+        this.checksum = c.checksum();
+        this.dryRun = c.dryRun();
+        this.reportChanges = c.dryRun() || c.itemize();
         this.hardLinks = c.hardLinks();
         this.owners = c.owners();
         this.attributes = new SentAttributes(c.owners(), c.numericIds(), c.xattrs());
@@ -109,7 +119,7 @@ public final class NetSender {
             sendOnce(source, root, src);
         }
         return new CopyResult(files, dirs, symlinks, bytes, skipped, Duration.ofNanos(System.nanoTime() - t0), failures,
-                unchanged, 0);
+                unchanged, deleted);
     }
 
     /** The receiver refused our protocol version before anything was sent. */
@@ -131,6 +141,12 @@ public final class NetSender {
                 this.wire = wire;
                 authenticate(session, wire);
                 verbose.accept("tls: " + session.path());
+                if (reportChanges && version >= 4) {
+                    wire.send(new Message.ReportChanges(dryRun));
+                } else if (dryRun) {
+                    throw new IOException("--dry-run: the receiver speaks protocol version " + version
+                            + ", which cannot tell what it would change; nothing was sent");
+                }
                 sock.setTimeout(idleTimeoutMs); // a receiver that stops reading or answering fails the send
                 try (Ring ring = Ring.open(queueDepth, chunkSize)) {
                     if (root.isRegularFile()) {
@@ -232,7 +248,7 @@ public final class NetSender {
 
         @Override
         public boolean directory(byte[] relative, FileOps.Listing listing) {
-            if (broken == null && version >= 3) { // made even when empty; meta at the end (the root's too)
+            if (broken == null && version >= 4) { // made even when empty; meta at the end (the root's too)
                 try {
                     // the DIR first: a path it cannot carry throws before OWNER or XATTRS went out for it
                     byte[] dir = FrameCodec.encode(new Message.Directory(listing.mode() & 07777,
@@ -275,7 +291,7 @@ public final class NetSender {
 
         @Override
         public void symlink(byte[] relative) {
-            if (version < 3) {
+            if (version < 4) {
                 skip(relative, "symlinks are not sent (the receiver speaks protocol version 2)");
             } else if (sendNode(relative, (path, st, shown) ->
                     Message.Link.symlink(relative, FileOps.readlinkAt(Batch.AT_FDCWD, path, shown), st[2]))) {
@@ -285,7 +301,7 @@ public final class NetSender {
 
         @Override
         public void special(byte[] relative, int type) {
-            if (!owners || version < 3) {
+            if (!owners || version < 4) {
                 skip(relative, "a device, FIFO or socket (sent with -a)");
             } else if (sendNode(relative, (path, st, shown) -> !Message.Special.isSpecial((int) st[0]) ? null // no longer special: not sent
                     : new Message.Special((int) st[0], st[8], st[2], relative))) {
@@ -314,7 +330,9 @@ public final class NetSender {
                 }
                 sendOwner((int) st[6], (int) st[7]);
                 wire.send(m);
-                listener.copied(shown, 0);
+                if (!dryRun) {
+                    listener.copied(shown, 0);
+                }
                 return true;
             } catch (IllegalArgumentException e) { // a path, target or type the protocol cannot carry
                 unreadable(relative, new NativeIoException("send", shown, Errno.ENAMETOOLONG));
@@ -370,10 +388,10 @@ public final class NetSender {
         return cached >= 0 && cached < 50 ? SendBatch.DIRECT : 0;
     }
 
-    /** Sends a batch of the walk: as it is (version 2), or offered first (version 3). */
+    /** Sends a batch of the walk: as it is (version 2), or offered first (version 4). */
     private void sendBatch(TlsSession session, Ring ring, byte[] root, byte[][] rel, int count, boolean single)
             throws IOException {
-        if (version < 3) {
+        if (version < 4) {
             sendFiles(session, ring, root, rel, count, single);
             return;
         }
@@ -384,13 +402,15 @@ public final class NetSender {
         pending = next;
     }
 
-    /** Version 3: reads the WANTs of the batch offered last and sends the files they ask for. */
+    /** Version 4: reads the WANTs of the batch offered last and sends the files they ask for. */
     private void sendPending(TlsSession session, Ring ring, byte[] root, boolean single) throws IOException {
         Offer o = pending;
         pending = null;
         if (o != null) {
             byte[][] wanted = wanted(o);
-            if (wanted.length > 0) {
+            if (dryRun) {
+                files += wanted.length; // what a real run would send (the receiver names them in its CHANGEs)
+            } else if (wanted.length > 0) {
                 sendFiles(session, ring, root, wanted, wanted.length, single);
             }
         }
@@ -439,11 +459,11 @@ public final class NetSender {
                 }
                 long size = open.bytes(i);
                 int splice = spliceFiles && size >= SPLICE_MIN ? SendBatch.SPLICE : 0;
-                long[] ranges = version >= 3 ? holes(open, i) : null;
+                long[] ranges = version >= 4 ? holes(open, i) : null;
                 if (ranges != null) {
                     data.add(addSparse(batch, open, i, rel[i], ranges, fileEnd, spliceFiles));
                 } else {
-                    byte[] hdr = FrameCodec.encode(version >= 3
+                    byte[] hdr = FrameCodec.encode(version >= 4
                             ? new Message.FileHeader(size, open.mode(i) & 07777, rel[i], open.mtimeNanos(i))
                             : new Message.FileHeader(size, open.mode(i) & 07777, rel[i]));
                     hdr = concat(before(open, i, rel[i]), hdr);
@@ -485,7 +505,7 @@ public final class NetSender {
     static final int MAX_RANGES = 4096;
 
     /**
-     * A file with holes (version 3): its data ranges, or null to send it whole (small, no holes, or a
+     * A file with holes (version 4): its data ranges, or null to send it whole (small, no holes, or a
      * file system that cannot tell where they are).
      */
     private static long[] holes(Batch open, int i) {
@@ -535,7 +555,7 @@ public final class NetSender {
      * {@code path}); empty when not asked, when there are none, or when they cannot be read (reported).
      */
     private byte[] xattrFrame(int fd, byte[] path, byte[] rel) {
-        if (version < 3) {
+        if (version < 4) {
             return NONE;
         }
         try {
@@ -549,7 +569,7 @@ public final class NetSender {
     }
 
     private void sendOwner(int uid, int gid) throws IOException {
-        Message.Owner o = version >= 3 ? attributes.owner(uid, gid) : null;
+        Message.Owner o = version >= 4 ? attributes.owner(uid, gid) : null;
         if (o != null) {
             wire.send(o);
         }
@@ -557,7 +577,7 @@ public final class NetSender {
 
     /** What goes before an opened file's header: its OWNER and XATTRS frames, as asked (often nothing). */
     private byte[] before(Batch open, int i, byte[] rel) {
-        return version < 3 ? NONE : concat(attributes.ownerFrame(open.uid(i), open.gid(i)), xattrFrame(open.fd(i), null, rel));
+        return version < 4 ? NONE : concat(attributes.ownerFrame(open.uid(i), open.gid(i)), xattrFrame(open.fd(i), null, rel));
     }
 
     private static byte[] concat(byte[] a, byte[] b) {
@@ -569,13 +589,13 @@ public final class NetSender {
         Message of(byte[] path, long[] st, String shown) throws NativeIoException;
     }
 
-    /** A batch offered (version 3): its files, and how many each FILE_LIST sent for it holds. */
+    /** A batch offered (version 4): its files, and how many each FILE_LIST sent for it holds. */
     private record Offer(List<byte[]> files, List<Integer> lists) {}
 
     private Offer pending; // offered, its WANTs not read yet
 
     /**
-     * Version 3's quick check: the batch's files are looked at (lstat in one batch call, not opened;
+     * Version 4's quick check: the batch's files are looked at (lstat in one batch call, not opened;
      * through the ring's statx it was 5% slower here, every statx of a cold inode going to a worker)
      * and offered in FILE_LISTs of at most {@link Message.FileList#MAX_BYTES}. @return what was offered
      */
@@ -585,8 +605,7 @@ public final class NetSender {
             stat.addStat(single ? root : PathBytes.join(root, rel[i]));
         }
         ring.run(stat);
-        List<Message.FileList.Entry> entries = new ArrayList<>(count);
-        List<byte[]> offered = new ArrayList<>(count);
+        List<Integer> regular = new ArrayList<>(count); // batch entries to offer
         for (int i = 0; i < count; i++) {
             NativeIoException e = stat.failure(i);
             if (e != null) {
@@ -597,9 +616,22 @@ public final class NetSender {
             } else if (hardLinks && stat.links(i) > 1 && inodes.later(stat.device(i), stat.inode(i), rel[i])) {
                 continue; // a HARDLINK to the first of its inode, after every file
             } else {
-                entries.add(new Message.FileList.Entry(stat.bytes(i), stat.mtimeNanos(i), rel[i]));
-                offered.add(rel[i]);
+                regular.add(i);
             }
+        }
+        Ring.Hashes hashes = checksum ? hash(ring, root, rel, regular, single) : null;
+        List<Message.FileList.Entry> entries = new ArrayList<>(count);
+        List<byte[]> offered = new ArrayList<>(count);
+        for (int k = 0; k < regular.size(); k++) {
+            int i = regular.get(k);
+            if (hashes != null && hashes.failures()[k] != null) {
+                NativeIoException e = hashes.failures()[k].withPath(PathRules.show(rel[i]));
+                failures.add(e);
+                listener.failed(PathRules.show(rel[i]), e);
+                continue;
+            }
+            entries.add(new Message.FileList.Entry(stat.bytes(i), stat.mtimeNanos(i), rel[i], hashes == null ? null : hashes.of(k)));
+            offered.add(rel[i]);
         }
         List<Integer> lists = new ArrayList<>();
         for (int from = 0; from < entries.size();) { // lists of at most FileList.MAX_BYTES
@@ -615,7 +647,23 @@ public final class NetSender {
         return lists.isEmpty() ? null : new Offer(offered, lists);
     }
 
-    private InodeLinks inodes = new InodeLinks(); // -H (version 3)
+    /** -c: the content hashes of the batch entries {@code which} (their files read through the ring, many at once). */
+    private static Ring.Hashes hash(Ring ring, byte[] root, byte[][] rel, List<Integer> which, boolean single)
+            throws NativeIoException {
+        int n = which.size();
+        int[] dirs = new int[n];
+        byte[][] paths = new byte[n][];
+        String[] shown = new String[n];
+        Arrays.fill(dirs, Batch.AT_FDCWD);
+        for (int k = 0; k < n; k++) {
+            byte[] r = rel[which.get(k)];
+            paths[k] = single ? root : PathBytes.join(root, r);
+            shown[k] = PathRules.show(r);
+        }
+        return ring.hash(dirs, paths, shown);
+    }
+
+    private InodeLinks inodes = new InodeLinks(); // -H (version 4)
 
     /** -H: the queued names, each as a HARDLINK to its first (sent or unchanged by now). */
     private void sendHardLinks(Wire wire) throws IOException {
@@ -662,7 +710,7 @@ public final class NetSender {
      * that could not be read is not gone), and not to a receiver of protocol version 2.
      */
     private void askToDelete(Wire wire) throws IOException {
-        if (version < 3) {
+        if (version < 4) {
             failures.add(new IOException("--delete: the receiver speaks protocol version 2; nothing was deleted"));
             return;
         }
@@ -670,8 +718,8 @@ public final class NetSender {
             verbose.accept("--delete: some entries could not be read, so nothing is deleted");
             return;
         }
-        List<Message.Delete.Rule> rules = new ArrayList<>();
-        for (FilterRules.Given g : filter.given()) {
+        List<Message.Delete.Rule> rules = new ArrayList<>(); // what they exclude stays, unless --delete-excluded
+        for (FilterRules.Given g : deleteExcluded ? List.<FilterRules.Given>of() : filter.given()) {
             rules.add(new Message.Delete.Rule(g.include(), g.pattern()));
         }
         Message.Delete d;
@@ -687,10 +735,25 @@ public final class NetSender {
 
     private void awaitConfirmation(Wire wire) throws IOException {
         Message m;
-        try {
-            m = wire.read();
-        } catch (java.io.EOFException e) {
-            throw new IOException("the receiver closed the connection without confirming the transfer");
+        while (true) {
+            try {
+                m = wire.read();
+            } catch (java.io.EOFException e) {
+                throw new IOException("the receiver closed the connection without confirming the transfer");
+            }
+            if (!(m instanceof Message.ChangeReport c) || !reportChanges) {
+                break;
+            }
+            CopyListener.Change change; // what the receiver did (or, dry run, would do)
+            try {
+                change = CopyListener.Change.ofItemize(c.itemize());
+            } catch (IllegalArgumentException e) {
+                throw new ProtocolException("CHANGE with " + e.getMessage());
+            }
+            if (change.kind() == CopyListener.Change.Kind.DELETED) {
+                deleted++;
+            }
+            listener.changed(PathRules.show(c.path()), change);
         }
         if (m instanceof Message.Error e) {
             throw new IOException("receiver error: " + e.text());

@@ -17,7 +17,7 @@ import org.uringsync.path.PathRules;
 import org.uringsync.protocol.ProtocolException;
 
 /**
- * Version 3's DELETE on the receiving side: the names a sender offered in each directory (as a file,
+ * Version 4's DELETE on the receiving side: the names a sender offered in each directory (as a file,
  * DIR, SYMLINK, HARDLINK or SPECIAL), and at ALL_DONE the removal of what it did not offer. What one
  * connection keeps is bounded: past {@link #MAX_KEPT_BYTES} DELETE is refused rather than the
  * receiver's memory spent.
@@ -61,18 +61,23 @@ final class OfferedNames {
     /**
      * DELETE, at ALL_DONE: in DEST ({@code rootFd}, at {@code destBytes}) and in every directory the
      * sender offered, what was not offered goes (see {@link Pruner}; what {@code keeping} excludes and
-     * temporary files stay). Every directory is tried. @return the first failure (and how many more), or null
+     * temporary files stay; a dry run removes nothing). Each removal goes to {@code report} as rsync's
+     * itemize code and path. Every directory is tried. @return the first failure (and how many more), or null
      */
-    IOException prune(int rootFd, byte[] destBytes, FilterRules keeping, CopyListener listener) {
+    IOException prune(int rootFd, byte[] destBytes, FilterRules keeping, boolean dryRun, CopyListener listener,
+            java.util.function.BiConsumer<String, byte[]> report) {
         if (kept > MAX_KEPT_BYTES) {
             return new IOException("delete: the transfer has more entries than this receiver keeps in mind"
                     + " for --delete (" + (MAX_KEPT_BYTES >> 20) + " MiB of names); nothing was deleted");
         }
         List<NativeIoException> failed = new ArrayList<>();
-        Pruner pruner = new Pruner(keeping, false, destBytes, new Pruner.Report() {
+        Pruner pruner = new Pruner(keeping, dryRun, destBytes, new Pruner.Report() {
             @Override
             public void removed(byte[] rel) {
-                listener.deleted(PathRules.show(rel));
+                report.accept("*deleting  ", rel);
+                if (!dryRun) {
+                    listener.deleted(PathRules.show(rel));
+                }
             }
 
             @Override

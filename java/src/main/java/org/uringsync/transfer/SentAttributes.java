@@ -10,7 +10,7 @@ import org.uringsync.protocol.FrameCodec;
 import org.uringsync.protocol.Message;
 
 /**
- * What goes before an entry's own message on the sending side (version 3): its OWNER ({@code send -a};
+ * What goes before an entry's own message on the sending side (version 4): its OWNER ({@code send -a};
  * names looked up once per id, or the ids alone with {@code --numeric-ids}) and its XATTRS ({@code -X};
  * the "user." ones, as root all but "system.").
  */

@@ -40,7 +40,7 @@ class MainTest {
         assertEquals(2, run("only-one-path"));
         assertEquals("uring-sync: expected SOURCE and DEST, got 1 path(s)", err.toString().lines().findFirst().orElseThrow());
         err.reset();
-        assertEquals(2, run("-c", "12Q", "a", "b"));
+        assertEquals(2, run("--chunk-size", "12Q", "a", "b"));
         assertEquals("uring-sync: not a size: '12Q' (examples: 131072, 128K, 4M)", firstLine());
         err.reset();
         assertEquals(2, run("-j", "0", "a", "b"));
@@ -106,7 +106,7 @@ class MainTest {
         NativeTestSupport.assumeRing();
         Path src = Files.createDirectory(tmp.resolve("s"));
         Files.writeString(src.resolve("f"), "hello");
-        assertEquals(0, run("-c", "64K", "-q", "8", "-j", "1", src.toString(), tmp.resolve("d").toString()));
+        assertEquals(0, run("--chunk-size", "64K", "-q", "8", "-j", "1", src.toString(), tmp.resolve("d").toString()));
         assertTrue(out.toString().strip().matches("1 files, 1 dirs, 0 symlinks, 5 B in \\d+\\.\\d\\d s \\(.+/s\\)"),
                 out.toString());
         assertEquals("hello", Files.readString(tmp.resolve("d/f")));

@@ -43,6 +43,66 @@ class RingTest {
         return PathBytes.of(path);
     }
 
+    /**
+     * -c's content hash: XXH128 as xxHash's own tool computes it (known answers for "" and "abc"; the
+     * xxhsum command, from Debian's xxhash, for files across chunk boundaries), more files than the
+     * ring has slots, and a missing file, a directory and a symlink reported with the step that failed.
+     */
+    @Test
+    void hashesFilesAsXxhsumDoes() throws Exception {
+        long[] sizes = {0, 1, 4095, 64 * 1024, 64 * 1024 + 1, 3 * 1024 * 1024 + 7};
+        int n = sizes.length + 5;
+        int[] dirs = new int[n];
+        byte[][] names = new byte[n][];
+        String[] shown = new String[n];
+        java.util.Arrays.fill(dirs, Batch.AT_FDCWD);
+        for (int i = 0; i < sizes.length; i++) {
+            randomFile(dir.resolve("h" + i), sizes[i], 40 + i);
+            names[i] = p(dir.resolve("h" + i));
+        }
+        Files.writeString(dir.resolve("abc"), "abc");
+        names[sizes.length] = p(dir.resolve("abc"));
+        Files.createDirectory(dir.resolve("adir"));
+        names[sizes.length + 1] = p(dir.resolve("adir"));
+        names[sizes.length + 2] = p(dir.resolve("missing"));
+        Files.createSymbolicLink(dir.resolve("alink"), dir.resolve("abc"));
+        names[sizes.length + 3] = p(dir.resolve("alink"));
+        int dfd = FileOps.openRoot(p(dir), false); // by name inside an opened directory, as the receiver asks
+        try {
+            dirs[sizes.length + 4] = dfd;
+            names[sizes.length + 4] = "h0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            for (int i = 0; i < n; i++) {
+                shown[i] = "file" + i;
+            }
+            Ring.Hashes h;
+            try (Ring ring = Ring.open(4, 64 * 1024)) {
+                h = ring.hash(dirs, names, shown);
+            }
+            String hex = java.util.HexFormat.of().formatHex(h.of(0));
+            assertEquals("99aa06d3014798d86001c324468d497f", hex, "XXH128 of nothing");
+            assertEquals("06b05ab6733a618578af5f94892f3950", java.util.HexFormat.of().formatHex(h.of(sizes.length)), "of abc");
+            for (int i = 0; i < sizes.length; i++) {
+                Process x = new ProcessBuilder("xxhsum", "-H2", "h" + i).directory(dir.toFile())
+                        .redirectError(ProcessBuilder.Redirect.DISCARD).start(); // (its progress line goes to stderr)
+                String line = new String(x.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+                assertEquals(0, x.waitFor(), line);
+                assertEquals(line.split("\\s+")[0], java.util.HexFormat.of().formatHex(h.of(i)), "h" + i + " (" + sizes[i] + " bytes)");
+                assertNull(h.failures()[i]);
+            }
+            assertEquals(java.util.HexFormat.of().formatHex(h.of(0)), java.util.HexFormat.of().formatHex(h.of(sizes.length + 4)),
+                    "by name in a directory");
+            assertTrue(h.same(sizes.length + 4, h.digests(), 0));
+            assertEquals("openat file" + (sizes.length + 1) + ": Is a directory (EISDIR)", h.failures()[sizes.length + 1].getMessage());
+            assertEquals("openat file" + (sizes.length + 2) + ": No such file or directory (ENOENT)",
+                    h.failures()[sizes.length + 2].getMessage());
+            assertEquals("openat file" + (sizes.length + 3) + ": Too many levels of symbolic links (ELOOP)",
+                    h.failures()[sizes.length + 3].getMessage());
+            assertFalse(h.same(sizes.length + 2, h.digests(), 16 * (sizes.length + 2)), "a failed file matches nothing");
+        } finally {
+            FileOps.close(dfd);
+        }
+    }
+
     @Test
     void copiesFilesOfEverySizeInOneBatch() throws IOException {
         long[] sizes = {0, 1, 4095, 4096, 4097, 128 * 1024, 128 * 1024 + 1, 5 * 1024 * 1024 + 17};

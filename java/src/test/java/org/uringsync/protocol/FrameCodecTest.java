@@ -52,9 +52,9 @@ class FrameCodecTest {
         assertEquals("FileEnd[]", roundTrip(new Message.FileEnd()).toString());
     }
 
-    /** Version 3's messages: the byte examples of docs/PROTOCOL.md (read from the document) and round trips. */
+    /** Version 4's messages: the byte examples of docs/PROTOCOL.md (read from the document) and round trips. */
     @Test
-    void version3MessagesMatchTheByteExamplesInProtocolMd() throws Exception {
+    void version4MessagesMatchTheByteExamplesInProtocolMd() throws Exception {
         String doc = java.nio.file.Files.readString(java.nio.file.Path.of("..", "docs", "PROTOCOL.md"));
         long mtime = 1_700_000_000_123_456_789L;
         byte[] path = "a.txt".getBytes(StandardCharsets.US_ASCII);
@@ -62,6 +62,14 @@ class FrameCodecTest {
         Message want = new Message.Want(new boolean[] {true, false, true});
         Message hdr = new Message.FileHeader(4096, 0644, path, mtime);
         assertEquals(example(doc, "FILE_LIST offering"), HexFormat.of().formatHex(FrameCodec.encode(list)));
+        byte[] hash = HexFormat.of().parseHex("000102030405060708090a0b0c0d0e0f");
+        Message listC = new Message.FileList(java.util.List.of(new Message.FileList.Entry(4096, mtime, path, hash)));
+        assertEquals(example(doc, "FILE_LIST_C (`-c`) offering"), HexFormat.of().formatHex(FrameCodec.encode(listC)));
+        assertEquals(Message.FILE_LIST_C, listC.type());
+        Message changes = new Message.ReportChanges(true);
+        Message change = new Message.ChangeReport(">f+++++++++", path);
+        assertEquals(example(doc, "CHANGES asking for a dry run"), HexFormat.of().formatHex(FrameCodec.encode(changes)));
+        assertEquals(example(doc, "CHANGE reporting a new file"), HexFormat.of().formatHex(FrameCodec.encode(change)));
         assertEquals(example(doc, "WANT for a list of 3"), HexFormat.of().formatHex(FrameCodec.encode(want)));
         assertEquals(example(doc, "FILE_HDR_T for the same file"), HexFormat.of().formatHex(FrameCodec.encode(hdr)));
         Message dir = new Message.Directory(0750, mtime, "d".getBytes(StandardCharsets.US_ASCII));
@@ -85,7 +93,7 @@ class FrameCodecTest {
         assertEquals(example(doc, "XATTRS with `user.color`"), HexFormat.of().formatHex(FrameCodec.encode(xattrs)));
         Message fifo = new Message.Special(0010644, 0, mtime, "fifo".getBytes(StandardCharsets.US_ASCII));
         assertEquals(example(doc, "SPECIAL, a FIFO"), HexFormat.of().formatHex(FrameCodec.encode(fifo)));
-        for (Message m : new Message[] {list, want, hdr, dir, link, delete, sparse, range, hardLink, owner, xattrs, fifo,
+        for (Message m : new Message[] {list, listC, changes, change, want, hdr, dir, link, delete, sparse, range, hardLink, owner, xattrs, fifo,
                 new Message.Owner(true, 65534, 7, new byte[0], new byte[0])}) {
             assertEquals(m, roundTrip(m));
         }
@@ -112,6 +120,11 @@ class FrameCodecTest {
                 refused(Message.FILE_LIST, "0100" + "00".repeat(16) + "0600" + "612e747874"));
         assertEquals("FILE_LIST has 1 bytes after its entries",
                 refused(Message.FILE_LIST, "0100" + "00".repeat(16) + "0000" + "ff"));
+        assertEquals("FILE_LIST_C entry 0 is cut short", refused(Message.FILE_LIST_C, "0100" + "00".repeat(33)));
+        assertEquals("CHANGES dry_run 2 is not 0 or 1", refused(Message.CHANGES, "02"));
+        assertEquals("CHANGE itemize code is not printable ASCII", refused(Message.CHANGE, "0a" + "2b".repeat(10) + "0000"));
+        assertEquals("FILE_LIST_C entry 1 is cut short",
+                refused(Message.FILE_LIST_C, "0200" + "00".repeat(32) + "0100" + "61" + "00".repeat(18)));
         assertEquals("WANT payload of 4 bytes, expected 3", refused(Message.WANT, "0300" + "0500"));
         assertEquals("WANT count 0 is not in 1..256", refused(Message.WANT, "0000"));
         assertEquals("WANT sets bits beyond its 3 entries", refused(Message.WANT, "0300" + "0d"));

@@ -256,6 +256,60 @@ class LocalSyncTest {
         assertEquals("X".repeat(old.length()), Files.readString(f));
     }
 
+    /**
+     * -c compares same-size files by content: a file whose bytes changed under the same size and time
+     * (which the quick check keeps) is copied again ({@code >fc........}); one whose content matches but
+     * whose time differs only gets the source's time ({@code .f..t......}, no byte copied); a size
+     * change is found without hashing; the run after copies nothing. A dry run names the same.
+     */
+    @Test
+    void checksumComparesContentNotTime() throws IOException {
+        copy(LocalCopy.builder());
+        Path hidden = dst.resolve("d1/f4");
+        FileTime t = Files.getLastModifiedTime(hidden);
+        Files.writeString(hidden, "X".repeat(Files.readString(hidden).length()));
+        Files.setLastModifiedTime(hidden, t); // the quick check cannot see it
+        Path touched = dst.resolve("d2/f7");
+        Files.setLastModifiedTime(touched, FileTime.fromMillis(t.toMillis() - 3_600_000)); // same bytes, other time
+        Files.writeString(dst.resolve("d3/f2"), "longer than it was, so another size");
+        for (boolean dryRun : new boolean[] {true, false}) {
+            Changes changes = new Changes();
+            CopyResult r = copy(LocalCopy.builder().checksum(true).dryRun(dryRun).jobs(2).listener(changes));
+            TreeSet<String> seen = changes.sorted();
+            seen.removeIf(c -> c.startsWith("cL")); // symlinks are always made again
+            assertEquals(new TreeSet<>(List.of(">fc........ d1/f4", ".f..t...... d2/f7", ">f.st...... d3/f2")), seen,
+                    dryRun ? "dry run" : "real run");
+            assertEquals(dryRun ? 0 : Files.size(src.resolve("d1/f4")) + Files.size(src.resolve("d3/f2")), r.bytes(), r.summary());
+        }
+        assertEquals(Files.readString(src.resolve("d1/f4")), Files.readString(hidden));
+        assertEquals(Files.getLastModifiedTime(src.resolve("d2/f7")), Files.getLastModifiedTime(touched));
+        Changes after = new Changes();
+        CopyResult again = copy(LocalCopy.builder().checksum(true).listener(after));
+        after.lines.removeIf(c -> c.startsWith("cL"));
+        assertEquals(List.of(), after.lines);
+        assertEquals(0, again.bytes());
+        assertEquals(Listings.of(src), Listings.of(dst));
+    }
+
+    /** --delete keeps what the filter excludes; --delete-excluded removes it too (and implies --delete). */
+    @Test
+    void deleteExcludedRemovesExcludedEntriesToo() throws IOException {
+        copy(LocalCopy.builder());
+        Files.writeString(dst.resolve("d3/kept.log"), "excluded");
+        Files.writeString(dst.resolve("extra.txt"), "x");
+        Files.writeString(src.resolve("d0/source.log"), "excluded in the source: not copied, and gone from DEST");
+        Files.writeString(dst.resolve("d0/source.log"), "an old copy");
+        CopyResult kept = copy(LocalCopy.builder().delete(true).filter(Filter.none().exclude("*.log")));
+        assertEquals(1, kept.deleted(), kept.summary());
+        assertTrue(Files.exists(dst.resolve("d3/kept.log")) && Files.exists(dst.resolve("d0/source.log")));
+        Files.writeString(dst.resolve("extra.txt"), "x");
+        CopyResult excluded = copy(LocalCopy.builder().deleteExcluded(true).filter(Filter.none().exclude("*.log")));
+        assertEquals(3, excluded.deleted(), excluded.summary());
+        TreeSet<String> expected = Listings.of(src);
+        expected.remove("d0/source.log");
+        assertEquals(expected, Listings.of(dst));
+    }
+
     @Test
     void deleteRemovesExactlyWhatTheSourceLacksAndNothingOutside() throws IOException {
         copy(LocalCopy.builder());

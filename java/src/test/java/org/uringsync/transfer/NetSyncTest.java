@@ -1,6 +1,7 @@
 package org.uringsync.transfer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -19,12 +20,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.uringsync.CopyListener;
 import org.uringsync.CopyResult;
+import org.uringsync.Filter;
 import org.uringsync.Receiver;
 import org.uringsync.Sender;
 import org.uringsync.nativeio.NativeTestSupport;
 import org.uringsync.protocol.Message;
 
-/** Send and receive as a sync (protocol version 3): file lists, the receiver's WANT, mtimes kept. */
+/** Send and receive as a sync (protocol version 4): file lists, the receiver's WANT, mtimes kept. */
 class NetSyncTest {
     static final String SECRET = "net-sync-test-secret-0123";
 
@@ -188,6 +190,112 @@ class NetSyncTest {
         return r;
     }
 
+    /**
+     * send -c (FILE_LIST_C): a file whose bytes changed under the same size and time is sent again; one
+     * with the same content and another time is not sent but gets the sender's time; a size change is
+     * sent; the next -c send carries no file bytes. Without -c the hidden change stays, as rsync's would.
+     */
+    @Test
+    void checksumSendsWhatDiffersInContent() throws IOException {
+        send(new ArrayList<>());
+        Path hidden = dst.resolve("d1/f4");
+        FileTime t = Files.getLastModifiedTime(hidden);
+        Files.writeString(hidden, "X".repeat((int) Files.size(hidden)));
+        Files.setLastModifiedTime(hidden, t);
+        assertEquals(0, send(new ArrayList<>()).files(), "the quick check cannot see it");
+        Path touched = dst.resolve("d2/f7");
+        Files.setLastModifiedTime(touched, FileTime.fromMillis(t.toMillis() - 3_600_000));
+        Files.writeString(dst.resolve("d0/f3"), "another size");
+        List<String> sent = new ArrayList<>();
+        CopyResult r = sendWith(Sender.builder("127.0.0.1", receiver.port()).checksum(true).listener(new CopyListener() {
+            @Override
+            public void copied(String path, long bytes) {
+                sent.add(path);
+            }
+        }));
+        assertEquals(List.of("d0/f3", "d1/f4"), sent.stream().sorted().toList());
+        assertEquals(Files.size(src.resolve("d0/f3")) + Files.size(src.resolve("d1/f4")), r.bytes());
+        assertEquals(Files.readString(src.resolve("d1/f4")), Files.readString(hidden));
+        assertEquals(Files.getLastModifiedTime(src.resolve("d2/f7")), Files.getLastModifiedTime(touched), "only its time");
+        CopyResult again = sendWith(Sender.builder("127.0.0.1", receiver.port()).checksum(true));
+        assertEquals(0, again.bytes());
+        assertEquals(600, again.unchanged());
+    }
+
+    /** send --delete-excluded: the receiver removes what the filter excludes too (--delete keeps it). */
+    @Test
+    void deleteExcludedRemovesExcludedEntriesOnTheReceiver() throws IOException {
+        send(new ArrayList<>());
+        Files.writeString(dst.resolve("d0/old.log"), "excluded");
+        Files.writeString(src.resolve("d1/new.log"), "excluded in the source");
+        Files.writeString(dst.resolve("d1/new.log"), "an old copy");
+        sendWith(Sender.builder("127.0.0.1", receiver.port()).delete(true).filter(Filter.none().exclude("*.log")));
+        assertTrue(Files.exists(dst.resolve("d0/old.log")) && Files.exists(dst.resolve("d1/new.log")), "kept by --delete");
+        sendWith(Sender.builder("127.0.0.1", receiver.port()).deleteExcluded(true).filter(Filter.none().exclude("*.log")));
+        assertFalse(Files.exists(dst.resolve("d0/old.log")));
+        assertFalse(Files.exists(dst.resolve("d1/new.log")));
+        TreeSet<String> expected = Listings.of(src);
+        expected.remove("d1/new.log");
+        assertEquals(expected, Listings.of(dst));
+    }
+
+    /**
+     * send -n: the receiver changes nothing (DEST's listing, sizes, times and link targets the same
+     * before and after) and names each change (CHANGE reports, rsync's itemize codes); the real send
+     * after it, with -i, reports exactly those changes, and its file count is the dry run's.
+     */
+    @Test
+    void aDryRunChangesNothingAndNamesExactlyWhatTheRealSendThenDoes() throws IOException {
+        send(new ArrayList<>());
+        Files.writeString(src.resolve("d0/new"), "new");
+        Files.writeString(src.resolve("d1/f2"), "another size");
+        Files.setLastModifiedTime(src.resolve("d2/f3"), FileTime.fromMillis(1_600_000_000_000L));
+        Files.createDirectories(src.resolve("newdir/sub"));
+        Files.writeString(src.resolve("newdir/sub/x"), "x");
+        Files.createSymbolicLink(src.resolve("link"), Path.of("d0/f0"));
+        Files.writeString(dst.resolve("extra"), "x");
+        Files.createDirectories(dst.resolve("d1/extra-dir"));
+        java.util.Map<String, String> before = state(dst);
+        List<String> dry = Collections.synchronizedList(new ArrayList<>());
+        CopyResult d = sendWith(Sender.builder("127.0.0.1", receiver.port()).delete(true).dryRun(true).listener(changes(dry)));
+        assertEquals(before, state(dst), "a dry run changes nothing");
+        assertEquals(0, d.bytes());
+        TreeSet<String> expected = new TreeSet<>(List.of(">f+++++++++ d0/new", ">f.st...... d1/f2", ">f..t...... d2/f3",
+                "cd+++++++++ newdir", "cd+++++++++ newdir/sub", ">f+++++++++ newdir/sub/x", "cL+++++++++ link",
+                "*deleting   extra", "*deleting   d1/extra-dir"));
+        assertEquals(expected, new TreeSet<>(dry));
+        List<String> real = Collections.synchronizedList(new ArrayList<>());
+        CopyResult r = sendWith(Sender.builder("127.0.0.1", receiver.port()).delete(true).itemizeChanges(true)
+                .listener(changes(real)));
+        assertEquals(expected, new TreeSet<>(real), "the real send did what the dry run named");
+        assertEquals(d.files(), r.files());
+        assertEquals(2, r.deleted());
+        assertEquals(Listings.of(src), Listings.of(dst));
+    }
+
+    private static CopyListener changes(List<String> into) {
+        return new CopyListener() {
+            @Override
+            public void changed(String path, Change change) {
+                into.add(change.itemize() + " " + path);
+            }
+        };
+    }
+
+    /** Each entry beneath {@code root}: its type, size, mtime and link target. */
+    private static java.util.Map<String, String> state(Path root) throws IOException {
+        java.util.Map<String, String> m = new java.util.TreeMap<>();
+        try (java.util.stream.Stream<Path> s = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(p,
+                        java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                m.put(root.relativize(p).toString(), (a.isDirectory() ? "d " : a.isSymbolicLink() ? "l " + Files.readSymbolicLink(p)
+                        : "f " + a.size()) + " " + a.lastModifiedTime().toInstant());
+            }
+        }
+        return m;
+    }
+
     @Test
     void aSecondSendCarriesNoFileBytesAndTimesArrive() throws IOException {
         CopyResult first = send(new ArrayList<>());
@@ -231,7 +339,7 @@ class NetSyncTest {
         assertEquals(856, second.unchanged(), second.summary());
     }
 
-    /** Version 3 carries symlinks (as links) and directories (empty ones too), with modes and mtimes. */
+    /** Version 4 carries symlinks (as links) and directories (empty ones too), with modes and mtimes. */
     @Test
     void symlinksAndEmptyDirectoriesArriveWithTheirModesAndTimes() throws IOException {
         Files.createDirectories(src.resolve("empty/inner"));
@@ -343,7 +451,7 @@ class NetSyncTest {
         List<String> sent = new ArrayList<>();
         CopyResult first = send(sent);
         assertEquals(600, first.files());
-        assertTrue(log.stream().anyMatch(l -> l.contains("refused protocol version 3 (this receiver speaks 2)")), log.toString());
+        assertTrue(log.stream().anyMatch(l -> l.contains("refused protocol version 4 (this receiver speaks 2)")), log.toString());
         CopyResult second = send(new ArrayList<>());
         assertEquals(600, second.files(), "version 2 has no file list: everything again");
         assertNotEquals(Files.getLastModifiedTime(src.resolve("d0/f0")), Files.getLastModifiedTime(dst.resolve("d0/f0")),

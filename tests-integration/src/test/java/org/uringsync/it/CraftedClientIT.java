@@ -155,7 +155,7 @@ class CraftedClientIT {
             frame(0x10, b.array());
         }
 
-        /** Version 3: FILE_HDR_S for a sparse file of {@code size} bytes, mode 0644. */
+        /** Version 4: FILE_HDR_S for a sparse file of {@code size} bytes, mode 0644. */
         void sparseHeader(long size, String path) throws IOException {
             byte[] p = path.getBytes(StandardCharsets.UTF_8);
             ByteBuffer b = ByteBuffer.allocate(22 + p.length).order(ByteOrder.LITTLE_ENDIAN);
@@ -163,7 +163,7 @@ class CraftedClientIT {
             frame(0x19, b.array());
         }
 
-        /** Version 3: HARDLINK making {@code path} a link to {@code target}. */
+        /** Version 4: HARDLINK making {@code path} a link to {@code target}. */
         void hardLink(String path, String target) throws IOException {
             byte[] p = path.getBytes(StandardCharsets.UTF_8);
             byte[] t = target.getBytes(StandardCharsets.UTF_8);
@@ -172,7 +172,7 @@ class CraftedClientIT {
             frame(0x1B, b.array());
         }
 
-        /** Version 3: FILE_LIST offering {@code paths}, each of {@code size} bytes. */
+        /** Version 4: FILE_LIST offering {@code paths}, each of {@code size} bytes. */
         void fileList(long size, String... paths) throws IOException {
             java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream();
             o.write(paths.length & 0xff);
@@ -186,7 +186,7 @@ class CraftedClientIT {
             frame(0x13, o.toByteArray());
         }
 
-        /** Version 3: FILE_HDR_T. */
+        /** Version 4: FILE_HDR_T. */
         void fileHeaderT(long size, int mode, String path) throws IOException {
             byte[] p = path.getBytes(StandardCharsets.UTF_8);
             ByteBuffer b = ByteBuffer.allocate(22 + p.length).order(ByteOrder.LITTLE_ENDIAN);
@@ -194,7 +194,7 @@ class CraftedClientIT {
             frame(0x15, b.array());
         }
 
-        /** Version 3: SYMLINK {@code path} -> {@code target}. */
+        /** Version 4: SYMLINK {@code path} -> {@code target}. */
         void symlink(String path, String target) throws IOException {
             byte[] p = path.getBytes(StandardCharsets.UTF_8);
             byte[] t = target.getBytes(StandardCharsets.UTF_8);
@@ -312,7 +312,7 @@ class CraftedClientIT {
     }
 
     /**
-     * Version 3's sparse files, broken: a range beyond the size, ranges out of order, data without a
+     * Version 4's sparse files, broken: a range beyond the size, ranges out of order, data without a
      * range, a range's data cut short by FILE_END. Each is refused with its reason and leaves nothing,
      * while good sparse transfers run beside the attacks and arrive byte-identical.
      */
@@ -343,13 +343,13 @@ class CraftedClientIT {
             return n;
         });
         try (Client c = new Client()) {
-            c.login(3);
+            c.login(4);
             c.sparseHeader(1000, "victim-beyond");
             c.range(500, 600);
             assertEquals("protocol error: RANGE 500+600 of victim-beyond is out of order or beyond its size 1000", c.error());
         }
         try (Client c = new Client()) {
-            c.login(3);
+            c.login(4);
             c.sparseHeader(1000, "victim-order");
             c.range(100, 10);
             c.frame(0x11, new byte[10]);
@@ -357,13 +357,13 @@ class CraftedClientIT {
             assertEquals("protocol error: RANGE 105+10 of victim-order is out of order or beyond its size 1000", c.error());
         }
         try (Client c = new Client()) {
-            c.login(3);
+            c.login(4);
             c.sparseHeader(1000, "victim-no-range");
             c.frame(0x11, new byte[10]);
             assertEquals("protocol error: unexpected FILE_DATA in sparse file victim-no-range (expected RANGE or FILE_END)", c.error());
         }
         try (Client c = new Client()) {
-            c.login(3);
+            c.login(4);
             c.sparseHeader(1000, "victim-short");
             c.range(0, 10);
             c.frame(0x11, new byte[4]);
@@ -414,7 +414,7 @@ class CraftedClientIT {
         try {
             for (String[] a : attacks) {
                 try (Client c = new Client()) {
-                    c.login(3);
+                    c.login(4);
                     c.hardLink(a[0], a[1]);
                     String e = c.error();
                     assertTrue(e.startsWith(a[2]), a[0] + ": " + e);
@@ -445,7 +445,7 @@ class CraftedClientIT {
             }
         });
         try (Client c = new Client()) {
-            c.login(3);
+            c.login(4);
             byte[] owner = new byte[11];
             owner[1] = 1; // uid 1, no names
             c.frame(0x1C, owner);
@@ -453,7 +453,7 @@ class CraftedClientIT {
             assertEquals("protocol error: OWNER followed by ALL_DONE (expected FILE_HDR_T, FILE_HDR_S, DIR, SYMLINK or SPECIAL)", c.error());
         }
         try (Client c = new Client()) { // XATTRS before a symlink, which gets none
-            c.login(3);
+            c.login(4);
             c.frame(0x1D, new byte[] {1, 'u', 0, 0, 0, 0});
             c.frame(0x17, new byte[] {1, 0, 'l', 1, 0, 'x', 0, 0, 0, 0, 0, 0, 0, 1});
             assertEquals("protocol error: XATTRS followed by SYMLINK (expected FILE_HDR_T, FILE_HDR_S or DIR)", c.error());
@@ -463,6 +463,105 @@ class CraftedClientIT {
         if (org.uringsync.nativeio.FileOps.geteuid() == 0) {
             assertEquals(65534, Files.getAttribute(dest.resolve("owned/f"), "unix:uid"));
         }
+    }
+
+    /**
+     * FILE_LIST_C (-c): a list cut short inside a hash, and one naming a path out of DEST, are refused
+     * with their reasons while good -c sends (which hash both sides) run beside them and change only
+     * what differs in content.
+     */
+    @Test
+    void brokenChecksumListsAreRefusedBesideGoodChecksumSends() throws Exception {
+        Path src = Files.createDirectories(tmp.resolve("good-src/hashed"));
+        for (int i = 0; i < 40; i++) {
+            Files.writeString(src.resolve("f" + i), "content " + i);
+        }
+        java.util.concurrent.CompletableFuture<Integer> good = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            int n = 0;
+            try {
+                for (; n < 5; n++) {
+                    Path f = dest.resolve("hashed/f" + n);
+                    if (Files.exists(f)) { // the same size and time, other bytes: only -c sees it
+                        java.nio.file.attribute.FileTime t = Files.getLastModifiedTime(f);
+                        Files.writeString(f, "CONTENT " + n);
+                        Files.setLastModifiedTime(f, t);
+                    }
+                    CopyResult r = Sender.builder("127.0.0.1", receiver.port()).secret(SECRET).checksum(true).build()
+                            .send(tmp.resolve("good-src"));
+                    assertTrue(r.succeeded(), r.failures().toString());
+                    assertEquals("", Launcher.sh(tmp, "diff -r good-src/hashed dest/hashed"));
+                }
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+            return n;
+        });
+        try (Client c = new Client()) {
+            c.login(4);
+            ByteBuffer b = ByteBuffer.allocate(2 + 8 + 8 + 10).order(ByteOrder.LITTLE_ENDIAN);
+            b.putShort((short) 1).putLong(5).putLong(1).put(new byte[10]); // 10 of the hash's 16 bytes
+            c.frame(0x1F, b.array());
+            assertEquals("protocol error: FILE_LIST_C entry 0 is cut short", c.error());
+        }
+        try (Client c = new Client()) {
+            c.login(4);
+            byte[] p = "../victim-outside".getBytes(StandardCharsets.UTF_8);
+            ByteBuffer b = ByteBuffer.allocate(2 + 8 + 8 + 16 + 2 + p.length).order(ByteOrder.LITTLE_ENDIAN);
+            b.putShort((short) 1).putLong(5).putLong(1).put(new byte[16]).putShort((short) p.length).put(p);
+            c.frame(0x1F, b.array());
+            String e = c.error();
+            assertTrue(e.contains("../victim-outside"), e);
+        }
+        assertEquals(5, good.get(60, java.util.concurrent.TimeUnit.SECONDS));
+    }
+
+    /**
+     * CHANGES (-n, -i) must come first, and a dry run takes no file data: each breach is refused with
+     * its reason and writes nothing, while good dry runs and real sends run beside them.
+     */
+    @Test
+    void dryRunsTakeNoFileDataAndChangesComeFirstBesideGoodOnes() throws Exception {
+        Path src = Files.createDirectories(tmp.resolve("good-src/dry"));
+        Files.writeString(src.resolve("f"), "dry");
+        java.util.concurrent.CompletableFuture<Integer> good = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            int n = 0;
+            try {
+                for (; n < 5; n++) {
+                    List<String> seen = new CopyOnWriteArrayList<>();
+                    CopyResult dry = Sender.builder("127.0.0.1", receiver.port()).secret(SECRET).dryRun(true)
+                            .listener(new org.uringsync.CopyListener() {
+                                @Override
+                                public void changed(String path, Change change) {
+                                    seen.add(change.itemize() + " " + path);
+                                }
+                            }).build().send(tmp.resolve("good-src"));
+                    assertTrue(dry.succeeded(), dry.failures().toString());
+                    assertTrue(seen.contains(">f+++++++++ dry/f"), seen.toString());
+                    assertFalse(Files.exists(dest.resolve("dry/f")), "a dry run wrote nothing");
+                }
+                CopyResult real = Sender.builder("127.0.0.1", receiver.port()).secret(SECRET).build().send(tmp.resolve("good-src"));
+                assertTrue(real.succeeded(), real.failures().toString());
+                assertEquals("dry", Files.readString(dest.resolve("dry/f")));
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+            return n;
+        });
+        try (Client c = new Client()) {
+            c.login(4);
+            c.frame(0x21, new byte[] {1}); // a dry run
+            c.fileHeaderT(3, 0644, "victim-dry");
+            assertEquals("protocol error: FILE_HDR_T in a dry run", c.error());
+        }
+        try (Client c = new Client()) {
+            c.login(4);
+            c.frame(0x16, new byte[] {(byte) 0xed, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}); // DIR, the root
+            c.frame(0x21, new byte[] {0}); // CHANGES after it
+            assertTrue(c.error().startsWith("protocol error: unexpected CHANGES"));
+        }
+        assertEquals(5, good.get(60, java.util.concurrent.TimeUnit.SECONDS));
+        Files.delete(dest.resolve("dry/f"));
+        Files.delete(dest.resolve("dry"));
     }
 
     @Test
@@ -517,7 +616,7 @@ class CraftedClientIT {
     }
 
     /**
-     * Version 3 writes a new small file under its own name, no temporary: cut short it is removed,
+     * Version 4 writes a new small file under its own name, no temporary: cut short it is removed,
      * and when something appears at the name after the WANT (here a SYMLINK from the same sender) the
      * file goes the temporary way and replaces it. Beside good sends of small new files.
      */
@@ -544,7 +643,7 @@ class CraftedClientIT {
         byte[] data = new byte[1000];
         new java.util.Random(3).nextBytes(data);
         try (Client c = new Client()) {
-            c.login(3);
+            c.login(4);
             c.fileList(1000, "victim-cut", "raced");
             byte[] want = c.readFrame();
             assertEquals(0x14, want[0] & 0xff);

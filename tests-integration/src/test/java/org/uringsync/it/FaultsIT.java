@@ -183,7 +183,7 @@ class FaultsIT {
             Files.writeString(one.resolve("x"), "x");
             Launcher.Result res = send(tmp.resolve("one"), r);
             assertNotEquals(0, res.exit());
-            // protocol version 3 sends the directory a before its file a/x: the refusal names a
+            // protocol version 4 sends the directory a before its file a/x: the refusal names a
             assertTrue(res.err().contains("refused a: Not a directory (ENOTDIR)"), res.toString());
             Path two = Files.createDirectories(tmp.resolve("two"));
             Files.writeString(two.resolve("b"), "b");

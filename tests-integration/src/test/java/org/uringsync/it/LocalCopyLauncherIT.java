@@ -48,7 +48,7 @@ class LocalCopyLauncherIT {
     @Test
     void preserveKeepsTimesToo() throws Exception {
         Path dst = tmp.resolve("dst-p");
-        Launcher.Result r = Launcher.run("-p", "-j", "2", "-q", "32", "-c", "256K", src.toString(), dst.toString());
+        Launcher.Result r = Launcher.run("-p", "-j", "2", "-q", "32", "--chunk-size", "256K", src.toString(), dst.toString());
         assertEquals(0, r.exit(), r.toString());
         sh(tmp, "diff -r --no-dereference src dst-p");
         assertEquals(listing(src, true), listing(dst, true));

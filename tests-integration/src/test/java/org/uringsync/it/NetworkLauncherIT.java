@@ -88,7 +88,7 @@ class NetworkLauncherIT {
             r = Launcher.run("send", send.toString(), "localhost:" + designPort, "--secret", "test-secret-0123456789");
             assertEquals(0, r.exit(), r.toString());
             sh(tmp, "diff -r design-send design-recv");
-            // the design expected all 101 files again; since protocol version 3 only the new one travels
+            // the design expected all 101 files again; since protocol version 4 only the new one travels
             assertTrue(r.out().contains("1 files, 1 dirs, 0 symlinks, 100.0 MiB") && r.out().contains("100 unchanged"), r.out());
         } finally {
             p.destroy();
