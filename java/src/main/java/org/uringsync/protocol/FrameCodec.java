@@ -96,7 +96,7 @@ public final class FrameCodec {
             p = buffer(n).putShort((short) l.entries().size());
             for (Message.FileList.Entry e : l.entries()) {
                 byte[] path = e.path();
-                p.putLong(e.size()).putLong(e.mtimeNanos());
+                p.putLong(e.size()).putLong(e.mtimeNanos()).putInt(e.mode());
                 if (e.hash() != null) {
                     p.put(e.hash());
                 }
@@ -236,11 +236,16 @@ public final class FrameCodec {
                     }
                     java.util.List<Message.FileList.Entry> entries = new java.util.ArrayList<>(count);
                     for (int i = 0; i < count; i++) {
-                        if (p.remaining() < 18 + hashBytes) {
+                        if (p.remaining() < 22 + hashBytes) {
                             throw new ProtocolException(name + " entry " + i + " is cut short");
                         }
                         long size = p.getLong();
                         long mtime = p.getLong();
+                        int mode = p.getInt();
+                        if ((mode & ~07777) != 0) {
+                            throw new ProtocolException(name + " entry " + i + " mode " + Integer.toOctalString(mode)
+                                    + " is not permissions");
+                        }
                         byte[] hash = hashBytes == 0 ? null : new byte[hashBytes];
                         if (hash != null) {
                             p.get(hash);
@@ -254,7 +259,7 @@ public final class FrameCodec {
                         }
                         byte[] path = new byte[len];
                         p.get(path);
-                        entries.add(new Message.FileList.Entry(size, mtime, path, hash));
+                        entries.add(new Message.FileList.Entry(size, mtime, mode, path, hash));
                     }
                     if (p.hasRemaining()) {
                         throw new ProtocolException(name + " has " + p.remaining() + " bytes after its entries");

@@ -209,21 +209,20 @@ public sealed interface Message {
         /** Bytes of an entry's content hash in a FILE_LIST_C (XXH128). */
         public static final int HASH_BYTES = 16;
 
-        /** One offered file; with -c (FILE_LIST_C) its content hash, else {@code hash} is null. */
-        public record Entry(long size, long mtimeNanos, byte[] path, byte[] hash) {
+        /** One offered file: size, mtime, permissions ({@code mode & 07777}); with -c (FILE_LIST_C) its content hash, else null. */
+        public record Entry(long size, long mtimeNanos, int mode, byte[] path, byte[] hash) {
             public Entry {
                 if (size < 0) {
                     throw new IllegalArgumentException("size out of range: " + Long.toUnsignedString(size));
+                }
+                if ((mode & ~07777) != 0) {
+                    throw new IllegalArgumentException("mode out of range: " + Integer.toOctalString(mode));
                 }
                 path = checkedPath(path);
                 if (hash != null && hash.length != HASH_BYTES) {
                     throw new IllegalArgumentException("a content hash has " + HASH_BYTES + " bytes: " + hash.length);
                 }
                 hash = hash == null ? null : hash.clone();
-            }
-
-            public Entry(long size, long mtimeNanos, byte[] path) {
-                this(size, mtimeNanos, path, null);
             }
 
             @Override
@@ -238,13 +237,13 @@ public sealed interface Message {
 
             @Override
             public boolean equals(Object o) {
-                return o instanceof Entry e && e.size == size && e.mtimeNanos == mtimeNanos && Arrays.equals(e.path, path)
-                        && Arrays.equals(e.hash, hash);
+                return o instanceof Entry e && e.size == size && e.mtimeNanos == mtimeNanos && e.mode == mode
+                        && Arrays.equals(e.path, path) && Arrays.equals(e.hash, hash);
             }
 
             @Override
             public int hashCode() {
-                return Long.hashCode(size) * 31 + Long.hashCode(mtimeNanos) * 17 + Arrays.hashCode(path) + Arrays.hashCode(hash);
+                return Long.hashCode(size) * 31 + Long.hashCode(mtimeNanos) * 17 + mode + Arrays.hashCode(path) + Arrays.hashCode(hash);
             }
         }
 
@@ -267,7 +266,7 @@ public sealed interface Message {
 
         /** @return the bytes entry {@code e} takes in a FILE_LIST payload */
         public static int entryBytes(Entry e) {
-            return 18 + e.path.length + (e.hash == null ? 0 : HASH_BYTES);
+            return 22 + e.path.length + (e.hash == null ? 0 : HASH_BYTES);
         }
 
         /** @return FILE_LIST_C when the entries carry content hashes (-c), else FILE_LIST */

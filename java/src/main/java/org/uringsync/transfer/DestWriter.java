@@ -276,6 +276,7 @@ final class DestWriter {
             Map<String, Integer> looked = new java.util.HashMap<>(); // parents opened for this list, nothing created
             int[] same = new int[wanted.length]; // -c: entries whose file here has their size, compared by content
             int[] sameDir = new int[wanted.length];
+            long[] sameMode = new long[wanted.length];
             int nsame = 0;
             try {
                 for (int i = 0; i < wanted.length; i++) {
@@ -301,11 +302,15 @@ final class DestWriter {
                     boolean file = st != null && (st[0] & S_IFMT) == S_IFREG && st[1] == e.size();
                     if (file && e.hash() != null) {
                         same[nsame] = i;
-                        sameDir[nsame++] = dir;
+                        sameDir[nsame] = dir;
+                        sameMode[nsame++] = st[0];
                         wanted[i] = st[2] != e.mtimeNanos(); // for now: whether its time differs
                         continue;
                     }
                     wanted[i] = !file || st[2] != e.mtimeNanos();
+                    if (!wanted[i]) {
+                        settle(dir, e, st[0], false);
+                    }
                     if (st == null && absent.size() < MAX_ABSENT) {
                         absent.add(Pruner.key(path));
                     }
@@ -316,7 +321,7 @@ final class DestWriter {
                     }
                 }
                 if (nsame > 0) {
-                    compareContents(list, ring, same, sameDir, nsame, wanted);
+                    compareContents(list, ring, same, sameDir, sameMode, nsame, wanted);
                 }
             } finally {
                 for (int fd : looked.values()) {
@@ -334,8 +339,8 @@ final class DestWriter {
          * differs or cannot be read; one whose content matches but whose time differs ({@code wanted}
          * says so on entry) gets the offered time instead of being sent.
          */
-        private void compareContents(Message.FileList list, Ring ring, int[] same, int[] sameDir, int n, boolean[] wanted)
-                throws IOException {
+        private void compareContents(Message.FileList list, Ring ring, int[] same, int[] sameDir, long[] sameMode, int n,
+                boolean[] wanted) throws IOException {
             byte[][] names = new byte[n][];
             String[] shown = new String[n];
             for (int j = 0; j < n; j++) {
@@ -347,13 +352,7 @@ final class DestWriter {
             for (int j = 0; j < n; j++) {
                 Message.FileList.Entry e = list.entries().get(same[j]);
                 boolean retime = wanted[same[j]];
-                wanted[same[j]] = !ours.same(j, e.hash(), 0);
-                if (!wanted[same[j]] && retime) { // the same content: only the time (sent whole when it cannot be set)
-                    wanted[same[j]] = !dryRun && FileOps.linkTimeAt(sameDir[j], names[j], e.mtimeNanos()) < 0;
-                    if (!wanted[same[j]]) {
-                        report(".f..t......", e.path());
-                    }
-                }
+                wanted[same[j]] = !ours.same(j, e.hash(), 0) || !settle(sameDir[j], e, sameMode[j], retime);
                 if (wanted[same[j]] && reports != null) {
                     itemize(e.path(), ">fc." + (retime ? 't' : '.') + "......");
                 }
@@ -630,6 +629,32 @@ final class DestWriter {
             }
             report("hf+++++++++", path);
             listener.copied(PathRules.show(path), 0);
+        }
+
+        /**
+         * A file the receiver keeps (the quick check, or -c, found it the same) gets the offered
+         * permissions ({@code mode & 0777}, as written files) when its own differ, and with {@code retime}
+         * (-c: the same content at another time) the offered mtime; in place, never followed; nothing in
+         * a dry run. Reported as {@code .f..tp.....}. @return false when the time could not be set (the
+         * file is then sent whole)
+         */
+        private boolean settle(int dir, Message.FileList.Entry e, long stMode, boolean retime) throws NativeIoException {
+            int mode = e.mode() & 0777;
+            boolean perms = (stMode & 07777) != mode;
+            if (!perms && !retime) {
+                return true;
+            }
+            byte[] path = e.path();
+            byte[] name = Arrays.copyOfRange(path, PathBytes.lastSlash(path) + 1, path.length);
+            if (!dryRun && retime && FileOps.linkTimeAt(dir, name, e.mtimeNanos()) < 0) {
+                return false;
+            }
+            int rc = dryRun || !perms ? 0 : FileOps.fileMetaAt(dir, name, mode, -1, -1, false);
+            if (rc < 0) {
+                throw new NativeIoException("chmod", PathRules.show(path), -rc);
+            }
+            report(".f.." + (retime ? 't' : '.') + (perms ? 'p' : '.') + ".....", path);
+            return true;
         }
 
         /** CHANGES: the change a WANTed file makes; reported now in a dry run, else once the file is in place. */

@@ -637,32 +637,29 @@ public final class LocalCopier {
      */
     private void compareContents(Ring ring, Batch batch, Unit u, int[] item, int[] same, int n, DirFds dirs, int start,
             Change[] change, long[][] attrs) throws NativeIoException {
-        int[] srcDirs = new int[n];
-        int[] dstDirs = new int[n];
-        byte[][] src = new byte[n][];
-        byte[][] dst = new byte[n][];
-        String[] srcShown = new String[n];
-        String[] dstShown = new String[n];
-        java.util.Arrays.fill(srcDirs, Batch.AT_FDCWD);
+        // one call for both sides: a source file and its copy are read at the same time
+        int[] dirFds = new int[2 * n];
+        byte[][] names = new byte[2 * n][];
+        String[] shown = new String[2 * n];
         for (int k = 0; k < n; k++) {
             int i = item[same[k]];
             byte[] d = u.dstRel()[i];
             int slash = PathBytes.lastSlash(d);
-            src[k] = join(u.srcRoot(), u.rel()[i]);
-            srcShown[k] = PathBytes.show(src[k]);
-            dstDirs[k] = dirs.of(slash < 0 ? new byte[0] : Arrays.copyOf(d, slash)); // opened by the quick check
-            dst[k] = Arrays.copyOfRange(d, slash + 1, d.length);
-            dstShown[k] = PathBytes.show(join(rootPath, d));
+            dirFds[2 * k] = Batch.AT_FDCWD;
+            names[2 * k] = join(u.srcRoot(), u.rel()[i]);
+            shown[2 * k] = PathBytes.show(names[2 * k]);
+            dirFds[2 * k + 1] = dirs.of(slash < 0 ? new byte[0] : Arrays.copyOf(d, slash)); // opened by the quick check
+            names[2 * k + 1] = Arrays.copyOfRange(d, slash + 1, d.length);
+            shown[2 * k + 1] = PathBytes.show(join(rootPath, d));
         }
-        Ring.Hashes theirs = ring.hash(srcDirs, src, srcShown);
-        Ring.Hashes ours = ring.hash(dstDirs, dst, dstShown);
+        Ring.Hashes h = ring.hash(dirFds, names, shown);
         for (int k = 0; k < n; k++) {
             int i = item[same[k]];
-            if (theirs.failures()[k] != null) {
-                fail(u.dstRel()[i], theirs.failures()[k]);
+            if (h.failures()[2 * k] != null) {
+                fail(u.dstRel()[i], h.failures()[2 * k]);
                 change[i - start] = null;
             } else {
-                boolean differs = !ours.same(k, theirs.digests(), Ring.HASH_BYTES * k);
+                boolean differs = !h.same(2 * k + 1, h.digests(), Ring.HASH_BYTES * 2 * k); // a copy that cannot be read: replaced
                 change[i - start] = compare(batch, same[k], differs ? 1 : 0, attrs, i - start);
             }
         }

@@ -630,7 +630,8 @@ public final class NetSender {
                 listener.failed(PathRules.show(rel[i]), e);
                 continue;
             }
-            entries.add(new Message.FileList.Entry(stat.bytes(i), stat.mtimeNanos(i), rel[i], hashes == null ? null : hashes.of(k)));
+            entries.add(new Message.FileList.Entry(stat.bytes(i), stat.mtimeNanos(i), stat.mode(i) & 07777, rel[i],
+                    hashes == null ? null : hashes.of(k)));
             offered.add(rel[i]);
         }
         List<Integer> lists = new ArrayList<>();

@@ -58,12 +58,12 @@ class FrameCodecTest {
         String doc = java.nio.file.Files.readString(java.nio.file.Path.of("..", "docs", "PROTOCOL.md"));
         long mtime = 1_700_000_000_123_456_789L;
         byte[] path = "a.txt".getBytes(StandardCharsets.US_ASCII);
-        Message list = new Message.FileList(java.util.List.of(new Message.FileList.Entry(4096, mtime, path)));
+        Message list = new Message.FileList(java.util.List.of(new Message.FileList.Entry(4096, mtime, 0644, path, null)));
         Message want = new Message.Want(new boolean[] {true, false, true});
         Message hdr = new Message.FileHeader(4096, 0644, path, mtime);
         assertEquals(example(doc, "FILE_LIST offering"), HexFormat.of().formatHex(FrameCodec.encode(list)));
         byte[] hash = HexFormat.of().parseHex("000102030405060708090a0b0c0d0e0f");
-        Message listC = new Message.FileList(java.util.List.of(new Message.FileList.Entry(4096, mtime, path, hash)));
+        Message listC = new Message.FileList(java.util.List.of(new Message.FileList.Entry(4096, mtime, 0644, path, hash)));
         assertEquals(example(doc, "FILE_LIST_C (`-c`) offering"), HexFormat.of().formatHex(FrameCodec.encode(listC)));
         assertEquals(Message.FILE_LIST_C, listC.type());
         Message changes = new Message.ReportChanges(true);
@@ -115,16 +115,18 @@ class FrameCodecTest {
     void malformedVersion3PayloadsAreRefusedWithTheReason() {
         assertEquals("FILE_LIST count 0 is not in 1..256", refused(Message.FILE_LIST, "0000"));
         assertEquals("FILE_LIST count 257 is not in 1..256", refused(Message.FILE_LIST, "0101"));
-        assertEquals("FILE_LIST entry 0 is cut short", refused(Message.FILE_LIST, "0100" + "00".repeat(17)));
+        assertEquals("FILE_LIST entry 0 is cut short", refused(Message.FILE_LIST, "0100" + "00".repeat(21)));
         assertEquals("FILE_LIST entry 0 path_len 6 does not fit",
-                refused(Message.FILE_LIST, "0100" + "00".repeat(16) + "0600" + "612e747874"));
+                refused(Message.FILE_LIST, "0100" + "00".repeat(20) + "0600" + "612e747874"));
         assertEquals("FILE_LIST has 1 bytes after its entries",
-                refused(Message.FILE_LIST, "0100" + "00".repeat(16) + "0000" + "ff"));
-        assertEquals("FILE_LIST_C entry 0 is cut short", refused(Message.FILE_LIST_C, "0100" + "00".repeat(33)));
+                refused(Message.FILE_LIST, "0100" + "00".repeat(20) + "0000" + "ff"));
+        assertEquals("FILE_LIST entry 0 mode 10644 is not permissions",
+                refused(Message.FILE_LIST, "0100" + "00".repeat(16) + "a4110000" + "0000"));
+        assertEquals("FILE_LIST_C entry 0 is cut short", refused(Message.FILE_LIST_C, "0100" + "00".repeat(37)));
         assertEquals("CHANGES dry_run 2 is not 0 or 1", refused(Message.CHANGES, "02"));
         assertEquals("CHANGE itemize code is not printable ASCII", refused(Message.CHANGE, "0a" + "2b".repeat(10) + "0000"));
         assertEquals("FILE_LIST_C entry 1 is cut short",
-                refused(Message.FILE_LIST_C, "0200" + "00".repeat(32) + "0100" + "61" + "00".repeat(18)));
+                refused(Message.FILE_LIST_C, "0200" + "00".repeat(36) + "0100" + "61" + "00".repeat(22)));
         assertEquals("WANT payload of 4 bytes, expected 3", refused(Message.WANT, "0300" + "0500"));
         assertEquals("WANT count 0 is not in 1..256", refused(Message.WANT, "0000"));
         assertEquals("WANT sets bits beyond its 3 entries", refused(Message.WANT, "0300" + "0d"));

@@ -185,10 +185,17 @@ class FrameDecoderFuzzTest {
                 assertEquals(p.getLong(at), e.size());
                 assertTrue(e.size() >= 0, "negative size " + e.size());
                 assertEquals(p.getLong(at + 8), e.mtimeNanos());
+                assertEquals(p.getInt(at + 16), e.mode());
+                assertEquals(0, e.mode() & ~07777, "mode " + Integer.toOctalString(e.mode()) + " beyond permissions");
+                int h = e.hash() == null ? 0 : Message.FileList.HASH_BYTES;
+                assertEquals(l.type() == Message.FILE_LIST_C, h > 0, "hashes exactly in FILE_LIST_C");
+                if (h > 0) {
+                    assertArrayEquals(bytes(p, at + 20, h), e.hash());
+                }
                 byte[] path = e.path();
-                assertEquals(p.getShort(at + 16) & 0xffff, path.length);
-                assertArrayEquals(bytes(p, at + 18, path.length), path);
-                at += 18 + path.length;
+                assertEquals(p.getShort(at + 20 + h) & 0xffff, path.length);
+                assertArrayEquals(bytes(p, at + 22 + h, path.length), path);
+                at += 22 + h + path.length;
             }
             assertEquals(n, at, "FILE_LIST bytes after its entries");
         } else if (m instanceof Message.Want w) {
@@ -259,6 +266,14 @@ class FrameDecoderFuzzTest {
             assertTrue(r.offset() >= 0 && r.length() > 0 && r.offset() <= Long.MAX_VALUE - r.length(), r.toString());
         } else if (m instanceof Message.FileEnd || m instanceof Message.AllDone) {
             assertEquals(0, n);
+        } else if (m instanceof Message.ReportChanges c) {
+            assertEquals(1, n);
+            assertEquals(p.get(0), c.dryRun() ? 1 : 0);
+        } else if (m instanceof Message.ChangeReport c) {
+            assertEquals(p.getShort(11) & 0xffff, n - 13);
+            assertArrayEquals(bytes(p, 0, 11), c.itemize().getBytes(StandardCharsets.US_ASCII));
+            assertTrue(c.itemize().chars().allMatch(ch -> ch >= 0x20 && ch <= 0x7e), c.itemize());
+            assertArrayEquals(bytes(p, 13, n - 13), c.path());
         } else if (m instanceof Message.Error e) {
             assertTrue(n >= 3, "ERROR of " + n + " bytes");
             assertEquals(p.get(0) & 0xff, e.code());

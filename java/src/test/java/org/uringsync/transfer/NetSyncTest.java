@@ -273,6 +273,27 @@ class NetSyncTest {
         assertEquals(Listings.of(src), Listings.of(dst));
     }
 
+    /**
+     * A file the quick check leaves alone gets the sender's permissions in place (FILE_LIST's mode):
+     * no byte sent, the same inode, {@code .f...p.....} reported; a dry run names it and changes nothing.
+     */
+    @Test
+    void permissionChangesOfUnchangedFilesArriveInPlace() throws IOException {
+        send(new ArrayList<>());
+        Object inode = Files.getAttribute(dst.resolve("d0/f5"), "unix:ino");
+        Files.setPosixFilePermissions(src.resolve("d0/f5"), java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        for (boolean dryRun : new boolean[] {true, false}) {
+            List<String> seen = Collections.synchronizedList(new ArrayList<>());
+            CopyResult r = sendWith(Sender.builder("127.0.0.1", receiver.port()).dryRun(dryRun).itemizeChanges(true)
+                    .listener(changes(seen)));
+            assertEquals(List.of(".f...p..... d0/f5"), seen, dryRun ? "dry run" : "real run");
+            assertEquals(0, r.bytes());
+            assertEquals(dryRun ? "rw-r--r--" : "rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(dst.resolve("d0/f5"))));
+        }
+        assertEquals(inode, Files.getAttribute(dst.resolve("d0/f5"), "unix:ino"), "the file stayed in place");
+    }
+
     private static CopyListener changes(List<String> into) {
         return new CopyListener() {
             @Override

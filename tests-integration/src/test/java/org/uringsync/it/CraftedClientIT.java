@@ -179,8 +179,8 @@ class CraftedClientIT {
             o.write(paths.length >> 8);
             for (String path : paths) {
                 byte[] p = path.getBytes(StandardCharsets.UTF_8);
-                o.writeBytes(ByteBuffer.allocate(18).order(ByteOrder.LITTLE_ENDIAN).putLong(size)
-                        .putLong(1_700_000_000_000_000_000L).putShort((short) p.length).array());
+                o.writeBytes(ByteBuffer.allocate(22).order(ByteOrder.LITTLE_ENDIAN).putLong(size)
+                        .putLong(1_700_000_000_000_000_000L).putInt(0644).putShort((short) p.length).array());
                 o.writeBytes(p);
             }
             frame(0x13, o.toByteArray());
@@ -506,8 +506,8 @@ class CraftedClientIT {
         try (Client c = new Client()) {
             c.login(4);
             byte[] p = "../victim-outside".getBytes(StandardCharsets.UTF_8);
-            ByteBuffer b = ByteBuffer.allocate(2 + 8 + 8 + 16 + 2 + p.length).order(ByteOrder.LITTLE_ENDIAN);
-            b.putShort((short) 1).putLong(5).putLong(1).put(new byte[16]).putShort((short) p.length).put(p);
+            ByteBuffer b = ByteBuffer.allocate(2 + 8 + 8 + 4 + 16 + 2 + p.length).order(ByteOrder.LITTLE_ENDIAN);
+            b.putShort((short) 1).putLong(5).putLong(1).putInt(0644).put(new byte[16]).putShort((short) p.length).put(p);
             c.frame(0x1F, b.array());
             String e = c.error();
             assertTrue(e.contains("../victim-outside"), e);
