@@ -20,6 +20,7 @@ run_tool() { # tool src dst
     uring-sync) "$repo/uring-sync" -p "$2" "$3" >/dev/null ;;
     uring-sync-base) "$BASE_REPO/uring-sync" -p "$2" "$3" >/dev/null ;;  # BASE_REPO: another built checkout
     uring-sync-c) "$repo/uring-sync" -p -c "$2" "$3" >/dev/null ;;  # -c: compared by content (XXH128)
+    uring-sync-base-c) "$BASE_REPO/uring-sync" -p -c "$2" "$3" >/dev/null ;;
     cp) cp -a "$2/." "$3" ;;
     rsync) rsync -a "$2/" "$3/" ;;
     rsync-c) rsync -a -c "$2/" "$3/" ;;

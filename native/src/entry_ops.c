@@ -98,7 +98,8 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_lstatAtNative(JNIEnv 
 	if (!name)
 		return -EINVAL;
 	struct stat st;
-	int rc = usync_fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+	/* an empty name: the descriptor itself (fstat) */
+	int rc = usync_fstatat(dir, name, &st, name[0] ? AT_SYMLINK_NOFOLLOW : AT_EMPTY_PATH) < 0 ? -errno : 0;
 	free(name);
 	if (rc == 0) {
 		jlong v[9] = { st.st_mode, st.st_size, (jlong)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,

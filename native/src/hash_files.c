@@ -25,6 +25,10 @@
 #include "ring.h"
 #include "syscalls.h"
 
+#if XXH_VERSION_NUMBER < 800
+#error "xxHash 0.8.0 or later: XXH3/XXH128 output before it differs (peers would disagree on every file)"
+#endif
+
 #define HASH_OPEN org_uringsync_nativeio_Ring_HASH_OPEN
 #define HASH_READ org_uringsync_nativeio_Ring_HASH_READ
 
@@ -97,6 +101,10 @@ static void start_files(struct hrun *h)
 		}
 		struct stat st;
 		int err = usync_fstat(fd, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : !S_ISREG(st.st_mode) ? EINVAL : 0;
+		/* O_NONBLOCK only guarded the open: io_uring hands EAGAIN back for a non-blocking file on a
+		 * device without nowait support, and the read would be retried forever */
+		if (!err && fcntl(fd, F_SETFL, 0) < 0)
+			err = errno;
 		if (err) {
 			fail(h, item, err, HASH_OPEN);
 			close(fd);
@@ -117,6 +125,8 @@ static void on_read(void *ctx, uint64_t data, int res)
 {
 	struct hrun *h = ctx;
 	unsigned si = (unsigned)data;
+	if (si >= h->nslots || h->slots[si].item < 0)
+		return; /* not one of this run's reads */
 	struct hslot *s = &h->slots[si];
 	if (res == -EINTR || res == -EAGAIN) {
 		queue_read(h, si);

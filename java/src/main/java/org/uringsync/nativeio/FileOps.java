@@ -180,7 +180,8 @@ public final class FileOps {
     }
 
     /**
-     * lstat of {@code name} inside {@code dir} (not followed).
+     * lstat of {@code name} inside {@code dir} (not followed); an empty {@code name}: of {@code dir}
+     * itself, any descriptor (fstat).
      *
      * @return {st_mode, size, mtime in ns, inode, device, link count, uid, gid, rdev}, or null when there is no such entry
      * @throws NativeIoException for any other failure

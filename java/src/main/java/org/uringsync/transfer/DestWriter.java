@@ -119,6 +119,7 @@ final class DestWriter {
         private int rootFd = -1;
         private int tempDir = -1;
         private byte[] tempName;
+        private long[] tempIdentity; // a file written under its own name: {inode, device}, else null
         private final TempNames.Namer temps;
         private final List<Message.Directory> dirMeta = new ArrayList<>(); // applied at ALL_DONE
         private final OfferedNames offered = new OfferedNames(); // version 4: for DELETE
@@ -142,7 +143,12 @@ final class DestWriter {
         private boolean dryRun; // CHANGES with dry_run: nothing is changed
         /** CHANGES, a real run: the itemize code of each file WANTed, reported once it is in place. */
         private final Map<String, String> itemized = new java.util.HashMap<>();
-        private static final int MAX_REPORTS = 1 << 20;
+        /** About the most bytes of CHANGE reports one connection keeps for the end of the transfer. */
+        private static final long MAX_REPORT_BYTES = 64L << 20;
+        private long reportBytes;
+        /** About the most bytes of names {@link #absent} and {@link #itemized} keep together. */
+        private static final long MAX_PENDING_BYTES = 16L << 20;
+        private long pendingBytes;
         static final long IN_PLACE_MAX = 1 << 20;
         private static final int MAX_ABSENT = 1 << 16; // more than the sender has in flight; beyond, the temporary way
 
@@ -311,8 +317,9 @@ final class DestWriter {
                     if (!wanted[i]) {
                         settle(dir, e, st[0], false);
                     }
-                    if (st == null && absent.size() < MAX_ABSENT) {
-                        absent.add(Pruner.key(path));
+                    if (st == null && absent.size() < MAX_ABSENT && pendingBytes + path.length <= MAX_PENDING_BYTES
+                            && absent.add(Pruner.key(path))) {
+                        pendingBytes += path.length;
                     }
                     if (wanted[i] && reports != null) {
                         boolean regular = st != null && (st[0] & S_IFMT) == S_IFREG;
@@ -635,8 +642,9 @@ final class DestWriter {
          * A file the receiver keeps (the quick check, or -c, found it the same) gets the offered
          * permissions ({@code mode & 0777}, as written files) when its own differ, and with {@code retime}
          * (-c: the same content at another time) the offered mtime; in place, never followed; nothing in
-         * a dry run. Reported as {@code .f..tp.....}. @return false when the time could not be set (the
-         * file is then sent whole)
+         * a dry run. Reported as {@code .f..tp.....}; a chmod refused (a file not ours, a file system
+         * without modes) is logged and the file kept as it is. @return false when the time could not be
+         * set (the file is then sent whole)
          */
         private boolean settle(int dir, Message.FileList.Entry e, long stMode, boolean retime) throws NativeIoException {
             int mode = e.mode() & 0777;
@@ -650,10 +658,13 @@ final class DestWriter {
                 return false;
             }
             int rc = dryRun || !perms ? 0 : FileOps.fileMetaAt(dir, name, mode, -1, -1, false);
-            if (rc < 0) {
-                throw new NativeIoException("chmod", PathRules.show(path), -rc);
+            if (rc < 0) { // best effort, as rsync's: the file itself is right (not ours to chmod, or a file system without modes)
+                log.accept("connection " + id + ": chmod " + PathRules.show(path) + ": " + Errno.describe(-rc));
+                perms = false;
             }
-            report(".f.." + (retime ? 't' : '.') + (perms ? 'p' : '.') + ".....", path);
+            if (perms || retime) {
+                report(".f.." + (retime ? 't' : '.') + (perms ? 'p' : '.') + ".....", path);
+            }
             return true;
         }
 
@@ -661,16 +672,27 @@ final class DestWriter {
         private void itemize(byte[] path, String code) {
             if (dryRun) {
                 report(code, path);
-            } else if (itemized.size() < MAX_ABSENT) {
-                itemized.put(Pruner.key(path), code);
+            } else if (itemized.size() < MAX_ABSENT && pendingBytes + path.length <= MAX_PENDING_BYTES
+                    && itemized.put(Pruner.key(path), code) == null) {
+                pendingBytes += path.length;
             }
         }
 
         /** CHANGES: notes a change made, or in a dry run one that would be (at most {@link #MAX_REPORTS}). */
         private void report(String itemize, byte[] path) {
-            if (reports != null && reports.size() < MAX_REPORTS) {
-                reports.add(new Message.ChangeReport(itemize, path));
+            if (reports == null || path.length > Message.FileHeader.MAX_PATH) {
+                return; // (a path deeper than the protocol carries, met while deleting: not reported)
             }
+            if (reportBytes + path.length + 64 > MAX_REPORT_BYTES) {
+                if (reportBytes <= MAX_REPORT_BYTES) {
+                    log.accept("connection " + id + ": more changes than one connection reports ("
+                            + (MAX_REPORT_BYTES >> 20) + " MiB of names); the rest are not reported");
+                    reportBytes = MAX_REPORT_BYTES + 1;
+                }
+                return;
+            }
+            reportBytes += path.length + 64;
+            reports.add(new Message.ChangeReport(itemize, path));
         }
 
         /** Checks a file's path (PathRules, and not one of our temporary names). @return its last slash, or -1 */
@@ -697,7 +719,11 @@ final class DestWriter {
             byte[] xattrs = attributes.takeXattrs();
             int mode = h.mode() & 0777;
             boolean exact = (mode & umask) == 0 && (xattrs == null || xattrs.length == 0);
-            boolean direct = absent.remove(Pruner.key(path)) && h.size() <= IN_PLACE_MAX;
+            boolean wasAbsent = absent.remove(Pruner.key(path));
+            if (wasAbsent) {
+                pendingBytes -= path.length;
+            }
+            boolean direct = wasAbsent && h.size() <= IN_PLACE_MAX;
             byte[] tmp = direct ? name : temps.next();
             int fd = FileOps.createBeneath(dir, tmp, exact ? mode : 0600);
             if (fd == -Errno.EEXIST && direct) { // something appeared at the name since the WANT
@@ -711,6 +737,7 @@ final class DestWriter {
             tempDir = dir;
             dirs.pin(dir);
             tempName = tmp; // removed if the file does not complete
+            tempIdentity = direct ? identity(fd) : null; // under its own name: removed only while it is still ours
             boolean written = false;
             long data = h.size();
             try {
@@ -748,6 +775,9 @@ final class DestWriter {
             dirs.pin(-1);
             if (reports != null) {
                 String code = itemized.remove(Pruner.key(path));
+                if (code != null) {
+                    pendingBytes -= path.length;
+                }
                 report(code == null ? ">f+++++++++" : code, path);
             }
             filesWritten.incrementAndGet();
@@ -793,9 +823,23 @@ final class DestWriter {
         }
 
         private void removeTemp() {
-            if (tempName != null) {
+            if (tempName != null && (tempIdentity == null || Arrays.equals(tempIdentity, identityAt(tempDir, tempName)))) {
                 FileOps.unlinkAt(tempDir, tempName);
-                tempName = null;
+            }
+            tempName = null;
+        }
+
+        /** {inode, device} of the open file {@code fd}; null when it cannot be had (then nothing is removed by name). */
+        private static long[] identity(int fd) {
+            return identityAt(fd, new byte[0]);
+        }
+
+        private static long[] identityAt(int dir, byte[] name) {
+            try {
+                long[] st = FileOps.lstatAt(dir, name);
+                return st == null ? null : new long[] {st[3], st[4]};
+            } catch (NativeIoException e) {
+                return null;
             }
         }
     }

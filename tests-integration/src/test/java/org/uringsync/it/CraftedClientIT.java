@@ -269,6 +269,18 @@ class CraftedClientIT {
         }
     }
 
+    /** Version 3, the development version of 4 (other layouts), is refused as any unknown one: its sender falls back to 2. */
+    @Test
+    void theDevelopmentVersionThreeIsRefused() throws Exception {
+        try (Client c = new Client()) {
+            c.hello(3, c.proof(SECRET, "client"));
+            assertEquals("03 01 00 00 00 02", hex(c.readFrame()));
+            assertTrue(c.closedByPeer());
+        }
+        assertTrue(log.stream().anyMatch(l -> l.contains("refused protocol version 3 (this receiver speaks 2 and 4)")),
+                log.toString());
+    }
+
     @Test
     void garbageBeforeHello() throws Exception {
         try (Client c = new Client()) {
