@@ -17,18 +17,31 @@ import java.util.List;
  * @param unchanged files not copied because their copy in the destination has the same size and
  *        modification time (rsync's quick check)
  * @param deleted entries removed from the destination because the source has none (delete)
+ * @param bytesTotal the sizes of every regular file the run looked at: those written and those it
+ *        left alone (their bytes are not in {@code bytes})
+ * @param tlsPath a network transfer's TLS path ({@code userspace}, {@code ktls}, {@code ktls+splice}),
+ *        else null
+ * @param tlsCipher a network transfer's TLS 1.3 suite, else null
+ * @param protocol a network transfer's protocol version, else 0
  */
 public record CopyResult(long files, long directories, long symlinks, long bytes, long skipped, Duration duration,
-        List<IOException> failures, long unchanged, long deleted) {
+        List<IOException> failures, long unchanged, long deleted, long bytesTotal, String tlsPath, String tlsCipher,
+        int protocol) {
 
     public CopyResult {
         failures = List.copyOf(failures);
     }
 
+    /** A local result: every file looked at was written ({@code bytesTotal} = {@code bytes}), no TLS. */
+    public CopyResult(long files, long directories, long symlinks, long bytes, long skipped, Duration duration,
+            List<IOException> failures, long unchanged, long deleted) {
+        this(files, directories, symlinks, bytes, skipped, duration, failures, unchanged, deleted, bytes, null, null, 0);
+    }
+
     /** A result with nothing unchanged and nothing deleted. */
     public CopyResult(long files, long directories, long symlinks, long bytes, long skipped, Duration duration,
             List<IOException> failures) {
-        this(files, directories, symlinks, bytes, skipped, duration, failures, 0, 0);
+        this(files, directories, symlinks, bytes, skipped, duration, failures, 0, 0, bytes, null, null, 0);
     }
 
     /** @return true when every entry was copied. */

@@ -38,6 +38,7 @@ public final class Main {
             new Option("-c", "--checksum", null, "Compare same-size files by content (XXH128), not by time"),
             new Option("-n", "--dry-run", null, "Change nothing; with -i or -v, show what a real run would do"),
             new Option("-i", "--itemize-changes", null, "One line per change, as rsync -i (>f+++++++++ new file, ...)"),
+            new Option(null, "--stats", "FORMAT", "json: what the run did as one JSON object, the last line of output"),
             new Option(null, "--exclude", "PATTERN", "Leave out entries matching PATTERN (rsync rules; repeatable)"),
             new Option(null, "--include", "PATTERN", "Keep entries matching PATTERN (first matching rule wins)"),
             new Option(null, "--exclude-from", "FILE", "Exclude patterns from FILE, one per line"),
@@ -59,6 +60,7 @@ public final class Main {
             new Option("-c", "--checksum", null, "Compare same-size files by content (XXH128), not by time"),
             new Option("-n", "--dry-run", null, "Change nothing; with -i or -v, show what a real send would do"),
             new Option("-i", "--itemize-changes", null, "One line per change the receiver makes, as rsync -i"),
+            new Option(null, "--stats", "FORMAT", "json: what the send did as one JSON object, the last line of output"),
             new Option("-a", "--archive", null, "As rsync -a: owners and groups too (applied by a receiver running as root)"),
             new Option(null, "--numeric-ids", null, "With -a: owners and groups by id, not by name"),
             new Option("-X", "--xattrs", null, "Send extended attributes (user.*; as root all but system.*)"),
@@ -136,6 +138,7 @@ public final class Main {
         }
         boolean verbose = p.has("--verbose");
         boolean dryRun = p.has("--dry-run");
+        boolean json = statsJson(p);
         LocalCopy.Builder b = LocalCopy.builder().preserve(p.has("--preserve") || p.has("--archive"))
                 .failFast(p.has("--fail-fast"))
                 .delete(p.has("--delete")).deleteExcluded(p.has("--delete-excluded")).checksum(p.has("--checksum"))
@@ -157,12 +160,23 @@ public final class Main {
         }
         CopyResult r = copy.copy(Path.of(p.positionals().get(0)), Path.of(p.positionals().get(1)));
         out.println(r.summary() + (dryRun ? " (dry run: nothing changed)" : ""));
+        if (json) {
+            out.println(Stats.json(r, dryRun));
+        }
         if (!r.succeeded()) {
             err.println("uring-sync: " + r.failures().size() + " entr" + (r.failures().size() == 1 ? "y" : "ies")
                     + " failed; first: " + r.failures().get(0).getMessage());
             return PARTIAL;
         }
         return OK;
+    }
+
+    /** Whether --stats asks for JSON (the one format there is). */
+    static boolean statsJson(Parsed p) throws UsageException {
+        if (p.has("--stats") && !p.get("--stats").equals("json")) {
+            throw new UsageException("--stats takes json, not '" + p.get("--stats") + "'");
+        }
+        return p.has("--stats");
     }
 
     /** The --exclude / --include / --exclude-from / --include-from rules, in command-line order. */

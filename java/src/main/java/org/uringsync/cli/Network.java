@@ -38,6 +38,7 @@ final class Network {
         boolean verbose = p.has("--verbose");
         boolean dryRun = p.has("--dry-run");
         boolean itemize = p.has("--itemize-changes");
+        boolean json = Main.statsJson(p);
         Sender.Builder b = Sender.builder(hp[0], Integer.parseInt(hp[1])).secret(secret)
                 .listener(new Main.ConsoleListener(out, err, verbose, itemize, dryRun)).filter(Main.filter(p))
                 .delete(p.has("--delete")).dryRun(dryRun).itemizeChanges(itemize || (verbose && dryRun))
@@ -55,6 +56,9 @@ final class Network {
         CopyResult r = b.build().send(Path.of(p.positionals().get(0)));
         out.println(r.summary().replace(", 0 dirs, 0 symlinks", "") + (dryRun ? " (dry run: nothing changed) for " : " sent to ")
                 + p.positionals().get(1));
+        if (json) {
+            out.println(Stats.json(r, dryRun));
+        }
         if (!r.succeeded()) {
             err.println("uring-sync: " + r.failures().size() + " file(s) could not be sent; first: "
                     + r.failures().get(0).getMessage());

@@ -71,6 +71,7 @@ public final class LocalCopier {
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong skipped = new AtomicLong();
     private final AtomicLong unchanged = new AtomicLong();
+    private final AtomicLong keptBytes = new AtomicLong(); // sizes of files left in place (unchanged, or attributes only)
     private final List<IOException> failures = Collections.synchronizedList(new ArrayList<>());
     private final AtomicBoolean stop = new AtomicBoolean();
     private int flags;
@@ -153,7 +154,8 @@ public final class LocalCopier {
                     + " after " + files.get() + " files"));
         }
         return new CopyResult(files.get(), dirs, symlinks.get(), bytes.get(), skipped.get(),
-                Duration.ofNanos(System.nanoTime() - t0), failures, unchanged.get(), deleted.get());
+                Duration.ofNanos(System.nanoTime() - t0), failures, unchanged.get(), deleted.get(),
+                bytes.get() + keptBytes.get(), null, null, 0);
     }
 
     private void openRoot(byte[] path) throws NativeIoException {
@@ -685,6 +687,7 @@ public final class LocalCopier {
         if (owner && xattrs) { // a change of owner would drop security.capability: copied again
             return new Change(Change.Kind.CHANGED_FILE, false, false, retime, perms, true);
         }
+        keptBytes.addAndGet(batch.bytes(b));
         if (perms || owner || retime) { // as rsync: the file stays, its attributes become the source's
             attrs[k] = new long[] {batch.mode(b), batch.uid(b), batch.gid(b), retime ? batch.mtimeNanos(b) : Long.MIN_VALUE};
             return new Change(Change.Kind.ATTRIBUTES, false, false, retime, perms, owner);

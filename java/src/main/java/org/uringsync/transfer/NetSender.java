@@ -55,6 +55,9 @@ public final class NetSender {
     private final boolean dryRun; // -n: the receiver changes nothing and says what it would do
     private final boolean reportChanges; // -n or -i: CHANGES, the receiver's CHANGE reports go to listener.changed
     private long deleted; // deletions the receiver reported
+    private long offeredBytes; // sizes of the files offered (version 4): sent or left alone
+    private String tlsPathName; // the session's, for the result
+    private String tlsCipher;
     private final boolean hardLinks;
     private final boolean owners;
     private final SentAttributes attributes; // OWNER and XATTRS before entries (version 4)
@@ -119,7 +122,7 @@ public final class NetSender {
             sendOnce(source, root, src);
         }
         return new CopyResult(files, dirs, symlinks, bytes, skipped, Duration.ofNanos(System.nanoTime() - t0), failures,
-                unchanged, deleted);
+                unchanged, deleted, version >= 4 ? offeredBytes : bytes, tlsPathName, tlsCipher, version);
     }
 
     /** The receiver refused our protocol version before anything was sent. */
@@ -141,6 +144,8 @@ public final class NetSender {
                 this.wire = wire;
                 authenticate(session, wire);
                 verbose.accept("tls: " + session.path());
+                tlsCipher = session.cipher();
+                tlsPathName = !session.kernelTx() ? "userspace" : session.splicing() ? "ktls+splice" : "ktls";
                 if (reportChanges && version >= 4) {
                     wire.send(new Message.ReportChanges(dryRun));
                 } else if (dryRun) {
@@ -630,6 +635,7 @@ public final class NetSender {
                 listener.failed(PathRules.show(rel[i]), e);
                 continue;
             }
+            offeredBytes += stat.bytes(i);
             entries.add(new Message.FileList.Entry(stat.bytes(i), stat.mtimeNanos(i), stat.mode(i) & 07777, rel[i],
                     hashes == null ? null : hashes.of(k)));
             offered.add(rel[i]);
