@@ -11,6 +11,7 @@ import org.uringsync.CopyResult;
 import org.uringsync.Filter;
 import org.uringsync.LocalCopy;
 import org.uringsync.Sizes;
+import org.uringsync.TransferException;
 import org.uringsync.cli.Args.Option;
 import org.uringsync.cli.Args.Parsed;
 import org.uringsync.cli.Args.UsageException;
@@ -18,11 +19,16 @@ import org.uringsync.cli.Args.UsageException;
 /**
  * The {@code uring-sync} command line, a thin layer over the library API.
  *
- * <p>Exit codes, mapped here and only here: 0 success, 1 the run could not be done, 2 bad usage,
- * 23 some entries failed (as rsync's "partial transfer").
+ * <p>Exit codes, rsync's where they map, mapped here and only here from the library's types (never
+ * from message text): 0 success, 1 bad usage, 2 no common protocol (or a broken one), 3 SOURCE could
+ * not be read, 5 authentication failed, 10 the receiver could not be reached or the connection was
+ * lost, 11 any other failure of the run (file I/O, io_uring unavailable), 23 some entries failed or
+ * the receiver refused the transfer (rsync's "partial transfer"), 30 the peer went silent, 35 no
+ * answer to the connection in time.
  */
 public final class Main {
-    public static final int OK = 0, FAILED = 1, USAGE = 2, PARTIAL = 23;
+    public static final int OK = 0, USAGE = 1, PROTOCOL = 2, SOURCE = 3, AUTHENTICATION = 5, CONNECTION = 10, FAILED = 11,
+            PARTIAL = 23, TIMEOUT = 30, CONNECT_TIMEOUT = 35;
 
     static final Args LOCAL = new Args(List.of(
             new Option("-j", "--jobs", "N", "Worker threads, each with its own ring (default: CPU count)"),
@@ -114,14 +120,32 @@ public final class Main {
             return USAGE;
         } catch (IOException | IllegalStateException e) {
             err.println("uring-sync: " + e.getMessage());
-            return FAILED;
+            return exitCode(e);
         } catch (UncheckedIOException e) {
             err.println("uring-sync: " + e.getCause().getMessage());
-            return FAILED;
+            return exitCode(e.getCause());
         } catch (UnsatisfiedLinkError e) {
             err.println("uring-sync: " + e.getMessage());
             return FAILED;
         }
+    }
+
+    /** The exit code of a run that failed with {@code e}: by its type (see the class comment). */
+    static int exitCode(Throwable e) {
+        if (e instanceof TransferException.AuthenticationFailed) {
+            return AUTHENTICATION;
+        } else if (e instanceof TransferException.Timeout t) {
+            return t.connecting() ? CONNECT_TIMEOUT : TIMEOUT;
+        } else if (e instanceof TransferException.ConnectionFailed) {
+            return CONNECTION;
+        } else if (e instanceof TransferException.ProtocolMismatch) {
+            return PROTOCOL;
+        } else if (e instanceof TransferException.SourceUnreadable) {
+            return SOURCE;
+        } else if (e instanceof TransferException.Refused) {
+            return PARTIAL;
+        }
+        return FAILED;
     }
 
     private static int local(Parsed p, PrintStream out, PrintStream err) throws IOException, UsageException {
@@ -218,10 +242,11 @@ public final class Main {
                 "",
                 "OPTIONS:",
                 LOCAL.optionHelp(),
-                "EXIT STATUS:",
+                "EXIT STATUS (rsync's where they map; the message says why):",
                 "    0  success",
-                "    1  the copy could not run (the message says why)",
-                "    2  bad usage",
+                "    1  bad usage",
+                "    3  SOURCE could not be read",
+                "    11 the copy could not run (destination, io_uring, ...)",
                 "    23 some entries failed (each is reported; the rest were copied)",
                 "");
     }

@@ -172,7 +172,11 @@ final class Network {
             return p.get("--secret");
         }
         if (p.has("--secret-file")) {
-            return Secrets.readFile(Path.of(p.get("--secret-file")));
+            try {
+                return Secrets.readFile(Path.of(p.get("--secret-file")));
+            } catch (IOException e) { // a secret file that cannot be used is the invocation's fault
+                throw new UsageException(e.getMessage());
+            }
         }
         String env = System.getenv(SECRET_ENV);
         return env == null || env.isEmpty() ? null : env;
@@ -210,6 +214,8 @@ final class Network {
 
     private static String help(String usage, String what, Args args) {
         return "USAGE:\n    " + usage + "\n\n" + what + "\n\nOPTIONS:\n" + args.optionHelp()
-                + "\nEXIT STATUS: 0 success, 1 failure (one line says why), 2 bad usage, 23 some files could not be sent\n";
+                + "\nEXIT STATUS (rsync's where they map; one line says why): 0 success, 1 bad usage, 2 no common protocol,"
+                + "\n    3 SOURCE unreadable, 5 authentication failed, 10 connection failed or lost, 11 other failure,"
+                + "\n    23 some files could not be sent or the receiver refused, 30 timeout, 35 connect timeout\n";
     }
 }

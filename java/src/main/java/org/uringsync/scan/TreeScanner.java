@@ -64,7 +64,8 @@ public final class TreeScanner {
             }
         }
         if (mode < 0) {
-            throw new NativeIoException("stat", source.toString(), -mode);
+            NativeIoException e = new NativeIoException("stat", source.toString(), -mode);
+            throw new org.uringsync.TransferException.SourceUnreadable(e.getMessage(), e);
         }
         return new Root(path, mode);
     }

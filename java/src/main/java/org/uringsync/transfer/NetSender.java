@@ -11,6 +11,7 @@ import java.util.List;
 import org.uringsync.Cancellation;
 import org.uringsync.CopyListener;
 import org.uringsync.CopyResult;
+import org.uringsync.TransferException;
 import org.uringsync.nativeio.Batch;
 import org.uringsync.nativeio.Errno;
 import org.uringsync.nativeio.Fd;
@@ -110,7 +111,7 @@ public final class NetSender {
         TreeScanner.Root root = TreeScanner.resolveRoot(source);
         byte[] src = root.path();
         if (!root.isDirectory() && !root.isRegularFile()) {
-            throw new IOException("cannot send " + source + ": not a regular file or directory");
+            throw new TransferException.SourceUnreadable("cannot send " + source + ": not a regular file or directory", null);
         }
         try {
             sendOnce(source, root, src);
@@ -149,8 +150,8 @@ public final class NetSender {
                 if (reportChanges && version >= 4) {
                     wire.send(new Message.ReportChanges(dryRun));
                 } else if (dryRun) {
-                    throw new IOException("--dry-run: the receiver speaks protocol version " + version
-                            + ", which cannot tell what it would change; nothing was sent");
+                    throw new TransferException.ProtocolMismatch("--dry-run: the receiver speaks protocol version " + version
+                            + ", which cannot tell what it would change; nothing was sent", null);
                 }
                 sock.setTimeout(idleTimeoutMs); // a receiver that stops reading or answering fails the send
                 try (Ring ring = Ring.open(queueDepth, chunkSize)) {
@@ -172,7 +173,7 @@ public final class NetSender {
                         failures.add(new java.io.InterruptedIOException("send " + (cancellation.isCancelled()
                                 ? "cancelled" : "interrupted") + " after " + files + " files"));
                     } else {
-                        throw receiverReason(session, wire, e);
+                        throw typed(receiverReason(session, wire, e));
                     }
                 }
             }
@@ -188,9 +189,9 @@ public final class NetSender {
         try {
             all = InetAddress.getAllByName(host);
         } catch (UnknownHostException e) {
-            throw new IOException("unknown host " + host);
+            throw new TransferException.ConnectionFailed("unknown host " + host, e);
         }
-        IOException last = null;
+        NativeIoException last = null;
         for (InetAddress a : all) {
             try {
                 return Net.connect(a, port, connectTimeoutMs);
@@ -198,7 +199,8 @@ public final class NetSender {
                 last = e;
             }
         }
-        throw last;
+        throw last.errno() == Errno.ETIMEDOUT ? new TransferException.Timeout(last.getMessage(), true, last)
+                : new TransferException.ConnectionFailed(last.getMessage(), last);
     }
 
     private void authenticate(TlsSession session, Wire wire) throws IOException {
@@ -208,23 +210,24 @@ public final class NetSender {
         try {
             reply = wire.read();
         } catch (java.io.EOFException e) {
-            throw new IOException("the receiver closed the connection during authentication");
+            throw new TransferException.ConnectionFailed("the receiver closed the connection during authentication", e);
         }
         if (reply instanceof Message.HelloOk ok) {
             if (!Auth.matches(Auth.serverProof(session, secret), ok.proof())) {
-                throw new IOException("the receiver could not prove it knows the secret (wrong secret on the receiver,"
+                throw new TransferException.AuthenticationFailed("the receiver could not prove it knows the secret (wrong secret on the receiver,"
                         + " or a man-in-the-middle)");
             }
         } else if (reply instanceof Message.HelloFail f) {
             if (f.reason() == Message.HelloFail.VERSION_MISMATCH && version > Message.VERSION_2) {
                 throw new OlderReceiver();
             }
-            throw new IOException(f.reason() == Message.HelloFail.WRONG_SECRET ? "authentication failed: wrong secret"
-                    : f.reason() == Message.HelloFail.VERSION_MISMATCH
-                            ? "the receiver does not speak protocol version " + version
-                            : "authentication failed (reason " + f.reason() + ")");
+            if (f.reason() == Message.HelloFail.VERSION_MISMATCH) {
+                throw new TransferException.ProtocolMismatch("the receiver does not speak protocol version " + version, null);
+            }
+            throw new TransferException.AuthenticationFailed(f.reason() == Message.HelloFail.WRONG_SECRET
+                    ? "authentication failed: wrong secret" : "authentication failed (reason " + f.reason() + ")");
         } else if (reply instanceof Message.Error e) {
-            throw new IOException("receiver error: " + e.text());
+            throw new TransferException.Refused(e.text(), null);
         } else {
             throw new ProtocolException("expected HELLO_OK, got " + FrameCodec.name(reply.type()));
         }
@@ -693,7 +696,7 @@ public final class NetSender {
         for (int n : o.lists()) {
             Message m = wire.read();
             if (m instanceof Message.Error err) {
-                throw new IOException("receiver error: " + err.text());
+                throw new TransferException.Refused(err.text(), null);
             }
             if (!(m instanceof Message.Want w) || w.wanted().length != n) {
                 throw new ProtocolException("expected WANT for " + n + " files, got " + FrameCodec.name(m.type()));
@@ -746,7 +749,7 @@ public final class NetSender {
             try {
                 m = wire.read();
             } catch (java.io.EOFException e) {
-                throw new IOException("the receiver closed the connection without confirming the transfer");
+                throw new TransferException.ConnectionFailed("the receiver closed the connection without confirming the transfer", e);
             }
             if (!(m instanceof Message.ChangeReport c) || !reportChanges) {
                 break;
@@ -763,23 +766,34 @@ public final class NetSender {
             listener.changed(PathRules.show(c.path()), change);
         }
         if (m instanceof Message.Error e) {
-            throw new IOException("receiver error: " + e.text());
+            throw new TransferException.Refused(e.text(), null);
         }
         if (!(m instanceof Message.AllDone)) {
             throw new ProtocolException("expected ALL_DONE from the receiver, got " + FrameCodec.name(m.type()));
         }
     }
 
+    /** A failure of the transfer as the cause's type: the protocol broken, or the peer silent too long. */
+    private static IOException typed(IOException e) {
+        if (e instanceof ProtocolException) {
+            return new TransferException.ProtocolMismatch(e.getMessage(), e);
+        }
+        if (e instanceof NativeIoException n && (n.errno() == Errno.ETIMEDOUT || n.errno() == Errno.EAGAIN)) {
+            return new TransferException.Timeout(e.getMessage(), false, e);
+        }
+        return e;
+    }
+
     /** When a send fails, the receiver has often said why in an ERROR frame: prefer its words. */
     private static IOException receiverReason(TlsSession session, Wire wire, IOException e) {
-        if (e.getMessage() != null && e.getMessage().startsWith("receiver error: ")) {
+        if (e instanceof TransferException.Refused) {
             return e;
         }
         try {
             session.setTimeout(2000);
             for (int i = 0; i < 64 && wire.next(); i++) {
                 if (wire.type() == Message.ERROR) {
-                    return new IOException("receiver error: " + ((Message.Error) wire.payload()).text(), e);
+                    return new TransferException.Refused(((Message.Error) wire.payload()).text(), e);
                 }
                 if (wire.length() > 0 && wire.type() != Message.ERROR) {
                     break;

@@ -34,23 +34,23 @@ class MainTest {
 
     @Test
     void badUsageIsOneLineAndExitTwo() {
-        assertEquals(2, run("--no-such-option", "a", "b"));
+        assertEquals(Main.USAGE, run("--no-such-option", "a", "b"));
         assertEquals("uring-sync: unknown option: --no-such-option", err.toString().lines().findFirst().orElseThrow());
         err.reset();
-        assertEquals(2, run("only-one-path"));
+        assertEquals(Main.USAGE, run("only-one-path"));
         assertEquals("uring-sync: expected SOURCE and DEST, got 1 path(s)", err.toString().lines().findFirst().orElseThrow());
         err.reset();
-        assertEquals(2, run("--chunk-size", "12Q", "a", "b"));
+        assertEquals(Main.USAGE, run("--chunk-size", "12Q", "a", "b"));
         assertEquals("uring-sync: not a size: '12Q' (examples: 131072, 128K, 4M)", firstLine());
         err.reset();
-        assertEquals(2, run("-j", "0", "a", "b"));
+        assertEquals(Main.USAGE, run("-j", "0", "a", "b"));
         assertEquals("uring-sync: option --jobs must be a whole number in 1..256: '0'", firstLine());
         err.reset();
-        assertEquals(2, run("a", "b", "--queue-depth"));
+        assertEquals(Main.USAGE, run("a", "b", "--queue-depth"));
         assertEquals("uring-sync: option --queue-depth needs a value (N)", firstLine());
 
         err.reset();
-        assertEquals(2, run("send", "a", "127.0.0.1:9", "--secret", "x"));
+        assertEquals(Main.USAGE, run("send", "a", "127.0.0.1:9", "--secret", "x"));
         assertEquals("uring-sync: the secret must be at least 16 bytes (it has 1): a short secret can be guessed;"
                 + " let recv generate one, or use e.g. openssl rand -base64 16", firstLine());
     }
@@ -80,10 +80,10 @@ class MainTest {
         assertTrue(Files.exists(tmp.resolve("dst/keep.log")));
         assertTrue(!Files.exists(tmp.resolve("dst/drop.log")) && !Files.exists(tmp.resolve("dst/build")));
         err.reset();
-        assertEquals(2, run("--exclude-from", tmp.resolve("missing").toString(), src.toString(), tmp.resolve("d2").toString()));
+        assertEquals(Main.USAGE, run("--exclude-from", tmp.resolve("missing").toString(), src.toString(), tmp.resolve("d2").toString()));
         assertTrue(firstLine().startsWith("uring-sync: cannot read --exclude-from " + tmp.resolve("missing")), firstLine());
         err.reset();
-        assertEquals(2, run("--exclude=", src.toString(), tmp.resolve("d3").toString()));
+        assertEquals(Main.USAGE, run("--exclude=", src.toString(), tmp.resolve("d3").toString()));
         assertEquals("uring-sync: --exclude: empty exclude pattern", firstLine());
     }
 
@@ -115,7 +115,7 @@ class MainTest {
     @Test
     void aMissingSourceExitsOneWithTheReason() {
         NativeTestSupport.assumeRing();
-        assertEquals(1, run(tmp.resolve("nope").toString(), tmp.resolve("d").toString()));
+        assertEquals(Main.SOURCE, run(tmp.resolve("nope").toString(), tmp.resolve("d").toString()));
         assertEquals("uring-sync: stat " + tmp.resolve("nope") + ": No such file or directory (ENOENT)",
                 err.toString().strip());
     }

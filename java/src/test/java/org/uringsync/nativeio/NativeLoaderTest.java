@@ -63,7 +63,7 @@ class NativeLoaderTest {
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        assertEquals(1, p.exitValue(), err);
+        assertEquals(org.uringsync.cli.Main.FAILED, p.exitValue(), err);
         List<String> lines = err.lines().toList();
         assertEquals(1, lines.size(), err);
         assertTrue(lines.get(0).contains("no native library for linux-riscv64; supported: linux-x86_64, linux-aarch64 (glibc)"), err);

@@ -104,9 +104,43 @@ class NetTransferTest {
 
     @Test
     void aWrongSecretIsRefusedWithAClearReason() {
-        IOException e = assertThrows(IOException.class,
+        IOException e = assertThrows(org.uringsync.TransferException.AuthenticationFailed.class,
                 () -> Sender.builder("127.0.0.1", receiver.port()).secret("wrong-secret-0123456789").build().send(tmp));
         assertEquals("authentication failed: wrong secret", e.getMessage());
+    }
+
+    /**
+     * Each typed failure from its cause, no message read: a closed port (ConnectionFailed), a missing
+     * SOURCE (SourceUnreadable, for send and local copy alike), a dry run to a receiver that speaks
+     * only version 2 (ProtocolMismatch), and a receiver that refuses a path (Refused, with its reason).
+     */
+    @Test
+    void eachFailureHasItsType() throws Exception {
+        Path src = Files.createDirectories(tmp.resolve("typed-src/sub"));
+        Files.writeString(src.resolve("f"), "f");
+        java.net.ServerSocket closed = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+        int port = closed.getLocalPort();
+        closed.close();
+        assertThrows(org.uringsync.TransferException.ConnectionFailed.class,
+                () -> Sender.builder("127.0.0.1", port).secret("test-secret-0123456789").build().send(tmp.resolve("typed-src")));
+        assertThrows(org.uringsync.TransferException.SourceUnreadable.class,
+                () -> sender().build().send(tmp.resolve("missing")));
+        assertThrows(org.uringsync.TransferException.SourceUnreadable.class,
+                () -> org.uringsync.LocalCopy.builder().build().copy(tmp.resolve("missing"), tmp.resolve("copy")));
+        ReceiverHandshake.newestVersion = org.uringsync.protocol.Message.VERSION_2;
+        try {
+            assertThrows(org.uringsync.TransferException.ProtocolMismatch.class,
+                    () -> sender().dryRun(true).build().send(tmp.resolve("typed-src")));
+        } finally {
+            ReceiverHandshake.newestVersion = org.uringsync.protocol.Message.VERSION;
+        }
+        Path dest = tmp.resolve("dst");
+        Files.writeString(dest.resolve("sub"), "a file where the source has a directory: kept, the send refused");
+        org.uringsync.TransferException.Refused r = assertThrows(org.uringsync.TransferException.Refused.class,
+                () -> sender().build().send(tmp.resolve("typed-src")));
+        assertTrue(r.reason().contains("sub"), r.reason());
+        assertEquals("receiver error: " + r.reason(), r.getMessage());
+        Files.delete(dest.resolve("sub"));
     }
 
     /**
@@ -237,10 +271,12 @@ class NetTransferTest {
             });
             stuck.start();
             long t0 = System.nanoTime();
-            IOException e = assertThrows(IOException.class, () -> assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
+            org.uringsync.TransferException.Timeout e = assertThrows(org.uringsync.TransferException.Timeout.class,
+                    () -> assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
                     () -> Sender.builder("127.0.0.1", listen.localPort()).secret("test-secret-0123456789")
                             .idleTimeout(java.time.Duration.ofSeconds(1)).build().send(src)));
             assertTrue(e.getMessage().contains("ETIMEDOUT"), e.getMessage());
+            assertFalse(e.connecting(), "during the transfer");
             assertTrue(System.nanoTime() - t0 >= 1_000_000_000L, "not before the idle timeout");
             done.countDown();
             stuck.join(10_000);

@@ -141,18 +141,20 @@ class NetworkLauncherIT {
     }
 
     @Test
-    void wrongSecretAndRefusedConnectionsExitOneWithTheReason() throws Exception {
+    void wrongSecretRefusedConnectionsAndBadUsageExitWithRsyncsCodesAndTheReason() throws Exception {
         Launcher.Result r = send(tmp.resolve("home").toString(), "--secret", "nope-not-the-secret");
-        assertEquals(1, r.exit(), r.toString());
+        assertEquals(5, r.exit(), r.toString()); // authentication failed (rsync's code for a refused daemon login)
         assertEquals("uring-sync: authentication failed: wrong secret", r.err().strip());
         r = Launcher.run("send", tmp.toString(), "127.0.0.1:1", "--secret", "x-secret-0123456789");
-        assertEquals(1, r.exit(), r.toString());
+        assertEquals(10, r.exit(), r.toString()); // socket I/O
         assertEquals("uring-sync: connect 127.0.0.1:1: Connection refused (ECONNREFUSED)", r.err().strip());
+        r = Launcher.run("send", tmp.resolve("no-such-source").toString(), "127.0.0.1:1", "--secret", "x-secret-0123456789");
+        assertEquals(3, r.exit(), r.toString()); // SOURCE unreadable: nothing connects
         r = Launcher.run("send", tmp.toString(), "127.0.0.1", "--secret", "x-secret-0123456789");
-        assertEquals(2, r.exit(), r.toString());
+        assertEquals(1, r.exit(), r.toString()); // usage
         assertEquals("uring-sync: expected HOST:PORT, got '127.0.0.1'", r.err().lines().findFirst().orElseThrow());
         r = Launcher.run("send", tmp.toString(), "127.0.0.1:9");
-        assertEquals(2, r.exit(), r.toString());
+        assertEquals(1, r.exit(), r.toString());
         assertTrue(r.err().startsWith("uring-sync: no secret given: use --secret, --secret-file or URING_SYNC_SECRET"), r.err());
     }
 
@@ -192,9 +194,9 @@ class NetworkLauncherIT {
         Files.writeString(f, "test-secret-0123456789\n");
         sh(tmp, "chmod 644 secret.txt");
         Launcher.Result r = Launcher.run("send", tmp.toString(), "127.0.0.1:" + port, "--secret-file", f.toString());
-        assertEquals(1, r.exit(), r.toString());
+        assertEquals(1, r.exit(), r.toString()); // usage: the invocation names a secret file that must not be used
         assertEquals("uring-sync: secret file " + f + " is readable by group or others (mode rw-r--r--); run: chmod 600 " + f,
-                r.err().strip());
+                r.err().lines().findFirst().orElseThrow());
         sh(tmp, "chmod 600 secret.txt");
         Path src = Files.createDirectories(tmp.resolve("sf-src"));
         Files.writeString(src.resolve("sf"), "via secret file");
