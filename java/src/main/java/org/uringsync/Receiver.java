@@ -64,6 +64,39 @@ public final class Receiver implements AutoCloseable {
         return impl.connections();
     }
 
+    /**
+     * What happens to each sender's connection, for a program that follows transfers. Called on the
+     * connection's own thread, in this order (a connection refused before authenticating gets only
+     * {@code connected} and {@code finished}); implementations must be quick and thread-safe. Files
+     * received go to the {@link CopyListener} as before.
+     */
+    public interface Events {
+        /** A connection was accepted from {@code peer}; {@code id} names it in every later call and log line. */
+        default void connected(long id, InetAddress peer) {}
+
+        /** The sender proved the secret and the transfer begins, on {@code protocol} over {@code tlsPath}. */
+        default void authenticated(long id, int protocol, String tlsPath) {}
+
+        /** The connection ended; {@code t} says how. */
+        default void finished(long id, Transfer t) {}
+    }
+
+    /**
+     * One sender's connection as it ended.
+     *
+     * @param peer the sender's address
+     * @param authenticated whether it proved the secret
+     * @param completed whether the transfer ended with the sender's ALL_DONE and this receiver's
+     *        confirmation (every file in place)
+     * @param files files placed by this connection
+     * @param bytes file data bytes it wrote
+     * @param duration from accept to the end
+     * @param tlsPath the TLS path ({@code userspace}, {@code ktls}, ...), null before the handshake ended
+     * @param error why it did not complete (null when it did)
+     */
+    public record Transfer(InetAddress peer, boolean authenticated, boolean completed, long files, long bytes,
+            java.time.Duration duration, String tlsPath, String error) {}
+
     /** Stops listening and ends open connections (their partial files are removed). Idempotent. */
     @Override
     public void close() {
@@ -88,9 +121,16 @@ public final class Receiver implements AutoCloseable {
         private CopyListener listener = CopyListener.NONE;
         private Consumer<String> log = s -> {};
         private Consumer<String> verbose = s -> {};
+        private Events events = new Events() {};
 
         private Builder(Path destination) {
             this.destination = Objects.requireNonNull(destination, "destination");
+        }
+
+        /** Follows each sender's connection (see {@link Events}; default: nothing). */
+        public Builder events(Events events) {
+            this.events = Objects.requireNonNull(events, "events");
+            return this;
         }
 
         /** Address to listen on (default: all, IPv6 and IPv4). */
@@ -205,7 +245,7 @@ public final class Receiver implements AutoCloseable {
             }
             return new Receiver(new NetReceiver(new NetReceiver.Config(destination, bind, port, Secrets.check(secret), c, k,
                     ciphers, tlsPath, chunkSize, queueDepth, directWrites, handshakeTimeoutMs, idleTimeoutMs, listener, log,
-                    verbose)));
+                    verbose, events)));
         }
     }
 }

@@ -93,6 +93,7 @@ public final class Main {
             new Option(null, "--direct-io", null, "Write files of 8 MiB+ past the page cache (less CPU; disk-bound)"),
             new Option(null, "--timeout", "SECS", "Drop a connection silent for SECS seconds (default: 300)"),
             new Option(null, "--handshake-timeout", "SECS", "Time allowed for TLS handshake plus authentication (default: 10)"),
+            new Option(null, "--once", null, "Serve one transfer, then exit with its status (0, or 23 if it failed)"),
             new Option("-v", "--verbose", null, "Verbose output: every file received"),
             new Option("-h", "--help", null, "Show help")));
 

@@ -115,8 +115,20 @@ final class Network {
         if (verbose) {
             b.verbose(line -> err.println("uring-sync: " + line));
         }
-        Receiver r = b.build().start();
         CountDownLatch stopped = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger status = new java.util.concurrent.atomic.AtomicInteger(Main.OK);
+        if (p.has("--once")) { // the first authenticated transfer's end ends the receiver, with its status
+            b.events(new Receiver.Events() {
+                @Override
+                public void finished(long id, Receiver.Transfer t) {
+                    if (t.authenticated() && stopped.getCount() > 0) {
+                        status.set(t.completed() ? Main.OK : Main.PARTIAL);
+                        stopped.countDown();
+                    }
+                }
+            });
+        }
+        Receiver r = b.build().start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             r.close();
             stopped.countDown();
@@ -132,6 +144,10 @@ final class Network {
             stopped.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (p.has("--once")) {
+            r.close();
+            return status.get();
         }
         return Main.OK;
     }

@@ -129,6 +129,8 @@ final class DestWriter {
         private final boolean root = attributes.root();
         /** Directories this connection made (keys): nothing of the transfer's can be in them before it writes there. */
         private final Set<String> made = new java.util.HashSet<>();
+        private volatile long received; // files placed, and their data bytes
+        private volatile long receivedBytes;
         /**
          * Files WANTed because nothing was at their name (keys). One of at most {@link #IN_PLACE_MAX}
          * bytes is written under that name at once (O_EXCL: what appears there meanwhile sends it the
@@ -157,8 +159,11 @@ final class DestWriter {
             this.temps = new TempNames.Namer(id);
         }
 
-        /** Receives files until ALL_DONE or the sender's ERROR, on a session whose sender is authenticated. */
-        void receive(TlsSession session, Wire wire, int version) throws IOException {
+        /**
+         * Receives files until ALL_DONE or the sender's ERROR, on a session whose sender is authenticated.
+         * @return null when the transfer completed (confirmed), else why not (the sender's ERROR)
+         */
+        String receive(TlsSession session, Wire wire, int version) throws IOException {
             rootFd = FileOps.openRoot(destBytes, false); // each connection sees DEST as it is now
             // the first time this receiver writes into a directory, temporaries left there by dead receivers go
             dirs = new DestDirs(rootFd, (fd, rel, key) -> {
@@ -167,8 +172,18 @@ final class DestWriter {
                 }
             });
             try (Ring ring = Ring.open(queueDepth, chunkSize)) { // nothing heavy before HELLO_OK
-                receive(session, wire, ring, version);
+                return receive(session, wire, ring, version);
             }
+        }
+
+        /** Files this connection placed so far. */
+        long filesReceived() {
+            return received;
+        }
+
+        /** File data bytes this connection wrote so far. */
+        long bytesReceived() {
+            return receivedBytes;
         }
 
         /** Frees what the connection holds beneath DEST; nothing here throws, so no earlier error is hidden. */
@@ -184,12 +199,11 @@ final class DestWriter {
             temps.close();
         }
 
-        private void receive(TlsSession session, Wire wire, Ring ring, int version) throws IOException {
-            long n = 0, b = 0;
+        private String receive(TlsSession session, Wire wire, Ring ring, int version) throws IOException {
             boolean first = true;
             while (true) {
                 if (!wire.next()) {
-                    throw new ProtocolException("connection closed before ALL_DONE (" + n + " files received)");
+                    throw new ProtocolException("connection closed before ALL_DONE (" + received + " files received)");
                 }
                 int type = wire.type();
                 if (type == Message.CHANGES && version >= 4 && first) { // only as the first message
@@ -221,8 +235,8 @@ final class DestWriter {
                         throw new ProtocolException(org.uringsync.protocol.FrameCodec.name(type) + " in a dry run");
                     }
                     Message.FileHeader h = (Message.FileHeader) wire.payload();
-                    b += receiveFile(session, wire, h, ring);
-                    n++;
+                    receivedBytes += receiveFile(session, wire, h, ring);
+                    received++;
                 } else if ((type == Message.FILE_LIST || type == Message.FILE_LIST_C) && version >= 4) {
                     wire.send(want((Message.FileList) wire.payload(), ring));
                 } else if (type == Message.DIR && version >= 4) {
@@ -257,13 +271,14 @@ final class DestWriter {
                         }
                     }
                     wire.send(new Message.AllDone());
-                    log.accept("connection " + id + ": " + (dryRun ? "dry run, " + reports.size() + " changes reported"
-                            : "received " + n + " files, " + org.uringsync.Sizes.format(b)));
-                    return;
+                    if (dryRun) {
+                        log.accept("connection " + id + ": dry run, " + reports.size() + " changes reported");
+                    }
+                    return null;
                 } else if (type == Message.ERROR) {
                     Message.Error e = (Message.Error) wire.payload();
                     log.accept("connection " + id + ": sender reported: " + e.text());
-                    return;
+                    return "the sender reported: " + e.text();
                 } else {
                     throw new ProtocolException("unexpected " + org.uringsync.protocol.FrameCodec.name(type)
                             + (version >= 4 ? " (expected CHANGES first, FILE_LIST, FILE_LIST_C, FILE_HDR_T, FILE_HDR_S, DIR, SYMLINK, SPECIAL, HARDLINK, OWNER, XATTRS, DELETE or ALL_DONE)"

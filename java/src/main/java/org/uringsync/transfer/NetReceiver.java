@@ -55,6 +55,7 @@ public final class NetReceiver implements AutoCloseable {
     private final int handshakeTimeoutMs;
     private final int idleTimeoutMs;
     private final Consumer<String> log;
+    private final org.uringsync.Receiver.Events events;
 
     private final DestWriter writer;
     private final ReceiverHandshake handshake;
@@ -79,7 +80,8 @@ public final class NetReceiver implements AutoCloseable {
     /** What a receiver is asked to be: made by {@code Receiver.Builder}, checked there. */
     public record Config(Path dest, InetAddress bind, int port, byte[] secret, Path certificate, Path key, String ciphers,
             org.uringsync.TlsPath tlsPath, int chunkSize, int queueDepth, boolean directWrites, int handshakeTimeoutMs,
-            int idleTimeoutMs, CopyListener listener, Consumer<String> log, Consumer<String> verbose) {}
+            int idleTimeoutMs, CopyListener listener, Consumer<String> log, Consumer<String> verbose,
+            org.uringsync.Receiver.Events events) {}
 
     public NetReceiver(Config c) {
         this.writer = new DestWriter(c);
@@ -92,6 +94,7 @@ public final class NetReceiver implements AutoCloseable {
         this.handshakeTimeoutMs = c.handshakeTimeoutMs();
         this.idleTimeoutMs = c.idleTimeoutMs();
         this.log = c.log();
+        this.events = c.events();
     }
 
     /** Opens the destination and the listening socket, then accepts in a background thread. */
@@ -338,26 +341,54 @@ public final class NetReceiver implements AutoCloseable {
         @Override
         public void run() {
             Wire wire = null;
+            long t0 = System.nanoTime();
+            boolean authenticated = false;
+            String tls = null;
+            String error = null;
+            tell(() -> events.connected(id, peer));
             try {
                 sock.setTimeout(handshakeTimeoutMs);
                 session = handshake.tls(ctx, sock);
+                tls = TlsPaths.name(session);
                 wire = new Wire(session);
                 int version = handshake.authenticate(session, wire, id, this);
                 if (version == 0) {
+                    error = dropped != null ? dropped : "not authenticated";
                     return;
                 }
+                authenticated = true;
+                String path = tls;
+                tell(() -> events.authenticated(id, version, path));
                 sock.setTimeout(idleTimeoutMs);
-                files.receive(session, wire, version);
+                error = files.receive(session, wire, version);
             } catch (ProtocolException | TlsSession.ProtocolViolation e) {
-                fail(wire, Message.Error.PROTOCOL, "protocol error: " + e.getMessage());
+                error = fail(wire, Message.Error.PROTOCOL, "protocol error: " + e.getMessage());
             } catch (DestWriter.PathRefused e) {
-                fail(wire, Message.Error.PATH, e.getMessage());
+                error = fail(wire, Message.Error.PATH, e.getMessage());
             } catch (IOException e) {
-                fail(wire, Message.Error.IO, e.getMessage());
+                error = fail(wire, Message.Error.IO, e.getMessage());
             } catch (RuntimeException e) {
-                fail(wire, Message.Error.INTERNAL, "internal error: " + e);
+                error = fail(wire, Message.Error.INTERNAL, "internal error: " + e);
             } finally {
                 cleanUp();
+                org.uringsync.Receiver.Transfer t = new org.uringsync.Receiver.Transfer(peer, authenticated, error == null,
+                        files.filesReceived(), files.bytesReceived(), java.time.Duration.ofNanos(System.nanoTime() - t0), tls,
+                        error);
+                if (authenticated) { // one line per transfer (refusals before it have their own line)
+                    log.accept("connection " + id + " from " + show(peer) + ": " + (t.completed() ? "completed" : "failed")
+                            + ", " + t.files() + " files, " + org.uringsync.Sizes.format(t.bytes()) + " in "
+                            + org.uringsync.Sizes.fixed(t.duration().toNanos() / 1e9, 2) + " s, tls " + tls);
+                }
+                tell(() -> events.finished(id, t));
+            }
+        }
+
+        /** Runs an event call whose failure must not end the connection's cleanup. */
+        private void tell(Runnable call) {
+            try {
+                call.run();
+            } catch (RuntimeException e) {
+                log.accept("connection " + id + ": event listener failed: " + e);
             }
         }
 
@@ -416,9 +447,10 @@ public final class NetReceiver implements AutoCloseable {
             live.remove(id);
         }
 
-        private void fail(Wire wire, int code, String message) {
+        /** @return what went wrong, as the transfer's outcome tells it */
+        private String fail(Wire wire, int code, String message) {
             if (closed) {
-                return;
+                return "the receiver closed: " + message;
             }
             String why = dropped;
             log.accept("connection " + id + " from " + show(peer) + ": " + (why != null ? "dropped: " + why : message));
@@ -429,6 +461,7 @@ public final class NetReceiver implements AutoCloseable {
                     // the peer may be gone; the connection ends either way
                 }
             }
+            return why != null ? "dropped: " + why : message;
         }
     }
 

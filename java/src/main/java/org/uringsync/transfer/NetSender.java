@@ -146,7 +146,7 @@ public final class NetSender {
                 authenticate(session, wire);
                 verbose.accept("tls: " + session.path());
                 tlsCipher = session.cipher();
-                tlsPathName = !session.kernelTx() ? "userspace" : session.splicing() ? "ktls+splice" : "ktls";
+                tlsPathName = TlsPaths.name(session);
                 if (reportChanges && version >= 4) {
                     wire.send(new Message.ReportChanges(dryRun));
                 } else if (dryRun) {

@@ -110,6 +110,53 @@ class NetTransferTest {
     }
 
     /**
+     * Receiver.Events, per connection: a wrong secret gets connected and finished (not authenticated);
+     * a good send connected, authenticated (protocol 4, its TLS path) and finished, completed, with
+     * its files and bytes.
+     */
+    @Test
+    void theReceiversEventsFollowEachConnection() throws Exception {
+        receiver.close();
+        List<String> seen = new CopyOnWriteArrayList<>();
+        java.util.concurrent.BlockingQueue<org.uringsync.Receiver.Transfer> ended = new java.util.concurrent.LinkedBlockingQueue<>();
+        receiver = Receiver.builder(tmp.resolve("dst")).port(0).secret("test-secret-0123456789").stateDirectory(tmp.resolve("state"))
+                .events(new org.uringsync.Receiver.Events() {
+                    @Override
+                    public void connected(long id, java.net.InetAddress peer) {
+                        seen.add(id + " connected " + peer.getHostAddress());
+                    }
+
+                    @Override
+                    public void authenticated(long id, int protocol, String tlsPath) {
+                        seen.add(id + " authenticated " + protocol + " " + tlsPath);
+                    }
+
+                    @Override
+                    public void finished(long id, org.uringsync.Receiver.Transfer t) {
+                        seen.add(id + " finished");
+                        ended.add(t);
+                    }
+                }).build().start();
+        Path src = Files.createDirectories(tmp.resolve("events-src"));
+        Files.writeString(src.resolve("a"), "12345");
+        Files.writeString(src.resolve("b"), "678");
+        assertThrows(org.uringsync.TransferException.AuthenticationFailed.class,
+                () -> Sender.builder("127.0.0.1", receiver.port()).secret("wrong-secret-0123456789").build().send(src));
+        org.uringsync.Receiver.Transfer refused = ended.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertFalse(refused.authenticated() || refused.completed());
+        sender().build().send(src);
+        org.uringsync.Receiver.Transfer good = ended.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertTrue(good.authenticated() && good.completed(), good.toString());
+        assertEquals(2, good.files());
+        assertEquals(8, good.bytes());
+        assertEquals(null, good.error());
+        assertEquals("127.0.0.1", good.peer().getHostAddress());
+        List<String> events = seen.stream().map(e -> e.substring(e.indexOf(' ') + 1)).toList();
+        assertEquals(List.of("connected 127.0.0.1", "finished", "connected 127.0.0.1", "authenticated 4 " + good.tlsPath(),
+                "finished"), events);
+    }
+
+    /**
      * Each typed failure from its cause, no message read: a closed port (ConnectionFailed), a missing
      * SOURCE (SourceUnreadable, for send and local copy alike), a dry run to a receiver that speaks
      * only version 2 (ProtocolMismatch), and a receiver that refuses a path (Refused, with its reason).

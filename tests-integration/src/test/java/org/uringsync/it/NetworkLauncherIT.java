@@ -158,6 +158,43 @@ class NetworkLauncherIT {
         assertTrue(r.err().startsWith("uring-sync: no secret given: use --secret, --secret-file or URING_SYNC_SECRET"), r.err());
     }
 
+    /**
+     * recv --once serves one transfer and exits with its status: 0 after a good send (a port scan and
+     * a wrong secret before it do not count), 23 after a transfer the receiver refused. Each completed
+     * transfer gets its one log line.
+     */
+    @Test
+    void recvOnceExitsWithTheStatusOfItsOneTransfer() throws Exception {
+        Path src = Files.createDirectories(tmp.resolve("once-src/sub"));
+        Files.writeString(src.resolve("f"), "once");
+        Path dest = tmp.resolve("once-dest");
+        try (ReceiverProcess r = ReceiverProcess.start(dest, tmp.resolve("once-home"), "once-secret-0123456789", "--once")) {
+            new java.net.Socket("127.0.0.1", r.port).close(); // a port scanner
+            Launcher.Result wrong = Launcher.run("send", src.getParent().toString(), "127.0.0.1:" + r.port, "--secret",
+                    "not-the-secret-0123456789");
+            assertEquals(5, wrong.exit(), wrong.toString());
+            assertTrue(r.process.isAlive(), "failed attempts are not the transfer");
+            Launcher.Result good = Launcher.run("send", src.getParent().toString(), "127.0.0.1:" + r.port, "--secret",
+                    "once-secret-0123456789");
+            assertEquals(0, good.exit(), good.toString());
+            assertTrue(r.process.waitFor(20, TimeUnit.SECONDS), "it exits after the transfer");
+            assertEquals(0, r.process.exitValue(), r.log());
+            assertEquals("once", Files.readString(dest.resolve("sub/f")));
+            assertTrue(r.log().lines().anyMatch(l -> l.matches(".*connection \\d+ from 127\\.0\\.0\\.1: completed, 1 files, 4 B in .* s, tls .*")),
+                    r.log());
+        }
+        Files.delete(dest.resolve("sub/f"));
+        Files.delete(dest.resolve("sub"));
+        Files.writeString(dest.resolve("sub"), "a file where the source has a directory: the receiver refuses");
+        try (ReceiverProcess r = ReceiverProcess.start(dest, tmp.resolve("once-home"), "once-secret-0123456789", "--once")) {
+            Launcher.Result refused = Launcher.run("send", src.getParent().toString(), "127.0.0.1:" + r.port, "--secret",
+                    "once-secret-0123456789");
+            assertEquals(23, refused.exit(), refused.toString());
+            assertTrue(r.process.waitFor(20, TimeUnit.SECONDS));
+            assertEquals(23, r.process.exitValue(), r.log());
+        }
+    }
+
     @Test
     void firstRunCreatesThePrivateCertificateDirectory() throws Exception {
         Path dir = home.resolve(".uring-sync");
