@@ -36,7 +36,10 @@ public final class Receiver implements AutoCloseable {
         return new Builder(destination);
     }
 
-    /** Opens the destination and starts listening. */
+    /**
+     * Opens (creates) the destination, makes the key and self-signed certificate in the state directory
+     * if there are none (logged), and starts listening. Building the receiver did no I/O.
+     */
     public Receiver start() throws IOException {
         impl.start();
         return this;
@@ -236,16 +239,10 @@ public final class Receiver implements AutoCloseable {
             if (secret == null) {
                 throw new IllegalStateException("a secret is required");
             }
-            Path c = certificate;
-            Path k = key;
-            if (c == null) {
-                Path[] pair = Certificates.ensure(stateDirectory);
-                c = pair[0];
-                k = pair[1];
-            }
-            return new Receiver(new NetReceiver(new NetReceiver.Config(destination, bind, port, Secrets.check(secret), c, k,
-                    ciphers, tlsPath, chunkSize, queueDepth, directWrites, handshakeTimeoutMs, idleTimeoutMs, listener, log,
-                    verbose, events)));
+            // no I/O here: the destination, the key and certificate (made on first use) and the socket in start()
+            return new Receiver(new NetReceiver(new NetReceiver.Config(destination, bind, port, Secrets.check(secret),
+                    certificate, key, stateDirectory, ciphers, tlsPath, chunkSize, queueDepth, directWrites, handshakeTimeoutMs,
+                    idleTimeoutMs, listener, log, verbose, events)));
         }
     }
 }

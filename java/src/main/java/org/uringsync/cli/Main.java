@@ -51,7 +51,7 @@ public final class Main {
             new Option(null, "--include-from", "FILE", "Include patterns from FILE, one per line"),
             new Option("-v", "--verbose", null, "Verbose output"),
             new Option("-h", "--help", null, "Show help"),
-            new Option("-V", "--version", null, "Show the version")));
+            new Option("-V", "--version", null, "Show the version, the C core loaded, io_uring and kernel TLS here")));
 
     static final Args SEND = new Args(List.of(
             new Option(null, "--secret", "S", "Shared secret (or --secret-file, or env URING_SYNC_SECRET)"),
@@ -155,7 +155,7 @@ public final class Main {
             return OK;
         }
         if (p.has("--version")) {
-            out.println("uring-sync " + version());
+            out.print(versionReport());
             return OK;
         }
         if (p.positionals().size() != 2) {
@@ -305,6 +305,37 @@ public final class Main {
         @Override
         public void skipped(String path, String reason) {
             err.println("uring-sync: skipping " + path + ": " + reason);
+        }
+    }
+
+    /** --version: this build, its C core, and what this machine's kernel offers it, in one place. */
+    static String versionReport() {
+        String io = org.uringsync.nativeio.Ring.isAvailable() ? "available (every operation uring-sync uses: Linux 5.7 or later)"
+                : "not available: " + org.uringsync.nativeio.Ring.unavailabilityCause();
+        String lib = org.uringsync.nativeio.NativeLoader.isLoaded() ? org.uringsync.nativeio.NativeLoader.source()
+                : "not loaded: " + org.uringsync.nativeio.NativeLoader.failure().getMessage();
+        return "uring-sync " + version() + "\n"
+                + "native library: " + lib + "\n"
+                + "io_uring: " + io + "\n"
+                + "kernel TLS: " + kernelTls() + "\n"
+                + "java: " + System.getProperty("java.version") + " (" + System.getProperty("java.home") + ")\n";
+    }
+
+    /** Whether this kernel can take TLS keys (kTLS): the tls ULP registered, or its module there to load. */
+    static String kernelTls() {
+        try {
+            Path ulp = Path.of("/proc/sys/net/ipv4/tcp_available_ulp");
+            if (java.nio.file.Files.isReadable(ulp) && List.of(java.nio.file.Files.readString(ulp).trim().split("\\s+")).contains("tls")) {
+                return "available (the tls module is loaded)";
+            }
+            String release = java.nio.file.Files.readString(Path.of("/proc/sys/kernel/osrelease")).trim();
+            Path mods = Path.of("/lib/modules", release, "kernel/net/tls");
+            if (java.nio.file.Files.isDirectory(mods)) {
+                return "available as a module (" + mods + "; loaded on first use as root, or modprobe tls)";
+            }
+            return "not available in this kernel (" + release + ": no tls module; CONFIG_TLS): TLS stays in user space";
+        } catch (IOException e) {
+            return "unknown (" + e.getMessage() + ")";
         }
     }
 

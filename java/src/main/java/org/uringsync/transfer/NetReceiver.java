@@ -51,6 +51,7 @@ public final class NetReceiver implements AutoCloseable {
     private final int requestedPort;
     private final Path certificate;
     private final Path key;
+    private final Path stateDirectory; // where the pair is made when none is given
     private final String ciphers;
     private final int handshakeTimeoutMs;
     private final int idleTimeoutMs;
@@ -78,7 +79,9 @@ public final class NetReceiver implements AutoCloseable {
     private long lastRefusalLog;
 
     /** What a receiver is asked to be: made by {@code Receiver.Builder}, checked there. */
-    public record Config(Path dest, InetAddress bind, int port, byte[] secret, Path certificate, Path key, String ciphers,
+    /** {@code certificate} and {@code key} null: the pair in {@code stateDirectory}, made there on first use. */
+    public record Config(Path dest, InetAddress bind, int port, byte[] secret, Path certificate, Path key, Path stateDirectory,
+            String ciphers,
             org.uringsync.TlsPath tlsPath, int chunkSize, int queueDepth, boolean directWrites, int handshakeTimeoutMs,
             int idleTimeoutMs, CopyListener listener, Consumer<String> log, Consumer<String> verbose,
             org.uringsync.Receiver.Events events) {}
@@ -90,6 +93,7 @@ public final class NetReceiver implements AutoCloseable {
         this.handshake = new ReceiverHandshake(c);
         this.certificate = c.certificate();
         this.key = c.key();
+        this.stateDirectory = c.stateDirectory();
         this.ciphers = c.ciphers();
         this.handshakeTimeoutMs = c.handshakeTimeoutMs();
         this.idleTimeoutMs = c.idleTimeoutMs();
@@ -105,7 +109,17 @@ public final class NetReceiver implements AutoCloseable {
         Ring.ensureAvailable();
         try {
             writer.prepare();
-            ctx = TlsContext.server(certificate, key, ciphers);
+            Path cert = certificate, k = key;
+            if (cert == null) {
+                boolean had = java.nio.file.Files.exists(stateDirectory.resolve("server.key"));
+                Path[] pair = Certificates.ensure(stateDirectory);
+                cert = pair[0];
+                k = pair[1];
+                if (!had) {
+                    log.accept("made a key and self-signed certificate: " + cert + " (" + k + " is the key)");
+                }
+            }
+            ctx = TlsContext.server(cert, k, ciphers);
             listen = Net.listen(bind, requestedPort);
             port = listen.localPort();
         } catch (IOException | RuntimeException e) {

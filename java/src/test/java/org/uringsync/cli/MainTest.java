@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.uringsync.nativeio.NativeTestSupport;
@@ -32,8 +33,26 @@ class MainTest {
         }
     }
 
+    /** --version: the build, the C core loaded, io_uring and kernel TLS as this machine has them, the Java. */
     @Test
-    void badUsageIsOneLineAndExitTwo() {
+    void versionSaysWhatThisMachineOffers() throws Exception {
+        assertEquals(0, run("--version"));
+        List<String> lines = out.toString().lines().toList();
+        assertEquals(5, lines.size(), out.toString());
+        assertTrue(lines.get(0).startsWith("uring-sync "), lines.get(0));
+        assertTrue(lines.get(1).startsWith("native library: ") && lines.get(1).contains("liburingsync"), lines.get(1));
+        assertEquals("io_uring: " + (org.uringsync.nativeio.Ring.isAvailable() ? "available (every operation uring-sync uses: Linux 5.7 or later)"
+                : "not available: " + org.uringsync.nativeio.Ring.unavailabilityCause()), lines.get(2));
+        boolean ulp = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/net/ipv4/tcp_available_ulp")).contains("tls");
+        String release = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/osrelease")).trim();
+        boolean module = java.nio.file.Files.isDirectory(java.nio.file.Path.of("/lib/modules", release, "kernel/net/tls"));
+        assertTrue(lines.get(3).startsWith(ulp ? "kernel TLS: available (" : module ? "kernel TLS: available as a module"
+                : "kernel TLS: not available in this kernel (" + release), lines.get(3));
+        assertTrue(lines.get(4).startsWith("java: " + System.getProperty("java.version")), lines.get(4));
+    }
+
+    @Test
+    void badUsageIsOneLineAndExitOne() {
         assertEquals(Main.USAGE, run("--no-such-option", "a", "b"));
         assertEquals("uring-sync: unknown option: --no-such-option", err.toString().lines().findFirst().orElseThrow());
         err.reset();

@@ -109,6 +109,24 @@ class NetTransferTest {
         assertEquals("authentication failed: wrong secret", e.getMessage());
     }
 
+    /** Building a Receiver does no I/O; start() makes DEST and the key and certificate, and says so in its log. */
+    @Test
+    void buildingAReceiverDoesNoIoAndStartReportsTheCertificate() throws Exception {
+        Path state = tmp.resolve("fresh-state");
+        Path dest = tmp.resolve("fresh-dest");
+        List<String> lines = new CopyOnWriteArrayList<>();
+        Receiver r = Receiver.builder(dest).port(0).secret("test-secret-0123456789").stateDirectory(state).log(lines::add).build();
+        try {
+            assertFalse(Files.exists(state) || Files.exists(dest), "nothing made by build()");
+            r.start();
+            assertTrue(Files.isRegularFile(state.resolve("server.key")) && Files.isDirectory(dest));
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith("made a key and self-signed certificate: " + state.resolve("server.crt"))),
+                    lines.toString());
+        } finally {
+            r.close();
+        }
+    }
+
     /**
      * Receiver.Events, per connection: a wrong secret gets connected and finished (not authenticated);
      * a good send connected, authenticated (protocol 4, its TLS path) and finished, completed, with
