@@ -94,6 +94,7 @@ public final class Main {
             new Option(null, "--timeout", "SECS", "Drop a connection silent for SECS seconds (default: 300)"),
             new Option(null, "--handshake-timeout", "SECS", "Time allowed for TLS handshake plus authentication (default: 10)"),
             new Option(null, "--once", null, "Serve one transfer, then exit with its status (0, or 23 if it failed)"),
+            new Option(null, "--log-file", "FILE", "Append log lines, each with its time, to FILE instead of standard error"),
             new Option("-v", "--verbose", null, "Verbose output: every file received"),
             new Option("-h", "--help", null, "Show help")));
 

@@ -96,7 +96,7 @@ final class Network {
         boolean verbose = p.has("--verbose");
         Receiver.Builder b = Receiver.builder(Path.of(p.positionals().get(0))).port(port).bind(bind).secret(secret)
                 .listener(new Main.ConsoleListener(out, err, verbose))
-                .log(line -> err.println("uring-sync: " + line));
+                .log(logTo(p, err));
         common(p, b::chunkSize, b::queueDepth);
         if (p.has("--cert")) {
             b.certificate(Path.of(p.get("--cert")), Path.of(p.get("--key")));
@@ -150,6 +150,33 @@ final class Network {
             return status.get();
         }
         return Main.OK;
+    }
+
+    /**
+     * Where recv's log lines go: standard error, or with --log-file that file (appended to, created
+     * 0640, each line with its time), written and flushed line by line from any thread.
+     */
+    private static java.util.function.Consumer<String> logTo(Parsed p, PrintStream err) throws UsageException {
+        if (!p.has("--log-file")) {
+            return line -> err.println("uring-sync: " + line);
+        }
+        Path file = Path.of(p.get("--log-file"));
+        PrintStream log;
+        try {
+            java.nio.file.Files.newOutputStream(file, java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.APPEND).close();
+            if (java.nio.file.Files.size(file) == 0) {
+                java.nio.file.Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r-----"));
+            }
+            log = new PrintStream(new java.io.FileOutputStream(file.toFile(), true), true, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UsageException("--log-file " + file + ": " + e.getMessage());
+        }
+        return line -> {
+            synchronized (log) {
+                log.println(java.time.OffsetDateTime.now().withNano(0) + " " + line);
+            }
+        };
     }
 
     private static org.uringsync.TlsPath tlsPath(Parsed p) throws UsageException {

@@ -168,7 +168,9 @@ class NetworkLauncherIT {
         Path src = Files.createDirectories(tmp.resolve("once-src/sub"));
         Files.writeString(src.resolve("f"), "once");
         Path dest = tmp.resolve("once-dest");
-        try (ReceiverProcess r = ReceiverProcess.start(dest, tmp.resolve("once-home"), "once-secret-0123456789", "--once")) {
+        Path logFile = tmp.resolve("once-recv.log");
+        try (ReceiverProcess r = ReceiverProcess.start(dest, tmp.resolve("once-home"), "once-secret-0123456789", "--once",
+                "--log-file", logFile.toString())) {
             new java.net.Socket("127.0.0.1", r.port).close(); // a port scanner
             Launcher.Result wrong = Launcher.run("send", src.getParent().toString(), "127.0.0.1:" + r.port, "--secret",
                     "not-the-secret-0123456789");
@@ -180,8 +182,11 @@ class NetworkLauncherIT {
             assertTrue(r.process.waitFor(20, TimeUnit.SECONDS), "it exits after the transfer");
             assertEquals(0, r.process.exitValue(), r.log());
             assertEquals("once", Files.readString(dest.resolve("sub/f")));
-            assertTrue(r.log().lines().anyMatch(l -> l.matches(".*connection \\d+ from 127\\.0\\.0\\.1: completed, 1 files, 4 B in .* s, tls .*")),
-                    r.log());
+            String logged = Files.readString(logFile); // --log-file: each line with its time
+            assertTrue(logged.lines().anyMatch(l -> l.matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d.* connection \\d+ from "
+                    + "127\\.0\\.0\\.1: completed, 1 files, 4 B in .* s, tls .*")), logged);
+            assertTrue(logged.contains("refused: wrong secret"), logged);
+            assertEquals("rw-r-----", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(logFile)));
         }
         Files.delete(dest.resolve("sub/f"));
         Files.delete(dest.resolve("sub"));
