@@ -141,16 +141,11 @@ final class DestWriter {
          */
         private final Set<String> absent = new java.util.HashSet<>();
         /** CHANGES: the changes made (or, dry run, that would be), sent before ALL_DONE; null when not asked. */
-        private List<Message.ChangeReport> reports;
+        private ChangeReports reports;
         private boolean dryRun; // CHANGES with dry_run: nothing is changed
-        /** CHANGES, a real run: the itemize code of each file WANTed, reported once it is in place. */
-        private final Map<String, String> itemized = new java.util.HashMap<>();
-        /** About the most bytes of CHANGE reports one connection keeps for the end of the transfer. */
-        private static final long MAX_REPORT_BYTES = 64L << 20;
-        private long reportBytes;
-        /** About the most bytes of names {@link #absent} and {@link #itemized} keep together. */
-        private static final long MAX_PENDING_BYTES = 16L << 20;
-        private long pendingBytes;
+        /** About the most bytes of names {@link #absent} keeps. */
+        private static final long MAX_ABSENT_BYTES = 16L << 20;
+        private long absentBytes;
         static final long IN_PLACE_MAX = 1 << 20;
         private static final int MAX_ABSENT = 1 << 16; // more than the sender has in flight; beyond, the temporary way
 
@@ -209,7 +204,7 @@ final class DestWriter {
                 if (type == Message.CHANGES && version >= 4 && first) { // only as the first message
                     first = false;
                     dryRun = ((Message.ReportChanges) wire.payload()).dryRun();
-                    reports = new ArrayList<>();
+                    reports = new ChangeReports(dryRun, line -> log.accept("connection " + id + ": " + line));
                     continue;
                 }
                 first = false;
@@ -266,9 +261,7 @@ final class DestWriter {
                         throw deleting != null ? deleting : meta;
                     }
                     if (reports != null) {
-                        for (Message.ChangeReport r : reports) {
-                            wire.send(r);
-                        }
+                        reports.send(wire);
                     }
                     wire.send(new Message.AllDone());
                     if (dryRun) {
@@ -332,13 +325,13 @@ final class DestWriter {
                     if (!wanted[i]) {
                         settle(dir, e, st[0], false);
                     }
-                    if (st == null && absent.size() < MAX_ABSENT && pendingBytes + path.length <= MAX_PENDING_BYTES
+                    if (st == null && absent.size() < MAX_ABSENT && absentBytes + path.length <= MAX_ABSENT_BYTES
                             && absent.add(Pruner.key(path))) {
-                        pendingBytes += path.length;
+                        absentBytes += path.length;
                     }
                     if (wanted[i] && reports != null) {
                         boolean regular = st != null && (st[0] & S_IFMT) == S_IFREG;
-                        itemize(path, !regular ? ">f+++++++++"
+                        reports.wanted(path, !regular ? ">f+++++++++"
                                 : ">f." + (st[1] != e.size() ? 's' : '.') + (st[2] != e.mtimeNanos() ? 't' : '.') + "......");
                     }
                 }
@@ -376,7 +369,7 @@ final class DestWriter {
                 boolean retime = wanted[same[j]];
                 wanted[same[j]] = !ours.same(j, e.hash(), 0) || !settle(sameDir[j], e, sameMode[j], retime);
                 if (wanted[same[j]] && reports != null) {
-                    itemize(e.path(), ">fc." + (retime ? 't' : '.') + "......");
+                    reports.wanted(e.path(), ">fc." + (retime ? 't' : '.') + "......");
                 }
             }
         }
@@ -683,31 +676,11 @@ final class DestWriter {
             return true;
         }
 
-        /** CHANGES: the change a WANTed file makes; reported now in a dry run, else once the file is in place. */
-        private void itemize(byte[] path, String code) {
-            if (dryRun) {
-                report(code, path);
-            } else if (itemized.size() < MAX_ABSENT && pendingBytes + path.length <= MAX_PENDING_BYTES
-                    && itemized.put(Pruner.key(path), code) == null) {
-                pendingBytes += path.length;
-            }
-        }
-
-        /** CHANGES: notes a change made, or in a dry run one that would be (at most {@link #MAX_REPORTS}). */
+        /** CHANGES: notes a change made, or in a dry run one that would be. */
         private void report(String itemize, byte[] path) {
-            if (reports == null || path.length > Message.FileHeader.MAX_PATH) {
-                return; // (a path deeper than the protocol carries, met while deleting: not reported)
+            if (reports != null) {
+                reports.report(itemize, path);
             }
-            if (reportBytes + path.length + 64 > MAX_REPORT_BYTES) {
-                if (reportBytes <= MAX_REPORT_BYTES) {
-                    log.accept("connection " + id + ": more changes than one connection reports ("
-                            + (MAX_REPORT_BYTES >> 20) + " MiB of names); the rest are not reported");
-                    reportBytes = MAX_REPORT_BYTES + 1;
-                }
-                return;
-            }
-            reportBytes += path.length + 64;
-            reports.add(new Message.ChangeReport(itemize, path));
         }
 
         /** Checks a file's path (PathRules, and not one of our temporary names). @return its last slash, or -1 */
@@ -736,7 +709,7 @@ final class DestWriter {
             boolean exact = (mode & umask) == 0 && (xattrs == null || xattrs.length == 0);
             boolean wasAbsent = absent.remove(Pruner.key(path));
             if (wasAbsent) {
-                pendingBytes -= path.length;
+                absentBytes -= path.length;
             }
             boolean direct = wasAbsent && h.size() <= IN_PLACE_MAX;
             byte[] tmp = direct ? name : temps.next();
@@ -789,11 +762,7 @@ final class DestWriter {
             tempDir = -1;
             dirs.pin(-1);
             if (reports != null) {
-                String code = itemized.remove(Pruner.key(path));
-                if (code != null) {
-                    pendingBytes -= path.length;
-                }
-                report(code == null ? ">f+++++++++" : code, path);
+                reports.placed(path);
             }
             filesWritten.incrementAndGet();
             bytesWritten.addAndGet(data);
