@@ -182,11 +182,20 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_Net_setTimeoutNative(JNIEnv *
 	return 0;
 }
 
-/* Net.shutdownNative(int fd): wakes a thread blocked in accept or read on fd; 0 or -errno. */
-JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_Net_shutdownNative(JNIEnv *env, jclass cls, jint fd)
+/*
+ * Net.shutdownNative(int fd, boolean abort): wakes a thread blocked in accept or read on fd; with
+ * abort, the close that follows resets the connection (SO_LINGER 0): a peer in the middle of sending
+ * learns at once that nobody will read it (a FIN alone can leave its data waiting on a window that
+ * never opens). 0 or -errno.
+ */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_Net_shutdownNative(JNIEnv *env, jclass cls, jint fd, jboolean abort)
 {
 	(void)env;
 	(void)cls;
+	if (abort) {
+		struct linger l = { .l_onoff = 1, .l_linger = 0 };
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l); /* best effort: the shutdown still wakes */
+	}
 	return shutdown(fd, SHUT_RDWR) < 0 ? -errno : 0;
 }
 

@@ -43,7 +43,15 @@ public final class Fd extends NativeHandle {
 
     /** Shuts the socket down both ways, waking any thread blocked on it; nothing when already closed. */
     public void shutdown() {
-        ifLive(v -> Net.shutdown((int) v));
+        ifLive(v -> Net.shutdown((int) v, false));
+    }
+
+    /**
+     * As {@link #shutdown}, and its close resets the connection: for a connection given up on, whose
+     * peer may be in the middle of sending (it learns at once, instead of waiting on a window).
+     */
+    public void abort() {
+        ifLive(v -> Net.shutdown((int) v, true));
     }
 
     /** Sets the socket's receive and send timeouts (0: wait forever). */

@@ -79,9 +79,12 @@ public final class Net {
         }
     }
 
-    /** Shuts a socket down both ways; a thread blocked on it wakes up. Errors are ignored. */
-    static void shutdown(int fd) {
-        shutdownNative(fd);
+    /**
+     * Shuts a socket down both ways; a thread blocked on it wakes up. With {@code abort} its close then
+     * resets the connection (SO_LINGER 0), so a peer still sending learns at once. Errors are ignored.
+     */
+    static void shutdown(int fd, boolean abort) {
+        shutdownNative(fd, abort);
     }
 
     /** Closes a descriptor; errors are ignored (nothing useful can follow). Only {@link Fd} calls this. */
@@ -101,7 +104,7 @@ public final class Net {
 
     private static native int setTimeoutNative(int fd, int ms);
 
-    private static native int shutdownNative(int fd);
+    private static native int shutdownNative(int fd, boolean abort);
 
     private static native int closeNative(int fd);
 }

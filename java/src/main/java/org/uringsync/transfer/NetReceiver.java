@@ -335,7 +335,7 @@ public final class NetReceiver implements AutoCloseable {
             if (why != null && dropped == null) {
                 dropped = why;
             }
-            sock.shutdown();
+            sock.abort(); // a reset: a sender in the middle of a file learns at once
             Thread t = thread;
             if (t != null) {
                 t.interrupt(); // e.g. waiting out a wrong secret's delay

@@ -312,6 +312,51 @@ class NetTransferTest {
         assertEquals("", sh(tmp.resolve("dst"), "find . -name '.usync-*' -print"), "the receiver removed its temporary file");
     }
 
+    /**
+     * A cancel from another thread in the middle of a large file: send() returns within a second, the
+     * result says it was cancelled, and the receiver keeps nothing of the file (no temporary, nothing
+     * under the final name). The local copy likewise, mid 512 MiB file (its kernel copy of a file from a
+     * warm page cache may finish first: then that file is whole and counted, never partial).
+     */
+    @Test
+    void aCancelFromAnotherThreadReturnsWithinASecondAndLeavesNoPartialFile() throws Exception {
+        Path src = Files.createDirectory(tmp.resolve("large"));
+        NativeTestSupport.randomFile(src.resolve("big"), 512L << 20, 9);
+        for (boolean local : new boolean[] {false, true}) {
+            org.uringsync.Cancellation cancel = new org.uringsync.Cancellation();
+            Path out = local ? tmp.resolve("local-out") : tmp.resolve("dst");
+            java.util.concurrent.CompletableFuture<CopyResult> run = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return local ? org.uringsync.LocalCopy.builder().cancellation(cancel).build().copy(src, out)
+                            : sender().cancellation(cancel).build().send(src);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            long end = System.nanoTime() + 30_000_000_000L;
+            String growing = "find '" + out + "' \\( -name '.usync-*' -o -name big \\) -size +1M -print 2>/dev/null || true";
+            while (sh(tmp, growing).isBlank() && !run.isDone() && System.nanoTime() < end) { // mid-file
+                Thread.sleep(1);
+            }
+            assertFalse(run.isDone(), "still copying when cancelled");
+            long t0 = System.nanoTime();
+            cancel.cancel();
+            CopyResult r = run.get(5, java.util.concurrent.TimeUnit.SECONDS);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms < 1000, (local ? "copy" : "send") + " returned " + ms + " ms after the cancel");
+            assertFalse(r.succeeded());
+            assertTrue(r.failures().get(r.failures().size() - 1) instanceof java.io.InterruptedIOException, r.failures().toString());
+            if (!local) {
+                awaitNoConnections();
+            }
+            assertEquals("", sh(tmp, "find '" + out + "' -name '.usync-*' -print"), "no temporary file in " + out);
+            if (Files.exists(out.resolve("big"))) { // finished before the cancel reached it: whole, and counted
+                assertEquals(-1, Files.mismatch(src.resolve("big"), out.resolve("big")), "nothing partial in " + out);
+                assertEquals(1, r.files(), r.summary());
+            }
+        }
+    }
+
     /** A receiver that authenticates and then stops reading: the send fails after the idle timeout. */
     @Test
     void aReceiverThatStopsReadingFailsTheSendAfterTheIdleTimeout() throws Exception {

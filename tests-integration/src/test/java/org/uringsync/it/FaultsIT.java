@@ -123,6 +123,30 @@ class FaultsIT {
         }
     }
 
+    /**
+     * SIGTERM to a receiver mid-file (as systemctl stop sends): it ends its connections, removes the
+     * file in progress and exits within 5 seconds (the README's promise); nothing is left under the
+     * final name or as a temporary, and the sender fails saying so.
+     */
+    @Test
+    void receiverStoppedWithSigtermMidFileLeavesNothingPartial() throws Exception {
+        Path src = Files.createDirectories(tmp.resolve("src"));
+        Launcher.sh(src, "head -c 400M /dev/urandom > big");
+        Path dest = tmp.resolve("dest");
+        ReceiverProcess r = ReceiverProcess.start(dest, tmp.resolve("home"), SECRET);
+        Process sender = sendUntilMidFile(src, r, dest);
+        long t0 = System.nanoTime();
+        r.process.destroy(); // SIGTERM
+        assertTrue(r.process.waitFor(5, TimeUnit.SECONDS), "the receiver exits within 5 s of SIGTERM");
+        System.out.println("receiver exited " + (System.nanoTime() - t0) / 1_000_000 + " ms after SIGTERM");
+        assertEquals("", temporaries(dest), "no temporary file left");
+        assertFalse(Files.exists(dest.resolve("big")), "nothing under the final name");
+        boolean ended = sender.waitFor(30, TimeUnit.SECONDS);
+        String dump = ended ? "" : Launcher.sh(tmp, "jstack " + sender.pid() + " 2>&1 | head -60 || true");
+        assertTrue(ended, "the sender ends: " + Files.readString(tmp.resolve("send.out")) + "\n" + dump);
+        assertNotEquals(0, sender.exitValue(), "the sender saw the transfer end");
+    }
+
     /** Needs root to mount a small tmpfs; skipped with the reason otherwise. */
     static void assumeRoot() throws Exception {
         boolean root = Launcher.sh(Path.of("/"), "id -u").strip().equals("0");
