@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import org.uringsync.CopyListener.Change;
 import org.uringsync.protocol.Message;
 
 /**
@@ -25,7 +26,7 @@ final class ChangeReports {
     private final boolean dryRun;
     private final Consumer<String> log;
     private final List<Message.ChangeReport> reports = new ArrayList<>();
-    private final Map<String, String> pending = new HashMap<>(); // a WANTed file's code, reported once it is placed
+    private final Map<String, Change> pending = new HashMap<>(); // a WANTed file's change, reported once it is placed
     private long reportBytes;
     private long pendingBytes;
 
@@ -43,8 +44,16 @@ final class ChangeReports {
         return reports.size();
     }
 
-    /** A change made, or in a dry run one that would be. */
-    void report(String itemize, byte[] path) {
+    // the changes that carry nothing more than their kind
+    static final Change NEW_FILE = new Change(Change.Kind.NEW_FILE, false, false);
+    static final Change NEW_DIRECTORY = new Change(Change.Kind.NEW_DIRECTORY, false, false);
+    static final Change SYMLINK = new Change(Change.Kind.SYMLINK, false, false);
+    static final Change HARD_LINK = new Change(Change.Kind.HARD_LINK, false, false);
+    static final Change SPECIAL = new Change(Change.Kind.SPECIAL, false, false);
+    static final Change DELETED = new Change(Change.Kind.DELETED, false, false);
+
+    /** A change made, or in a dry run one that would be (sent as its itemize code). */
+    void report(Change change, byte[] path) {
         if (path.length > Message.FileHeader.MAX_PATH) {
             return; // (a path deeper than the protocol carries, met while deleting: not reported)
         }
@@ -57,26 +66,26 @@ final class ChangeReports {
             return;
         }
         reportBytes += path.length + 64;
-        reports.add(new Message.ChangeReport(itemize, path));
+        reports.add(new Message.ChangeReport(change.itemize(), path));
     }
 
     /** The change a WANTed file makes: reported now in a dry run, else once {@link #placed} says it is in place. */
-    void wanted(byte[] path, String code) {
+    void wanted(byte[] path, Change change) {
         if (dryRun) {
-            report(code, path);
+            report(change, path);
         } else if (pending.size() < MAX_PENDING && pendingBytes + path.length <= MAX_PENDING_BYTES
-                && pending.put(Pruner.key(path), code) == null) {
+                && pending.put(Pruner.key(path), change) == null) {
             pendingBytes += path.length;
         }
     }
 
     /** A file is in place: its change as WANTed (a new file when it was not, as a version 2 sender's). */
     void placed(byte[] path) {
-        String code = pending.remove(Pruner.key(path));
-        if (code != null) {
+        Change change = pending.remove(Pruner.key(path));
+        if (change != null) {
             pendingBytes -= path.length;
         }
-        report(code == null ? ">f+++++++++" : code, path);
+        report(change == null ? NEW_FILE : change, path);
     }
 
     /** Sends every report (before the receiver's ALL_DONE). */

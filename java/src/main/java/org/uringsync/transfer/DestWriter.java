@@ -12,6 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.uringsync.CopyListener;
+import org.uringsync.CopyListener.Change;
 import org.uringsync.nativeio.Errno;
 import org.uringsync.nativeio.FileOps;
 import org.uringsync.nativeio.NativeIoException;
@@ -331,8 +332,8 @@ final class DestWriter {
                     }
                     if (wanted[i] && reports != null) {
                         boolean regular = st != null && (st[0] & S_IFMT) == S_IFREG;
-                        reports.wanted(path, !regular ? ">f+++++++++"
-                                : ">f." + (st[1] != e.size() ? 's' : '.') + (st[2] != e.mtimeNanos() ? 't' : '.') + "......");
+                        reports.wanted(path, !regular ? ChangeReports.NEW_FILE
+                                : new Change(Change.Kind.CHANGED_FILE, st[1] != e.size(), st[2] != e.mtimeNanos()));
                     }
                 }
                 if (nsame > 0) {
@@ -369,7 +370,7 @@ final class DestWriter {
                 boolean retime = wanted[same[j]];
                 wanted[same[j]] = !ours.same(j, e.hash(), 0) || !settle(sameDir[j], e, sameMode[j], retime);
                 if (wanted[same[j]] && reports != null) {
-                    reports.wanted(e.path(), ">fc." + (retime ? 't' : '.') + "......");
+                    reports.wanted(e.path(), new Change(Change.Kind.CHANGED_FILE, true, false, retime, false, false));
                 }
             }
         }
@@ -399,7 +400,7 @@ final class DestWriter {
                 if (fd >= 0) {
                     FileOps.close(fd);
                 } else {
-                    report("cd+++++++++", path);
+                    report(ChangeReports.NEW_DIRECTORY, path);
                 }
                 return;
             }
@@ -429,7 +430,7 @@ final class DestWriter {
                 made.add(Pruner.key(path));
             }
             if (rc == 0) {
-                report("cd+++++++++", path);
+                report(ChangeReports.NEW_DIRECTORY, path);
             }
             dirs.of(path, path);
             if (own != null || xattrs != null) {
@@ -488,7 +489,7 @@ final class DestWriter {
                     long[] st = dir < 0 ? null : FileOps.lstatAt(dir, name);
                     if (st == null || (st[0] & S_IFMT) != S_IFLNK
                             || !Arrays.equals(FileOps.readlinkAt(dir, name, PathRules.show(path)), target)) {
-                        report("cL+++++++++", path);
+                        report(ChangeReports.SYMLINK, path);
                     }
                 } finally {
                     if (dir >= 0) {
@@ -526,7 +527,7 @@ final class DestWriter {
                 FileOps.unlinkAt(dir, tmp);
                 throw new PathRefused("cannot place " + PathRules.show(path) + ": " + Errno.describe(-rc));
             }
-            report("cL+++++++++", path);
+            report(ChangeReports.SYMLINK, path);
             listener.copied(PathRules.show(path), 0);
         }
 
@@ -534,6 +535,19 @@ final class DestWriter {
         private int peekParent(byte[] path, int slash) {
             int fd = FileOps.findDirBeneath(rootFd, slash < 0 ? new byte[0] : Arrays.copyOf(path, slash));
             return fd < 0 ? -1 : fd;
+        }
+
+        /** A dry run's lstat of {@code path} (see {@link #peekParent}); null when there is nothing there. */
+        private long[] peekLstat(byte[] path, int slash) throws NativeIoException {
+            int dir = peekParent(path, slash);
+            if (dir < 0) {
+                return null;
+            }
+            try {
+                return FileOps.lstatAt(dir, Arrays.copyOfRange(path, slash + 1, path.length));
+            } finally {
+                FileOps.close(dir);
+            }
         }
 
         /**
@@ -552,21 +566,14 @@ final class DestWriter {
             int mode = (sp.mode() & Specials.S_IFMT) | (sp.mode() & 0777); // as files: no setuid, setgid, sticky
             byte[] name = Arrays.copyOfRange(path, slash + 1, path.length);
             if (dryRun) {
-                int dir = peekParent(path, slash);
-                try {
-                    if (!Specials.same(dir < 0 ? null : FileOps.lstatAt(dir, name), mode, sp.rdev(), sp.mtimeNanos(), own)) {
-                        report("cD+++++++++", path);
-                    }
-                } finally {
-                    if (dir >= 0) {
-                        FileOps.close(dir);
-                    }
+                if (!Specials.same(peekLstat(path, slash), mode, sp.rdev(), sp.mtimeNanos(), own)) {
+                    report(ChangeReports.SPECIAL, path);
                 }
                 return;
             }
             int dir = dirs.parent(path, slash);
             if (Specials.make(dir, name, PathRules.show(path), mode, sp.rdev(), sp.mtimeNanos(), own, temps)) {
-                report("cD+++++++++", path);
+                report(ChangeReports.SPECIAL, path);
                 listener.copied(PathRules.show(path), 0);
             }
         }
@@ -591,19 +598,9 @@ final class DestWriter {
             int tslash = checkedSlash(target);
             offered.entry(path, slash);
             if (dryRun) {
-                int dir = peekParent(path, slash), tdir = peekParent(target, tslash);
-                try {
-                    long[] st = dir < 0 ? null : FileOps.lstatAt(dir, Arrays.copyOfRange(path, slash + 1, path.length));
-                    long[] t = tdir < 0 ? null : FileOps.lstatAt(tdir, Arrays.copyOfRange(target, tslash + 1, target.length));
-                    if (st == null || t == null || st[3] != t[3] || st[4] != t[4]) {
-                        report("hf+++++++++", path);
-                    }
-                } finally {
-                    for (int fd : new int[] {dir, tdir}) {
-                        if (fd >= 0) {
-                            FileOps.close(fd);
-                        }
-                    }
+                long[] st = peekLstat(path, slash), t = peekLstat(target, tslash);
+                if (st == null || t == null || st[3] != t[3] || st[4] != t[4]) {
+                    report(ChangeReports.HARD_LINK, path);
                 }
                 return;
             }
@@ -642,7 +639,7 @@ final class DestWriter {
                 FileOps.unlinkAt(dir, tmp);
                 throw new PathRefused("cannot place " + PathRules.show(path) + ": " + Errno.describe(-rc));
             }
-            report("hf+++++++++", path);
+            report(ChangeReports.HARD_LINK, path);
             listener.copied(PathRules.show(path), 0);
         }
 
@@ -671,15 +668,15 @@ final class DestWriter {
                 perms = false;
             }
             if (perms || retime) {
-                report(".f.." + (retime ? 't' : '.') + (perms ? 'p' : '.') + ".....", path);
+                report(new Change(Change.Kind.ATTRIBUTES, false, false, retime, perms, false), path);
             }
             return true;
         }
 
         /** CHANGES: notes a change made, or in a dry run one that would be. */
-        private void report(String itemize, byte[] path) {
+        private void report(Change change, byte[] path) {
             if (reports != null) {
-                reports.report(itemize, path);
+                reports.report(change, path);
             }
         }
 

@@ -61,11 +61,11 @@ final class OfferedNames {
     /**
      * DELETE, at ALL_DONE: in DEST ({@code rootFd}, at {@code destBytes}) and in every directory the
      * sender offered, what was not offered goes (see {@link Pruner}; what {@code keeping} excludes and
-     * temporary files stay; a dry run removes nothing). Each removal goes to {@code report} as rsync's
-     * itemize code and path. Every directory is tried. @return the first failure (and how many more), or null
+     * temporary files stay; a dry run removes nothing). Each removal goes to {@code report} (as a
+     * DELETED change) with its path. Every directory is tried. @return the first failure (and how many more), or null
      */
     IOException prune(int rootFd, byte[] destBytes, FilterRules keeping, boolean dryRun, CopyListener listener,
-            java.util.function.BiConsumer<String, byte[]> report) {
+            java.util.function.BiConsumer<CopyListener.Change, byte[]> report) {
         if (kept > MAX_KEPT_BYTES) {
             return new IOException("delete: the transfer has more entries than this receiver keeps in mind"
                     + " for --delete (" + (MAX_KEPT_BYTES >> 20) + " MiB of names); nothing was deleted");
@@ -74,7 +74,7 @@ final class OfferedNames {
         Pruner pruner = new Pruner(keeping, dryRun, destBytes, new Pruner.Report() {
             @Override
             public void removed(byte[] rel) {
-                report.accept("*deleting  ", rel);
+                report.accept(ChangeReports.DELETED, rel);
                 if (!dryRun) {
                     listener.deleted(PathRules.show(rel));
                 }
