@@ -15,7 +15,7 @@ cmake --build "$out" --parallel 2 > "$out.build.log" 2>&1 || { cat "$out.build.l
 lib=$PWD/$out/lib/liburingsync-asan.so
 runtime=$(gcc -print-file-name=libasan.so)
 [[ -f $runtime ]] || { echo "sanitize: no ASan runtime ($runtime): apt-get install libasan8" >&2; exit 1; }
-tests=${SANITIZE_TESTS:-RingTest,FileOpsTest,NativeHandleTest,NetTransferTest,LocalCopyTest,LocalSyncTest,NetSyncTest,ReceiverUnderAttackTest,CertificatesTest,FrameVectorsTest}
+tests=${SANITIZE_TESTS:-RingTest,FileOpsTest,NativeHandleTest,NetTransferTest,LocalCopyTest,LocalSyncTest,NetSyncTest,ReceiverUnderAttackTest,CertificatesTest,FrameVectorsTest,MeteringTest}
 log=$PWD/$out/tests.log
 reports=$PWD/$out/reports
 rm -rf "$reports" java/target/surefire-reports; mkdir -p "$reports"

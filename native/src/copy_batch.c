@@ -19,6 +19,7 @@
 #include "copy_batch.h"
 #include "copy_slots.h"
 #include "file_meta.h"
+#include "meter.h"
 #include "syscalls.h"
 
 static void set_result(struct batch *b, struct slot *s, int err, int stage)
@@ -94,6 +95,8 @@ void copy_maybe_finish(struct batch *b, unsigned si)
 /* Starts the next items on idle slots; synchronous ops complete right here. */
 static void fill_slots(struct batch *b)
 {
+	if (usync_meter_cancelled(b->r->meter))
+		return; /* what is not started is reported -ECANCELED */
 	for (unsigned si = 0; si < b->r->depth && b->next < b->count; si++) {
 		struct slot *s = &b->slots[si];
 		if (s->state != S_IDLE)
@@ -253,6 +256,7 @@ int usync_run_batch(struct usync_ring *r, uint8_t *reqs, int count, struct usync
 		copy_data_pump_all(&b);
 		fill_slots(&b);
 		copy_data_ranges(&b);
+		usync_meter_pace(r->meter);
 	}
 	/* Items never started (the ring failed) must not read as copied. */
 	for (int i = b.next; i < count; i++) {

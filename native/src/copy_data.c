@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <unistd.h>
 #include "copy_slots.h"
+#include "meter.h"
 #include "syscalls.h"
 
 /* Bytes per copy_file_range call: small enough to keep the ring's completions flowing. */
@@ -64,6 +65,8 @@ static void pump(struct batch *b, unsigned si)
 {
 	struct usync_ring *r = b->r;
 	struct slot *s = &b->slots[si];
+	if (!s->err && usync_meter_cancelled(r->meter))
+		copy_fail(s, -ECANCELED, ST_READ); /* what is in flight lands, then the file is removed */
 	while (!s->err && !s->eof && s->next_read < s->size && r->nfree > 0) {
 		unsigned bi = r->free_bufs[--r->nfree];
 		struct bufinfo *bf = &b->bufs[bi];
@@ -145,6 +148,8 @@ static void pump_splice(struct batch *b, unsigned si)
 {
 	struct usync_ring *r = b->r;
 	struct slot *s = &b->slots[si];
+	if (!s->err && usync_meter_cancelled(r->meter))
+		copy_fail(s, -ECANCELED, ST_READ);
 	while (!s->err && !s->eof && s->next_read < s->size && r->nfree_pipes > 0) {
 		off_t end = skip_hole(s, &s->next_read);
 		if (s->next_read >= s->size)
@@ -251,6 +256,7 @@ static void on_write(struct batch *b, unsigned si, unsigned bi, int res)
 		return;
 	}
 	s->written += bf->len;
+	usync_meter_add(b->r->meter, bf->len);
 	release_buf(b, bi);
 	pump(b, si);
 	copy_maybe_finish(b, si);
@@ -270,6 +276,7 @@ static void on_splice_in(struct batch *b, unsigned si, unsigned bi, int res)
 		bf->len = bf->pos;
 		release_pipe(b, bi);
 		s->written += bf->len;
+		usync_meter_add(b->r->meter, bf->len);
 		copy_maybe_finish(b, si);
 		return;
 	}
@@ -295,6 +302,7 @@ static void on_splice_out(struct batch *b, unsigned si, unsigned bi, int res)
 		return;
 	}
 	s->written += bf->len;
+	usync_meter_add(b->r->meter, bf->len);
 	release_pipe(b, bi);
 	pump_splice(b, si);
 	copy_maybe_finish(b, si);
@@ -355,8 +363,9 @@ void copy_data_ranges(struct batch *b)
 			continue;
 		off_t end = skip_hole(s, &s->written);
 		size_t want = (size_t)(end - s->written);
-		if (want > COPY_RANGE_SLICE)
-			want = COPY_RANGE_SLICE;
+		want = usync_meter_slice(b->r->meter, want < COPY_RANGE_SLICE ? want : COPY_RANGE_SLICE);
+		if (!s->err && usync_meter_cancelled(b->r->meter))
+			copy_fail(s, -ECANCELED, ST_COPY_RANGE); /* between slices: the file is removed */
 		off_t in = s->written, out = s->written;
 		ssize_t n = s->err || want == 0 ? 0 : usync_copy_file_range(s->sfd, &in, s->dfd, &out, want);
 		if (n < 0 && errno == EINTR)
@@ -377,8 +386,10 @@ void copy_data_ranges(struct batch *b)
 			copy_fail(s, -errno, ST_COPY_RANGE);
 		else if (n == 0 && want > 0) /* the file shrank while we copied: keep what was there */
 			s->eof = true;
-		else
+		else {
 			s->written += n;
+			usync_meter_add(b->r->meter, n);
+		}
 		if (s->err || s->eof || s->written >= s->size) {
 			s->ranged = false;
 			b->ranged--;

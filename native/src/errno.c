@@ -26,6 +26,7 @@ _Static_assert(org_uringsync_nativeio_Errno_EXDEV == EXDEV, "Errno.EXDEV");
 _Static_assert(org_uringsync_nativeio_Errno_ECONNRESET == ECONNRESET, "Errno.ECONNRESET");
 _Static_assert(org_uringsync_nativeio_Errno_ETIMEDOUT == ETIMEDOUT, "Errno.ETIMEDOUT");
 _Static_assert(org_uringsync_nativeio_Errno_ECONNREFUSED == ECONNREFUSED, "Errno.ECONNREFUSED");
+_Static_assert(org_uringsync_nativeio_Errno_ECANCELED == ECANCELED, "Errno.ECANCELED");
 
 /* The symbolic name of an errno value (strerrorname_np would raise the glibc floor to 2.32). */
 static const char *errno_name(int err)

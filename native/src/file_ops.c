@@ -198,6 +198,14 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_geteuidNative(JNIEnv 
 	return (jint)geteuid();
 }
 
+/* FileOps.isTerminalNative(int fd): isatty(3) */
+JNIEXPORT jboolean JNICALL Java_org_uringsync_nativeio_FileOps_isTerminalNative(JNIEnv *env, jclass cls, jint fd)
+{
+	(void)env;
+	(void)cls;
+	return isatty(fd) ? JNI_TRUE : JNI_FALSE;
+}
+
 /* ---- creating files beneath a destination root (the network receiver) ---------------------- */
 
 #include <linux/openat2.h>

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "direct_io.h"
 #include "jni_util.h"
+#include "meter.h"
 #include "op_timeout.h"
 #include "recv_file.h"
 #include "splice.h"
@@ -230,6 +231,7 @@ void usync_recv_file(JNIEnv *env, struct usync_tls *t, struct usync_ring *r, jin
 				if (usync_splice_to_file(env, t, r, fd, start + got, len) < 0)
 					goto drain;
 				got += len;
+				usync_meter_add(r->meter, len);
 				frame_left = 0;
 			}
 			continue;
@@ -257,6 +259,7 @@ void usync_recv_file(JNIEnv *env, struct usync_tls *t, struct usync_ring *r, jin
 		}
 		fill += n;
 		got += n;
+		usync_meter_add(r->meter, n);
 		frame_left -= n;
 		if (got == size && fill == got && !direct) {
 			/* The whole file in one buffer (the small-file case): one pwrite, no ring round trip. */

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <liburing.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,17 @@
 #include "batch.h"
 #include "copy_batch.h"
 #include "ring.h"
+#include "org_uringsync_nativeio_Meter.h"
 #include "org_uringsync_nativeio_Ring.h"
+
+#define M(name) org_uringsync_nativeio_Meter_##name
+_Static_assert(offsetof(struct usync_meter, bytes) == M(BYTES), "Meter.BYTES");
+_Static_assert(offsetof(struct usync_meter, cancelled) == M(CANCELLED), "Meter.CANCELLED");
+_Static_assert(offsetof(struct usync_meter, rate) == M(RATE), "Meter.RATE");
+_Static_assert(offsetof(struct usync_meter, tat_ns) == M(TAT_NS), "Meter.TAT_NS");
+_Static_assert(offsetof(struct usync_meter, burst_ns) == M(BURST), "Meter.BURST");
+_Static_assert(sizeof(struct usync_meter) == M(SIZE), "Meter.SIZE");
+#undef M
 
 static int inject_after = -1, inject_count; /* usync_ring_inject_sqe_failures; -1: off */
 
@@ -216,6 +227,14 @@ JNIEXPORT void JNICALL Java_org_uringsync_nativeio_Ring_destroyNative(JNIEnv *en
 	(void)env;
 	(void)cls;
 	ring_free((struct usync_ring *)(uintptr_t)handle);
+}
+
+/* Ring.attachNative(long handle, ByteBuffer meter): the transfer's meter (NULL buffer: none). */
+JNIEXPORT void JNICALL Java_org_uringsync_nativeio_Ring_attachNative(JNIEnv *env, jclass cls, jlong handle, jobject meter)
+{
+	(void)cls;
+	struct usync_ring *r = (struct usync_ring *)(uintptr_t)handle;
+	r->meter = meter ? (*env)->GetDirectBufferAddress(env, meter) : NULL;
 }
 
 /* Ring.runBatchNative(long handle, ByteBuffer requests, int count, ByteBuffer results): 0 or -errno. */

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "meter.h"
 #include "pipes.h"
 
 struct usync_ring {
@@ -23,6 +24,7 @@ struct usync_ring {
 	unsigned nfree_pipes;
 	off_t large_min;         /* files of at least this size are copied in the kernel; 0: never */
 	bool no_copy_range;      /* copy_file_range was refused here: splice instead */
+	struct usync_meter *meter; /* the transfer's, Java's memory (Ring keeps it reachable); NULL: none */
 };
 
 /*

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "direct_io.h"
 #include "jni_util.h"
+#include "meter.h"
 #include "op_timeout.h"
 #include "org_uringsync_nativeio_SendBatch.h"
 #include "send_batch.h"
@@ -271,6 +272,8 @@ static int send_spliced(struct sender *s, int idx)
 						   n == 0 ? ENODATA : usync_socket_errno(errno));
 					return -1;
 				}
+				usync_meter_add(s->r->meter, n);
+				usync_meter_pace(s->r->meter);
 			}
 			off += len;
 			continue;
@@ -285,6 +288,8 @@ static int send_spliced(struct sender *s, int idx)
 				return -1;
 			}
 			done += (uint32_t)n;
+			usync_meter_add(s->r->meter, n);
+			usync_meter_pace(s->r->meter);
 		}
 		off += len;
 	}
@@ -381,6 +386,8 @@ static void send_all(struct sender *s)
 				return;
 		}
 		done += c->len;
+		usync_meter_add(s->r->meter, c->len);
+		usync_meter_pace(s->r->meter);
 		s->head++;
 		produce(s);
 	}

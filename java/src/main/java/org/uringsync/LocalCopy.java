@@ -4,6 +4,7 @@ import org.uringsync.nativeio.Ring;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.uringsync.transfer.LocalCopier;
+import org.uringsync.transfer.Metering;
 
 /**
  * Copies a file tree on this machine through io_uring: DEST receives the contents of SOURCE, as with
@@ -34,6 +35,7 @@ public final class LocalCopy {
     private final boolean xattrs;
     private final boolean deleteExcluded;
     private final boolean checksum;
+    private final Metering metering;
 
     private LocalCopy(Builder b) {
         this.jobs = b.jobs;
@@ -50,6 +52,7 @@ public final class LocalCopy {
         this.xattrs = b.xattrs;
         this.deleteExcluded = b.deleteExcluded;
         this.checksum = b.checksum;
+        this.metering = new Metering(b.progress, b.progressInterval, b.bandwidthLimit);
     }
 
     public static Builder builder() {
@@ -68,7 +71,7 @@ public final class LocalCopy {
      */
     public CopyResult copy(Path source, Path dest) throws IOException {
         return new LocalCopier(new LocalCopier.Config(jobs, chunkSize, queueDepth, preserve, failFast, listener, cancellation,
-                filter.rules(), delete, deleteExcluded, dryRun, hardLinks, xattrs, checksum)).copy(source, dest);
+                filter.rules(), delete, deleteExcluded, dryRun, hardLinks, xattrs, checksum, metering)).copy(source, dest);
     }
 
     public int jobs() {
@@ -107,8 +110,35 @@ public final class LocalCopy {
         private boolean xattrs;
         private boolean deleteExcluded;
         private boolean checksum;
+        private ProgressListener progress;
+        private java.time.Duration progressInterval = Metering.NONE.interval();
+        private long bandwidthLimit;
 
         private Builder() {}
+
+        /**
+         * Reports progress to {@code listener} about every 250 ms and once at the end (see {@link
+         * ProgressListener}); the totals come from a walk of the source of its own, run only for this.
+         */
+        public Builder progress(ProgressListener listener) {
+            return progress(listener, Metering.NONE.interval());
+        }
+
+        /** As {@link #progress(ProgressListener)}, every {@code interval} (at least 10 ms). */
+        public Builder progress(ProgressListener listener, java.time.Duration interval) {
+            this.progress = java.util.Objects.requireNonNull(listener, "listener");
+            this.progressInterval = Sizes.checkInterval(interval);
+            return this;
+        }
+
+        /**
+         * Copies at most {@code bytesPerSecond} of file data per second, all workers together (rsync's
+         * --bwlimit): paced over windows of a tenth of a second by sleeping; 0 (the default): no limit.
+         */
+        public Builder bandwidthLimit(long bytesPerSecond) {
+            this.bandwidthLimit = Sizes.checkRate(bytesPerSecond);
+            return this;
+        }
 
         /** Worker threads, each with its own ring (default: CPU count). */
         public Builder jobs(int jobs) {

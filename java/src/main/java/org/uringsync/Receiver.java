@@ -55,8 +55,17 @@ public final class Receiver implements AutoCloseable {
         return impl.filesReceived();
     }
 
+    /** @return file data bytes of the files received and renamed into place so far, over all connections */
     public long bytesReceived() {
         return impl.bytesReceived();
+    }
+
+    /**
+     * @return file data bytes written so far as they arrive, over all connections, files still arriving
+     *         included (a progress display's count; {@link #bytesReceived} counts placed files only)
+     */
+    public long bytesArrived() {
+        return impl.bytesArrived();
     }
 
     /**
@@ -79,6 +88,12 @@ public final class Receiver implements AutoCloseable {
 
         /** The sender proved the secret and the transfer begins, on {@code protocol} over {@code tlsPath}. */
         default void authenticated(long id, int protocol, String tlsPath) {}
+
+        /**
+         * A regular file of {@code size} bytes was received and put in place under {@code path} (relative
+         * to DEST).
+         */
+        default void fileReceived(long id, String path, long size) {}
 
         /** The connection ended; {@code t} says how. */
         default void finished(long id, Transfer t) {}

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.function.Consumer;
+import org.uringsync.transfer.Metering;
 import org.uringsync.transfer.NetSender;
 
 /**
@@ -37,7 +38,7 @@ public final class Sender {
         return new NetSender(new NetSender.Config(b.host, b.port, Secrets.check(b.secret), b.ciphers, b.tlsPath, b.chunkSize,
                 b.queueDepth, b.connectTimeoutMs, b.idleTimeoutMs, b.listener, b.verbose, b.cancellation, b.filter.rules(),
                 b.delete || b.deleteExcluded, b.deleteExcluded, b.hardLinks, b.owners, b.numericIds, b.xattrs, b.checksum, b.dryRun,
-                b.itemizeChanges))
+                b.itemizeChanges, new Metering(b.progress, b.progressInterval, b.bandwidthLimit)))
                 .send(source);
     }
 
@@ -64,6 +65,9 @@ public final class Sender {
         private boolean checksum;
         private boolean dryRun;
         private boolean itemizeChanges;
+        private ProgressListener progress;
+        private java.time.Duration progressInterval = Metering.NONE.interval();
+        private long bandwidthLimit;
 
         private Builder(String host, int port) {
             this.host = Objects.requireNonNull(host, "host");
@@ -95,7 +99,34 @@ public final class Sender {
             c.checksum = checksum;
             c.dryRun = dryRun;
             c.itemizeChanges = itemizeChanges;
+            c.progress = progress;
+            c.progressInterval = progressInterval;
+            c.bandwidthLimit = bandwidthLimit;
             return c;
+        }
+
+        /**
+         * Reports progress to {@code listener} about every 250 ms and once at the end (see {@link
+         * ProgressListener}); the totals come from a walk of the source of its own, run only for this.
+         */
+        public Builder progress(ProgressListener listener) {
+            return progress(listener, Metering.NONE.interval());
+        }
+
+        /** As {@link #progress(ProgressListener)}, every {@code interval} (at least 10 ms). */
+        public Builder progress(ProgressListener listener, java.time.Duration interval) {
+            this.progress = Objects.requireNonNull(listener, "listener");
+            this.progressInterval = Sizes.checkInterval(interval);
+            return this;
+        }
+
+        /**
+         * Sends at most {@code bytesPerSecond} of file data per second (rsync's --bwlimit): paced over
+         * windows of a tenth of a second by sleeping; 0 (the default): no limit.
+         */
+        public Builder bandwidthLimit(long bytesPerSecond) {
+            this.bandwidthLimit = Sizes.checkRate(bytesPerSecond);
+            return this;
         }
 
         /** Leaves out of a directory send what {@code filter} excludes (see {@link Filter}; default: nothing). */

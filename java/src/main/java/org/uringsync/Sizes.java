@@ -40,6 +40,39 @@ public final class Sizes {
         }
     }
 
+    /**
+     * Parses a rate as rsync's --bwlimit does: {@code 50M}, {@code 1G}, {@code 512K} per second, and a bare
+     * number in KiB per second ({@code 100} is 100 KiB/s); {@code 0} is no limit.
+     *
+     * @return bytes per second
+     * @throws IllegalArgumentException naming the text when it is not a rate
+     */
+    public static long parseRate(String text) {
+        String t = text.trim();
+        boolean bare = !t.isEmpty() && Character.isDigit(t.charAt(t.length() - 1));
+        try {
+            return checkRate(bare ? Math.multiplyExact(parse(t), 1024L) : parse(t));
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw new IllegalArgumentException("not a rate: '" + text + "' (examples: 50M, 1G, 512K; a bare number is KiB/s)");
+        }
+    }
+
+    /** A rate limit in bytes per second: 0 (none) or at least 1 KiB/s. */
+    static long checkRate(long bytesPerSecond) {
+        if (bytesPerSecond != 0 && (bytesPerSecond < 1024 || bytesPerSecond > (1L << 50))) {
+            throw new IllegalArgumentException("rate must be 0 (no limit) or 1K..1P bytes per second: " + bytesPerSecond);
+        }
+        return bytesPerSecond;
+    }
+
+    /** A progress interval: at least 10 ms. */
+    static java.time.Duration checkInterval(java.time.Duration interval) {
+        if (interval.toMillis() < 10) {
+            throw new IllegalArgumentException("progress interval must be at least 10 ms: " + interval);
+        }
+        return interval;
+    }
+
     /** @return e.g. {@code "40.0 MiB"}. */
     public static String format(long bytes) {
         if (bytes < 1024) {

@@ -45,6 +45,9 @@ public final class Main {
             new Option("-n", "--dry-run", null, "Change nothing; with -i or -v, show what a real run would do"),
             new Option("-i", "--itemize-changes", null, "One line per change, as rsync -i (>f+++++++++ new file, ...)"),
             new Option(null, "--stats", "FORMAT", "json: what the run did as one JSON object, the last line of output"),
+            new Option(null, "--bwlimit", "RATE", "Copy at most RATE of file data per second (50M, 1G; a bare number is KiB/s)"),
+            new Option(null, "--progress", null, "Show the live progress line even when output is not a terminal"),
+            new Option(null, "--no-progress", null, "Never draw the progress line (drawn by default when output is a terminal)"),
             new Option(null, "--exclude", "PATTERN", "Leave out entries matching PATTERN (rsync rules; repeatable)"),
             new Option(null, "--include", "PATTERN", "Keep entries matching PATTERN (first matching rule wins)"),
             new Option(null, "--exclude-from", "FILE", "Exclude patterns from FILE, one per line"),
@@ -67,6 +70,11 @@ public final class Main {
             new Option("-n", "--dry-run", null, "Change nothing; with -i or -v, show what a real send would do"),
             new Option("-i", "--itemize-changes", null, "One line per change the receiver makes, as rsync -i"),
             new Option(null, "--stats", "FORMAT", "json: what the send did as one JSON object, the last line of output"),
+            new Option(null, "--bwlimit", "RATE", "Send at most RATE of file data per second (50M, 1G; a bare number is KiB/s)"),
+            new Option(null, "--progress", null, "Show the live progress line even when output is not a terminal"),
+            new Option(null, "--no-progress", null, "Never draw the progress line (drawn by default when output is a terminal)"),
+            new Option(null, "--timeout", "SECS", "Fail when the receiver takes nothing and says nothing for SECS (default: 300)"),
+            new Option(null, "--contimeout", "SECS", "Time allowed to connect, handshake and authenticate (default: 10)"),
             new Option("-a", "--archive", null, "As rsync -a: owners and groups too (applied by a receiver running as root)"),
             new Option(null, "--numeric-ids", null, "With -a: owners and groups by id, not by name"),
             new Option("-X", "--xattrs", null, "Send extended attributes (user.*; as root all but system.*)"),
@@ -94,7 +102,10 @@ public final class Main {
             new Option(null, "--timeout", "SECS", "Drop a connection silent for SECS seconds (default: 300)"),
             new Option(null, "--handshake-timeout", "SECS", "Time allowed for TLS handshake plus authentication (default: 10)"),
             new Option(null, "--once", null, "Serve one transfer, then exit with its status (0, or 23 if it failed)"),
+            new Option(null, "--stats", "FORMAT", "json: with --once, the transfer as one JSON object, the last line of output"),
             new Option(null, "--log-file", "FILE", "Append log lines, each with its time, to FILE instead of standard error"),
+            new Option(null, "--progress", null, "Show the live line (connections, files, bytes, rate) even when not a terminal"),
+            new Option(null, "--no-progress", null, "Never draw the live line (drawn by default when output is a terminal)"),
             new Option("-v", "--verbose", null, "Verbose output: every file received"),
             new Option("-h", "--help", null, "Show help")));
 
@@ -178,14 +189,28 @@ public final class Main {
         if (p.has("--chunk-size")) {
             b.chunkSize(Sizes.parse(p.get("--chunk-size")));
         }
-        b.listener(new ConsoleListener(out, err, verbose, p.has("--itemize-changes"), dryRun)).filter(filter(p));
+        ProgressLine line = progressLine(p, out);
+        if (line != null) {
+            b.progress(line);
+        }
+        if (p.has("--bwlimit")) {
+            b.bandwidthLimit(Sizes.parseRate(p.get("--bwlimit")));
+        }
+        b.listener(new ConsoleListener(out, err, verbose, p.has("--itemize-changes"), dryRun, line)).filter(filter(p));
         LocalCopy copy = b.build();
         if (verbose) {
             err.printf("local copy: jobs=%d chunk=%s queue-depth=%d preserve=%s%n", copy.jobs(),
                     Sizes.format(copy.chunkSize()), copy.queueDepth(), copy.preserve());
         }
-        CopyResult r = copy.copy(Path.of(p.positionals().get(0)), Path.of(p.positionals().get(1)));
-        out.println(r.summary() + (dryRun ? " (dry run: nothing changed)" : ""));
+        CopyResult r;
+        try {
+            r = copy.copy(Path.of(p.positionals().get(0)), Path.of(p.positionals().get(1)));
+        } finally {
+            if (line != null) {
+                line.clear();
+            }
+        }
+        out.println(r.summary() + (dryRun ? " (dry run: nothing changed)" : "") + averageRate(p, r));
         if (json) {
             out.println(Stats.json(r, dryRun));
         }
@@ -195,6 +220,27 @@ public final class Main {
             return PARTIAL;
         }
         return OK;
+    }
+
+    /**
+     * The progress line, on standard output: with --progress, or by default when standard output is a
+     * terminal (never in a pipe or a log); null with --no-progress.
+     */
+    static ProgressLine progressLine(Parsed p, PrintStream out) throws UsageException {
+        if (p.has("--progress") && p.has("--no-progress")) {
+            throw new UsageException("--progress contradicts --no-progress");
+        }
+        boolean on = p.has("--progress") || (!p.has("--no-progress") && out == System.out
+                && org.uringsync.nativeio.FileOps.isTerminal(1));
+        return on ? new ProgressLine(out) : null;
+    }
+
+    /** With --bwlimit, the summary's tail: the average rate the run kept to. */
+    static String averageRate(Parsed p, CopyResult r) {
+        if (!p.has("--bwlimit") || r.duration().isZero()) {
+            return "";
+        }
+        return ", average " + Sizes.format((long) (r.bytes() / (r.duration().toNanos() / 1e9))) + "/s";
     }
 
     /** Whether --stats asks for JSON (the one format there is). */
@@ -260,23 +306,37 @@ public final class Main {
         private final boolean verbose;
         private final boolean itemize;
         private final boolean dryRun;
+        private final ProgressLine line; // null: none on screen
 
-        ConsoleListener(PrintStream out, PrintStream err, boolean verbose) {
-            this(out, err, verbose, false, false);
+        ConsoleListener(PrintStream out, PrintStream err, boolean verbose, ProgressLine line) {
+            this(out, err, verbose, false, false, line);
         }
 
-        ConsoleListener(PrintStream out, PrintStream err, boolean verbose, boolean itemize, boolean dryRun) {
+        ConsoleListener(PrintStream out, PrintStream err, boolean verbose, boolean itemize, boolean dryRun, ProgressLine line) {
             this.out = out;
             this.err = err;
             this.verbose = verbose;
             this.itemize = itemize;
             this.dryRun = dryRun;
+            this.line = line;
+        }
+
+        /** Prints one line above the progress line, if there is one. */
+        private void print(PrintStream to, String text) {
+            if (line == null) {
+                to.println(text);
+            } else {
+                line.above(() -> {
+                    to.println(text);
+                    to.flush();
+                });
+            }
         }
 
         @Override
         public void copied(String path, long bytes) {
             if (verbose && !itemize) {
-                out.println(path.isEmpty() ? "." : path);
+                print(out, path.isEmpty() ? "." : path);
             }
         }
 
@@ -285,27 +345,27 @@ public final class Main {
             boolean dir = change.kind() == Change.Kind.NEW_DIRECTORY;
             String shown = path.isEmpty() ? "./" : dir ? path + "/" : path;
             if (itemize) {
-                out.println(change.itemize() + " " + shown);
+                print(out, change.itemize() + " " + shown);
             } else if (dryRun && verbose) {
-                out.println(change.kind() == Change.Kind.DELETED ? "deleting " + shown : shown);
+                print(out, change.kind() == Change.Kind.DELETED ? "deleting " + shown : shown);
             }
         }
 
         @Override
         public void failed(String path, IOException cause) {
-            err.println("uring-sync: " + cause.getMessage());
+            print(err, "uring-sync: " + cause.getMessage());
         }
 
         @Override
         public void deleted(String path) {
             if (verbose && !itemize) {
-                out.println("deleting " + path);
+                print(out, "deleting " + path);
             }
         }
 
         @Override
         public void skipped(String path, String reason) {
-            err.println("uring-sync: skipping " + path + ": " + reason);
+            print(err, "uring-sync: skipping " + path + ": " + reason);
         }
     }
 

@@ -39,8 +39,9 @@ final class Network {
         boolean dryRun = p.has("--dry-run");
         boolean itemize = p.has("--itemize-changes");
         boolean json = Main.statsJson(p);
+        ProgressLine line = Main.progressLine(p, out);
         Sender.Builder b = Sender.builder(hp[0], Integer.parseInt(hp[1])).secret(secret)
-                .listener(new Main.ConsoleListener(out, err, verbose, itemize, dryRun)).filter(Main.filter(p))
+                .listener(new Main.ConsoleListener(out, err, verbose, itemize, dryRun, line)).filter(Main.filter(p))
                 .delete(p.has("--delete")).dryRun(dryRun).itemizeChanges(itemize || (verbose && dryRun))
                 .deleteExcluded(p.has("--delete-excluded")).checksum(p.has("--checksum"))
                 .hardLinks(p.has("--hard-links")).owners(p.has("--archive")).numericIds(p.has("--numeric-ids"))
@@ -51,11 +52,30 @@ final class Network {
         }
         b.tlsPath(tlsPath(p));
         if (verbose) {
-            b.verbose(line -> err.println(line));
+            b.verbose(text -> above(line, () -> err.println(text)));
         }
-        CopyResult r = b.build().send(Path.of(p.positionals().get(0)));
+        if (line != null) {
+            b.progress(line);
+        }
+        if (p.has("--bwlimit")) {
+            b.bandwidthLimit(Sizes.parseRate(p.get("--bwlimit")));
+        }
+        if (p.has("--timeout")) {
+            b.idleTimeout(java.time.Duration.ofSeconds(Args.intValue(p, "--timeout", 1, 86_400)));
+        }
+        if (p.has("--contimeout")) {
+            b.connectTimeout(java.time.Duration.ofSeconds(Args.intValue(p, "--contimeout", 1, 3_600)));
+        }
+        CopyResult r;
+        try {
+            r = b.build().send(Path.of(p.positionals().get(0)));
+        } finally {
+            if (line != null) {
+                line.clear();
+            }
+        }
         out.println(r.summary().replace(", 0 dirs, 0 symlinks", "") + (dryRun ? " (dry run: nothing changed) for " : " sent to ")
-                + p.positionals().get(1));
+                + p.positionals().get(1) + Main.averageRate(p, r));
         if (json) {
             out.println(Stats.json(r, dryRun));
         }
@@ -94,9 +114,11 @@ final class Network {
             throw new UsageException("--cert and --key go together");
         }
         boolean verbose = p.has("--verbose");
+        ProgressLine line = Main.progressLine(p, out);
+        java.util.function.Consumer<String> log = logTo(p, err);
         Receiver.Builder b = Receiver.builder(Path.of(p.positionals().get(0))).port(port).bind(bind).secret(secret)
-                .listener(new Main.ConsoleListener(out, err, verbose))
-                .log(logTo(p, err));
+                .listener(new Main.ConsoleListener(out, err, verbose, line))
+                .log(text -> above(line, () -> log.accept(text)));
         common(p, b::chunkSize, b::queueDepth);
         if (p.has("--cert")) {
             b.certificate(Path.of(p.get("--cert")), Path.of(p.get("--key")));
@@ -113,16 +135,32 @@ final class Network {
             b.handshakeTimeout(java.time.Duration.ofSeconds(Args.intValue(p, "--handshake-timeout", 1, 3_600)));
         }
         if (verbose) {
-            b.verbose(line -> err.println("uring-sync: " + line));
+            b.verbose(text -> above(line, () -> err.println("uring-sync: " + text)));
         }
         CountDownLatch stopped = new CountDownLatch(1);
         java.util.concurrent.atomic.AtomicInteger status = new java.util.concurrent.atomic.AtomicInteger(Main.OK);
+        boolean json = Main.statsJson(p);
+        if (json && !p.has("--once")) {
+            throw new UsageException("recv --stats json needs --once (one transfer, one result)");
+        }
+        java.util.concurrent.atomic.AtomicReference<String> stats = new java.util.concurrent.atomic.AtomicReference<>();
         if (p.has("--once")) { // the first authenticated transfer's end ends the receiver, with its status
             b.events(new Receiver.Events() {
+                private final java.util.Map<Long, Integer> protocols = new java.util.concurrent.ConcurrentHashMap<>();
+
+                @Override
+                public void authenticated(long id, int protocol, String tlsPath) {
+                    protocols.put(id, protocol);
+                }
+
                 @Override
                 public void finished(long id, Receiver.Transfer t) {
+                    Integer protocol = protocols.remove(id);
                     if (t.authenticated() && stopped.getCount() > 0) {
                         status.set(t.completed() ? Main.OK : Main.PARTIAL);
+                        stats.set(Stats.json(new CopyResult(t.files(), 0, 0, t.bytes(), 0, t.duration(),
+                                t.error() == null ? java.util.List.of() : java.util.List.of(new IOException(t.error())), 0, 0,
+                                t.bytes(), t.tlsPath(), null, protocol == null ? 0 : protocol), false));
                         stopped.countDown();
                     }
                 }
@@ -141,15 +179,34 @@ final class Network {
         out.println("Listening on " + where + ":" + r.port() + (bind == null ? " (all addresses, IPv4 and IPv6)" : ""));
         out.flush();
         try {
-            stopped.await();
+            if (line == null) {
+                stopped.await();
+            } else { // the live line: connections, files and bytes so far, rate
+                while (!stopped.await(250, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                    line.receiving(r.connections(), r.filesReceived(), r.bytesArrived(), System.nanoTime());
+                }
+                line.clear();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         if (p.has("--once")) {
             r.close();
+            if (json && stats.get() != null) {
+                out.println(stats.get());
+            }
             return status.get();
         }
         return Main.OK;
+    }
+
+    /** Runs {@code print} above the progress line, when there is one. */
+    private static void above(ProgressLine line, Runnable print) {
+        if (line == null) {
+            print.run();
+        } else {
+            line.above(print);
+        }
     }
 
     /**

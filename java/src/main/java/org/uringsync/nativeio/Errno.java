@@ -25,6 +25,7 @@ public final class Errno {
     @Native public static final int ECONNRESET = 104;
     @Native public static final int ETIMEDOUT = 110;
     @Native public static final int ECONNREFUSED = 111;
+    @Native public static final int ECANCELED = 125;
 
     private Errno() {}
 

@@ -94,6 +94,11 @@ public final class FileOps {
         return geteuidNative();
     }
 
+    /** Whether descriptor {@code fd} (1: standard output) is a terminal; false when the C core is not loaded. */
+    public static boolean isTerminal(int fd) {
+        return NativeLoader.isLoaded() && isTerminalNative(fd);
+    }
+
     /**
      * Opens (and with {@code create}, first creates) the destination root of a receiver.
      *
@@ -417,4 +422,6 @@ public final class FileOps {
     private static native int lstatModeNative(byte[] path);
 
     private static native int geteuidNative();
+
+    private static native boolean isTerminalNative(int fd);
 }

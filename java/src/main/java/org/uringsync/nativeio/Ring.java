@@ -34,6 +34,7 @@ public final class Ring extends NativeHandle {
 
     private final int queueDepth;
     private final int chunkSize;
+    private Meter meter; // reachable while the C ring may use its memory
 
     private Ring(long handle, int queueDepth, int chunkSize) {
         super(handle);
@@ -105,6 +106,26 @@ public final class Ring extends NativeHandle {
 
     public int queueDepth() {
         return queueDepth;
+    }
+
+    /**
+     * Counts (and paces, and cancels) this ring's file data through {@code meter} from now on; null
+     * detaches. Several rings may share one meter.
+     */
+    public Ring attach(Meter meter) {
+        long h = enterAlone();
+        try {
+            attachNative(h, meter == null ? null : meter.words());
+            this.meter = meter;
+        } finally {
+            leave();
+        }
+        return this;
+    }
+
+    /** The meter attached, or null. */
+    public Meter meter() {
+        return meter;
     }
 
     public int chunkSize() {
@@ -300,6 +321,8 @@ public final class Ring extends NativeHandle {
             int pipeSize);
 
     private static native void destroyNative(long handle);
+
+    private static native void attachNative(long handle, java.nio.ByteBuffer meter);
 
     private static native int runBatchNative(long handle, java.nio.ByteBuffer requests, int count,
             java.nio.ByteBuffer results);

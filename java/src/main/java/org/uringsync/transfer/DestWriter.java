@@ -11,10 +11,11 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import org.uringsync.CopyListener;
 import org.uringsync.CopyListener.Change;
+import org.uringsync.CopyListener;
 import org.uringsync.nativeio.Errno;
 import org.uringsync.nativeio.FileOps;
+import org.uringsync.nativeio.Meter;
 import org.uringsync.nativeio.NativeIoException;
 import org.uringsync.nativeio.PathBytes;
 import org.uringsync.nativeio.Ring;
@@ -51,6 +52,8 @@ final class DestWriter {
     private final Set<String> swept = ConcurrentHashMap.newKeySet();
     private final AtomicLong filesWritten = new AtomicLong();
     private final AtomicLong bytesWritten = new AtomicLong();
+    private final Meter meter = new Meter(); // every connection's ring: file data as it arrives
+    private final org.uringsync.Receiver.Events events;
 
     DestWriter(NetReceiver.Config c) {
         this.dest = c.dest();
@@ -60,6 +63,7 @@ final class DestWriter {
         this.directWrites = c.directWrites();
         this.listener = c.listener();
         this.log = c.log();
+        this.events = c.events();
     }
 
     /** Creates DEST if it is missing, so that a receiver that cannot write there fails at start, and sweeps it. */
@@ -79,6 +83,11 @@ final class DestWriter {
 
     long bytesWritten() {
         return bytesWritten.get();
+    }
+
+    /** File data bytes written as they arrived, over all connections, files in progress included. */
+    long bytesArrived() {
+        return meter.bytes();
     }
 
     /** The files of connection {@code id}: from now until {@link Files#close}, its temporaries are live. */
@@ -167,7 +176,7 @@ final class DestWriter {
                     sweepTemps(fd, rel);
                 }
             });
-            try (Ring ring = Ring.open(queueDepth, chunkSize)) { // nothing heavy before HELLO_OK
+            try (Ring ring = Ring.open(queueDepth, chunkSize).attach(meter)) { // nothing heavy before HELLO_OK
                 return receive(session, wire, ring, version);
             }
         }
@@ -764,6 +773,11 @@ final class DestWriter {
             filesWritten.incrementAndGet();
             bytesWritten.addAndGet(data);
             listener.copied(PathRules.show(path), h.size());
+            try {
+                events.fileReceived(id, PathRules.show(path), h.size());
+            } catch (RuntimeException e) { // the program's: reported, never the transfer's end
+                log.accept("connection " + id + ": the event listener failed: " + e);
+            }
             return data;
         }
 

@@ -12,12 +12,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.uringsync.Cancellation;
-import org.uringsync.CopyListener;
 import org.uringsync.CopyListener.Change;
+import org.uringsync.CopyListener;
 import org.uringsync.CopyResult;
 import org.uringsync.nativeio.Batch;
 import org.uringsync.nativeio.Errno;
 import org.uringsync.nativeio.FileOps;
+import org.uringsync.nativeio.Meter;
 import org.uringsync.nativeio.NativeIoException;
 import org.uringsync.nativeio.PathBytes;
 import org.uringsync.nativeio.Ring;
@@ -65,6 +66,8 @@ public final class LocalCopier {
     private final boolean deleteExcluded; // --delete-excluded: what the filter excludes goes too
     private final boolean checksum; // -c: same-size files compared by content, not by time
     private final AtomicLong deleted = new AtomicLong();
+    private final Metering metering;
+    private final Meter meter; // every ring's: bytes moved, the rate kept to, the cancel inside a file
 
     private final AtomicLong files = new AtomicLong();
     private final AtomicLong symlinks = new AtomicLong();
@@ -82,7 +85,7 @@ public final class LocalCopier {
     /** What a local copy is asked to do: made by {@code LocalCopy.Builder}, checked there. */
     public record Config(int jobs, int chunkSize, int queueDepth, boolean preserve, boolean failFast,
             CopyListener listener, Cancellation cancellation, FilterRules filter, boolean delete, boolean deleteExcluded,
-            boolean dryRun, boolean hardLinks, boolean xattrs, boolean checksum) {}
+            boolean dryRun, boolean hardLinks, boolean xattrs, boolean checksum, Metering metering) {}
 
     public LocalCopier(Config c) {
         this.jobs = c.jobs();
@@ -99,6 +102,8 @@ public final class LocalCopier {
         this.hardLinks = c.hardLinks();
         this.xattrs = c.xattrs();
         this.checksum = c.checksum();
+        this.metering = c.metering();
+        this.meter = new Meter(c.metering().bytesPerSecond());
     }
 
     /**
@@ -121,7 +126,10 @@ public final class LocalCopier {
 
         long dirs = 0;
         temps = new TempNames.Namer(TempNames.newOwner());
-        try {
+        TransferWatch watch = null;
+        try (AutoCloseable cut = cancellation.onCancel(meter::cancel)) {
+            watch = new TransferWatch(metering, meter, this::settled, keptBytes::get, 
+                    metering.progress() == null ? null : SourceTotals.of(root, filter));
             if (root.isRegularFile()) {
                 int dstMode = FileOps.lstatMode(dst);
                 if (dstMode >= 0 && (dstMode & S_IFMT) == S_IFDIR) {
@@ -142,12 +150,22 @@ public final class LocalCopier {
             } else {
                 throw new IOException("cannot copy " + source + ": not a regular file or directory");
             }
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) { // closing the cancellation hook: cannot happen
+            throw new IllegalStateException(e);
         } finally {
             if (rootFd >= 0) {
                 FileOps.close(rootFd);
                 rootFd = -1;
             }
             temps.close();
+            if (watch != null) {
+                IOException p = watch.finish(!halted() && !meter.isCancelled());
+                if (p != null) {
+                    failures.add(p);
+                }
+            }
         }
         if (cancellation.isCancelled() || Thread.currentThread().isInterrupted()) {
             failures.add(new InterruptedIOException("copy " + (cancellation.isCancelled() ? "cancelled" : "interrupted")
@@ -164,10 +182,16 @@ public final class LocalCopier {
     }
 
 
+    /** Entries settled so far (copied, unchanged, failed), for progress. */
+    private long settled() {
+        return files.get() + symlinks.get() + unchanged.get() + failures.size();
+    }
+
     /** True once the copy should stop taking new work: a failure under fail-fast, a cancel, an interrupt of the walker. */
     private boolean halted() {
-        if (cancellation.isCancelled() || Thread.currentThread().isInterrupted()) {
+        if (cancellation.isCancelled() || Thread.currentThread().isInterrupted() || meter.isCancelled()) {
             stop.set(true);
+            meter.cancel(); // the files in hand stop too, between slices
         }
         return stop.get();
     }
@@ -195,7 +219,7 @@ public final class LocalCopier {
             TreeScanner.walk(srcRoot, filter, collector);
             collector.flush();
         } finally {
-            queue.finish();
+            queue.finish(meter::cancel);
         }
         if (collector.rootFailure != null) {
             throw collector.rootFailure;
@@ -441,13 +465,13 @@ public final class LocalCopier {
                 if (queue.isEnd(u)) {
                     return;
                 }
-                if (stop.get() || cancellation.isCancelled()) { // skip what is queued; END still comes
+                if (stop.get() || cancellation.isCancelled() || meter.isCancelled()) { // skip what is queued; END still comes
                     continue;
                 }
                 try {
                     if (ring == null) {
                         // a small tree's only unit needs no more depth (or registered buffers) than it has files
-                        ring = Ring.open(Math.min(queueDepth, u.count()), chunkSize);
+                        ring = Ring.open(Math.min(queueDepth, u.count()), chunkSize).attach(meter);
                         batch = new Batch(Math.max(64, queueDepth * 4));
                     }
                     runUnit(ring, batch, u);
@@ -472,7 +496,7 @@ public final class LocalCopier {
         for (Unit u : units) {
             files += u.count();
         }
-        try (Ring ring = Ring.open(Math.min(queueDepth, files), chunkSize)) {
+        try (Ring ring = Ring.open(Math.min(queueDepth, files), chunkSize).attach(meter)) {
             Batch batch = new Batch(Math.max(64, queueDepth * 4));
             for (Unit u : units) {
                 runUnit(ring, batch, u);
@@ -536,6 +560,9 @@ public final class LocalCopier {
             for (int b = 0; b < batch.size(); b++) {
                 byte[] rel = u.dstRel()[item[b]]; // the name in the destination (a single file: its name)
                 NativeIoException e = batch.failure(b);
+                if (e != null && e.errno() == Errno.ECANCELED && meter.isCancelled()) {
+                    continue; // stopped by a cancel, removed: not a failure of its own (the result says cancelled)
+                }
                 if (e != null) {
                     fail(rel, e);
                     continue;

@@ -150,6 +150,10 @@ public final class NetReceiver implements AutoCloseable {
         return writer.bytesWritten();
     }
 
+    public long bytesArrived() {
+        return writer.bytesArrived();
+    }
+
     /** Connections whose threads run now, authenticating or transferring. */
     public int connections() {
         return live.size();

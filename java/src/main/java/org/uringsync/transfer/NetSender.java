@@ -16,12 +16,14 @@ import org.uringsync.nativeio.Batch;
 import org.uringsync.nativeio.Errno;
 import org.uringsync.nativeio.Fd;
 import org.uringsync.nativeio.FileOps;
-import org.uringsync.nativeio.Net;
+import org.uringsync.nativeio.Meter;
 import org.uringsync.nativeio.NativeIoException;
+import org.uringsync.nativeio.Net;
 import org.uringsync.nativeio.PathBytes;
 import org.uringsync.nativeio.Ring;
 import org.uringsync.nativeio.SendBatch;
 import org.uringsync.nativeio.TlsContext;
+import org.uringsync.nativeio.TlsException;
 import org.uringsync.nativeio.TlsSession;
 import org.uringsync.path.FilterRules;
 import org.uringsync.path.PathRules;
@@ -65,12 +67,15 @@ public final class NetSender {
     private final java.util.function.Consumer<String> verbose;
 
     private final List<IOException> failures = new ArrayList<>();
-    private long files;
+    private final Metering metering;
+    private final Meter meter; // the ring's: bytes sent, the rate kept to
+    private volatile long keptBytes; // sizes of the offered files the receiver did not want (progress)
+    private volatile long files; // volatile: read for progress (one writer)
     private long bytes;
     private long skipped;
-    private long unchanged;
+    private volatile long unchanged;
     private long dirs;
-    private long symlinks;
+    private volatile long symlinks;
     private int version = Message.VERSION; // 2 once a receiver refused 3
     private Wire wire;
 
@@ -79,7 +84,7 @@ public final class NetSender {
             int queueDepth, int connectTimeoutMs, int idleTimeoutMs, CopyListener listener,
             java.util.function.Consumer<String> verbose, Cancellation cancellation, FilterRules filter, boolean delete,
             boolean deleteExcluded, boolean hardLinks, boolean owners, boolean numericIds, boolean xattrs, boolean checksum,
-            boolean dryRun, boolean itemize) {}
+            boolean dryRun, boolean itemize, Metering metering) {}
 
     public NetSender(Config c) {
         this.host = c.host();
@@ -103,6 +108,8 @@ public final class NetSender {
         this.owners = c.owners();
         this.attributes = new SentAttributes(c.owners(), c.numericIds(), c.xattrs());
         this.verbose = c.verbose();
+        this.metering = c.metering();
+        this.meter = new Meter(c.metering().bytesPerSecond());
     }
 
     public CopyResult send(Path source) throws IOException {
@@ -113,14 +120,25 @@ public final class NetSender {
         if (!root.isDirectory() && !root.isRegularFile()) {
             throw new TransferException.SourceUnreadable("cannot send " + source + ": not a regular file or directory", null);
         }
+        TransferWatch watch = new TransferWatch(metering, meter, () -> files + symlinks + unchanged + failures.size(), () -> keptBytes, 
+                metering.progress() == null ? null : SourceTotals.of(root, filter));
+        boolean whole = false;
         try {
-            sendOnce(source, root, src);
-        } catch (OlderReceiver e) { // it speaks the design's version 2: send as that (whole files, no times)
-            if (stopped()) {
-                throw new java.io.InterruptedIOException("send " + (cancellation.isCancelled() ? "cancelled" : "interrupted"));
+            try {
+                sendOnce(source, root, src);
+            } catch (OlderReceiver e) { // it speaks the design's version 2: send as that (whole files, no times)
+                if (stopped()) {
+                    throw new java.io.InterruptedIOException("send " + (cancellation.isCancelled() ? "cancelled" : "interrupted"));
+                }
+                version = Message.VERSION_2;
+                sendOnce(source, root, src);
             }
-            version = Message.VERSION_2;
-            sendOnce(source, root, src);
+            whole = !stopped();
+        } finally {
+            IOException p = watch.finish(whole);
+            if (p != null) {
+                failures.add(p);
+            }
         }
         return new CopyResult(files, dirs, symlinks, bytes, skipped, Duration.ofNanos(System.nanoTime() - t0), failures,
                 unchanged, deleted, version >= 4 ? offeredBytes : bytes, tlsPathName, tlsCipher, version);
@@ -138,9 +156,10 @@ public final class NetSender {
     private void sendOnce(Path source, TreeScanner.Root root, byte[] src) throws IOException {
         inodes = new InodeLinks();
         try (Fd sock = connect(); TlsContext ctx = TlsContext.client(ciphers);
-                AutoCloseable cut = cancellation.onCancel(sock::shutdown)) {
+                AutoCloseable cut = cancellation.onCancel(sock::shutdown);
+                AutoCloseable stop = cancellation.onCancel(meter::cancel)) {
             sock.setTimeout(connectTimeoutMs);
-            try (TlsSession session = TlsSession.handshake(ctx, sock, false, tlsPath.nativeMode())) {
+            try (TlsSession session = handshake(ctx, sock)) {
                 Wire wire = new Wire(session);
                 this.wire = wire;
                 authenticate(session, wire);
@@ -154,7 +173,7 @@ public final class NetSender {
                             + ", which cannot tell what it would change; nothing was sent", null);
                 }
                 sock.setTimeout(idleTimeoutMs); // a receiver that stops reading or answering fails the send
-                try (Ring ring = Ring.open(queueDepth, chunkSize)) {
+                try (Ring ring = Ring.open(queueDepth, chunkSize).attach(meter)) {
                     if (root.isRegularFile()) {
                         byte[] name = PathBytes.of(source.getFileName());
                         sendBatch(session, ring, src, new byte[][] {name}, 1, true);
@@ -203,14 +222,41 @@ public final class NetSender {
                 : new TransferException.ConnectionFailed(last.getMessage(), last);
     }
 
+    /**
+     * The TLS handshake, its failures typed: a peer that answers with something other than TLS 1.3 (not a
+     * uring-sync receiver, or no suite in common) is a protocol mismatch; silence past the connect
+     * timeout is a connect timeout; a reset, a lost connection.
+     */
+    private TlsSession handshake(TlsContext ctx, Fd sock) throws IOException {
+        try {
+            return TlsSession.handshake(ctx, sock, false, tlsPath.nativeMode());
+        } catch (TlsException e) {
+            throw new TransferException.ProtocolMismatch("no TLS 1.3 session with " + host + ":" + port
+                    + " (is it a uring-sync receiver?): " + e.getMessage(), e);
+        } catch (NativeIoException e) {
+            throw connecting(e);
+        }
+    }
+
+    /** A failure while connecting, handshaking or authenticating: a timeout there, or a lost connection. */
+    private TransferException connecting(NativeIoException e) {
+        if (e.errno() == Errno.ETIMEDOUT || e.errno() == Errno.EAGAIN) {
+            return new TransferException.Timeout(e.operation() + ": no answer from " + host + ":" + port + " within "
+                    + connectTimeoutMs + " ms", true, e);
+        }
+        return new TransferException.ConnectionFailed(e.getMessage(), e);
+    }
+
     private void authenticate(TlsSession session, Wire wire) throws IOException {
         byte[] proof = Auth.clientProof(session, secret);
-        wire.send(new Message.Hello(version, proof));
         Message reply;
         try {
+            wire.send(new Message.Hello(version, proof));
             reply = wire.read();
         } catch (java.io.EOFException e) {
             throw new TransferException.ConnectionFailed("the receiver closed the connection during authentication", e);
+        } catch (NativeIoException e) {
+            throw connecting(e);
         }
         if (reply instanceof Message.HelloOk ok) {
             if (!Auth.matches(Auth.serverProof(session, secret), ok.proof())) {
@@ -372,7 +418,7 @@ public final class NetSender {
 
     /** A cancel, or an interrupt of the sending thread. */
     private boolean stopped() {
-        return cancellation.isCancelled() || Thread.currentThread().isInterrupted();
+        return cancellation.isCancelled() || Thread.currentThread().isInterrupted() || meter.isCancelled();
     }
 
     private void skip(byte[] relative, String why) {
@@ -598,7 +644,7 @@ public final class NetSender {
     }
 
     /** A batch offered (version 4): its files, and how many each FILE_LIST sent for it holds. */
-    private record Offer(List<byte[]> files, List<Integer> lists) {}
+    private record Offer(List<byte[]> files, List<Long> sizes, List<Integer> lists) {}
 
     private Offer pending; // offered, its WANTs not read yet
 
@@ -630,6 +676,7 @@ public final class NetSender {
         Ring.Hashes hashes = checksum ? hash(ring, root, rel, regular, single) : null;
         List<Message.FileList.Entry> entries = new ArrayList<>(count);
         List<byte[]> offered = new ArrayList<>(count);
+        List<Long> sizes = new ArrayList<>(count);
         for (int k = 0; k < regular.size(); k++) {
             int i = regular.get(k);
             if (hashes != null && hashes.failures()[k] != null) {
@@ -642,6 +689,7 @@ public final class NetSender {
             entries.add(new Message.FileList.Entry(stat.bytes(i), stat.mtimeNanos(i), stat.mode(i) & 07777, rel[i],
                     hashes == null ? null : hashes.of(k)));
             offered.add(rel[i]);
+            sizes.add(stat.bytes(i));
         }
         List<Integer> lists = new ArrayList<>();
         for (int from = 0; from < entries.size();) { // lists of at most FileList.MAX_BYTES
@@ -654,7 +702,7 @@ public final class NetSender {
             lists.add(to - from);
             from = to;
         }
-        return lists.isEmpty() ? null : new Offer(offered, lists);
+        return lists.isEmpty() ? null : new Offer(offered, sizes, lists);
     }
 
     /** -c: the content hashes of the batch entries {@code which} (their files read through the ring, many at once). */
@@ -706,6 +754,7 @@ public final class NetSender {
                 if (want[i]) {
                     wanted.add(o.files().get(at + i));
                 } else {
+                    keptBytes += o.sizes().get(at + i);
                     unchanged++;
                 }
             }

@@ -77,8 +77,11 @@ final class WorkQueue<T> {
         return u == end;
     }
 
-    /** Ends every worker (the marker once each, after what is queued) and waits for them; keeps an interrupt. */
-    void finish() {
+    /**
+     * Ends every worker (the marker once each, after what is queued) and waits for them; keeps an
+     * interrupt, and tells {@code onInterrupt} of it at once (the work in hand is to stop).
+     */
+    void finish(Runnable onInterrupt) {
         for (int i = 0; i < workers.size(); i++) {
             put(end, () -> false);
         }
@@ -89,6 +92,7 @@ final class WorkQueue<T> {
                     t.join();
                 } catch (InterruptedException e) {
                     interrupted = true;
+                    onInterrupt.run();
                 }
             }
         }

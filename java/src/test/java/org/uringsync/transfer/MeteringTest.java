@@ -1,0 +1,234 @@
+package org.uringsync.transfer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.uringsync.nativeio.NativeTestSupport.sh;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.uringsync.Cancellation;
+import org.uringsync.CopyResult;
+import org.uringsync.LocalCopy;
+import org.uringsync.Progress;
+import org.uringsync.ProgressListener;
+import org.uringsync.Receiver;
+import org.uringsync.Sender;
+import org.uringsync.nativeio.NativeTestSupport;
+
+/**
+ * Byte progress, the rate limit and cancelling inside one large file: the C core's meter, through the
+ * API, on real copies and real TLS on loopback.
+ */
+class MeteringTest {
+    static final long MIB = 1 << 20;
+
+    @TempDir
+    Path tmp;
+    Receiver receiver;
+
+    @BeforeEach
+    void start() throws IOException {
+        NativeTestSupport.assumeRing();
+        receiver = Receiver.builder(tmp.resolve("dst")).port(0).secret("test-secret-0123456789")
+                .stateDirectory(tmp.resolve("state")).build().start();
+    }
+
+    @AfterEach
+    void stop() {
+        if (receiver != null) {
+            receiver.close();
+        }
+    }
+
+    Sender.Builder sender() {
+        return Sender.builder("127.0.0.1", receiver.port()).secret("test-secret-0123456789");
+    }
+
+    /** 40 small files and one 24 MiB file (kernel-copied locally, spliced or framed over the network). */
+    Path tree() throws Exception {
+        Path src = Files.createDirectory(tmp.resolve("src"));
+        sh(src, "mkdir -p a/b; for i in $(seq 1 40); do head -c $((i * 1000)) /dev/urandom > a/f$i; done; ln -s f1 a/link");
+        NativeTestSupport.randomFile(src.resolve("a/b/big"), 24 * MIB, 5);
+        return src;
+    }
+
+    /** Records every call: its values and its thread. */
+    static final class Recorder implements ProgressListener {
+        final List<Progress> calls = new CopyOnWriteArrayList<>();
+        final List<Thread> threads = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void progress(Progress p) {
+            calls.add(p);
+            threads.add(Thread.currentThread());
+        }
+
+        /** What Progress promises, call after call, and a last call that matches the result. */
+        void check(CopyResult r, long files, Duration interval) {
+            assertTrue(calls.size() >= 3, calls.size() + " calls");
+            for (int i = 0; i < calls.size(); i++) {
+                Progress p = calls.get(i);
+                assertTrue(p.filesDone() <= p.filesTotal() && p.bytesDone() <= p.bytesTotal(), "done within totals: " + p);
+                assertTrue(p.bytesTransferred() <= p.bytesDone(), p.toString());
+                if (i > 0) {
+                    Progress q = calls.get(i - 1);
+                    assertTrue(p.filesTotal() >= q.filesTotal() && p.bytesTotal() >= q.bytesTotal(), "totals never shrink: " + q + " then " + p);
+                    assertTrue(p.filesDone() >= q.filesDone() && p.bytesTransferred() >= q.bytesTransferred(), q + " then " + p);
+                    assertTrue(!q.totalsFinal() || p.totalsFinal(), "final totals stay final");
+                }
+            }
+            assertEquals(1, threads.subList(0, threads.size() - 1).stream().distinct().count(),
+                    "one thread of the library's calls, the last aside");
+            Progress last = calls.get(calls.size() - 1);
+            long increments = 0;
+            for (int i = 0; i < calls.size(); i++) {
+                increments += calls.get(i).bytesTransferred() - (i == 0 ? 0 : calls.get(i - 1).bytesTransferred());
+            }
+            assertEquals(r.bytes(), increments, "the increments sum to the bytes transferred");
+            assertEquals(r.bytes(), last.bytesTransferred());
+            assertEquals(files, last.filesDone());
+            assertEquals(files, last.filesTotal());
+            assertEquals(last.bytesTotal(), last.bytesDone());
+            assertTrue(last.totalsFinal());
+            // a bounded rate: no more calls than intervals in the run, plus the last
+            long bound = r.duration().toNanos() / interval.toNanos() + 2;
+            assertTrue(calls.size() <= bound, calls.size() + " calls in " + r.duration());
+            // byte-level: the large file seen part-way (whole files alone would give under 1 MiB, or over 24)
+            assertTrue(calls.stream().anyMatch(p -> p.bytesTransferred() > MIB && p.bytesTransferred() < 24 * MIB),
+                    "progress inside the large file: " + calls);
+        }
+    }
+
+    @Test
+    void localProgressCountsBytesAsTheyAreCopiedAndEndsAtTheResult() throws Exception {
+        Path src = tree();
+        Recorder rec = new Recorder();
+        Duration every = Duration.ofMillis(20);
+        // limited to 32 MiB/s so the run lasts long enough to be watched (about 0.8 s)
+        CopyResult r = LocalCopy.builder().progress(rec, every).bandwidthLimit(32 * MIB).build().copy(src, tmp.resolve("out"));
+        assertTrue(r.succeeded(), r.failures().toString());
+        assertEquals(41, r.files());
+        rec.check(r, 42, every); // 41 files and a symlink
+        sh(tmp, "diff -r src out");
+    }
+
+    @Test
+    void sendProgressCountsBytesAsTheyAreSentAndEndsAtTheResult() throws Exception {
+        Path src = tree();
+        Recorder rec = new Recorder();
+        Duration every = Duration.ofMillis(20);
+        CopyResult r = sender().progress(rec, every).bandwidthLimit(32 * MIB).build().send(src);
+        assertTrue(r.succeeded(), r.failures().toString());
+        rec.check(r, 42, every);
+        sh(tmp, "diff -r src dst");
+        // a second send moves nothing: every byte counts as done, none as transferred
+        Recorder again = new Recorder();
+        CopyResult r2 = sender().progress(again, every).build().send(src);
+        assertEquals(0, r2.bytes());
+        Progress last = again.calls.get(again.calls.size() - 1);
+        assertEquals(0, last.bytesTransferred());
+        assertEquals(Files.size(src.resolve("a/b/big")) + 820_000, last.bytesDone(), last.toString());
+    }
+
+    /** A listener that throws is called no more, and its failure is among the result's. */
+    @Test
+    void aThrowingProgressListenerIsReported() throws Exception {
+        Path src = tree();
+        CopyResult r = LocalCopy.builder().progress(p -> {
+            throw new IllegalStateException("boom");
+        }, Duration.ofMillis(10)).build().copy(src, tmp.resolve("out"));
+        assertFalse(r.succeeded());
+        assertTrue(r.failures().stream().anyMatch(e -> e.getMessage().contains("progress listener failed")
+                && e.getMessage().contains("boom")), r.failures().toString());
+        sh(tmp, "diff -r src out");
+    }
+
+    /** The average rate over the copy keeps to the limit: at most 5% above it, and not far below. */
+    static void assertRate(long bytes, long nanos, long limit) {
+        double rate = bytes / (nanos / 1e9);
+        assertTrue(rate <= limit * 1.05, "average " + (long) rate + " B/s over a limit of " + limit);
+        assertTrue(rate >= limit * 0.80, "average " + (long) rate + " B/s under a limit of " + limit);
+    }
+
+    @Test
+    void localCopyKeepsToTheBandwidthLimit() throws Exception {
+        Path src = Files.createDirectory(tmp.resolve("src"));
+        NativeTestSupport.randomFile(src.resolve("big"), 24 * MIB, 1); // kernel-copied in slices
+        sh(src, "mkdir small; for i in $(seq 1 64); do head -c 131072 /dev/urandom > small/f$i; done"); // 8 MiB in buffers
+        long t0 = System.nanoTime();
+        CopyResult r = LocalCopy.builder().bandwidthLimit(8 * MIB).build().copy(src, tmp.resolve("out"));
+        long took = System.nanoTime() - t0;
+        assertTrue(r.succeeded(), r.failures().toString());
+        assertEquals(32 * MIB, r.bytes());
+        assertTrue(took >= 3_900_000_000L, "32 MiB at 8 MiB/s took " + took / 1_000_000 + " ms");
+        assertRate(r.bytes(), took, 8 * MIB);
+        sh(tmp, "diff -r src out");
+    }
+
+    @Test
+    void sendKeepsToTheBandwidthLimit() throws Exception {
+        Path src = Files.createDirectory(tmp.resolve("src"));
+        NativeTestSupport.randomFile(src.resolve("big"), 24 * MIB, 2);
+        long t0 = System.nanoTime();
+        CopyResult r = sender().bandwidthLimit(8 * MIB).build().send(src);
+        long took = System.nanoTime() - t0;
+        assertTrue(r.succeeded(), r.failures().toString());
+        assertTrue(took >= 2_900_000_000L, "24 MiB at 8 MiB/s took " + took / 1_000_000 + " ms");
+        assertRate(r.bytes(), took, 8 * MIB);
+        sh(tmp, "cmp src/big dst/big");
+    }
+
+    /**
+     * A cancel, or an interrupt of the copying thread, in the middle of one large file (the kernel
+     * copying it in slices): copy() returns within a second, saying so, and nothing of the file is left
+     * under its name or a temporary one.
+     */
+    @Test
+    void aCancelOrInterruptInsideOneLargeFileReturnsWithinASecond() throws Exception {
+        Path src = Files.createDirectory(tmp.resolve("src"));
+        NativeTestSupport.randomFile(src.resolve("big"), 128 * MIB, 3);
+        for (boolean interrupt : new boolean[] {false, true}) {
+            Path out = tmp.resolve("out-" + interrupt);
+            Cancellation cancel = new Cancellation();
+            Thread[] runner = new Thread[1];
+            CompletableFuture<CopyResult> run = CompletableFuture.supplyAsync(() -> {
+                runner[0] = Thread.currentThread();
+                try {
+                    // 32 MiB/s: four seconds for the file, cut after about half a second
+                    return LocalCopy.builder().bandwidthLimit(32 * MIB).cancellation(cancel).build().copy(src, out);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                } finally {
+                    Thread.interrupted(); // the pool's thread goes back clean
+                }
+            });
+            Thread.sleep(500);
+            assertFalse(run.isDone(), "still copying");
+            long t0 = System.nanoTime();
+            if (interrupt) {
+                runner[0].interrupt();
+            } else {
+                cancel.cancel();
+            }
+            CopyResult r = run.get(5, TimeUnit.SECONDS);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms < 1000, "returned " + ms + " ms after the " + (interrupt ? "interrupt" : "cancel"));
+            assertFalse(r.succeeded());
+            assertEquals(0, r.files());
+            assertTrue(r.failures().get(r.failures().size() - 1) instanceof InterruptedIOException, r.failures().toString());
+            assertEquals("", sh(tmp, "find '" + out + "' -type f -print"), "nothing partial in " + out);
+        }
+    }
+}
