@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <time.h>
 #include "meter.h"
+#include "syscalls.h"
 
 #define NS 1000000000LL
 /* The longest single sleep: a cancel is noticed within this. */
@@ -15,7 +16,7 @@
 static int64_t now_ns(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	usync_clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
 }
 

@@ -129,7 +129,7 @@ public final class LocalCopier {
         TransferWatch watch = null;
         try (AutoCloseable cut = cancellation.onCancel(meter::cancel)) {
             watch = new TransferWatch(metering, meter, this::settled, keptBytes::get, 
-                    metering.progress() == null ? null : SourceTotals.of(root, filter));
+                    metering.progress() == null ? null : SourceTotals.of(root, filter), () -> {});
             if (root.isRegularFile()) {
                 int dstMode = FileOps.lstatMode(dst);
                 if (dstMode >= 0 && (dstMode & S_IFMT) == S_IFDIR) {

@@ -69,6 +69,7 @@ public final class NetSender {
     private final List<IOException> failures = new ArrayList<>();
     private final Metering metering;
     private final Meter meter; // the ring's: bytes sent, the rate kept to
+    private volatile Fd socket; // the connection, for an interrupt to cut
     private volatile long keptBytes; // sizes of the offered files the receiver did not want (progress)
     private volatile long files; // volatile: read for progress (one writer)
     private long bytes;
@@ -121,7 +122,7 @@ public final class NetSender {
             throw new TransferException.SourceUnreadable("cannot send " + source + ": not a regular file or directory", null);
         }
         TransferWatch watch = new TransferWatch(metering, meter, () -> files + symlinks + unchanged + failures.size(), () -> keptBytes, 
-                metering.progress() == null ? null : SourceTotals.of(root, filter));
+                metering.progress() == null ? null : SourceTotals.of(root, filter), this::cut);
         boolean whole = false;
         try {
             try {
@@ -158,6 +159,7 @@ public final class NetSender {
         try (Fd sock = connect(); TlsContext ctx = TlsContext.client(ciphers);
                 AutoCloseable cut = cancellation.onCancel(sock::shutdown);
                 AutoCloseable stop = cancellation.onCancel(meter::cancel)) {
+            socket = sock;
             sock.setTimeout(connectTimeoutMs);
             try (TlsSession session = handshake(ctx, sock)) {
                 Wire wire = new Wire(session);
@@ -200,6 +202,14 @@ public final class NetSender {
             throw e;
         } catch (Exception e) { // closing the cancellation hook: cannot happen
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** An interrupt of the sending thread: as a cancel, the connection is cut (what is being sent fails at once). */
+    private void cut() {
+        Fd s = socket;
+        if (s != null) {
+            s.shutdown();
         }
     }
 

@@ -27,6 +27,7 @@ public final class TransferWatch implements AutoCloseable {
     private final LongSupplier filesDone;
     private final LongSupplier keptBytes;
     private final SourceTotals totals;
+    private final Runnable onInterrupt;
     private final long t0 = System.nanoTime();
     private final Thread thread;
     private volatile boolean closed;
@@ -41,15 +42,17 @@ public final class TransferWatch implements AutoCloseable {
      * @param filesDone entries settled (copied or sent, unchanged, failed)
      * @param keptBytes sizes of the files settled without moving their data
      * @param totals what the source holds, counted ahead (closed by this watch); null without a listener
+     * @param onInterrupt run (once) besides cancelling the meter when the caller is interrupted
      */
     public TransferWatch(Metering metering, Meter meter, LongSupplier filesDone, LongSupplier keptBytes,
-            SourceTotals totals) {
+            SourceTotals totals, Runnable onInterrupt) {
         this.listener = metering.progress();
         this.intervalNanos = metering.interval().toNanos();
         this.meter = meter;
         this.filesDone = filesDone;
         this.keptBytes = keptBytes;
         this.totals = totals;
+        this.onInterrupt = onInterrupt;
         this.thread = new Thread(this::run, "uring-sync-watch");
         thread.setDaemon(true);
         thread.start();
@@ -63,8 +66,9 @@ public final class TransferWatch implements AutoCloseable {
             if (closed) {
                 return;
             }
-            if (caller.isInterrupted()) {
+            if (caller.isInterrupted() && !meter.isCancelled()) {
                 meter.cancel();
+                onInterrupt.run();
             }
             if (listener != null && System.nanoTime() >= next) {
                 tell(false);

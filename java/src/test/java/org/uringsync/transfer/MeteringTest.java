@@ -231,4 +231,36 @@ class MeteringTest {
             assertEquals("", sh(tmp, "find '" + out + "' -type f -print"), "nothing partial in " + out);
         }
     }
+
+    /** An interrupt of the sending thread mid-file cuts the connection: send() returns within a second. */
+    @Test
+    void anInterruptOfTheSendingThreadMidFileReturnsWithinASecond() throws Exception {
+        Path src = Files.createDirectory(tmp.resolve("src"));
+        NativeTestSupport.randomFile(src.resolve("big"), 128 * MIB, 4);
+        Thread[] runner = new Thread[1];
+        CompletableFuture<CopyResult> run = CompletableFuture.supplyAsync(() -> {
+            runner[0] = Thread.currentThread();
+            try {
+                return sender().bandwidthLimit(32 * MIB).build().send(src); // four seconds
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            } finally {
+                Thread.interrupted();
+            }
+        });
+        Thread.sleep(700);
+        assertFalse(run.isDone(), "still sending");
+        long t0 = System.nanoTime();
+        runner[0].interrupt();
+        CopyResult r = run.get(5, TimeUnit.SECONDS);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(ms < 1000, "returned " + ms + " ms after the interrupt");
+        assertEquals(0, r.files());
+        assertTrue(r.failures().get(r.failures().size() - 1) instanceof InterruptedIOException, r.failures().toString());
+        long end = System.nanoTime() + 5_000_000_000L;
+        while (receiver.connections() > 0 && System.nanoTime() < end) {
+            Thread.sleep(10);
+        }
+        assertEquals("", sh(tmp, "find dst -type f -print 2>/dev/null || true"), "nothing partial on the receiver");
+    }
 }

@@ -115,12 +115,19 @@ class ExperienceIT {
                 .matcher(got).find(), got);
         sh(tmp, "diff -r src recv-progress");
 
-        try (ReceiverProcess r = ReceiverProcess.start(tmp.resolve("recv-pipe"), tmp.resolve("home"), SECRET, "--once")) {
+        try (ReceiverProcess r = ReceiverProcess.start(tmp.resolve("recv-pipe"), tmp.resolve("home"), SECRET, "--once",
+                "--stats", "json")) {
             Launcher.Result pipe = Launcher.run("send", src.toString(), "127.0.0.1:" + r.port, "--secret", SECRET);
             assertEquals(0, pipe.exit(), pipe.toString());
             assertFalse(pipe.out().contains("\033"), pipe.toString());
             assertTrue(r.process.waitFor(20, TimeUnit.SECONDS));
             assertFalse(r.log().contains("\033"), r.log());
+            // recv --once --stats json: the one transfer, alone on the last line
+            List<String> lines = r.log().lines().toList();
+            String json = lines.get(lines.size() - 1);
+            long bytes = 500L * 5050 + 20_000_000; // a/f1..a/f100 and a/b/big
+            assertTrue(json.startsWith("{\"files_total\":101,\"files_sent\":101,") && json.contains("\"bytes_sent\":" + bytes + ",")
+                    && json.contains("\"files_failed\":0,") && json.contains("\"protocol\":4,") && json.endsWith("\"errors\":[]}"), json);
         }
     }
 
