@@ -95,15 +95,21 @@ void copy_maybe_finish(struct batch *b, unsigned si)
 /* Starts the next items on idle slots; synchronous ops complete right here. */
 static void fill_slots(struct batch *b)
 {
-	if (usync_meter_cancelled(b->r->meter))
-		return; /* what is not started is reported -ECANCELED */
+	bool cancelled = usync_meter_cancelled(b->r->meter);
 	for (unsigned si = 0; si < b->r->depth && b->next < b->count; si++) {
 		struct slot *s = &b->slots[si];
 		if (s->state != S_IDLE)
 			continue;
 		while (b->next < b->count) {
 			struct item *it = &b->items[b->next];
-			if (it->req->op == USYNC_OP_COPY_FILE || it->req->op == USYNC_OP_OPEN_READ)
+			bool opens = it->req->op == USYNC_OP_COPY_FILE || it->req->op == USYNC_OP_OPEN_READ;
+			if (opens && cancelled) { /* a cancel: no new file is started; the quick ops still run */
+				it->res->res = -ECANCELED;
+				it->res->stage = ST_NONE;
+				b->next++;
+				continue;
+			}
+			if (opens)
 				break;
 			if (it->req->op == USYNC_OP_SYMLINK)
 				usync_copy_symlink(it->req, it->src, it->dir, it->dst, it->tmp, it->res);

@@ -127,7 +127,7 @@ static bool data_range(const struct slot *s, off_t pos, off_t *start, off_t *end
  * written, which counts holes as done) past the hole that follows; the target, already of full size,
  * keeps it. @return the end of the data range *pos is in (size when the file is not treated as sparse)
  */
-static off_t skip_hole(struct slot *s, off_t *pos)
+static off_t skip_hole(struct usync_meter *m, struct slot *s, off_t *pos)
 {
 	if (!s->sparse)
 		return s->size;
@@ -137,7 +137,9 @@ static off_t skip_hole(struct slot *s, off_t *pos)
 			s->sparse = false;
 			return s->size;
 		}
-		s->written += start - *pos;
+		off_t hole = start - *pos; /* pos may be &s->written itself */
+		s->written += hole;
+		usync_meter_count(m, hole); /* as the result counts it; a hole costs no pacing */
 		*pos = start;
 		s->data_end = end;
 	}
@@ -151,14 +153,14 @@ static void pump_splice(struct batch *b, unsigned si)
 	if (!s->err && usync_meter_cancelled(r->meter))
 		copy_fail(s, -ECANCELED, ST_READ);
 	while (!s->err && !s->eof && s->next_read < s->size && r->nfree_pipes > 0) {
-		off_t end = skip_hole(s, &s->next_read);
+		off_t end = skip_hole(r->meter, s, &s->next_read);
 		if (s->next_read >= s->size)
 			break;
 		unsigned pi = r->free_pipes[--r->nfree_pipes];
 		struct bufinfo *p = &b->pipes[pi];
 		off_t left = end - s->next_read;
 		p->off = s->next_read;
-		p->len = left < (off_t)r->pipes.size ? (uint32_t)left : r->pipes.size;
+		p->len = (uint32_t)usync_meter_slice(r->meter, left < (off_t)r->pipes.size ? (size_t)left : r->pipes.size);
 		p->pos = 0;
 		p->inpipe = 0;
 		p->slot = (uint16_t)si;
@@ -361,7 +363,7 @@ void copy_data_ranges(struct batch *b)
 		struct slot *s = &b->slots[si];
 		if (!s->ranged)
 			continue;
-		off_t end = skip_hole(s, &s->written);
+		off_t end = skip_hole(b->r->meter, s, &s->written);
 		size_t want = (size_t)(end - s->written);
 		want = usync_meter_slice(b->r->meter, want < COPY_RANGE_SLICE ? want : COPY_RANGE_SLICE);
 		if (!s->err && usync_meter_cancelled(b->r->meter))

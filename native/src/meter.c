@@ -60,6 +60,6 @@ size_t usync_meter_slice(const struct usync_meter *m, size_t want)
 	if (rate <= 0)
 		return want;
 	int64_t burst = (int64_t)((__int128)rate * m->burst_ns / NS);
-	size_t cap = burst < 64 * 1024 ? 64 * 1024 : (size_t)burst;
+	size_t cap = burst < 4096 ? 4096 : (size_t)burst;
 	return want < cap ? want : cap;
 }

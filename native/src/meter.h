@@ -23,6 +23,13 @@ struct usync_meter {         /* Meter's layout: a direct buffer of Meter.SIZE by
 /* Counts n bytes moved (and, with a rate, pushes their due time). */
 void usync_meter_add(struct usync_meter *m, int64_t n);
 
+/* Counts n bytes settled without moving (a hole skipped): no pacing. */
+static inline void usync_meter_count(struct usync_meter *m, int64_t n)
+{
+	if (m && n > 0)
+		__atomic_fetch_add(&m->bytes, n, __ATOMIC_RELAXED);
+}
+
 /* Whether Java asked to stop. */
 static inline bool usync_meter_cancelled(const struct usync_meter *m)
 {
@@ -32,7 +39,8 @@ static inline bool usync_meter_cancelled(const struct usync_meter *m)
 /* With a rate: sleeps while the bytes counted run more than the burst ahead of it (waking for a cancel). */
 void usync_meter_pace(struct usync_meter *m);
 
-/* The most one synchronous call should move: want, or with a rate about a burst's worth (at least 64 KiB). */
+/* The most one call should move: want, or with a rate about a burst's worth (at least 4 KiB), so that
+ * no single call runs far past the rate and then leaves the wire (or disk) idle for long. */
 size_t usync_meter_slice(const struct usync_meter *m, size_t want);
 
 #endif

@@ -264,7 +264,7 @@ static int send_spliced(struct sender *s, int idx)
 		if (s->t->use_sendfile) {
 			/* the comparison path: one sendfile(2) per frame, the kernel splices internally */
 			for (off_t o = off; o < off + len;) {
-				ssize_t n = sendfile(s->t->fd, f->fd, &o, (size_t)(off + len - o));
+				ssize_t n = sendfile(s->t->fd, f->fd, &o, usync_meter_slice(s->r->meter, (size_t)(off + len - o)));
 				if (n < 0 && errno == EINTR)
 					continue;
 				if (n <= 0) {
@@ -279,7 +279,7 @@ static int send_spliced(struct sender *s, int idx)
 			continue;
 		}
 		for (uint32_t done = 0; done < len;) {
-			uint32_t k = len - done < pipe_sz ? len - done : pipe_sz;
+			uint32_t k = (uint32_t)usync_meter_slice(s->r->meter, len - done < pipe_sz ? len - done : pipe_sz);
 			/* MORE while this frame goes on; the frame's end pushes the record out */
 			long n = usync_splice_to_socket(s->r, &s->pair, &s->timeout, f->fd, off + done, k, s->t->fd,
 							done + k < len, on_cqe, s);
@@ -376,18 +376,28 @@ static void send_all(struct sender *s)
 			if (flush_out(s, 0) < 0)
 				return;
 			usync_put_frame_hdr(buf - FRAME_HDR, s->data_type, c->len);
-			/* kernel TLS: the frame leaves the registered buffer by IORING_OP_SEND */
-			if (s->t->tx ? ring_send(s, buf - FRAME_HDR, FRAME_HDR + c->len) < 0
-				     : usync_tls_write(s->env, s->t, buf - FRAME_HDR, FRAME_HDR + c->len, 0) < 0)
-				return;
+			/* kernel TLS: the frame leaves the registered buffer by IORING_OP_SEND; with a rate,
+			 * in pieces of about a pacing window each, counted (data only) as they go */
+			const uint8_t *p = buf - FRAME_HDR;
+			size_t hdr = FRAME_HDR;
+			for (size_t left = FRAME_HDR + c->len; left > 0;) {
+				size_t n = usync_meter_slice(s->r->meter, left); /* at least 4 KiB: the header fits */
+				if (s->t->tx ? ring_send(s, p, n) < 0 : usync_tls_write(s->env, s->t, p, n, 0) < 0)
+					return;
+				p += n;
+				left -= n;
+				usync_meter_add(s->r->meter, (int64_t)(n - hdr));
+				hdr = 0;
+				usync_meter_pace(s->r->meter);
+			}
 		} else {
 			usync_put_frame_hdr(fh, s->data_type, c->len);
 			if (out_put(s, fh, FRAME_HDR) < 0 || out_put(s, buf, c->len) < 0)
 				return;
+			usync_meter_add(s->r->meter, c->len);
+			usync_meter_pace(s->r->meter);
 		}
 		done += c->len;
-		usync_meter_add(s->r->meter, c->len);
-		usync_meter_pace(s->r->meter);
 		s->head++;
 		produce(s);
 	}

@@ -32,7 +32,8 @@ void usync_tls_throw(JNIEnv *env, SSL *ssl, int ret, const char *op)
 		/* a blocking socket only says this when SO_RCVTIMEO / SO_SNDTIMEO expired */
 		ERR_clear_error();
 		usync_throw_errno(env, op, NULL, ETIMEDOUT);
-	} else if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+	} else if (ERR_GET_LIB(ERR_peek_error()) == ERR_LIB_SSL &&
+		   ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
 		/* OpenSSL 3 names a peer that closed mid-record this way: a lost connection, not TLS trouble */
 		ERR_clear_error();
 		usync_throw_errno(env, op, NULL, ECONNRESET);

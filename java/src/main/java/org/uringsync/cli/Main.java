@@ -210,7 +210,7 @@ public final class Main {
                 line.clear();
             }
         }
-        out.println(r.summary() + (dryRun ? " (dry run: nothing changed)" : "") + averageRate(p, r));
+        out.println(r.summary() + (dryRun ? " (dry run: nothing changed)" : ""));
         if (json) {
             out.println(Stats.json(r, dryRun));
         }
@@ -233,14 +233,6 @@ public final class Main {
         boolean on = p.has("--progress") || (!p.has("--no-progress") && out == System.out
                 && org.uringsync.nativeio.FileOps.isTerminal(1));
         return on ? new ProgressLine(out) : null;
-    }
-
-    /** With --bwlimit, the summary's tail: the average rate the run kept to. */
-    static String averageRate(Parsed p, CopyResult r) {
-        if (!p.has("--bwlimit") || r.duration().isZero()) {
-            return "";
-        }
-        return ", average " + Sizes.format((long) (r.bytes() / (r.duration().toNanos() / 1e9))) + "/s";
     }
 
     /** Whether --stats asks for JSON (the one format there is). */

@@ -75,7 +75,7 @@ final class Network {
             }
         }
         out.println(r.summary().replace(", 0 dirs, 0 symlinks", "") + (dryRun ? " (dry run: nothing changed) for " : " sent to ")
-                + p.positionals().get(1) + Main.averageRate(p, r));
+                + p.positionals().get(1));
         if (json) {
             out.println(Stats.json(r, dryRun));
         }
@@ -185,10 +185,13 @@ final class Network {
                 while (!stopped.await(250, java.util.concurrent.TimeUnit.MILLISECONDS)) {
                     line.receiving(r.connections(), r.filesReceived(), r.bytesArrived(), System.nanoTime());
                 }
-                line.clear();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            if (line != null) {
+                line.clear();
+            }
         }
         if (p.has("--once")) {
             r.close();

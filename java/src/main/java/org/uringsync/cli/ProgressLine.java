@@ -23,12 +23,24 @@ final class ProgressLine implements ProgressListener {
     private static final long WINDOW_NANOS = 2_000_000_000L;
 
     private final PrintStream term;
+    private final int width; // a longer line would wrap, and the erase reaches only its last row
     private final ArrayDeque<long[]> samples = new ArrayDeque<>(); // {nanos, bytes moved}
     private String shown = ""; // the line on screen now ("" when none)
     private boolean done;
 
     ProgressLine(PrintStream term) {
         this.term = term;
+        this.width = columns(System.getenv("COLUMNS")) - 1;
+    }
+
+    /** The terminal's width as the shell exports it, else 80. */
+    static int columns(String env) {
+        try {
+            int c = env == null ? 80 : Integer.parseInt(env.trim());
+            return c >= 20 ? c : 80;
+        } catch (NumberFormatException e) {
+            return 80;
+        }
     }
 
     @Override
@@ -71,6 +83,9 @@ final class ProgressLine implements ProgressListener {
     }
 
     private void draw(String line) {
+        if (line.length() > width) {
+            line = line.substring(0, width);
+        }
         shown = line;
         term.print(ERASE + line);
         term.flush();

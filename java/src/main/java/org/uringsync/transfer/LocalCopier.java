@@ -167,7 +167,7 @@ public final class LocalCopier {
                 }
             }
         }
-        if (cancellation.isCancelled() || Thread.currentThread().isInterrupted()) {
+        if (cancellation.isCancelled() || Thread.currentThread().isInterrupted() || meter.isCancelled()) {
             failures.add(new InterruptedIOException("copy " + (cancellation.isCancelled() ? "cancelled" : "interrupted")
                     + " after " + files.get() + " files"));
         }

@@ -66,7 +66,7 @@ public final class NetSender {
     private final SentAttributes attributes; // OWNER and XATTRS before entries (version 4)
     private final java.util.function.Consumer<String> verbose;
 
-    private final List<IOException> failures = new ArrayList<>();
+    private final List<IOException> failures = java.util.Collections.synchronizedList(new ArrayList<>()); // size read for progress
     private final Metering metering;
     private final Meter meter; // the ring's: bytes sent, the rate kept to
     private volatile Fd socket; // the connection, for an interrupt to cut
@@ -136,6 +136,10 @@ public final class NetSender {
             }
             whole = !stopped();
         } finally {
+            if (stopped() && failures.stream().noneMatch(java.io.InterruptedIOException.class::isInstance)) {
+                failures.add(new java.io.InterruptedIOException("send " + (cancellation.isCancelled() ? "cancelled" : "interrupted")
+                        + " after " + files + " files"));
+            }
             IOException p = watch.finish(whole);
             if (p != null) {
                 failures.add(p);
@@ -242,7 +246,7 @@ public final class NetSender {
             return TlsSession.handshake(ctx, sock, false, tlsPath.nativeMode());
         } catch (TlsException e) {
             throw new TransferException.ProtocolMismatch("no TLS 1.3 session with " + host + ":" + port
-                    + " (is it a uring-sync receiver?): " + e.getMessage(), e);
+                    + " (is it a uring-sync receiver? with a TLS 1.3 suite in common?): " + e.getMessage(), e);
         } catch (NativeIoException e) {
             throw connecting(e);
         }
@@ -513,6 +517,9 @@ public final class NetSender {
         try {
             for (int i = 0; i < count; i++) {
                 NativeIoException e = open.failure(i);
+                if (e != null && e.errno() == Errno.ECANCELED && meter.isCancelled()) {
+                    continue; // not opened: the send was stopped (the result says so)
+                }
                 if (e != null) {
                     failures.add(e);
                     listener.failed(PathRules.show(rel[i]), e);

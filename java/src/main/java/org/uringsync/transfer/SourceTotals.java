@@ -31,6 +31,8 @@ public final class SourceTotals implements AutoCloseable {
         thread = new Thread(() -> {
             try {
                 TreeScanner.walk(root, filter, new Counter(root));
+            } catch (Stop e) {
+                // closed: the walk ends where it is
             } finally {
                 finished = true;
             }
@@ -65,16 +67,21 @@ public final class SourceTotals implements AutoCloseable {
         return finished;
     }
 
-    /** Stops the walk (at the next directory) and waits for it. */
+    /** Stops the walk (at its next entry: one directory listing at most) and waits for it. */
     @Override
     public void close() {
         closed = true;
         if (thread != null) {
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            TransferWatch.joinUninterruptibly(thread);
+        }
+    }
+
+    /** Thrown out of the walk once closed. */
+    private static final class Stop extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Stop() {
+            super(null, null, false, false);
         }
     }
 
@@ -87,13 +94,16 @@ public final class SourceTotals implements AutoCloseable {
 
         @Override
         public boolean directory(byte[] relative, FileOps.Listing listing) {
-            return !closed;
+            if (closed) {
+                throw new Stop();
+            }
+            return true;
         }
 
         @Override
         public void file(byte[] relative) {
             if (closed) {
-                return;
+                throw new Stop();
             }
             try {
                 long[] st = FileOps.lstatAt(Batch.AT_FDCWD, PathBytes.join(root, relative));

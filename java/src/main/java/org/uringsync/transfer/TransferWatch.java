@@ -33,6 +33,8 @@ public final class TransferWatch implements AutoCloseable {
     private volatile boolean closed;
     private long filesTotal; // the last totals given: never less again
     private long bytesTotal;
+    private boolean finalTotals; // the scan ended and they were given as final: they stay
+    private boolean ended; // the last call was made: no more
     private Throwable failure;
 
     /**
@@ -71,7 +73,7 @@ public final class TransferWatch implements AutoCloseable {
                 onInterrupt.run();
             }
             if (listener != null && System.nanoTime() >= next) {
-                tell(false);
+                tell(false, false);
                 next += intervalNanos;
                 if (next < System.nanoTime()) { // a slow listener: no catching up in a burst
                     next = System.nanoTime() + intervalNanos;
@@ -80,23 +82,38 @@ public final class TransferWatch implements AutoCloseable {
         }
     }
 
-    /** @param whole the final call of a transfer that ended whole: its totals are what it did */
-    private synchronized void tell(boolean whole) {
-        if (failure != null) {
+    /**
+     * One call: totals never shrink, and once given as final they stay (the counts the transfer makes
+     * can pass what the scan found: files that grew, entries it counts that the scan does not; done is
+     * then shown as the total); done never passes them.
+     *
+     * @param last the end; {@code whole}: the transfer ended whole, so everything found is settled
+     */
+    private synchronized void tell(boolean last, boolean whole) {
+        if (failure != null || ended) {
             return;
         }
+        ended = last;
         long moved = meter.bytes();
         long files = filesDone.getAsLong();
         long bytes = moved + keptBytes.getAsLong();
-        filesTotal = Math.max(filesTotal, Math.max(totals.files(), files));
-        bytesTotal = Math.max(bytesTotal, Math.max(totals.bytes(), bytes));
-        if (whole) { // files that vanished, names made as hard links: what was done is all there was
-            filesTotal = files;
-            bytesTotal = bytes;
+        boolean scanned = totals.finished();
+        if (!finalTotals) {
+            filesTotal = Math.max(filesTotal, totals.files());
+            bytesTotal = Math.max(bytesTotal, totals.bytes());
+            if (!scanned) { // still counting: what is done is found
+                filesTotal = Math.max(filesTotal, files);
+                bytesTotal = Math.max(bytesTotal, bytes);
+            }
+            finalTotals = scanned;
+        }
+        if (last && whole) { // vanished files, holes, names made as hard links: all settled
+            files = filesTotal = Math.max(filesTotal, files);
+            bytes = bytesTotal = Math.max(bytesTotal, bytes);
         }
         try {
-            listener.progress(new Progress(files, filesTotal, bytes, bytesTotal, moved, whole || totals.finished(),
-                    Duration.ofNanos(System.nanoTime() - t0)));
+            listener.progress(new Progress(Math.min(files, filesTotal), filesTotal, Math.min(bytes, bytesTotal), bytesTotal,
+                    moved, finalTotals || (last && whole), Duration.ofNanos(System.nanoTime() - t0)));
         } catch (RuntimeException | Error e) {
             failure = e;
         }
@@ -113,7 +130,7 @@ public final class TransferWatch implements AutoCloseable {
         if (listener == null) {
             return null;
         }
-        tell(whole);
+        tell(true, whole);
         return failure == null ? null : new IOException("progress listener failed: " + failure, failure);
     }
 
@@ -127,9 +144,20 @@ public final class TransferWatch implements AutoCloseable {
         if (totals != null) {
             totals.close();
         }
-        try {
-            thread.join();
-        } catch (InterruptedException e) {
+        joinUninterruptibly(thread);
+    }
+
+    /** Waits for {@code t} to end even when the caller is interrupted (it ends within microseconds); keeps the interrupt. */
+    static void joinUninterruptibly(Thread t) {
+        boolean interrupted = false;
+        while (t.isAlive()) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
         }
     }

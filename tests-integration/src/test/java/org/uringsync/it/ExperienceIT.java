@@ -88,6 +88,7 @@ class ExperienceIT {
         assertEquals(1, pipe.out().lines().count(), pipe.out());
 
         Launcher.Result forced = Launcher.run("--progress", src.toString(), tmp.resolve("out-forced").toString());
+        assertEquals(0, forced.exit(), forced.toString());
         assertTrue(forced.out().contains(ERASE) && !drawn(forced.out()).isEmpty(), forced.toString());
         Launcher.Result off = onTerminal("--no-progress", src.toString(), tmp.resolve("out-off").toString());
         assertFalse(off.out().contains("\033"), off.toString());
@@ -131,7 +132,7 @@ class ExperienceIT {
         }
     }
 
-    static final Pattern AVERAGE = Pattern.compile("average ([\\d.]+) MiB/s");
+    static final Pattern AVERAGE = Pattern.compile("200.0 MiB in [\\d.]+ s \\(([\\d.]+) MiB/s\\)");
 
     /** The average over the transfer, from the summary line; within 5% of 20 MiB/s, 200 MiB in at least 9.5 s. */
     static void assertKeptTo20M(Launcher.Result r, long nanos) {
@@ -186,7 +187,7 @@ class ExperienceIT {
             Launcher.Result r = Launcher.run("send", src.toString(), "127.0.0.1:" + ssh.getLocalPort(), "--secret", SECRET);
             assertEquals(2, r.exit(), r.toString());
             assertTrue(r.err().startsWith("uring-sync: no TLS 1.3 session with 127.0.0.1:" + ssh.getLocalPort()
-                    + " (is it a uring-sync receiver?)"), r.err());
+                    + " (is it a uring-sync receiver?"), r.err());
             t.join();
         }
         try (ServerSocket silent = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {

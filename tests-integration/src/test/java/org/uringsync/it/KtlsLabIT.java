@@ -32,7 +32,8 @@ class KtlsLabIT {
             "KTLS_ZEROCOPY/TLS_CHACHA20_POLY1305_SHA256_path", "KTLS/TLS_AES_128_GCM_SHA256_tls_stat",
             "KTLS_ZEROCOPY/TLS_CHACHA20_POLY1305_SHA256_tls_stat",
             "interop_sender=USERSPACE_receiver=KTLS_ZEROCOPY", "interop_sender=KTLS_ZEROCOPY_receiver=USERSPACE",
-            "2000_small_files_KTLS", "2000_small_files_KTLS_ZEROCOPY", "record_layer_kernel_tx+rx",
+            "2000_small_files_KTLS", "2000_small_files_KTLS_ZEROCOPY", "progress_and_bwlimit_KTLS",
+            "progress_and_bwlimit_KTLS_ZEROCOPY", "record_layer_kernel_tx+rx",
             "fatal_alert", "close_notify", "alert_mid-file", "big_file_USERSPACE", "big_file_KTLS",
             "big_file_KTLS_ZEROCOPY", "big_file_KTLS_SENDFILE", "launcher_send_--tls-path_auto", "launcher_send_--tls-path_ktls",
             "launcher_send_--tls-path_userspace", "launcher_recv_-v");

@@ -132,6 +132,28 @@ public final class KtlsLabMain {
             }
         }
 
+        // the C core's meter on the kernel paths (IORING_OP_SEND from the ring's buffers; splice):
+        // byte progress that ends at the result, and the rate limit kept
+        for (TlsPath path : new TlsPath[] {TlsPath.KTLS, TlsPath.KTLS_ZEROCOPY}) {
+            String name = "progress and bwlimit " + path;
+            try {
+                List<org.uringsync.Progress> calls = new CopyOnWriteArrayList<>();
+                long limit = 4L << 20;
+                long t0 = System.nanoTime();
+                CopyResult r = transfer(small, path, path, SUITES[0], new ArrayList<>(), new ArrayList<>(),
+                        b -> b.progress(calls::add, java.time.Duration.ofMillis(20)).bandwidthLimit(limit));
+                double secs = (System.nanoTime() - t0) / 1e9;
+                org.uringsync.Progress last = calls.get(calls.size() - 1);
+                boolean midway = calls.stream().anyMatch(p -> p.bytesTransferred() > 0 && p.bytesTransferred() < r.bytes());
+                double rate = r.bytes() / secs;
+                check(name, last.bytesTransferred() == r.bytes() && midway && calls.size() >= 3 && rate <= limit * 1.05,
+                        calls.size() + " calls, last " + last + "; " + r.bytes() + " B in " + String.format("%.2f", secs)
+                                + " s: " + (long) rate + " B/s against " + limit);
+            } catch (Exception e) {
+                check(name, false, e.toString());
+            }
+        }
+
         recordLayerCarriesNothing();
         alerts(data.resolve("alert-good"));
         stalls(data.resolve("big"));
@@ -199,12 +221,18 @@ public final class KtlsLabMain {
     /** One receiver, one sender, then a byte-for-byte comparison; the destination is removed afterwards. */
     static CopyResult transfer(Path src, TlsPath senderPath, TlsPath receiverPath, String suite, List<String> senderLog,
             List<String> receiverLog) throws Exception {
+        return transfer(src, senderPath, receiverPath, suite, senderLog, receiverLog, b -> b);
+    }
+
+    /** As above, the sender built with {@code more} (progress, a rate limit). */
+    static CopyResult transfer(Path src, TlsPath senderPath, TlsPath receiverPath, String suite, List<String> senderLog,
+            List<String> receiverLog, java.util.function.UnaryOperator<Sender.Builder> more) throws Exception {
         Path dest = work.resolve("dest");
         try (Receiver r = Receiver.builder(dest).port(0).bind(InetAddress.getLoopbackAddress()).secret(SECRET)
                 .stateDirectory(state).ciphers(suite).tlsPath(receiverPath).verbose(receiverLog::add)
                 .log(l -> System.out.println("receiver: " + l)).build().start()) {
-            CopyResult res = Sender.builder("127.0.0.1", r.port()).secret(SECRET).ciphers(suite).tlsPath(senderPath)
-                    .verbose(senderLog::add).build().send(src);
+            CopyResult res = more.apply(Sender.builder("127.0.0.1", r.port()).secret(SECRET).ciphers(suite).tlsPath(senderPath)
+                    .verbose(senderLog::add)).build().send(src);
             String diff = run("diff", "-r", src.toString(), dest.toString());
             if (!diff.isEmpty()) {
                 throw new IOException("trees differ: " + diff);
