@@ -129,8 +129,8 @@ class NetTransferTest {
 
     /**
      * Receiver.Events, per connection: a wrong secret gets connected and finished (not authenticated);
-     * a good send connected, authenticated (protocol 4, its TLS path) and finished, completed, with
-     * its files and bytes.
+     * a good send connected, authenticated (protocol 4, its TLS path), each file received with its
+     * path and size, and finished, completed, with its files and bytes.
      */
     @Test
     void theReceiversEventsFollowEachConnection() throws Exception {
@@ -147,6 +147,11 @@ class NetTransferTest {
                     @Override
                     public void authenticated(long id, int protocol, String tlsPath) {
                         seen.add(id + " authenticated " + protocol + " " + tlsPath);
+                    }
+
+                    @Override
+                    public void fileReceived(long id, String path, long size) {
+                        seen.add(id + " file " + path + " " + size);
                     }
 
                     @Override
@@ -169,9 +174,10 @@ class NetTransferTest {
         assertEquals(8, good.bytes());
         assertEquals(null, good.error());
         assertEquals("127.0.0.1", good.peer().getHostAddress());
-        List<String> events = seen.stream().map(e -> e.substring(e.indexOf(' ') + 1)).toList();
+        List<String> events = new java.util.ArrayList<>(seen.stream().map(e -> e.substring(e.indexOf(' ') + 1)).toList());
+        java.util.Collections.sort(events.subList(4, 6)); // the two files in the order the walk met them
         assertEquals(List.of("connected 127.0.0.1", "finished", "connected 127.0.0.1", "authenticated 4 " + good.tlsPath(),
-                "finished"), events);
+                "file a 5", "file b 3", "finished"), events);
     }
 
     /**
