@@ -1,12 +1,10 @@
 package org.uringsync.transfer;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -90,6 +88,17 @@ final class DestWriter {
         return meter.bytes();
     }
 
+    /** Checks a file's path (PathRules, and not one of our temporary names). @return its last slash, or -1 */
+    static int checkedSlash(byte[] path) throws IOException {
+        PathRules.check(path);
+        int slash = PathBytes.lastSlash(path);
+        if (TempNames.isTemp(Arrays.copyOfRange(path, slash + 1, path.length))) {
+            throw new PathRefused("refused " + PathRules.show(path) + ": names beginning " + TempNames.PREFIX
+                    + " and ending " + TempNames.SUFFIX + " are the receiver's temporary files");
+        }
+        return slash;
+    }
+
     /** The files of connection {@code id}: from now until {@link Files#close}, its temporaries are live. */
     Files files(long id) {
         return new Files(id);
@@ -141,27 +150,15 @@ final class DestWriter {
         private final Set<String> made = new java.util.HashSet<>();
         private volatile long received; // files placed, and their data bytes
         private volatile long receivedBytes;
-        /**
-         * Files WANTed because nothing was at their name (keys). One of at most {@link #IN_PLACE_MAX}
-         * bytes is written under that name at once (O_EXCL: what appears there meanwhile sends it the
-         * temporary way): no rename, the cost that counts for small files. There is nothing of the
-         * user's to protect from half-written data, a failure removes the file, and one that a killed
-         * receiver leaves half-written has not the source's time, so the next run's quick check sends
-         * it again. Larger files, where a kill mid-file is likely, keep the temporary name.
-         */
-        private final Set<String> absent = new java.util.HashSet<>();
         /** CHANGES: the changes made (or, dry run, that would be), sent before ALL_DONE; null when not asked. */
         private ChangeReports reports;
         private boolean dryRun; // CHANGES with dry_run: nothing is changed
-        /** About the most bytes of names {@link #absent} keeps. */
-        private static final long MAX_ABSENT_BYTES = 16L << 20;
-        private long absentBytes;
-        static final long IN_PLACE_MAX = 1 << 20;
-        private static final int MAX_ABSENT = 1 << 16; // more than the sender has in flight; beyond, the temporary way
+        private final QuickCheck quickCheck; // FILE_LIST's answers
 
         private Files(long id) {
             this.id = id;
             this.temps = new TempNames.Namer(id);
+            this.quickCheck = new QuickCheck(id, log, offered, made);
         }
 
         /**
@@ -176,6 +173,7 @@ final class DestWriter {
                     sweepTemps(fd, rel);
                 }
             });
+            quickCheck.open(rootFd, dirs);
             try (Ring ring = Ring.open(queueDepth, chunkSize).attach(meter)) { // nothing heavy before HELLO_OK
                 return receive(session, wire, ring, version);
             }
@@ -215,6 +213,7 @@ final class DestWriter {
                     first = false;
                     dryRun = ((Message.ReportChanges) wire.payload()).dryRun();
                     reports = new ChangeReports(dryRun, line -> log.accept("connection " + id + ": " + line));
+                    quickCheck.reporting(reports, dryRun);
                     continue;
                 }
                 first = false;
@@ -243,7 +242,7 @@ final class DestWriter {
                     receivedBytes += receiveFile(session, wire, h, ring);
                     received++;
                 } else if ((type == Message.FILE_LIST || type == Message.FILE_LIST_C) && version >= 4) {
-                    wire.send(want((Message.FileList) wire.payload(), ring));
+                    wire.send(quickCheck.answer((Message.FileList) wire.payload(), ring));
                 } else if (type == Message.DIR && version >= 4) {
                     makeDirectory((Message.Directory) wire.payload());
                 } else if (type == Message.SYMLINK && version >= 4) {
@@ -286,100 +285,6 @@ final class DestWriter {
                     throw new ProtocolException("unexpected " + org.uringsync.protocol.FrameCodec.name(type)
                             + (version >= 4 ? " (expected CHANGES first, FILE_LIST, FILE_LIST_C, FILE_HDR_T, FILE_HDR_S, DIR, SYMLINK, SPECIAL, HARDLINK, OWNER, XATTRS, DELETE or ALL_DONE)"
                                     : " (expected FILE_HDR or ALL_DONE)"));
-                }
-            }
-        }
-
-        /**
-         * Version 4's quick check, as rsync's: the sender offers files, the receiver asks for those
-         * whose copy beneath DEST is not a regular file of the same size and modification time.
-         * Paths are checked as FILE_HDR's are.
-         */
-        private Message.Want want(Message.FileList list, Ring ring) throws IOException {
-            boolean[] wanted = new boolean[list.entries().size()];
-            Map<String, Integer> looked = new java.util.HashMap<>(); // parents opened for this list, nothing created
-            int[] same = new int[wanted.length]; // -c: entries whose file here has their size, compared by content
-            int[] sameDir = new int[wanted.length];
-            long[] sameMode = new long[wanted.length];
-            int nsame = 0;
-            try {
-                for (int i = 0; i < wanted.length; i++) {
-                    Message.FileList.Entry e = list.entries().get(i);
-                    byte[] path = e.path();
-                    int slash = checkedSlash(path);
-                    offered.entry(path, slash);
-                    byte[] rel = slash < 0 ? new byte[0] : Arrays.copyOf(path, slash);
-                    String k = new String(rel, StandardCharsets.ISO_8859_1);
-                    Integer dir = dirs.cached(k);
-                    if (dir == null) {
-                        dir = looked.get(k);
-                    }
-                    if (dir == null) {
-                        dir = FileOps.findDirBeneath(rootFd, rel);
-                        if (dir < 0 && dir != -Errno.ENOENT) {
-                            throw DestDirs.refused(path, dir);
-                        }
-                        looked.put(k, dir);
-                    }
-                    boolean fresh = dir < 0 || made.contains(k); // a directory this transfer made holds none of its files yet
-                    long[] st = fresh ? null : FileOps.lstatAt(dir, Arrays.copyOfRange(path, slash + 1, path.length));
-                    boolean file = st != null && (st[0] & S_IFMT) == S_IFREG && st[1] == e.size();
-                    if (file && e.hash() != null) {
-                        same[nsame] = i;
-                        sameDir[nsame] = dir;
-                        sameMode[nsame++] = st[0];
-                        wanted[i] = st[2] != e.mtimeNanos(); // for now: whether its time differs
-                        continue;
-                    }
-                    wanted[i] = !file || st[2] != e.mtimeNanos();
-                    if (!wanted[i]) {
-                        settle(dir, e, st[0], false);
-                    }
-                    if (st == null && absent.size() < MAX_ABSENT && absentBytes + path.length <= MAX_ABSENT_BYTES
-                            && absent.add(Pruner.key(path))) {
-                        absentBytes += path.length;
-                    }
-                    if (wanted[i] && reports != null) {
-                        boolean regular = st != null && (st[0] & S_IFMT) == S_IFREG;
-                        reports.wanted(path, !regular ? ChangeReports.NEW_FILE
-                                : new Change(Change.Kind.CHANGED_FILE, st[1] != e.size(), st[2] != e.mtimeNanos()));
-                    }
-                }
-                if (nsame > 0) {
-                    compareContents(list, ring, same, sameDir, sameMode, nsame, wanted);
-                }
-            } finally {
-                for (int fd : looked.values()) {
-                    if (fd >= 0) {
-                        FileOps.close(fd);
-                    }
-                }
-            }
-            return new Message.Want(wanted);
-        }
-
-        /**
-         * -c (FILE_LIST_C): the files here of entries {@code same} (in directories {@code sameDir}), which
-         * have the offered size, are hashed (many at once through the ring) and wanted when their content
-         * differs or cannot be read; one whose content matches but whose time differs ({@code wanted}
-         * says so on entry) gets the offered time instead of being sent.
-         */
-        private void compareContents(Message.FileList list, Ring ring, int[] same, int[] sameDir, long[] sameMode, int n,
-                boolean[] wanted) throws IOException {
-            byte[][] names = new byte[n][];
-            String[] shown = new String[n];
-            for (int j = 0; j < n; j++) {
-                byte[] path = list.entries().get(same[j]).path();
-                names[j] = Arrays.copyOfRange(path, PathBytes.lastSlash(path) + 1, path.length);
-                shown[j] = PathRules.show(path);
-            }
-            Ring.Hashes ours = ring.hash(Arrays.copyOf(sameDir, n), names, shown);
-            for (int j = 0; j < n; j++) {
-                Message.FileList.Entry e = list.entries().get(same[j]);
-                boolean retime = wanted[same[j]];
-                wanted[same[j]] = !ours.same(j, e.hash(), 0) || !settle(sameDir[j], e, sameMode[j], retime);
-                if (wanted[same[j]] && reports != null) {
-                    reports.wanted(e.path(), new Change(Change.Kind.CHANGED_FILE, true, false, retime, false, false));
                 }
             }
         }
@@ -652,52 +557,11 @@ final class DestWriter {
             listener.copied(PathRules.show(path), 0);
         }
 
-        /**
-         * A file the receiver keeps (the quick check, or -c, found it the same) gets the offered
-         * permissions ({@code mode & 0777}, as written files) when its own differ, and with {@code retime}
-         * (-c: the same content at another time) the offered mtime; in place, never followed; nothing in
-         * a dry run. Reported as {@code .f..tp.....}; a chmod refused (a file not ours, a file system
-         * without modes) is logged and the file kept as it is. @return false when the time could not be
-         * set (the file is then sent whole)
-         */
-        private boolean settle(int dir, Message.FileList.Entry e, long stMode, boolean retime) throws NativeIoException {
-            int mode = e.mode() & 0777;
-            boolean perms = (stMode & 07777) != mode;
-            if (!perms && !retime) {
-                return true;
-            }
-            byte[] path = e.path();
-            byte[] name = Arrays.copyOfRange(path, PathBytes.lastSlash(path) + 1, path.length);
-            if (!dryRun && retime && FileOps.linkTimeAt(dir, name, e.mtimeNanos()) < 0) {
-                return false;
-            }
-            int rc = dryRun || !perms ? 0 : FileOps.fileMetaAt(dir, name, mode, -1, -1, false);
-            if (rc < 0) { // best effort, as rsync's: the file itself is right (not ours to chmod, or a file system without modes)
-                log.accept("connection " + id + ": chmod " + PathRules.show(path) + ": " + Errno.describe(-rc));
-                perms = false;
-            }
-            if (perms || retime) {
-                report(new Change(Change.Kind.ATTRIBUTES, false, false, retime, perms, false), path);
-            }
-            return true;
-        }
-
         /** CHANGES: notes a change made, or in a dry run one that would be. */
         private void report(Change change, byte[] path) {
             if (reports != null) {
                 reports.report(change, path);
             }
-        }
-
-        /** Checks a file's path (PathRules, and not one of our temporary names). @return its last slash, or -1 */
-        private int checkedSlash(byte[] path) throws IOException {
-            PathRules.check(path);
-            int slash = PathBytes.lastSlash(path);
-            if (TempNames.isTemp(Arrays.copyOfRange(path, slash + 1, path.length))) {
-                throw new PathRefused("refused " + PathRules.show(path) + ": names beginning " + TempNames.PREFIX
-                        + " and ending " + TempNames.SUFFIX + " are the receiver's temporary files");
-            }
-            return slash;
         }
 
         /** @return the data bytes received (a sparse file's holes are not) */
@@ -713,11 +577,7 @@ final class DestWriter {
             byte[] xattrs = attributes.takeXattrs();
             int mode = h.mode() & 0777;
             boolean exact = (mode & umask) == 0 && (xattrs == null || xattrs.length == 0);
-            boolean wasAbsent = absent.remove(Pruner.key(path));
-            if (wasAbsent) {
-                absentBytes -= path.length;
-            }
-            boolean direct = wasAbsent && h.size() <= IN_PLACE_MAX;
+            boolean direct = quickCheck.takeAbsent(path, h.size());
             byte[] tmp = direct ? name : temps.next();
             int fd = FileOps.createBeneath(dir, tmp, exact ? mode : 0600);
             if (fd == -Errno.EEXIST && direct) { // something appeared at the name since the WANT
