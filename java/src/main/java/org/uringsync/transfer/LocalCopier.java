@@ -43,9 +43,9 @@ import org.uringsync.scan.TreeScanner;
  * is queued: the copy returns after the batches already running.
  */
 public final class LocalCopier {
-    private static final int S_IFMT = 0170000, S_IFDIR = 0040000, S_IFREG = 0100000;
-    private static final Change NEW_FILE = new Change(Change.Kind.NEW_FILE, false, false);
-    private static final Change SYMLINK = new Change(Change.Kind.SYMLINK, false, false);
+    private static final int S_IFMT = 0170000, S_IFDIR = 0040000;
+    static final Change NEW_FILE = new Change(Change.Kind.NEW_FILE, false, false);
+    static final Change SYMLINK = new Change(Change.Kind.SYMLINK, false, false);
     private static final Change NEW_DIRECTORY = new Change(Change.Kind.NEW_DIRECTORY, false, false);
     private static final Change DELETED = new Change(Change.Kind.DELETED, false, false);
     private static final Change HARD_LINK = new Change(Change.Kind.HARD_LINK, false, false);
@@ -110,7 +110,7 @@ public final class LocalCopier {
      * Work for one batch call: entries relative to the source root and to the destination root
      * (the same names for a tree), each a file or a symlink.
      */
-    private record Unit(byte[] srcRoot, byte[][] rel, byte[][] dstRel, boolean[] link, boolean[] check, int count) {}
+    record Unit(byte[] srcRoot, byte[][] rel, byte[][] dstRel, boolean[] link, boolean[] check, int count) {}
 
     private static final Unit END = new Unit(null, null, null, null, null, 0);
 
@@ -419,42 +419,6 @@ public final class LocalCopier {
     /** A directory made by the copy: its path relative to the destination root, and the source's metadata. */
     private record DirMeta(byte[] rel, FileOps.Listing meta) {}
 
-    /**
-     * The destination directories one batch writes into, opened beneath the root through no symlink,
-     * each once; closed when the batch is done.
-     */
-    private final class DirFds implements AutoCloseable {
-        private final java.util.Map<String, Integer> open = new java.util.HashMap<>();
-
-        /** @return the directory's descriptor, or -errno */
-        int of(byte[] rel) {
-            if (rel.length == 0) {
-                return rootFd;
-            }
-            String k = new String(rel, java.nio.charset.StandardCharsets.ISO_8859_1);
-            Integer fd = open.get(k);
-            if (fd == null) {
-                fd = FileOps.openDirNoFollow(rootFd, rel);
-                if (fd >= 0) {
-                    open.put(k, fd);
-                }
-            }
-            return fd;
-        }
-
-        int size() {
-            return open.size();
-        }
-
-        @Override
-        public void close() {
-            for (int fd : open.values()) {
-                FileOps.close(fd);
-            }
-            open.clear();
-        }
-    }
-
     /** A worker: one ring, one reusable batch, units until END. */
     private void work(WorkQueue<Unit> queue) {
         Ring ring = null;
@@ -510,8 +474,9 @@ public final class LocalCopier {
             int end = Math.min(u.count(), start + batch.capacity());
             Change[] change = new Change[end - start]; // null: settled (unchanged or failed)
             long[][] attrs = new long[end - start][]; // ATTRIBUTES changes: the source's mode, uid, gid, mtime
-            try (DirFds dirs = new DirFds()) {
-                quickCheck(ring, batch, u, start, end, dirs, change, attrs);
+            try (RootDirs dirs = new RootDirs(rootFd)) {
+                new LocalQuickCheck(flags, preserve, xattrs, checksum, hardLinks, inodes, keptBytes, unchanged, rootPath,
+                        this::fail).check(ring, batch, u, start, end, dirs, change, attrs);
                 batch.clear();
                 for (int i = start; i < end; i++) {
                     if (change[i - start] == null) {
@@ -591,136 +556,13 @@ public final class LocalCopier {
     }
 
     /** The destination directory of entry {@code d} (its last slash at {@code slash}), or -errno, reported. */
-    private int parentFd(DirFds dirs, byte[] d, int slash) {
+    private int parentFd(RootDirs dirs, byte[] d, int slash) {
         byte[] parent = slash < 0 ? new byte[0] : Arrays.copyOf(d, slash);
         int dir = dirs.of(parent);
         if (dir < 0) { // a symlink (ELOOP) or worse where the copy made a directory
             fail(d, new NativeIoException("openat2", PathBytes.show(join(rootPath, parent)), -dir));
         }
         return dir;
-    }
-
-    /**
-     * rsync's quick check for the entries of {@code [start, end)}: what each needs ({@code change},
-     * null when nothing). Entries that may have a copy already are looked at in one batch (lstat of
-     * both sides, no symlink followed, nothing opened): a regular file whose target is a regular file
-     * of the same size and modification time is unchanged and not copied. Entries in directories this
-     * copy makes are new without looking; symlinks are always made again.
-     */
-    private void quickCheck(Ring ring, Batch batch, Unit u, int start, int end, DirFds dirs, Change[] change,
-            long[][] attrs) throws NativeIoException {
-        batch.clear();
-        int[] item = new int[end - start];
-        int[] same = new int[end - start]; // -c: batch entries whose target has their size
-        int nsame = 0;
-        for (int i = start; i < end; i++) {
-            change[i - start] = u.link()[i] ? SYMLINK : NEW_FILE;
-            if (!u.check()[i]) {
-                if (hardLinks && !u.link()[i]) { // -H: every file's inode is looked at, its source alone here
-                    item[batch.size()] = i;
-                    batch.addStat(join(u.srcRoot(), u.rel()[i]));
-                }
-                continue;
-            }
-            byte[] d = u.dstRel()[i];
-            int slash = PathBytes.lastSlash(d);
-            int dir = parentFd(dirs, d, slash);
-            if (dir < 0) {
-                change[i - start] = null; // failed: nothing more to do with it
-                continue;
-            }
-            item[batch.size()] = i;
-            batch.addStatAt(join(u.srcRoot(), u.rel()[i]), dir, Arrays.copyOfRange(d, slash + 1, d.length),
-                    join(rootPath, d));
-        }
-        if (batch.size() == 0) {
-            return;
-        }
-        ring.run(batch);
-        for (int b = 0; b < batch.size(); b++) {
-            int i = item[b];
-            NativeIoException e = batch.failure(b);
-            if (e != null) {
-                fail(u.dstRel()[i], e);
-                change[i - start] = null;
-            } else if (hardLinks && (batch.mode(b) & S_IFMT) == S_IFREG && batch.links(b) > 1
-                    && inodes.later(batch.device(b), batch.inode(b), u.dstRel()[i])) {
-                change[i - start] = null; // a link to the first of its inode, made at the end
-            } else if ((batch.targetMode(b) & S_IFMT) == S_IFREG && (batch.mode(b) & S_IFMT) == S_IFREG) {
-                if (checksum && batch.bytes(b) == batch.targetSize(b)) {
-                    same[nsame++] = b; // compared by content, below
-                } else {
-                    change[i - start] = compare(batch, b, -1, attrs, i - start);
-                }
-            }
-        }
-        if (nsame > 0) {
-            compareContents(ring, batch, u, item, same, nsame, dirs, start, change, attrs);
-        }
-    }
-
-    /**
-     * -c: the regular files of {@code same} (batch entries whose target has their size) are read and
-     * hashed on both sides, many at once through the ring, and compared by content. A source that
-     * cannot be read fails; a target that cannot be read is replaced.
-     */
-    private void compareContents(Ring ring, Batch batch, Unit u, int[] item, int[] same, int n, DirFds dirs, int start,
-            Change[] change, long[][] attrs) throws NativeIoException {
-        // one call for both sides: a source file and its copy are read at the same time
-        int[] dirFds = new int[2 * n];
-        byte[][] names = new byte[2 * n][];
-        String[] shown = new String[2 * n];
-        for (int k = 0; k < n; k++) {
-            int i = item[same[k]];
-            byte[] d = u.dstRel()[i];
-            int slash = PathBytes.lastSlash(d);
-            dirFds[2 * k] = Batch.AT_FDCWD;
-            names[2 * k] = join(u.srcRoot(), u.rel()[i]);
-            shown[2 * k] = PathBytes.show(names[2 * k]);
-            dirFds[2 * k + 1] = dirs.of(slash < 0 ? new byte[0] : Arrays.copyOf(d, slash)); // opened by the quick check
-            names[2 * k + 1] = Arrays.copyOfRange(d, slash + 1, d.length);
-            shown[2 * k + 1] = PathBytes.show(join(rootPath, d));
-        }
-        Ring.Hashes h = ring.hash(dirFds, names, shown);
-        for (int k = 0; k < n; k++) {
-            int i = item[same[k]];
-            if (h.failures()[2 * k] != null) {
-                fail(u.dstRel()[i], h.failures()[2 * k]);
-                change[i - start] = null;
-            } else {
-                boolean differs = !h.same(2 * k + 1, h.digests(), Ring.HASH_BYTES * 2 * k); // a copy that cannot be read: replaced
-                change[i - start] = compare(batch, same[k], differs ? 1 : 0, attrs, i - start);
-            }
-        }
-    }
-
-    /**
-     * What a regular file whose target is a regular file needs (null: nothing, counted unchanged): by
-     * size and time (rsync's quick check), or with -c by content ({@code content} 1 differs, 0 same;
-     * -1 not compared). Same content with another time, or another mode or owner, is an ATTRIBUTES
-     * change: the file stays and gets the source's ({@code attrs[k]}: mode, uid, gid, the mtime to set
-     * or {@link Long#MIN_VALUE}).
-     */
-    private Change compare(Batch batch, int b, int content, long[][] attrs, int k) {
-        boolean size = batch.bytes(b) != batch.targetSize(b);
-        boolean time = batch.mtimeNanos(b) != batch.targetMtimeNanos(b);
-        boolean perms = (batch.mode(b) & 07777) != (batch.targetMode(b) & 07777);
-        boolean owner = (flags & Batch.FLAG_OWNER) != 0
-                && (batch.uid(b) != batch.targetUid(b) || batch.gid(b) != batch.targetGid(b));
-        if (content < 0 ? size || time : content > 0 || size) {
-            return new Change(Change.Kind.CHANGED_FILE, content > 0, size, time, perms, owner);
-        }
-        boolean retime = content == 0 && time && preserve; // -c: same content, the source's time
-        if (owner && xattrs) { // a change of owner would drop security.capability: copied again
-            return new Change(Change.Kind.CHANGED_FILE, false, false, retime, perms, true);
-        }
-        keptBytes.addAndGet(batch.bytes(b));
-        if (perms || owner || retime) { // as rsync: the file stays, its attributes become the source's
-            attrs[k] = new long[] {batch.mode(b), batch.uid(b), batch.gid(b), retime ? batch.mtimeNanos(b) : Long.MIN_VALUE};
-            return new Change(Change.Kind.ATTRIBUTES, false, false, retime, perms, owner);
-        }
-        unchanged.incrementAndGet();
-        return null;
     }
 
     private final InodeLinks inodes = new InodeLinks(); // -H
@@ -731,7 +573,7 @@ public final class LocalCopier {
      * temporary name and renamed over what was there; a name that already is that link is left alone.
      */
     private void makeHardLinks() {
-        try (DirFds dirs = new DirFds()) {
+        try (RootDirs dirs = new RootDirs(rootFd)) {
             for (InodeLinks.Link l : inodes.links()) {
                 if (halted()) {
                     return;
@@ -779,7 +621,7 @@ public final class LocalCopier {
     }
 
     /** Whether DEST already holds {@code l} as a link to its first's copy (false when either is missing or unreadable). */
-    private boolean sameInode(DirFds dirs, InodeLinks.Link l) {
+    private boolean sameInode(RootDirs dirs, InodeLinks.Link l) {
         int fs = PathBytes.lastSlash(l.first()), ls = PathBytes.lastSlash(l.rel());
         int fromDir = dirs.of(fs < 0 ? new byte[0] : Arrays.copyOf(l.first(), fs));
         int toDir = fromDir < 0 ? -1 : dirs.of(ls < 0 ? new byte[0] : Arrays.copyOf(l.rel(), ls));
@@ -857,7 +699,7 @@ public final class LocalCopier {
             Batch batch = new Batch(Math.min(dirs.size(), 256));
             for (int start = 0; start < dirs.size(); start += batch.capacity()) {
                 batch.clear();
-                try (DirFds parents = new DirFds()) {
+                try (RootDirs parents = new RootDirs(rootFd)) {
                     for (int i = start; i < Math.min(dirs.size(), start + batch.capacity()); i++) {
                         FileOps.Listing m = dirs.get(i).meta();
                         byte[] rel = dirs.get(i).rel();
