@@ -30,6 +30,12 @@ static inline void usync_meter_count(struct usync_meter *m, int64_t n)
 		__atomic_fetch_add(&m->bytes, n, __ATOMIC_RELAXED);
 }
 
+/* Whether the meter keeps to a rate. */
+static inline bool usync_meter_paced(const struct usync_meter *m)
+{
+	return m && __atomic_load_n(&m->rate, __ATOMIC_RELAXED) > 0;
+}
+
 /* Whether Java asked to stop. */
 static inline bool usync_meter_cancelled(const struct usync_meter *m)
 {

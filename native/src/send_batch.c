@@ -394,6 +394,9 @@ static void send_all(struct sender *s)
 			usync_put_frame_hdr(fh, s->data_type, c->len);
 			if (out_put(s, fh, FRAME_HDR) < 0 || out_put(s, buf, c->len) < 0)
 				return;
+			/* with a rate, out before the sleep: nothing waits in the buffer while the wire idles */
+			if (usync_meter_paced(s->r->meter) && flush_out(s, 0) < 0)
+				return;
 			usync_meter_add(s->r->meter, c->len);
 			usync_meter_pace(s->r->meter);
 		}

@@ -121,7 +121,7 @@ public final class NetSender {
         if (!root.isDirectory() && !root.isRegularFile()) {
             throw new TransferException.SourceUnreadable("cannot send " + source + ": not a regular file or directory", null);
         }
-        TransferWatch watch = new TransferWatch(metering, meter, () -> files + symlinks + unchanged + failures.size(), () -> keptBytes, 
+        TransferWatch watch = new TransferWatch(metering, meter, () -> files + symlinks + unchanged + failures.size(), () -> keptBytes,
                 metering.progress() == null ? null : SourceTotals.of(root, filter), this::cut);
         boolean whole = false;
         try {
@@ -532,7 +532,9 @@ public final class NetSender {
                 int splice = spliceFiles && size >= SPLICE_MIN ? SendBatch.SPLICE : 0;
                 long[] ranges = version >= 4 ? holes(open, i) : null;
                 if (ranges != null) {
-                    data.add(addSparse(batch, open, i, rel[i], ranges, fileEnd, spliceFiles));
+                    long d = addSparse(batch, open, i, rel[i], ranges, fileEnd, spliceFiles);
+                    data.add(d);
+                    keptBytes += size - d; // the holes: settled without crossing the wire (progress)
                 } else {
                     byte[] hdr = FrameCodec.encode(version >= 4
                             ? new Message.FileHeader(size, open.mode(i) & 07777, rel[i], open.mtimeNanos(i))

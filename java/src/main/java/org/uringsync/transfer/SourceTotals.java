@@ -16,7 +16,7 @@ import org.uringsync.scan.TreeScanner;
 public final class SourceTotals implements AutoCloseable {
     private volatile long files;
     private volatile long bytes;
-    private volatile boolean finished;
+    private volatile boolean finished; // the walk went through the whole source
     private volatile boolean closed;
     private final Thread thread;
 
@@ -31,10 +31,9 @@ public final class SourceTotals implements AutoCloseable {
         thread = new Thread(() -> {
             try {
                 TreeScanner.walk(root, filter, new Counter(root));
-            } catch (Stop e) {
-                // closed: the walk ends where it is
-            } finally {
                 finished = true;
+            } catch (Stop e) {
+                // closed: the walk ends where it is, its totals not final
             }
         }, "uring-sync-totals");
         thread.setDaemon(true);
@@ -62,18 +61,18 @@ public final class SourceTotals implements AutoCloseable {
         return bytes;
     }
 
-    /** Whether the walk has ended (cut short by {@link #close()} included). */
+    /** Whether the walk went through the whole source (one cut short by {@link #close()} did not). */
     public boolean finished() {
         return finished;
     }
 
-    /** Stops the walk (at its next entry: one directory listing at most) and waits for it. */
+    /**
+     * Stops the walk at its next entry, without waiting: it only counts, so nothing depends on its end,
+     * and one listing of a huge directory (or an lstat on a hung mount) must not hold up the transfer's.
+     */
     @Override
     public void close() {
         closed = true;
-        if (thread != null) {
-            TransferWatch.joinUninterruptibly(thread);
-        }
     }
 
     /** Thrown out of the walk once closed. */

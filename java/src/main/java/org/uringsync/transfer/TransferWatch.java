@@ -144,7 +144,7 @@ public final class TransferWatch implements AutoCloseable {
         if (totals != null) {
             totals.close();
         }
-        joinUninterruptibly(thread);
+        joinUninterruptibly(thread); // ends at once, or once a listener call in progress returns
     }
 
     /** Waits for {@code t} to end even when the caller is interrupted (it ends within microseconds); keeps the interrupt. */

@@ -132,7 +132,7 @@ class ExperienceIT {
         }
     }
 
-    static final Pattern AVERAGE = Pattern.compile("200.0 MiB in [\\d.]+ s \\(([\\d.]+) MiB/s\\)");
+    static final Pattern AVERAGE = Pattern.compile("200\\.0 MiB in [\\d.]+ s \\(([\\d.]+) MiB/s\\)");
 
     /** The average over the transfer, from the summary line; within 5% of 20 MiB/s, 200 MiB in at least 9.5 s. */
     static void assertKeptTo20M(Launcher.Result r, long nanos) {
