@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 #include "jni_util.h"
 #include "org_uringsync_nativeio_FileOps.h"
@@ -196,6 +197,17 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_geteuidNative(JNIEnv 
 	(void)env;
 	(void)cls;
 	return (jint)geteuid();
+}
+
+/* FileOps.terminalColumnsNative(int fd): the terminal's width (TIOCGWINSZ), 0 when unknown, or -errno */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_terminalColumnsNative(JNIEnv *env, jclass cls, jint fd)
+{
+	(void)env;
+	(void)cls;
+	struct winsize ws;
+	if (ioctl(fd, TIOCGWINSZ, &ws) < 0)
+		return -errno;
+	return ws.ws_col;
 }
 
 /* FileOps.isTerminalNative(int fd): isatty(3) */

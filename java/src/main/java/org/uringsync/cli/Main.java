@@ -232,7 +232,7 @@ public final class Main {
         }
         boolean on = p.has("--progress") || (!p.has("--no-progress") && out == System.out
                 && org.uringsync.nativeio.FileOps.isTerminal(1));
-        return on ? new ProgressLine(out) : null;
+        return on ? new ProgressLine(out, org.uringsync.nativeio.FileOps.terminalColumns(1)) : null;
     }
 
     /** Whether --stats asks for JSON (the one format there is). */

@@ -28,9 +28,10 @@ final class ProgressLine implements ProgressListener {
     private String shown = ""; // the line on screen now ("" when none)
     private boolean done;
 
-    ProgressLine(PrintStream term) {
+    /** @param columns the terminal's width (0: unknown, then $COLUMNS or 80) */
+    ProgressLine(PrintStream term, int columns) {
         this.term = term;
-        this.width = columns(System.getenv("COLUMNS")) - 1;
+        this.width = (columns >= 20 ? columns : columns(System.getenv("COLUMNS"))) - 1;
     }
 
     /** The terminal's width as the shell exports it, else 80. */

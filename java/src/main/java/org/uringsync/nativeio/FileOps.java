@@ -99,6 +99,11 @@ public final class FileOps {
         return NativeLoader.isLoaded() && isTerminalNative(fd);
     }
 
+    /** The width in columns of the terminal {@code fd} is (TIOCGWINSZ); 0 when it is none or cannot say. */
+    public static int terminalColumns(int fd) {
+        return NativeLoader.isLoaded() ? Math.max(0, terminalColumnsNative(fd)) : 0;
+    }
+
     /**
      * Opens (and with {@code create}, first creates) the destination root of a receiver.
      *
@@ -424,4 +429,6 @@ public final class FileOps {
     private static native int geteuidNative();
 
     private static native boolean isTerminalNative(int fd);
+
+    private static native int terminalColumnsNative(int fd);
 }

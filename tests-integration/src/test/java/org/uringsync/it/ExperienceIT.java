@@ -43,7 +43,12 @@ class ExperienceIT {
 
     /** Runs the launcher on a pseudo-terminal (script(1)); what the terminal got, exactly. */
     static Launcher.Result onTerminal(String... args) throws Exception {
-        StringBuilder cmd = new StringBuilder(Launcher.SCRIPT.toString());
+        return onTerminalAfter("", args);
+    }
+
+    /** As {@link #onTerminal}, after the shell command {@code before} (e.g. stty) on that terminal. */
+    static Launcher.Result onTerminalAfter(String before, String... args) throws Exception {
+        StringBuilder cmd = new StringBuilder(before).append(Launcher.SCRIPT.toString());
         for (String a : args) {
             cmd.append(" '").append(a).append('\'');
         }
@@ -92,6 +97,18 @@ class ExperienceIT {
         assertTrue(forced.out().contains(ERASE) && !drawn(forced.out()).isEmpty(), forced.toString());
         Launcher.Result off = onTerminal("--no-progress", src.toString(), tmp.resolve("out-off").toString());
         assertFalse(off.out().contains("\033"), off.toString());
+
+        // a narrow terminal: the line is cut to its width (TIOCGWINSZ), never wrapped
+        Launcher.Result narrow = onTerminalAfter("stty cols 40; ", "--bwlimit", "16M", src.toString(),
+                tmp.resolve("out-narrow").toString());
+        assertEquals(0, narrow.exit(), narrow.toString());
+        List<String> cut = new ArrayList<>();
+        for (String part : narrow.out().split(Pattern.quote(ERASE), -1)) {
+            if (part.startsWith("  ") && !part.contains("\n")) {
+                cut.add(part);
+            }
+        }
+        assertTrue(cut.size() >= 3 && cut.stream().allMatch(l -> l.length() == 39), cut.toString());
     }
 
     @Test
