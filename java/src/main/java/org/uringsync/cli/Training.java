@@ -21,12 +21,14 @@ public final class Training {
         Files.writeString(src.resolve("f"), "training\n");
         Files.createSymbolicLink(src.resolve("l"), Path.of("f"));
         PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
-        int rc = Main.run(new String[] {"-p", dir.resolve("src").toString(), dir.resolve("copy").toString()}, quiet, quiet);
+        // --progress: the classes of the progress line (and its source walk) load from the cache too
+        int rc = Main.run(new String[] {"-p", "--progress", dir.resolve("src").toString(), dir.resolve("copy").toString()}, quiet,
+                quiet);
         Files.delete(src.resolve("l")); // the send below trains the file path (a receiver of version 2 skips links)
         String secret = "training-secret-" + ProcessHandle.current().pid();
         try (Receiver r = Receiver.builder(dir.resolve("received")).bind(java.net.InetAddress.getByName("127.0.0.1"))
                 .port(0).secret(secret).stateDirectory(dir.resolve("state")).build().start()) {
-            rc |= Main.run(new String[] {"send", dir.resolve("src").toString(), "127.0.0.1:" + r.port(), "--secret", secret},
+            rc |= Main.run(new String[] {"send", "--progress", dir.resolve("src").toString(), "127.0.0.1:" + r.port(), "--secret", secret},
                     quiet, quiet);
         }
         System.exit(rc);
