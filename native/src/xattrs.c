@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 #include "jni_util.h"
 #include "org_uringsync_nativeio_FileOps.h"
+#include "syscalls.h"
 #include "xattrs.h"
 
 static int in_scope(const char *name, int scope)
@@ -125,6 +127,115 @@ int usync_xattrs_copy(int from, int to, int scope)
 	if (rc == 0 && len > 0)
 		rc = usync_xattrs_set(to, p, len);
 	free(p);
+	return rc;
+}
+
+/* One attribute of a packed list: its name (not NUL-terminated), value and the offset after it; false at the end. */
+struct xattr_at {
+	const uint8_t *name, *value;
+	size_t name_len, value_len;
+};
+
+static bool next_xattr(const uint8_t *p, size_t len, size_t *at, struct xattr_at *x)
+{
+	if (*at + 1 > len)
+		return false;
+	x->name_len = p[(*at)++];
+	x->name = p + *at;
+	*at += x->name_len;
+	x->value_len = (size_t)p[*at] | (size_t)p[*at + 1] << 8 | (size_t)p[*at + 2] << 16 | (size_t)p[*at + 3] << 24;
+	*at += 4;
+	x->value = p + *at;
+	*at += x->value_len;
+	return true;
+}
+
+/* The value of `name` in a packed list (made by usync_xattrs_get: well formed), or false when absent. */
+static bool find_xattr(const uint8_t *p, size_t len, const struct xattr_at *want, struct xattr_at *found)
+{
+	size_t at = 0;
+	while (next_xattr(p, len, &at, found))
+		if (found->name_len == want->name_len && memcmp(found->name, want->name, want->name_len) == 0)
+			return true;
+	return false;
+}
+
+int usync_xattrs_sync(int from, int to, int scope, bool apply)
+{
+	uint8_t *a = NULL, *b = NULL;
+	size_t alen, blen;
+	int rc = usync_xattrs_get(from, scope, &a, &alen);
+	if (rc == 0)
+		rc = usync_xattrs_get(to, scope, &b, &blen);
+	if (rc < 0)
+		goto out;
+	struct xattr_at x, y;
+	size_t at = 0;
+	bool differ = false;
+	while (!differ && next_xattr(a, alen, &at, &x)) /* each of from's, the same in to */
+		differ = !find_xattr(b, blen, &x, &y) || y.value_len != x.value_len || memcmp(x.value, y.value, x.value_len) != 0;
+	for (at = 0; !differ && next_xattr(b, blen, &at, &y);) /* none of to's that from lacks */
+		differ = !find_xattr(a, alen, &y, &x);
+	rc = differ ? 1 : 0;
+	if (!differ || !apply)
+		goto out;
+	char name[256];
+	for (at = 0; next_xattr(b, blen, &at, &y);) {
+		if (find_xattr(a, alen, &y, &x))
+			continue;
+		memcpy(name, y.name, y.name_len);
+		name[y.name_len] = 0;
+		if (fremovexattr(to, name) < 0 && errno != ENODATA) {
+			rc = -errno;
+			goto out;
+		}
+	}
+	if (alen > 0) {
+		int set = usync_xattrs_set(to, a, alen);
+		if (set < 0)
+			rc = set;
+	}
+out:
+	free(a);
+	free(b);
+	return rc;
+}
+
+/*
+ * FileOps.syncXattrsNative(byte[] src, int dir, byte[] name, boolean all, boolean apply): the regular file
+ * src (a path) and the regular file `name` in dir, neither followed; see usync_xattrs_sync. 0, 1 or -errno
+ * (-EINVAL: not a regular file).
+ */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_syncXattrsNative(JNIEnv *env, jclass cls, jbyteArray jsrc,
+		jint dir, jbyteArray jname, jboolean all, jboolean apply)
+{
+	(void)cls;
+	char *src = usync_path_of(env, jsrc);
+	char *name = usync_path_of(env, jname);
+	int rc = -EINVAL, from = -1, to = -1;
+	if (!src || !name)
+		goto out;
+	/* O_NONBLOCK: a FIFO swapped in cannot hang us; it is refused below */
+	from = open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	to = from < 0 ? -1 : openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (from < 0 || to < 0) {
+		rc = -errno;
+		goto out;
+	}
+	struct stat fs, ts;
+	if (usync_fstat(from, &fs) < 0 || usync_fstat(to, &ts) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	rc = S_ISREG(fs.st_mode) && S_ISREG(ts.st_mode) ? usync_xattrs_sync(from, to, all ? USYNC_XATTR_ALL : USYNC_XATTR_USER, apply)
+						       : -EINVAL;
+out:
+	if (from >= 0)
+		close(from);
+	if (to >= 0)
+		close(to);
+	free(src);
+	free(name);
 	return rc;
 }
 

@@ -6,6 +6,7 @@
 #ifndef USYNC_XATTRS_H
 #define USYNC_XATTRS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,5 +27,12 @@ int usync_xattrs_set(int fd, const uint8_t *p, size_t len);
 
 /* Copies fd's attributes in scope onto to. 0 or -errno. */
 int usync_xattrs_copy(int from, int to, int scope);
+
+/*
+ * Makes to's attributes in scope those of from: with apply, differing values set and names from lacks
+ * removed. 0 when they were already the same, 1 when they differed (and, with apply, now match), or
+ * -errno.
+ */
+int usync_xattrs_sync(int from, int to, int scope, bool apply);
 
 #endif

@@ -31,10 +31,14 @@ public interface CopyListener {
 
     /**
      * One change to the destination; {@code checksum} (with -c: the content differs), {@code size},
-     * {@code time}, {@code perms} and {@code owner} say what differed for a file replaced or whose
-     * attributes were set.
+     * {@code time}, {@code perms}, {@code owner} and {@code xattrs} (with -X: the extended attributes)
+     * say what differed for a file replaced or whose attributes were set.
      */
-    record Change(Kind kind, boolean checksum, boolean size, boolean time, boolean perms, boolean owner) {
+    record Change(Kind kind, boolean checksum, boolean size, boolean time, boolean perms, boolean owner, boolean xattrs) {
+        public Change(Kind kind, boolean checksum, boolean size, boolean time, boolean perms, boolean owner) {
+            this(kind, checksum, size, time, perms, owner, false);
+        }
+
         public Change(Kind kind, boolean size, boolean time, boolean perms, boolean owner) {
             this(kind, false, size, time, perms, owner);
         }
@@ -85,7 +89,8 @@ public interface CopyListener {
             };
             boolean details = kind == Kind.CHANGED_FILE || kind == Kind.ATTRIBUTES;
             Change c = new Change(kind, details && code.charAt(2) == 'c', details && code.charAt(3) == 's',
-                    details && code.charAt(4) == 't', details && code.charAt(5) == 'p', details && code.charAt(6) == 'o');
+                    details && code.charAt(4) == 't', details && code.charAt(5) == 'p', details && code.charAt(6) == 'o',
+                    details && code.charAt(10) == 'x');
             if (!c.itemize().equals(code)) {
                 throw new IllegalArgumentException("unknown itemize code '" + code + "'");
             }
@@ -94,10 +99,11 @@ public interface CopyListener {
 
         /**
          * @return rsync's 11-character itemize code, e.g. {@code >f+++++++++}, {@code >f.st......},
-         *     {@code >fc.t......} (-c), {@code .f...p.....}, {@code .f..t......}, {@code *deleting  }
+         *     {@code >fc.t......} (-c), {@code .f...p.....}, {@code .f..t......}, {@code .f........x} (-X),
+         *     {@code *deleting  }
          */
         public String itemize() {
-            String attrs = (perms ? "p" : ".") + (owner ? "og" : "..") + "...";
+            String attrs = (perms ? "p" : ".") + (owner ? "og" : "..") + ".." + (xattrs ? "x" : ".");
             return switch (kind) {
                 case NEW_FILE -> ">f+++++++++";
                 case CHANGED_FILE -> ">f" + (checksum ? 'c' : '.') + (size ? 's' : '.') + (time ? 't' : '.') + attrs;

@@ -222,7 +222,8 @@ public final class LocalCopy {
 
         /**
          * Copy extended attributes (rsync's -X) of files and directories: the "user." namespace, or as root
-         * every namespace but "system." (ACLs). Files the quick check leaves alone keep theirs.
+         * every namespace but "system." (ACLs). A file the quick check leaves alone gets the source's in
+         * place (changed values set, names the source lacks removed; reported as {@code .f........x}).
          */
         public Builder xattrs(boolean xattrs) {
             this.xattrs = xattrs;

@@ -321,6 +321,19 @@ public final class FileOps {
         return xattrsNative(fd, dir, name == null ? new byte[0] : name, all);
     }
 
+    /**
+     * -X for a file the quick check keeps: the extended attributes of the regular file {@code src} (a
+     * path) compared with those of the regular file {@code name} in {@code dir} (neither followed), and
+     * with {@code apply} made the same (differing values set, names the source lacks removed).
+     * {@code all}: every namespace but "system."; else "user." alone.
+     *
+     * @return 0 when they were the same, 1 when they differed (with apply: now fixed), or -errno
+     *     ({@code -EINVAL}: not a regular file)
+     */
+    public static int syncXattrs(byte[] src, int dir, byte[] name, boolean all, boolean apply) {
+        return syncXattrsNative(src, dir, name, all, apply);
+    }
+
     /** Sets a packed list of extended attributes on {@code fd} (or the directory {@code name} inside {@code dir}, never followed). @return 0 or -errno */
     public static int setXattrs(int fd, int dir, byte[] name, byte[] packed) {
         return setXattrsNative(fd, dir, name == null ? new byte[0] : name, packed);
@@ -383,6 +396,8 @@ public final class FileOps {
     private static native byte[] xattrsNative(int fd, int dir, byte[] name, boolean all) throws NativeIoException;
 
     private static native int setXattrsNative(int fd, int dir, byte[] name, byte[] packed);
+
+    private static native int syncXattrsNative(byte[] src, int dir, byte[] name, boolean all, boolean apply);
 
     private static native int fileMetaAtNative(int dir, byte[] name, int mode, int uid, int gid, boolean owner);
 

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 import org.uringsync.CopyListener.Change;
 import org.uringsync.nativeio.Batch;
+import org.uringsync.nativeio.FileOps;
 import org.uringsync.nativeio.NativeIoException;
 import org.uringsync.nativeio.PathBytes;
 import org.uringsync.nativeio.Ring;
@@ -17,6 +18,7 @@ import org.uringsync.nativeio.Ring;
  */
 final class LocalQuickCheck {
     private static final int S_IFMT = 0170000, S_IFREG = 0100000;
+    private static final java.util.function.BooleanSupplier SAME = () -> false; // without -X: attributes not compared
 
     /** Where an entry's failure goes. */
     interface Failures {
@@ -104,7 +106,7 @@ final class LocalQuickCheck {
                 if (checksum && batch.bytes(b) == batch.targetSize(b)) {
                     same[nsame++] = b; // compared by content, below
                 } else {
-                    change[i - start] = compare(batch, b, -1, attrs, i - start);
+                    change[i - start] = compare(batch, b, -1, attrs, i - start, xattrs ? xattrsDiffer(u, i, dirs) : SAME);
                 }
             }
         }
@@ -143,7 +145,7 @@ final class LocalQuickCheck {
                 change[i - start] = null;
             } else {
                 boolean differs = !h.same(2 * k + 1, h.digests(), Ring.HASH_BYTES * 2 * k); // a copy that cannot be read: replaced
-                change[i - start] = compare(batch, same[k], differs ? 1 : 0, attrs, i - start);
+                change[i - start] = compare(batch, same[k], differs ? 1 : 0, attrs, i - start, xattrs ? xattrsDiffer(u, i, dirs) : SAME);
             }
         }
     }
@@ -155,7 +157,7 @@ final class LocalQuickCheck {
      * change: the file stays and gets the source's ({@code attrs[k]}: mode, uid, gid, the mtime to set
      * or {@link Long#MIN_VALUE}).
      */
-    private Change compare(Batch batch, int b, int content, long[][] attrs, int k) {
+    private Change compare(Batch batch, int b, int content, long[][] attrs, int k, java.util.function.BooleanSupplier xattrsDiffer) {
         boolean size = batch.bytes(b) != batch.targetSize(b);
         boolean time = batch.mtimeNanos(b) != batch.targetMtimeNanos(b);
         boolean perms = (batch.mode(b) & 07777) != (batch.targetMode(b) & 07777);
@@ -169,12 +171,28 @@ final class LocalQuickCheck {
             return new Change(Change.Kind.CHANGED_FILE, false, false, retime, perms, true);
         }
         keptBytes.addAndGet(batch.bytes(b));
-        if (perms || owner || retime) { // as rsync: the file stays, its attributes become the source's
+        boolean xattrsChange = xattrs && xattrsDiffer.getAsBoolean();
+        if (perms || owner || retime || xattrsChange) { // as rsync: the file stays, its attributes become the source's
             attrs[k] = new long[] {batch.mode(b), batch.uid(b), batch.gid(b), retime ? batch.mtimeNanos(b) : Long.MIN_VALUE};
-            return new Change(Change.Kind.ATTRIBUTES, false, false, retime, perms, owner);
+            return new Change(Change.Kind.ATTRIBUTES, false, false, retime, perms, owner, xattrsChange);
         }
         unchanged.incrementAndGet();
         return null;
+    }
+
+    /**
+     * -X, for a file the quick check may keep: whether its extended attributes differ from the source's
+     * (looked at only when asked; a file that cannot be looked at counts as differing, and the fix
+     * then reports why).
+     */
+    private java.util.function.BooleanSupplier xattrsDiffer(LocalCopier.Unit u, int i, RootDirs dirs) {
+        return () -> {
+            byte[] d = u.dstRel()[i];
+            int slash = PathBytes.lastSlash(d);
+            int dir = dirs.of(slash < 0 ? new byte[0] : Arrays.copyOf(d, slash)); // opened by the quick check
+            return dir < 0 || FileOps.syncXattrs(join(u.srcRoot(), u.rel()[i]), dir, Arrays.copyOfRange(d, slash + 1, d.length),
+                    (flags & Batch.FLAG_XATTRS_ALL) != 0, false) != 0;
+        };
     }
 
     private static byte[] join(byte[] root, byte[] rel) {

@@ -191,6 +191,41 @@ class LocalSyncTest {
         assertEquals("", Listings.xattrs(plain), "without -X");
     }
 
+    /**
+     * -X on files the quick check keeps (same size and time): a changed value, a new attribute and one
+     * the source no longer has are made the source's in place ({@code .f........x}); a dry run names
+     * exactly those files and changes nothing; files whose attributes match are left alone.
+     */
+    @Test
+    void keptFilesGetTheSourcesExtendedAttributes() throws IOException {
+        Listings.setTestXattrs(src);
+        copy(LocalCopy.builder().xattrs(true));
+        Listings.setXattr(src.resolve("d0/f1"), "user.color", "green"); // a changed value
+        Listings.setXattr(src.resolve("d1/f3"), "user.new", "1"); // a new one
+        Listings.setXattr(dst.resolve("d2/f4"), "user.stale", "x"); // one the source does not have
+        long inode = (long) Files.getAttribute(dst.resolve("d0/f1"), "unix:ino");
+        String before = Listings.xattrs(dst);
+        for (boolean dry : new boolean[] {true, false}) {
+            List<String> changes = new java.util.concurrent.CopyOnWriteArrayList<>();
+            CopyResult r = copy(LocalCopy.builder().xattrs(true).dryRun(dry).listener(new CopyListener() {
+                @Override
+                public void changed(String path, CopyListener.Change change) {
+                    changes.add(change.itemize() + " " + path);
+                }
+            }));
+            assertEquals(List.of(".f........x d0/f1", ".f........x d1/f3", ".f........x d2/f4"),
+                    changes.stream().filter(c -> !c.startsWith("cL")).sorted().toList(), (dry ? "dry run: " : "") + changes);
+            assertEquals(0, r.files(), r.summary());
+            if (dry) {
+                assertEquals(before, Listings.xattrs(dst), "a dry run changes nothing");
+            }
+        }
+        assertEquals(Listings.xattrs(src), Listings.xattrs(dst));
+        assertEquals(inode, Files.getAttribute(dst.resolve("d0/f1"), "unix:ino"), "changed in place");
+        assertEquals(CopyListener.Change.ofItemize(".f........x"), new CopyListener.Change(CopyListener.Change.Kind.ATTRIBUTES,
+                false, false, false, false, false, true));
+    }
+
     /** As root, devices, FIFOs and sockets are made (cD+++++++++) with their type, mode, device number and time; a second run leaves them. */
     @Test
     void devicesFifosAndSocketsAreMadeAsRoot() throws IOException {
