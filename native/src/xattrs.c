@@ -19,18 +19,26 @@ static int in_scope(const char *name, int scope)
 	return strncmp(name, "system.", 7) != 0;
 }
 
+/* One xattr call on fd, or when path is set on path, not followed (l*xattr). */
+static ssize_t xattr_call(int fd, const char *path, const char *name, char *buf, size_t size)
+{
+	if (path)
+		return name ? lgetxattr(path, name, buf, size) : llistxattr(path, buf, size);
+	return name ? fgetxattr(fd, name, buf, size) : flistxattr(fd, buf, size);
+}
+
 /* A name list or a value, read into a buffer grown while the attribute changes under us (ERANGE). */
-static ssize_t read_grown(int fd, const char *name, char **buf)
+static ssize_t read_grown(int fd, const char *path, const char *name, char **buf)
 {
 	for (int tries = 0; tries < 8; tries++) {
-		ssize_t n = name ? fgetxattr(fd, name, NULL, 0) : flistxattr(fd, NULL, 0);
+		ssize_t n = xattr_call(fd, path, name, NULL, 0);
 		if (n <= 0)
 			return n;
 		char *b = realloc(*buf, (size_t)n);
 		if (!b)
 			return -1; /* errno ENOMEM */
 		*buf = b;
-		ssize_t got = name ? fgetxattr(fd, name, b, (size_t)n) : flistxattr(fd, b, (size_t)n);
+		ssize_t got = xattr_call(fd, path, name, b, (size_t)n);
 		if (got >= 0 || errno != ERANGE)
 			return got;
 	}
@@ -38,7 +46,8 @@ static ssize_t read_grown(int fd, const char *name, char **buf)
 	return -1;
 }
 
-int usync_xattrs_get(int fd, int scope, uint8_t **out, size_t *len)
+/* As usync_xattrs_get, of fd or (path set) of path, not followed. */
+static int get_packed(int fd, const char *path, int scope, uint8_t **out, size_t *len)
 {
 	char *names = NULL, *value = NULL;
 	uint8_t *packed = NULL;
@@ -46,7 +55,7 @@ int usync_xattrs_get(int fd, int scope, uint8_t **out, size_t *len)
 	int rc = 0;
 	*out = NULL;
 	*len = 0;
-	ssize_t n = read_grown(fd, NULL, &names);
+	ssize_t n = read_grown(fd, path, NULL, &names);
 	if (n < 0) {
 		rc = errno == ENOTSUP ? 0 : -errno;
 		goto out;
@@ -56,7 +65,7 @@ int usync_xattrs_get(int fd, int scope, uint8_t **out, size_t *len)
 		size_t nl = strlen(name);
 		if (!in_scope(name, scope) || nl == 0 || nl > 255)
 			continue;
-		ssize_t vl = read_grown(fd, name, &value);
+		ssize_t vl = read_grown(fd, path, name, &value);
 		if (vl < 0) {
 			if (errno == ENODATA)
 				continue; /* removed meanwhile */
@@ -94,6 +103,11 @@ out:
 	free(value);
 	free(packed);
 	return rc;
+}
+
+int usync_xattrs_get(int fd, int scope, uint8_t **out, size_t *len)
+{
+	return get_packed(fd, NULL, scope, out, len);
 }
 
 int usync_xattrs_set(int fd, const uint8_t *p, size_t len)
@@ -160,13 +174,14 @@ static bool find_xattr(const uint8_t *p, size_t len, const struct xattr_at *want
 	return false;
 }
 
-int usync_xattrs_sync(int from, int to, int scope, bool apply)
+/* usync_xattrs_sync, the lists read from fds, or from paths (not followed) when those are set. */
+static int sync_lists(int from, const char *from_path, int to, const char *to_path, int scope, bool apply)
 {
 	uint8_t *a = NULL, *b = NULL;
 	size_t alen, blen;
-	int rc = usync_xattrs_get(from, scope, &a, &alen);
+	int rc = get_packed(from, from_path, scope, &a, &alen);
 	if (rc == 0)
-		rc = usync_xattrs_get(to, scope, &b, &blen);
+		rc = get_packed(to, to_path, scope, &b, &blen);
 	if (rc < 0)
 		goto out;
 	struct xattr_at x, y;
@@ -201,6 +216,11 @@ out:
 	return rc;
 }
 
+int usync_xattrs_sync(int from, int to, int scope, bool apply)
+{
+	return sync_lists(from, NULL, to, NULL, scope, apply);
+}
+
 /*
  * FileOps.syncXattrsNative(byte[] src, int dir, byte[] name, boolean all, boolean apply): the regular file
  * src (a path) and the regular file `name` in dir, neither followed; see usync_xattrs_sync. 0, 1 or -errno
@@ -215,6 +235,16 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_syncXattrsNative(JNIE
 	int rc = -EINVAL, from = -1, to = -1;
 	if (!src || !name)
 		goto out;
+	int scope = all ? USYNC_XATTR_ALL : USYNC_XATTR_USER;
+	char target[64 + 256];
+	if (!apply && !strchr(name, '/') && snprintf(target, sizeof target, "/proc/self/fd/%d/%s", dir, name) < (int)sizeof target) {
+		/* Only looking: by path, not followed, nothing opened (two system calls a file fewer on a
+		 * no-change run); the target through its directory's descriptor, never a path re-resolved
+		 * from the root. A lookup that fails goes the way below, which names the reason. */
+		rc = sync_lists(-1, src, -1, target, scope, false);
+		if (rc >= 0)
+			goto out;
+	}
 	/* O_NONBLOCK: a FIFO swapped in cannot hang us; it is refused below */
 	from = open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	to = from < 0 ? -1 : openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -227,8 +257,7 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_syncXattrsNative(JNIE
 		rc = -errno;
 		goto out;
 	}
-	rc = S_ISREG(fs.st_mode) && S_ISREG(ts.st_mode) ? usync_xattrs_sync(from, to, all ? USYNC_XATTR_ALL : USYNC_XATTR_USER, apply)
-						       : -EINVAL;
+	rc = S_ISREG(fs.st_mode) && S_ISREG(ts.st_mode) ? usync_xattrs_sync(from, to, scope, apply) : -EINVAL;
 out:
 	if (from >= 0)
 		close(from);
