@@ -152,13 +152,15 @@ struct xattr_at {
 
 static bool next_xattr(const uint8_t *p, size_t len, size_t *at, struct xattr_at *x)
 {
-	if (*at + 1 > len)
-		return false;
+	if (*at + 1 > len || *at + 1 + p[*at] + 4 > len)
+		return false; /* the end (or a list cut short: it ends there) */
 	x->name_len = p[(*at)++];
 	x->name = p + *at;
 	*at += x->name_len;
 	x->value_len = (size_t)p[*at] | (size_t)p[*at + 1] << 8 | (size_t)p[*at + 2] << 16 | (size_t)p[*at + 3] << 24;
 	*at += 4;
+	if (x->value_len > len - *at)
+		return false;
 	x->value = p + *at;
 	*at += x->value_len;
 	return true;
@@ -205,10 +207,15 @@ static int sync_lists(int from, const char *from_path, int to, const char *to_pa
 			goto out;
 		}
 	}
-	if (alen > 0) {
-		int set = usync_xattrs_set(to, a, alen);
-		if (set < 0)
-			rc = set;
+	for (at = 0; next_xattr(a, alen, &at, &x);) { /* only what differs: an unchanged security.* stays untouched */
+		if (find_xattr(b, blen, &x, &y) && y.value_len == x.value_len && memcmp(x.value, y.value, x.value_len) == 0)
+			continue;
+		memcpy(name, x.name, x.name_len);
+		name[x.name_len] = 0;
+		if (fsetxattr(to, name, x.value, x.value_len, 0) < 0) {
+			rc = -errno;
+			goto out;
+		}
 	}
 out:
 	free(a);
@@ -219,6 +226,31 @@ out:
 int usync_xattrs_sync(int from, int to, int scope, bool apply)
 {
 	return sync_lists(from, NULL, to, NULL, scope, apply);
+}
+
+/*
+ * The regular file `name` in dir (AT_FDCWD: a path), never followed, opened read-only for its
+ * attributes: looked at through an O_PATH descriptor, then reopened through /proc (the same inode,
+ * nothing resolved again). The fd, or -errno (-EINVAL: not a regular file).
+ */
+static int reopen_regular(int dir, const char *name)
+{
+	int p = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (p < 0)
+		return -errno;
+	struct stat st;
+	int fd = -EINVAL;
+	if (usync_fstat(p, &st) < 0) {
+		fd = -errno;
+	} else if (S_ISREG(st.st_mode)) {
+		char self[64];
+		snprintf(self, sizeof self, "/proc/self/fd/%d", p);
+		fd = open(self, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			fd = -errno;
+	}
+	close(p);
+	return fd;
 }
 
 /*
@@ -245,19 +277,29 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_syncXattrsNative(JNIE
 		if (rc >= 0)
 			goto out;
 	}
-	/* O_NONBLOCK: a FIFO swapped in cannot hang us; it is refused below */
-	from = open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	to = from < 0 ? -1 : openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	/* Both looked at through O_PATH first (opening a device swapped in could have side effects), then,
+	 * regular files alone, reopened for their attributes through that same inode. */
+	from = reopen_regular(AT_FDCWD, src);
+	to = from < 0 ? -1 : reopen_regular(dir, name);
 	if (from < 0 || to < 0) {
+		rc = from < 0 ? from : to;
+		goto out;
+	}
+	struct stat ts;
+	if (usync_fstat(to, &ts) < 0) {
 		rc = -errno;
 		goto out;
 	}
-	struct stat fs, ts;
-	if (usync_fstat(from, &fs) < 0 || usync_fstat(to, &ts) < 0) {
+	/* "user." attributes need write permission, even for the owner: a read-only file kept by a user
+	 * other than root gets it for the change, then its mode back (the caller sets the final one) */
+	bool lend = apply && geteuid() != 0 && !(ts.st_mode & S_IWUSR) && ts.st_uid == geteuid();
+	if (lend && fchmod(to, (ts.st_mode & 07777) | S_IWUSR) < 0) {
 		rc = -errno;
 		goto out;
 	}
-	rc = S_ISREG(fs.st_mode) && S_ISREG(ts.st_mode) ? usync_xattrs_sync(from, to, scope, apply) : -EINVAL;
+	rc = usync_xattrs_sync(from, to, scope, apply);
+	if (lend && fchmod(to, ts.st_mode & 07777) < 0 && rc >= 0)
+		rc = -errno;
 out:
 	if (from >= 0)
 		close(from);

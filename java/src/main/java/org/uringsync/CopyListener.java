@@ -61,7 +61,10 @@ public interface CopyListener {
             DELETED,
             /** A hard link made to another file of the copy (-H). */
             HARD_LINK,
-            /** A regular file left in place (same size and time, or with -c same content), its mode, owner or time made the source's. */
+            /**
+             * A regular file left in place (same size and time, or with -c same content), its mode, owner,
+             * time or (-X) extended attributes made the source's.
+             */
             ATTRIBUTES,
             /** A device, FIFO or socket made (as root). */
             SPECIAL

@@ -495,17 +495,21 @@ public final class LocalCopier {
                     if (dir < 0) {
                         continue;
                     }
-                    if (change[i - start].kind() == Change.Kind.ATTRIBUTES) { // left in place: mode, owner, time
+                    if (change[i - start].kind() == Change.Kind.ATTRIBUTES) { // left in place: xattrs, mode, owner, time
+                        Change c = change[i - start];
                         long[] a = attrs[i - start];
                         byte[] name = Arrays.copyOfRange(d, slash + 1, d.length);
-                        int rc = FileOps.fileMetaAt(dir, name, (int) a[0], (int) a[1], (int) a[2], change[i - start].owner());
-                        // -X: after the owner (whose change drops security.capability); the mode is already the source's
-                        int rx = rc < 0 || !change[i - start].xattrs() ? 0
+                        // -X first, while the file still has its mode (a read-only one gets write permission
+                        // lent for it); an owner change never comes with -X (the file is copied again then)
+                        int rx = !c.xattrs() ? 0
                                 : FileOps.syncXattrs(join(u.srcRoot(), u.rel()[i]), dir, name, (flags & Batch.FLAG_XATTRS_ALL) != 0, true);
+                        int rc = rx < 0 || !(c.perms() || c.owner()) ? 0 : FileOps.fileMetaAt(dir, name, (int) a[0], (int) a[1],
+                                (int) a[2], c.owner());
                         int rt = rc < 0 || rx < 0 || a[3] == Long.MIN_VALUE ? 0 : FileOps.linkTimeAt(dir, name, a[3]);
                         if (rc < 0 || rx < 0 || rt < 0) {
-                            fail(d, new NativeIoException(rt < 0 ? "utimensat" : rx < 0 ? "setxattr" : change[i - start].owner()
-                                    ? "fchownat or chmod" : "chmod", PathBytes.show(join(rootPath, d)), rt < 0 ? -rt : rx < 0 ? -rx : -rc));
+                            fail(d, new NativeIoException(rt < 0 ? "utimensat" : rx < 0 ? "extended attributes (getxattr, setxattr"
+                                    + " or removexattr)" : c.owner() ? "fchownat or chmod" : "chmod", PathBytes.show(join(rootPath, d)),
+                                    rt < 0 ? -rt : rx < 0 ? -rx : -rc));
                         } else {
                             report(PathBytes.show(d), change[i - start]);
                         }

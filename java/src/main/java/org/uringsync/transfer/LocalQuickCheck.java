@@ -182,16 +182,19 @@ final class LocalQuickCheck {
 
     /**
      * -X, for a file the quick check may keep: whether its extended attributes differ from the source's
-     * (looked at only when asked; a file that cannot be looked at counts as differing, and the fix
-     * then reports why).
+     * (looked at only when asked). One that cannot be looked at is reported and kept as it is.
      */
     private java.util.function.BooleanSupplier xattrsDiffer(LocalCopier.Unit u, int i, RootDirs dirs) {
         return () -> {
             byte[] d = u.dstRel()[i];
             int slash = PathBytes.lastSlash(d);
             int dir = dirs.of(slash < 0 ? new byte[0] : Arrays.copyOf(d, slash)); // opened by the quick check
-            return dir < 0 || FileOps.syncXattrs(join(u.srcRoot(), u.rel()[i]), dir, Arrays.copyOfRange(d, slash + 1, d.length),
-                    (flags & Batch.FLAG_XATTRS_ALL) != 0, false) != 0;
+            int rc = dir < 0 ? dir : FileOps.syncXattrs(join(u.srcRoot(), u.rel()[i]), dir, Arrays.copyOfRange(d, slash + 1, d.length),
+                    (flags & Batch.FLAG_XATTRS_ALL) != 0, false);
+            if (rc < 0) {
+                failures.fail(d, new NativeIoException("extended attributes (getxattr)", PathBytes.show(join(rootPath, d)), -rc));
+            }
+            return rc > 0;
         };
     }
 

@@ -203,6 +203,10 @@ class LocalSyncTest {
         Listings.setXattr(src.resolve("d0/f1"), "user.color", "green"); // a changed value
         Listings.setXattr(src.resolve("d1/f3"), "user.new", "1"); // a new one
         Listings.setXattr(dst.resolve("d2/f4"), "user.stale", "x"); // one the source does not have
+        // a read-only file (as git's objects): its attribute changes all the same, and it stays read-only
+        Listings.setXattr(src.resolve("d2/f4"), "user.ro", "r");
+        Files.setPosixFilePermissions(src.resolve("d2/f4"), java.nio.file.attribute.PosixFilePermissions.fromString("r--r--r--"));
+        Files.setPosixFilePermissions(dst.resolve("d2/f4"), java.nio.file.attribute.PosixFilePermissions.fromString("r--r--r--"));
         long inode = (long) Files.getAttribute(dst.resolve("d0/f1"), "unix:ino");
         String before = Listings.xattrs(dst);
         for (boolean dry : new boolean[] {true, false}) {
@@ -222,6 +226,7 @@ class LocalSyncTest {
         }
         assertEquals(Listings.xattrs(src), Listings.xattrs(dst));
         assertEquals(inode, Files.getAttribute(dst.resolve("d0/f1"), "unix:ino"), "changed in place");
+        assertEquals("r--r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(dst.resolve("d2/f4"))));
         assertEquals(CopyListener.Change.ofItemize(".f........x"), new CopyListener.Change(CopyListener.Change.Kind.ATTRIBUTES,
                 false, false, false, false, false, true));
     }

@@ -78,6 +78,28 @@ class LocalCopyLauncherIT {
         assertTrue(Files.notExists(work.resolve("d/closed")));
     }
 
+    /**
+     * -X on a kept read-only file as an ordinary user (as root: as nobody, in a tree nobody owns): "user."
+     * attributes need write permission even for the owner, so the copy lends it for the change; the
+     * attributes arrive and the file stays read-only.
+     */
+    @Test
+    void keptReadOnlyFilesGetTheirExtendedAttributesAsAnOrdinaryUser() throws Exception {
+        Path work = Files.createDirectory(tmp.resolve("readonly-x"));
+        boolean root = sh(work, "id -u").strip().equals("0");
+        List<String> as = root ? List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups") : List.of();
+        sh(work, "mkdir s; echo hi > s/f; setfattr -n user.a -v 1 s/f; chmod 0755 " + tmp
+                + (root ? "; chown -R 65534:65534 ." : ""));
+        Launcher.Result first = Launcher.run(as, "-p", "-X", work.resolve("s").toString(), work.resolve("d").toString());
+        assertEquals(0, first.exit(), first.toString());
+        sh(work, "chmod 444 d/f; setfattr -n user.a -v 2 s/f; setfattr -n user.b -v 3 s/f; chmod 444 s/f");
+        Launcher.Result second = Launcher.run(as, "-p", "-X", "-i", work.resolve("s").toString(), work.resolve("d").toString());
+        assertEquals(0, second.exit(), second.toString());
+        assertTrue(second.out().startsWith(".f........x f\n"), second.toString());
+        assertEquals(sh(work.resolve("s"), "getfattr -d f"), sh(work.resolve("d"), "getfattr -d f"));
+        assertEquals("444", sh(work, "stat -c %a d/f").strip());
+    }
+
     @Test
     void badUsageGivesOneLineAndExitOne() throws Exception {
         Launcher.Result r = Launcher.run("--chunk-size", "lots", "a", "b");
