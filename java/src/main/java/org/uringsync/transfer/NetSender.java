@@ -121,7 +121,7 @@ public final class NetSender {
         if (!root.isDirectory() && !root.isRegularFile()) {
             throw new TransferException.SourceUnreadable("cannot send " + source + ": not a regular file or directory", null);
         }
-        TransferWatch watch = new TransferWatch(metering, meter, () -> files + symlinks + unchanged + failures.size(), () -> keptBytes,
+        TransferWatch watch = new TransferWatch(metering, meter, () -> files + symlinks + unchanged + entryFailures(), () -> keptBytes,
                 metering.progress() == null ? null : SourceTotals.of(root, filter), this::cut);
         boolean whole = false;
         try {
@@ -427,6 +427,13 @@ public final class NetSender {
             if (n > 0) {
                 sendBatch(session, ring, root, rel, n, false);
             }
+        }
+    }
+
+    /** Entries that failed (each a NativeIoException naming its path; not the send's own end), for progress. */
+    private long entryFailures() {
+        synchronized (failures) {
+            return failures.stream().filter(NativeIoException.class::isInstance).count();
         }
     }
 

@@ -232,10 +232,11 @@ class MeteringTest {
         Path src = Files.createDirectory(tmp.resolve("src"));
         NativeTestSupport.randomFile(src.resolve("big"), 128 * MIB, 4);
         Thread[] runner = new Thread[1];
+        Recorder rec = new Recorder();
         CompletableFuture<CopyResult> run = CompletableFuture.supplyAsync(() -> {
             runner[0] = Thread.currentThread();
             try {
-                return sender().bandwidthLimit(32 * MIB).build().send(src); // four seconds
+                return sender().progress(rec, Duration.ofMillis(20)).bandwidthLimit(32 * MIB).build().send(src); // four seconds
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             } finally {
@@ -251,6 +252,9 @@ class MeteringTest {
         assertTrue(ms < 1000, "returned " + ms + " ms after the interrupt");
         assertEquals(0, r.files());
         assertTrue(r.failures().get(r.failures().size() - 1) instanceof InterruptedIOException, r.failures().toString());
+        Progress last = rec.calls.get(rec.calls.size() - 1);
+        assertEquals(0, last.filesDone(), "the send's own end is no file done: " + last);
+        assertFalse(last.bytesDone() == last.bytesTotal() && last.totalsFinal(), "a stopped send is not shown complete: " + last);
         long end = System.nanoTime() + 5_000_000_000L;
         while (receiver.connections() > 0 && System.nanoTime() < end) {
             Thread.sleep(10);
