@@ -110,27 +110,54 @@ int usync_xattrs_get(int fd, int scope, uint8_t **out, size_t *len)
 	return get_packed(fd, NULL, scope, out, len);
 }
 
-int usync_xattrs_set(int fd, const uint8_t *p, size_t len)
+/* One attribute of a packed list: its name (not NUL-terminated), value and the offset after it; false at the end. */
+struct xattr_at {
+	const uint8_t *name, *value;
+	size_t name_len, value_len;
+};
+
+/*
+ * The attribute at *at of a packed list, *at moved past it; false at the end, or where the list is cut
+ * short (*at then stays before it, short of len).
+ */
+static bool next_xattr(const uint8_t *p, size_t len, size_t *at, struct xattr_at *x)
+{
+	size_t i = *at;
+	if (i + 1 > len || i + 1 + p[i] + 4 > len)
+		return false;
+	x->name_len = p[i++];
+	x->name = p + i;
+	i += x->name_len;
+	x->value_len = (size_t)p[i] | (size_t)p[i + 1] << 8 | (size_t)p[i + 2] << 16 | (size_t)p[i + 3] << 24;
+	i += 4;
+	if (x->value_len > len - i)
+		return false;
+	x->value = p + i;
+	*at = i + x->value_len;
+	return true;
+}
+
+/* One attribute set on fd; -EINVAL for an empty name or one holding a NUL. */
+static int set_one(int fd, const struct xattr_at *x)
 {
 	char name[256];
-	for (size_t at = 0; at < len;) {
-		size_t nl = p[at++];
-		if (nl == 0 || at + nl + 4 > len)
-			return -EINVAL;
-		memcpy(name, p + at, nl);
-		name[nl] = 0;
-		if (memchr(name, 0, nl))
-			return -EINVAL;
-		at += nl;
-		uint32_t vl = (uint32_t)p[at] | (uint32_t)p[at + 1] << 8 | (uint32_t)p[at + 2] << 16 | (uint32_t)p[at + 3] << 24;
-		at += 4;
-		if (vl > len - at)
-			return -EINVAL;
-		if (fsetxattr(fd, name, p + at, vl, 0) < 0)
-			return -errno;
-		at += vl;
+	if (x->name_len == 0 || memchr(x->name, 0, x->name_len))
+		return -EINVAL;
+	memcpy(name, x->name, x->name_len);
+	name[x->name_len] = 0;
+	return fsetxattr(fd, name, x->value, x->value_len, 0) < 0 ? -errno : 0;
+}
+
+int usync_xattrs_set(int fd, const uint8_t *p, size_t len)
+{
+	struct xattr_at x;
+	size_t at = 0;
+	while (next_xattr(p, len, &at, &x)) {
+		int rc = set_one(fd, &x);
+		if (rc < 0)
+			return rc;
 	}
-	return 0;
+	return at == len ? 0 : -EINVAL; /* a list cut short is malformed */
 }
 
 int usync_xattrs_copy(int from, int to, int scope)
@@ -144,28 +171,6 @@ int usync_xattrs_copy(int from, int to, int scope)
 	return rc;
 }
 
-/* One attribute of a packed list: its name (not NUL-terminated), value and the offset after it; false at the end. */
-struct xattr_at {
-	const uint8_t *name, *value;
-	size_t name_len, value_len;
-};
-
-static bool next_xattr(const uint8_t *p, size_t len, size_t *at, struct xattr_at *x)
-{
-	if (*at + 1 > len || *at + 1 + p[*at] + 4 > len)
-		return false; /* the end (or a list cut short: it ends there) */
-	x->name_len = p[(*at)++];
-	x->name = p + *at;
-	*at += x->name_len;
-	x->value_len = (size_t)p[*at] | (size_t)p[*at + 1] << 8 | (size_t)p[*at + 2] << 16 | (size_t)p[*at + 3] << 24;
-	*at += 4;
-	if (x->value_len > len - *at)
-		return false;
-	x->value = p + *at;
-	*at += x->value_len;
-	return true;
-}
-
 /* The value of `name` in a packed list (made by usync_xattrs_get: well formed), or false when absent. */
 static bool find_xattr(const uint8_t *p, size_t len, const struct xattr_at *want, struct xattr_at *found)
 {
@@ -174,6 +179,13 @@ static bool find_xattr(const uint8_t *p, size_t len, const struct xattr_at *want
 		if (found->name_len == want->name_len && memcmp(found->name, want->name, want->name_len) == 0)
 			return true;
 	return false;
+}
+
+/* Whether the packed list p has x's name with x's value. */
+static bool has_same(const uint8_t *p, size_t len, const struct xattr_at *x)
+{
+	struct xattr_at y;
+	return find_xattr(p, len, x, &y) && y.value_len == x->value_len && memcmp(x->value, y.value, x->value_len) == 0;
 }
 
 /* usync_xattrs_sync, the lists read from fds, or from paths (not followed) when those are set. */
@@ -190,7 +202,7 @@ static int sync_lists(int from, const char *from_path, int to, const char *to_pa
 	size_t at = 0;
 	bool differ = false;
 	while (!differ && next_xattr(a, alen, &at, &x)) /* each of from's, the same in to */
-		differ = !find_xattr(b, blen, &x, &y) || y.value_len != x.value_len || memcmp(x.value, y.value, x.value_len) != 0;
+		differ = !has_same(b, blen, &x);
 	for (at = 0; !differ && next_xattr(b, blen, &at, &y);) /* none of to's that from lacks */
 		differ = !find_xattr(a, alen, &y, &x);
 	rc = differ ? 1 : 0;
@@ -208,14 +220,12 @@ static int sync_lists(int from, const char *from_path, int to, const char *to_pa
 		}
 	}
 	for (at = 0; next_xattr(a, alen, &at, &x);) { /* only what differs: an unchanged security.* stays untouched */
-		if (find_xattr(b, blen, &x, &y) && y.value_len == x.value_len && memcmp(x.value, y.value, x.value_len) == 0)
+		if (has_same(b, blen, &x))
 			continue;
-		memcpy(name, x.name, x.name_len);
-		name[x.name_len] = 0;
-		if (fsetxattr(to, name, x.value, x.value_len, 0) < 0) {
-			rc = -errno;
+		rc = set_one(to, &x);
+		if (rc < 0)
 			goto out;
-		}
+		rc = 1;
 	}
 out:
 	free(a);
