@@ -474,7 +474,7 @@ public final class LocalCopier {
             int end = Math.min(u.count(), start + batch.capacity());
             Change[] change = new Change[end - start]; // null: settled (unchanged or failed)
             long[][] attrs = new long[end - start][]; // ATTRIBUTES changes: the source's mode, uid, gid, mtime
-            try (RootDirs dirs = new RootDirs(rootFd)) {
+            try (RootDirs dirs = new RootDirs(rootFd, rootPath)) {
                 new LocalQuickCheck(flags, preserve, xattrs, checksum, hardLinks, inodes, keptBytes, unchanged, rootPath,
                         this::fail).check(ring, batch, u, start, end, dirs, change, attrs);
                 batch.clear();
@@ -491,7 +491,7 @@ public final class LocalCopier {
                         continue;
                     }
                     int slash = PathBytes.lastSlash(d);
-                    int dir = parentFd(dirs, d, slash);
+                    int dir = dirs.parent(d, slash, this::fail);
                     if (dir < 0) {
                         continue;
                     }
@@ -562,15 +562,6 @@ public final class LocalCopier {
         listener.changed(path, c);
     }
 
-    /** The destination directory of entry {@code d} (its last slash at {@code slash}), or -errno, reported. */
-    private int parentFd(RootDirs dirs, byte[] d, int slash) {
-        byte[] parent = slash < 0 ? new byte[0] : Arrays.copyOf(d, slash);
-        int dir = dirs.of(parent);
-        if (dir < 0) { // a symlink (ELOOP) or worse where the copy made a directory
-            fail(d, new NativeIoException("openat2", PathBytes.show(join(rootPath, parent)), -dir));
-        }
-        return dir;
-    }
 
     private final InodeLinks inodes = new InodeLinks(); // -H
     private final java.util.Set<String> rewritten = ConcurrentHashMap.newKeySet(); // dry run: entries it would copy
@@ -580,7 +571,7 @@ public final class LocalCopier {
      * temporary name and renamed over what was there; a name that already is that link is left alone.
      */
     private void makeHardLinks() {
-        try (RootDirs dirs = new RootDirs(rootFd)) {
+        try (RootDirs dirs = new RootDirs(rootFd, rootPath)) {
             for (InodeLinks.Link l : inodes.links()) {
                 if (halted()) {
                     return;
@@ -603,8 +594,8 @@ public final class LocalCopier {
                     continue;
                 }
                 int fs = PathBytes.lastSlash(l.first()), ls = PathBytes.lastSlash(l.rel());
-                int fromDir = parentFd(dirs, l.first(), fs);
-                int toDir = fromDir < 0 ? -1 : parentFd(dirs, l.rel(), ls);
+                int fromDir = dirs.parent(l.first(), fs, this::fail);
+                int toDir = fromDir < 0 ? -1 : dirs.parent(l.rel(), ls, this::fail);
                 if (toDir < 0) {
                     continue;
                 }
@@ -630,8 +621,8 @@ public final class LocalCopier {
     /** Whether DEST already holds {@code l} as a link to its first's copy (false when either is missing or unreadable). */
     private boolean sameInode(RootDirs dirs, InodeLinks.Link l) {
         int fs = PathBytes.lastSlash(l.first()), ls = PathBytes.lastSlash(l.rel());
-        int fromDir = dirs.of(fs < 0 ? new byte[0] : Arrays.copyOf(l.first(), fs));
-        int toDir = fromDir < 0 ? -1 : dirs.of(ls < 0 ? new byte[0] : Arrays.copyOf(l.rel(), ls));
+        int fromDir = dirs.parent(l.first(), fs);
+        int toDir = fromDir < 0 ? -1 : dirs.parent(l.rel(), ls);
         if (toDir < 0) {
             return false;
         }
@@ -706,7 +697,7 @@ public final class LocalCopier {
             Batch batch = new Batch(Math.min(dirs.size(), 256));
             for (int start = 0; start < dirs.size(); start += batch.capacity()) {
                 batch.clear();
-                try (RootDirs parents = new RootDirs(rootFd)) {
+                try (RootDirs parents = new RootDirs(rootFd, rootPath)) {
                     for (int i = start; i < Math.min(dirs.size(), start + batch.capacity()); i++) {
                         FileOps.Listing m = dirs.get(i).meta();
                         byte[] rel = dirs.get(i).rel();

@@ -78,10 +78,8 @@ final class LocalQuickCheck {
             }
             byte[] d = u.dstRel()[i];
             int slash = PathBytes.lastSlash(d);
-            byte[] parent = slash < 0 ? new byte[0] : Arrays.copyOf(d, slash);
-            int dir = dirs.of(parent);
-            if (dir < 0) { // a symlink (ELOOP) or worse where the copy made a directory
-                failures.fail(d, new NativeIoException("openat2", PathBytes.show(join(rootPath, parent)), -dir));
+            int dir = dirs.parent(d, slash, failures);
+            if (dir < 0) {
                 change[i - start] = null; // failed: nothing more to do with it
                 continue;
             }
@@ -133,7 +131,7 @@ final class LocalQuickCheck {
             dirFds[2 * k] = Batch.AT_FDCWD;
             names[2 * k] = join(u.srcRoot(), u.rel()[i]);
             shown[2 * k] = PathBytes.show(names[2 * k]);
-            dirFds[2 * k + 1] = dirs.of(slash < 0 ? new byte[0] : Arrays.copyOf(d, slash)); // opened by the quick check
+            dirFds[2 * k + 1] = dirs.parent(d, slash); // opened by the quick check
             names[2 * k + 1] = Arrays.copyOfRange(d, slash + 1, d.length);
             shown[2 * k + 1] = PathBytes.show(join(rootPath, d));
         }
@@ -188,7 +186,7 @@ final class LocalQuickCheck {
         return () -> {
             byte[] d = u.dstRel()[i];
             int slash = PathBytes.lastSlash(d);
-            int dir = dirs.of(slash < 0 ? new byte[0] : Arrays.copyOf(d, slash)); // opened by the quick check
+            int dir = dirs.parent(d, slash); // opened by the quick check
             int rc = dir < 0 ? dir : FileOps.syncXattrs(join(u.srcRoot(), u.rel()[i]), dir, Arrays.copyOfRange(d, slash + 1, d.length),
                     (flags & Batch.FLAG_XATTRS_ALL) != 0, false);
             if (rc < 0) {
