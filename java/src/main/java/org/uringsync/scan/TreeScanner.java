@@ -21,7 +21,8 @@ public final class TreeScanner {
         /** A directory (the root first); return false to skip its contents. */
         boolean directory(byte[] relative, FileOps.Listing listing);
 
-        void file(byte[] relative);
+        /** A regular file; {@code stat} its lstat from the listing when the walk was asked for them, else null. */
+        void file(byte[] relative, FileOps.Stat stat);
 
         void symlink(byte[] relative);
 
@@ -84,13 +85,21 @@ public final class TreeScanner {
      * never reaches the visitor, and an excluded directory is not listed.
      */
     public static void walk(byte[] root, FilterRules filter, Visitor visitor) {
+        walk(root, filter, false, visitor);
+    }
+
+    /**
+     * As {@link #walk(byte[], FilterRules, Visitor)}; with {@code stat} each file reaches the visitor
+     * with its lstat, and an entry's type is the one its lstat found.
+     */
+    public static void walk(byte[] root, FilterRules filter, boolean stat, Visitor visitor) {
         Deque<byte[]> pending = new ArrayDeque<>();
         pending.push(EMPTY);
         while (!pending.isEmpty()) {
             byte[] rel = pending.pop();
             FileOps.Listing listing;
             try {
-                listing = FileOps.listDirectory(rel.length == 0 ? root : PathBytes.join(root, rel), rel.length == 0);
+                listing = FileOps.listDirectory(rel.length == 0 ? root : PathBytes.join(root, rel), rel.length == 0, stat);
             } catch (NativeIoException e) {
                 visitor.unreadable(rel, e);
                 continue;
@@ -107,7 +116,7 @@ public final class TreeScanner {
                 }
                 switch (e.type()) {
                     case FileOps.TYPE_DIR -> subdirs.push(child);
-                    case FileOps.TYPE_REG -> visitor.file(child);
+                    case FileOps.TYPE_REG -> visitor.file(child, e.stat());
                     case FileOps.TYPE_LNK -> visitor.symlink(child);
                     default -> visitor.special(child, e.type());
                 }

@@ -316,7 +316,7 @@ public final class LocalCopier {
         }
 
         @Override
-        public void file(byte[] relative) {
+        public void file(byte[] relative, FileOps.Stat stat) {
             add(relative, false);
         }
 

@@ -160,6 +160,7 @@ public final class NetSender {
 
     private void sendOnce(Path source, TreeScanner.Root root, byte[] src) throws IOException {
         inodes = new InodeLinks();
+        pending.clear();
         try (Fd sock = connect(); TlsContext ctx = TlsContext.client(ciphers);
                 AutoCloseable cut = cancellation.onCancel(sock::shutdown);
                 AutoCloseable stop = cancellation.onCancel(meter::cancel)) {
@@ -182,7 +183,7 @@ public final class NetSender {
                 try (Ring ring = Ring.open(queueDepth, chunkSize).attach(meter)) {
                     if (root.isRegularFile()) {
                         byte[] name = PathBytes.of(source.getFileName());
-                        sendBatch(session, ring, src, new byte[][] {name}, 1, true);
+                        sendBatch(session, ring, src, new byte[][] {name}, null, 1, true);
                     } else {
                         sendTree(session, ring, src);
                     }
@@ -295,7 +296,7 @@ public final class NetSender {
 
     private void sendTree(TlsSession session, Ring ring, byte[] root) throws IOException {
         TreeSend walk = new TreeSend(session, ring, root);
-        TreeScanner.walk(root, filter, walk);
+        TreeScanner.walk(root, filter, version >= 4, walk); // version 4 offers each file with its lstat
         walk.finish();
     }
 
@@ -305,6 +306,7 @@ public final class NetSender {
         private final Ring ring;
         private final byte[] root;
         private final byte[][] rel = new byte[BATCH][];
+        private final FileOps.Stat[] stats = new FileOps.Stat[BATCH]; // from the listings (version 4)
         private int n;
         private IOException broken; // the first failure that ends the send: the walk stops descending
 
@@ -339,17 +341,18 @@ public final class NetSender {
         }
 
         @Override
-        public void file(byte[] relative) {
+        public void file(byte[] relative, FileOps.Stat stat) {
             if (broken == null && stopped()) {
                 broken = new java.io.InterruptedIOException("stopped");
             }
             if (broken != null) {
                 return;
             }
+            stats[n] = stat;
             rel[n++] = relative;
             if (n == BATCH) {
                 try {
-                    sendBatch(session, ring, root, rel, n, false);
+                    sendBatch(session, ring, root, rel, stats, n, false);
                 } catch (IOException e) {
                     broken = e;
                 }
@@ -425,7 +428,7 @@ public final class NetSender {
                 throw broken;
             }
             if (n > 0) {
-                sendBatch(session, ring, root, rel, n, false);
+                sendBatch(session, ring, root, rel, stats, n, false);
             }
         }
     }
@@ -463,24 +466,38 @@ public final class NetSender {
         return cached >= 0 && cached < 50 ? SendBatch.DIRECT : 0;
     }
 
-    /** Sends a batch of the walk: as it is (version 2), or offered first (version 4). */
-    private void sendBatch(TlsSession session, Ring ring, byte[] root, byte[][] rel, int count, boolean single)
-            throws IOException {
+    /**
+     * Sends a batch of the walk: as it is (version 2), or offered first (version 4), with the files'
+     * lstats from the listings ({@code stats}; null: looked at here).
+     */
+    private void sendBatch(TlsSession session, Ring ring, byte[] root, byte[][] rel, FileOps.Stat[] stats, int count,
+            boolean single) throws IOException {
         if (version < 4) {
             sendFiles(session, ring, root, rel, count, single);
             return;
         }
-        // Pipelined: this batch is offered before the previous one's data goes, so the receiver
-        // answers it while it writes those files, and the sender never waits for a WANT.
-        Offer next = offer(ring, root, rel, count, single);
-        sendPending(session, ring, root, single);
-        pending = next;
+        // Pipelined: up to OFFERS_AHEAD batches are offered before the oldest one's WANTs are read,
+        // so the receiver's quick check runs beside the sender's (both look at every file, cold)
+        // instead of after it, and the sender seldom waits for a WANT.
+        Offer next = offer(ring, root, rel, stats != null ? stats : lstat(ring, root, rel, count, single), count, single);
+        if (next != null) {
+            pending.add(next);
+        }
+        while (pending.size() > OFFERS_AHEAD) {
+            sendOldest(session, ring, root, single);
+        }
     }
 
-    /** Version 4: reads the WANTs of the batch offered last and sends the files they ask for. */
+    /** Version 4: reads the WANTs of every batch offered and sends the files they ask for. */
     private void sendPending(TlsSession session, Ring ring, byte[] root, boolean single) throws IOException {
-        Offer o = pending;
-        pending = null;
+        while (!pending.isEmpty()) {
+            sendOldest(session, ring, root, single);
+        }
+    }
+
+    /** Version 4: reads the WANTs of the oldest batch offered and sends the files they ask for. */
+    private void sendOldest(TlsSession session, Ring ring, byte[] root, boolean single) throws IOException {
+        Offer o = pending.poll();
         if (o != null) {
             byte[][] wanted = wanted(o);
             if (dryRun) {
@@ -672,28 +689,52 @@ public final class NetSender {
     /** A batch offered (version 4): its files, and how many each FILE_LIST sent for it holds. */
     private record Offer(List<byte[]> files, List<Long> sizes, List<Integer> lists) {}
 
-    private Offer pending; // offered, its WANTs not read yet
+    /**
+     * Batches offered whose WANTs are not read yet, at most this many beyond the one being offered:
+     * {@value} × {@link #BATCH} files (their WANTs, 40 bytes a list, never fill a socket buffer).
+     */
+    static final int OFFERS_AHEAD = 8;
+
+    private final java.util.ArrayDeque<Offer> pending = new java.util.ArrayDeque<>(); // offered, WANTs not read yet
 
     /**
-     * Version 4's quick check: the batch's files are looked at (lstat in one batch call, not opened;
-     * through the ring's statx it was 5% slower here, every statx of a cold inode going to a worker)
-     * and offered in FILE_LISTs of at most {@link Message.FileList#MAX_BYTES}. @return what was offered
+     * The lstats of files the walk did not look at (a single file sent): in one batch call, not
+     * opened; through the ring's statx it was 5% slower here, every statx of a cold inode going to a worker.
      */
-    private Offer offer(Ring ring, byte[] root, byte[][] rel, int count, boolean single) throws IOException {
+    private static FileOps.Stat[] lstat(Ring ring, byte[] root, byte[][] rel, int count, boolean single)
+            throws NativeIoException {
         Batch stat = new Batch(count);
         for (int i = 0; i < count; i++) {
             stat.addStat(single ? root : PathBytes.join(root, rel[i]));
         }
         ring.run(stat);
-        List<Integer> regular = new ArrayList<>(count); // batch entries to offer
+        FileOps.Stat[] stats = new FileOps.Stat[count];
         for (int i = 0; i < count; i++) {
             NativeIoException e = stat.failure(i);
-            if (e != null) {
+            stats[i] = e != null ? new FileOps.Stat(e.errno(), 0, 0, 0, 0, 0, 0, 0, 0)
+                    : new FileOps.Stat(0, stat.mode(i), (int) stat.links(i), stat.uid(i), stat.gid(i), stat.bytes(i),
+                            stat.mtimeNanos(i), stat.inode(i), stat.device(i));
+        }
+        return stats;
+    }
+
+    /**
+     * Version 4's quick check: the batch's files, as their lstats found them (not opened), are offered
+     * in FILE_LISTs of at most {@link Message.FileList#MAX_BYTES}. @return what was offered
+     */
+    private Offer offer(Ring ring, byte[] root, byte[][] rel, FileOps.Stat[] stats, int count, boolean single)
+            throws IOException {
+        List<Integer> regular = new ArrayList<>(count); // batch entries to offer
+        for (int i = 0; i < count; i++) {
+            FileOps.Stat st = stats[i];
+            if (st.errno() != 0) {
+                NativeIoException e = new NativeIoException("lstat", PathBytes.show(single ? root : PathBytes.join(root, rel[i])),
+                        st.errno());
                 failures.add(e);
                 listener.failed(PathRules.show(rel[i]), e);
-            } else if ((stat.mode(i) & 0170000) != 0100000) {
+            } else if ((st.mode() & 0170000) != 0100000) {
                 skip(rel[i], "no longer a regular file");
-            } else if (hardLinks && stat.links(i) > 1 && inodes.later(stat.device(i), stat.inode(i), rel[i])) {
+            } else if (hardLinks && st.links() > 1 && inodes.later(st.device(), st.inode(), rel[i])) {
                 continue; // a HARDLINK to the first of its inode, after every file
             } else {
                 regular.add(i);
@@ -711,11 +752,12 @@ public final class NetSender {
                 listener.failed(PathRules.show(rel[i]), e);
                 continue;
             }
-            offeredBytes += stat.bytes(i);
-            entries.add(new Message.FileList.Entry(stat.bytes(i), stat.mtimeNanos(i), stat.mode(i) & 07777, rel[i],
+            FileOps.Stat st = stats[i];
+            offeredBytes += st.size();
+            entries.add(new Message.FileList.Entry(st.size(), st.mtimeNanos(), st.mode() & 07777, rel[i],
                     hashes == null ? null : hashes.of(k)));
             offered.add(rel[i]);
-            sizes.add(stat.bytes(i));
+            sizes.add(st.size());
         }
         List<Integer> lists = new ArrayList<>();
         for (int from = 0; from < entries.size();) { // lists of at most FileList.MAX_BYTES

@@ -100,7 +100,7 @@ public final class SourceTotals implements AutoCloseable {
         }
 
         @Override
-        public void file(byte[] relative) {
+        public void file(byte[] relative, FileOps.Stat stat) {
             if (closed) {
                 throw new Stop();
             }

@@ -37,6 +37,35 @@ class FileOpsTest {
     }
 
     @Test
+    void aListingWithStatCarriesEachEntrysLstat() throws Exception {
+        NativeTestSupport.sh(dir, "head -c 12345 /dev/zero > plain; ln plain twin; touch -d @1614834367.123456789 plain;"
+                + " chmod 0640 plain; mkdir sub; ln -s missing dangling");
+        FileOps.Listing l = FileOps.listDirectory(PathBytes.of(dir), false, true);
+        assertEquals(4, l.entries().size());
+        for (FileOps.Entry e : l.entries()) {
+            Path p = dir.resolve(new String(e.name(), StandardCharsets.UTF_8));
+            java.util.Map<String, Object> a = Files.readAttributes(p, "unix:*", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            FileOps.Stat st = e.stat();
+            assertEquals(0, st.errno(), p.toString());
+            assertEquals(a.get("mode"), st.mode(), p.toString());
+            assertEquals(a.get("nlink"), st.links(), p.toString());
+            assertEquals(a.get("ino"), st.inode(), p.toString());
+            assertEquals(a.get("dev"), st.device(), p.toString());
+            assertEquals(a.get("uid"), st.uid(), p.toString());
+            assertEquals(a.get("gid"), st.gid(), p.toString());
+            assertEquals(a.get("size"), st.size(), p.toString());
+            java.nio.file.attribute.FileTime t = (java.nio.file.attribute.FileTime) a.get("lastModifiedTime");
+            assertEquals(t.to(java.util.concurrent.TimeUnit.NANOSECONDS), st.mtimeNanos(), p.toString());
+        }
+        FileOps.Stat plain = l.entries().stream().filter(e -> new String(e.name()).equals("plain")).findFirst().orElseThrow().stat();
+        assertEquals(0100640, plain.mode());
+        assertEquals(2, plain.links());
+        assertEquals(12345, plain.size());
+        assertEquals(1614834367_123456789L, plain.mtimeNanos());
+        assertEquals(null, FileOps.listDirectory(PathBytes.of(dir), false).entries().get(0).stat()); // not asked for
+    }
+
+    @Test
     void listingAMissingDirectoryNamesPathAndCause() {
         Path missing = dir.resolve("missing");
         NativeIoException e = assertThrows(NativeIoException.class,

@@ -159,7 +159,7 @@ class FilterTest {
                     }
 
                     @Override
-                    public void file(byte[] relative) {
+                    public void file(byte[] relative, FileOps.Stat stat) {
                         seen.add(PathBytes.show(relative));
                     }
 
