@@ -71,10 +71,19 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 header() { printf '%-10s %-11s %8s %8s %8s  %s\n' dataset tool median min max "runs (s)"; }
 
 # timed_rounds DATASET RUNS BASELINE RUNNER SRC DST: runs every tool in ${tools[@]} RUNS times,
-# interleaved in rotating order, each on an empty DST after dropping caches; checks the first result of each tool with
+# interleaved in rotating order, each on an empty DST (see empty_dir) after dropping caches; checks the first result of each tool with
 # diff -r; prints medians and each tool's speed-up against BASELINE and the first tool. With SECOND_RUN=1
 # each timed run is the tool's second: it first fills the empty DST once, untimed (a nightly sync);
 # with CHANGE_ONE=1 as well, one source file is touched between the two (one changed file to send).
+# A timed run's DEST starts empty: the one before is moved aside into $trash, not deleted. On this VM's
+# ext4 (no journal) each new inode's allocation skips, one by one, every inode freed in the last five
+# minutes (ext4's recently_deleted), so deleting the last run's 10,000 files made the next run's file
+# creation cost 2-3x as much, growing run after run, whatever the tool. The trash goes when the script
+# ends: wait five minutes before timing first runs again (or they measure that scan).
+trash=$work/trash
+empty_dir() { mkdir -p "$trash"; [[ -e "$1" ]] && mv "$1" "$trash/$(date +%s%N)"; mkdir -p "$1"; }
+remove_trash() { rm -rf "$trash"; }
+
 timed_rounds() {
   local ds=$1 runs=$2 base=$3 runner=$4 src=$5 dst=$6 t i k s e n=${#tools[@]} one=
   declare -A times=()
@@ -85,7 +94,7 @@ timed_rounds() {
     # about two times in three), so no tool may always follow the same one
     for ((k = 0; k < n; k++)); do
       t=${tools[(i + k) % n]}
-      mkdir -p "$dst"; find "$dst" -mindepth 1 -delete
+      empty_dir "$dst"
       [[ -n "${SECOND_RUN:-}" ]] && "$runner" "$t" "$src" "$dst"
       [[ -n "$one" ]] && touch "$one"
       drop_caches
@@ -98,7 +107,7 @@ timed_rounds() {
       fi
     done
   done
-  find "$dst" -mindepth 1 -delete
+  empty_dir "$dst"
   declare -A med=()
   for t in "${tools[@]}"; do
     local all; all=$(tr ' ' '\n' <<<"${times[$t]}" | grep .)

@@ -14,6 +14,7 @@ shift || true
 datasets=(${@:-small10k small100k big1g})
 tools=(${TOOLS:-uring-sync cp rsync})
 need_root
+trap remove_trash EXIT
 
 run_tool() { # tool src dst
   case $1 in

@@ -20,7 +20,7 @@ for t in sshd rsync scp; do command -v "$t" >/dev/null || [[ -x /usr/sbin/$t ]] 
 tmp=$(mktemp -d /tmp/uring-sync-net.XXXXXX)
 dst=$work/net-dst
 secret=bench-secret-$RANDOM$RANDOM
-cleanup() { [[ -n "${recv_pid:-}" ]] && kill "$recv_pid" 2>/dev/null; [[ -n "${base_pid:-}" ]] && kill "$base_pid" 2>/dev/null; [[ -f $tmp/sshd.pid ]] && kill "$(cat "$tmp/sshd.pid")" 2>/dev/null; rm -rf "$tmp"; }
+cleanup() { [[ -n "${recv_pid:-}" ]] && kill "$recv_pid" 2>/dev/null; [[ -n "${base_pid:-}" ]] && kill "$base_pid" 2>/dev/null; [[ -f $tmp/sshd.pid ]] && kill "$(cat "$tmp/sshd.pid")" 2>/dev/null; rm -rf "$tmp"; remove_trash; }
 trap cleanup EXIT
 
 # sshd on 127.0.0.1, keys and config of its own
