@@ -79,10 +79,11 @@ header() { printf '%-10s %-11s %8s %8s %8s  %s\n' dataset tool median min max "r
 # ext4 (no journal) each new inode's allocation skips, one by one, every inode freed in the last five
 # minutes (ext4's recently_deleted), so deleting the last run's 10,000 files made the next run's file
 # creation cost 2-3x as much, growing run after run, whatever the tool. The trash goes when the script
-# ends: wait five minutes before timing first runs again (or they measure that scan).
+# ends (KEEP_TRASH=1 keeps it, for several scripts in a row): wait five minutes before timing first
+# runs again, or they measure that scan.
 trash=$work/trash
 empty_dir() { mkdir -p "$trash"; [[ -e "$1" ]] && mv "$1" "$trash/$(date +%s%N)"; mkdir -p "$1"; }
-remove_trash() { rm -rf "$trash"; }
+remove_trash() { [[ -n "${KEEP_TRASH:-}" ]] || rm -rf "$trash"; }
 
 timed_rounds() {
   local ds=$1 runs=$2 base=$3 runner=$4 src=$5 dst=$6 t i k s e n=${#tools[@]} one=
