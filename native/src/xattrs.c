@@ -16,6 +16,8 @@ static int in_scope(const char *name, int scope)
 {
 	if (scope == USYNC_XATTR_USER)
 		return strncmp(name, "user.", 5) == 0;
+	if (scope == USYNC_XATTR_RECEIVED && strcmp(name, "security.capability") == 0)
+		return 0;
 	return strncmp(name, "system.", 7) != 0;
 }
 
@@ -188,14 +190,15 @@ static bool has_same(const uint8_t *p, size_t len, const struct xattr_at *x)
 	return find_xattr(p, len, x, &y) && y.value_len == x->value_len && memcmp(x->value, y.value, x->value_len) == 0;
 }
 
-/* usync_xattrs_sync, the lists read from fds, or from paths (not followed) when those are set. */
-static int sync_lists(int from, const char *from_path, int to, const char *to_path, int scope, bool apply)
+/*
+ * usync_xattrs_sync against the packed list a (alen bytes, well formed), to's list read from fd to, or
+ * from to_path (not followed) when that is set.
+ */
+static int sync_to_list(const uint8_t *a, size_t alen, int to, const char *to_path, int scope, bool apply)
 {
-	uint8_t *a = NULL, *b = NULL;
-	size_t alen, blen;
-	int rc = get_packed(from, from_path, scope, &a, &alen);
-	if (rc == 0)
-		rc = get_packed(to, to_path, scope, &b, &blen);
+	uint8_t *b = NULL;
+	size_t blen;
+	int rc = get_packed(to, to_path, scope, &b, &blen);
 	if (rc < 0)
 		goto out;
 	struct xattr_at x, y;
@@ -228,8 +231,19 @@ static int sync_lists(int from, const char *from_path, int to, const char *to_pa
 		rc = 1;
 	}
 out:
-	free(a);
 	free(b);
+	return rc;
+}
+
+/* usync_xattrs_sync, the lists read from fds, or from paths (not followed) when those are set. */
+static int sync_lists(int from, const char *from_path, int to, const char *to_path, int scope, bool apply)
+{
+	uint8_t *a = NULL;
+	size_t alen;
+	int rc = get_packed(from, from_path, scope, &a, &alen);
+	if (rc == 0)
+		rc = sync_to_list(a, alen, to, to_path, scope, apply);
+	free(a);
 	return rc;
 }
 
@@ -264,35 +278,50 @@ static int reopen_regular(int dir, const char *name)
 }
 
 /*
- * FileOps.syncXattrsNative(byte[] src, int dir, byte[] name, boolean all, boolean apply): the regular file
- * src (a path) and the regular file `name` in dir, neither followed; see usync_xattrs_sync. 0, 1 or -errno
- * (-EINVAL: not a regular file).
+ * FileOps.syncXattrsNative(byte[] src, byte[] packed, int dir, byte[] name, boolean all, boolean apply):
+ * the regular file `name` in dir made to have the attributes of the regular file src (a path), or
+ * when src is null those of the packed list (a receiver's: with all, everything but "system." and
+ * security.capability); neither file followed; see usync_xattrs_sync. 0, 1 or -errno (-EINVAL: not a
+ * regular file).
  */
 JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_syncXattrsNative(JNIEnv *env, jclass cls, jbyteArray jsrc,
-		jint dir, jbyteArray jname, jboolean all, jboolean apply)
+		jbyteArray jpacked, jint dir, jbyteArray jname, jboolean all, jboolean apply)
 {
 	(void)cls;
-	char *src = usync_path_of(env, jsrc);
+	char *src = jsrc ? usync_path_of(env, jsrc) : NULL;
 	char *name = usync_path_of(env, jname);
+	uint8_t *packed = NULL;
+	size_t plen = 0;
 	int rc = -EINVAL, from = -1, to = -1;
-	if (!src || !name)
+	if ((!src && !jpacked) || !name)
 		goto out;
-	int scope = all ? USYNC_XATTR_ALL : USYNC_XATTR_USER;
+	if (!src) {
+		plen = (size_t)(*env)->GetArrayLength(env, jpacked);
+		packed = malloc(plen ? plen : 1);
+		if (!packed) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		(*env)->GetByteArrayRegion(env, jpacked, 0, (jsize)plen, (jbyte *)packed);
+	}
+	int scope = !all ? USYNC_XATTR_USER : src ? USYNC_XATTR_ALL : USYNC_XATTR_RECEIVED;
 	char target[64 + 256];
 	if (!apply && !strchr(name, '/') && snprintf(target, sizeof target, "/proc/self/fd/%d/%s", dir, name) < (int)sizeof target) {
 		/* Only looking: by path, not followed, nothing opened (two system calls a file fewer on a
 		 * no-change run); the target through its directory's descriptor, never a path re-resolved
 		 * from the root. A lookup that fails goes the way below, which names the reason. */
-		rc = sync_lists(-1, src, -1, target, scope, false);
+		rc = src ? sync_lists(-1, src, -1, target, scope, false) : sync_to_list(packed, plen, -1, target, scope, false);
 		if (rc >= 0)
 			goto out;
 	}
 	/* Both looked at through O_PATH first (opening a device swapped in could have side effects), then,
 	 * regular files alone, reopened for their attributes through that same inode. */
-	from = reopen_regular(AT_FDCWD, src);
+	from = src ? reopen_regular(AT_FDCWD, src) : 0;
 	to = from < 0 ? -1 : reopen_regular(dir, name);
-	if (from < 0 || to < 0) {
-		rc = from < 0 ? from : to;
+	if (!src)
+		from = -1; /* the list is the source: nothing opened */
+	if ((src && from < 0) || to < 0) {
+		rc = src && from < 0 ? from : to;
 		goto out;
 	}
 	struct stat ts;
@@ -307,7 +336,7 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_syncXattrsNative(JNIE
 		rc = -errno;
 		goto out;
 	}
-	rc = usync_xattrs_sync(from, to, scope, apply);
+	rc = src ? usync_xattrs_sync(from, to, scope, apply) : sync_to_list(packed, plen, to, NULL, scope, apply);
 	if (lend && fchmod(to, ts.st_mode & 07777) < 0 && rc >= 0)
 		rc = -errno;
 out:
@@ -317,7 +346,45 @@ out:
 		close(to);
 	free(src);
 	free(name);
+	free(packed);
 	return rc;
+}
+
+/*
+ * A packed list read (rc 0: p, len bytes, freed here) as a Java byte[], null when empty; rc < 0: an
+ * exception naming the failure, and null.
+ */
+static jbyteArray packed_to_java(JNIEnv *env, int rc, uint8_t *p, size_t len)
+{
+	if (rc < 0) {
+		usync_throw_errno(env, rc == -E2BIG ? "listxattr (more than 64 KiB of attributes)" : "getxattr", NULL, -rc);
+		return NULL;
+	}
+	jbyteArray out = NULL;
+	if (len > 0 && (out = (*env)->NewByteArray(env, (jsize)len)))
+		(*env)->SetByteArrayRegion(env, out, 0, (jsize)len, (const jbyte *)p);
+	free(p);
+	return out;
+}
+
+/*
+ * FileOps.xattrsAtPathNative(byte[] path, boolean all): the packed attributes of the entry at path, not
+ * followed and not opened ("user." ones alone unless all); null when none. An exception names the failure.
+ */
+JNIEXPORT jbyteArray JNICALL Java_org_uringsync_nativeio_FileOps_xattrsAtPathNative(JNIEnv *env, jclass cls,
+		jbyteArray jpath, jboolean all)
+{
+	(void)cls;
+	char *path = usync_path_of(env, jpath);
+	if (!path) {
+		usync_throw_errno(env, "getxattr", NULL, EINVAL);
+		return NULL;
+	}
+	uint8_t *p;
+	size_t len;
+	int rc = get_packed(-1, path, all ? USYNC_XATTR_ALL : USYNC_XATTR_USER, &p, &len);
+	free(path);
+	return packed_to_java(env, rc, p, len);
 }
 
 /*
@@ -353,15 +420,7 @@ JNIEXPORT jbyteArray JNICALL Java_org_uringsync_nativeio_FileOps_xattrsNative(JN
 	int rc = usync_xattrs_get(fd < 0 ? own : fd, all ? USYNC_XATTR_ALL : USYNC_XATTR_USER, &p, &len);
 	if (own >= 0)
 		close(own);
-	if (rc < 0) {
-		usync_throw_errno(env, rc == -E2BIG ? "listxattr (more than 64 KiB of attributes)" : "getxattr", NULL, -rc);
-		return NULL;
-	}
-	jbyteArray out = NULL;
-	if (len > 0 && (out = (*env)->NewByteArray(env, (jsize)len)))
-		(*env)->SetByteArrayRegion(env, out, 0, (jsize)len, (const jbyte *)p);
-	free(p);
-	return out;
+	return packed_to_java(env, rc, p, len);
 }
 
 /*

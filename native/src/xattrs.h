@@ -10,8 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Namespaces kept: "user." alone, or (root) everything but "system." (ACLs are -A's, not -X's). */
-enum usync_xattr_scope { USYNC_XATTR_USER = 1, USYNC_XATTR_ALL = 2 };
+/*
+ * Namespaces kept: "user." alone, or (root) everything but "system." (ACLs are -A's, not -X's); a
+ * receiver as root leaves security.capability alone too (it grants no privilege: RECEIVED).
+ */
+enum usync_xattr_scope { USYNC_XATTR_USER = 1, USYNC_XATTR_ALL = 2, USYNC_XATTR_RECEIVED = 3 };
 
 /* The most a packed list may hold (XATTRS's payload limit). */
 #define USYNC_XATTRS_MAX 65535u

@@ -355,7 +355,29 @@ public final class FileOps {
      *     ({@code -EINVAL}: not a regular file)
      */
     public static int syncXattrs(byte[] src, int dir, byte[] name, boolean all, boolean apply) {
-        return syncXattrsNative(src, dir, name, all, apply);
+        return syncXattrsNative(src, null, dir, name, all, apply);
+    }
+
+    /**
+     * As {@link #syncXattrs}, for a receiver: the attributes come as a packed list (XATTRS's, those this
+     * receiver may set); {@code all} (root): every namespace but "system." and security.capability,
+     * which this compares and changes neither way.
+     */
+    public static int syncXattrsTo(byte[] packed, int dir, byte[] name, boolean all, boolean apply) {
+        return syncXattrsNative(null, packed, dir, name, all, apply);
+    }
+
+    /**
+     * The extended attributes of the entry at {@code path}, not followed and nothing opened (see {@link
+     * #xattrs} for the packing and {@code all}). @return the packed list, or null when there are none
+     * @throws NativeIoException naming the failure (E2BIG: more than 64 KiB of them)
+     */
+    public static byte[] xattrsAtPath(byte[] path, boolean all) throws NativeIoException {
+        try {
+            return xattrsAtPathNative(path, all);
+        } catch (NativeIoException e) {
+            throw e.withPath(PathBytes.show(path));
+        }
     }
 
     /** Sets a packed list of extended attributes on {@code fd} (or the directory {@code name} inside {@code dir}, never followed). @return 0 or -errno */
@@ -421,7 +443,9 @@ public final class FileOps {
 
     private static native int setXattrsNative(int fd, int dir, byte[] name, byte[] packed);
 
-    private static native int syncXattrsNative(byte[] src, int dir, byte[] name, boolean all, boolean apply);
+    private static native int syncXattrsNative(byte[] src, byte[] packed, int dir, byte[] name, boolean all, boolean apply);
+
+    private static native byte[] xattrsAtPathNative(byte[] path, boolean all) throws NativeIoException;
 
     private static native int fileMetaAtNative(int dir, byte[] name, int mode, int uid, int gid, boolean owner);
 

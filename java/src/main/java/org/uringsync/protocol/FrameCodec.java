@@ -28,6 +28,7 @@ public final class FrameCodec {
             case Message.FILE_LIST, Message.FILE_LIST_C -> Message.FileList.MAX_BYTES;
             case Message.WANT -> 2 + Message.FileList.MAX_ENTRIES / 8;
             case Message.DIR -> 14 + Message.FileHeader.MAX_PATH;
+            case Message.KEPT -> 3 + Message.FileHeader.MAX_PATH;
             case Message.DELETE -> Message.Delete.MAX_BYTES;
             case Message.SYMLINK -> 12 + Message.FileHeader.MAX_PATH + Message.Link.MAX_TARGET;
             case Message.HARDLINK -> 4 + 2L * Message.FileHeader.MAX_PATH;
@@ -112,6 +113,9 @@ public final class FrameCodec {
                 byte[] pattern = r.pattern();
                 p.put((byte) (r.include() ? 1 : 0)).putShort((short) pattern.length).put(pattern);
             }
+        } else if (m instanceof Message.Kept k) {
+            byte[] path = k.path();
+            p = buffer(3 + path.length).put((byte) (k.all() ? 1 : 0)).putShort((short) path.length).put(path);
         } else if (m instanceof Message.Directory d) {
             byte[] path = d.path();
             p = buffer(14 + path.length).putInt(d.mode()).putLong(d.mtimeNanos()).putShort((short) path.length).put(path);
@@ -304,6 +308,14 @@ public final class FrameCodec {
                     }
                     return new Message.Delete(rules);
                 }
+                case Message.KEPT -> {
+                    need(type, n, 3, false);
+                    int all = p.get() & 0xff;
+                    if (all > 1) {
+                        throw new ProtocolException("KEPT all " + all + " is not 0 or 1");
+                    }
+                    return new Message.Kept(all == 1, path(type, p, n - 3));
+                }
                 case Message.DIR -> {
                     need(type, n, 14, false);
                     int mode = p.getInt();
@@ -480,6 +492,7 @@ public final class FrameCodec {
             case Message.XATTRS -> "XATTRS";
             case Message.SPECIAL -> "SPECIAL";
             case Message.DIR -> "DIR";
+            case Message.KEPT -> "KEPT";
             case Message.DELETE -> "DELETE";
             case Message.SYMLINK -> "SYMLINK";
             case Message.ALL_DONE -> "ALL_DONE";

@@ -12,10 +12,16 @@ public sealed interface Message {
     int HELLO = 0x01, HELLO_OK = 0x02, HELLO_FAIL = 0x03, FILE_HDR = 0x10, FILE_DATA = 0x11, FILE_END = 0x12,
             FILE_LIST = 0x13, WANT = 0x14, FILE_HDR_T = 0x15, DIR = 0x16, SYMLINK = 0x17, DELETE = 0x18, FILE_HDR_S = 0x19,
             RANGE = 0x1A, HARDLINK = 0x1B, OWNER = 0x1C, XATTRS = 0x1D, SPECIAL = 0x1E, FILE_LIST_C = 0x1F, ALL_DONE = 0x20,
-            CHANGES = 0x21, CHANGE = 0x22, ERROR = 0xFF;
+            CHANGES = 0x21, CHANGE = 0x22, KEPT = 0x23, ERROR = 0xFF;
 
-    /** The newest protocol version this implementation speaks (4: file lists, WANT, metadata; 3 was its development version, refused: it falls back to 2). */
-    int VERSION = 4;
+    /**
+     * The newest protocol version this implementation speaks: 5, version 4 and KEPT (the owner and
+     * extended attributes of files the quick check keeps). A sender falls back 5, 4, 2 as receivers
+     * refuse; 3 was version 4's development version, refused.
+     */
+    int VERSION = 5;
+    /** File lists, WANT and metadata; served as before. */
+    int VERSION_4 = 4;
     /** The design's version, still served exactly as before. */
     int VERSION_2 = 2;
 
@@ -441,6 +447,40 @@ public sealed interface Message {
      * comes next (its OWNER, if any, comes before the XATTRS): per attribute name_len u8 (1..255), name (no NUL),
      * value_len u32, value; at most 65,535 bytes in all.
      */
+    /**
+     * KEPT (version 5, when the sender keeps owners or extended attributes): all u8 (0/1), path_len u16,
+     * path. A file offered in a FILE_LIST that the receiver did not want, after its OWNER and its XATTRS
+     * (an empty one when the file has none): the receiver gives the file it kept those (what the entry's
+     * OWNER and XATTRS would give a file it writes), and takes away the attributes it may set that XATTRS
+     * lacks, in the namespaces the sender read: "user." alone, or with {@code all} (a sender running as
+     * root) every one but "system.".
+     */
+    record Kept(boolean all, byte[] path) implements Message {
+        public Kept {
+            path = checkedPath(path);
+        }
+
+        @Override
+        public byte[] path() {
+            return path.clone();
+        }
+
+        @Override
+        public int type() {
+            return KEPT;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Kept k && k.all == all && Arrays.equals(k.path, path);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(path) * 2 + (all ? 1 : 0);
+        }
+    }
+
     record Xattrs(List<byte[][]> attributes) implements Message {
         public static final int MAX_BYTES = 65535;
 

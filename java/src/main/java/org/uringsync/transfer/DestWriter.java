@@ -191,6 +191,7 @@ final class DestWriter {
 
         /** Frees what the connection holds beneath DEST; nothing here throws, so no earlier error is hidden. */
         void close() {
+            closeKeptDir();
             removeTemp();
             if (dirs != null) {
                 dirs.close();
@@ -217,14 +218,18 @@ final class DestWriter {
                     continue;
                 }
                 first = false;
-                boolean entry = type == Message.FILE_HDR_T || type == Message.FILE_HDR_S || type == Message.DIR;
+                if (type != Message.KEPT && type != Message.OWNER && type != Message.XATTRS) {
+                    closeKeptDir(); // anything else may change directories: looked up again
+                }
+                boolean entry = type == Message.FILE_HDR_T || type == Message.FILE_HDR_S || type == Message.DIR
+                        || (type == Message.KEPT && version >= Message.VERSION);
                 if (attributes.xattrsHeld() && !entry) {
                     throw new ProtocolException("XATTRS followed by " + org.uringsync.protocol.FrameCodec.name(type)
-                            + " (expected FILE_HDR_T, FILE_HDR_S or DIR)");
+                            + " (expected FILE_HDR_T, FILE_HDR_S" + (version >= Message.VERSION ? ", DIR or KEPT)" : " or DIR)"));
                 }
                 if (attributes.ownerHeld() && !entry && type != Message.SYMLINK && type != Message.SPECIAL && type != Message.XATTRS) {
                     throw new ProtocolException("OWNER followed by " + org.uringsync.protocol.FrameCodec.name(type)
-                            + " (expected FILE_HDR_T, FILE_HDR_S, DIR, SYMLINK or SPECIAL)");
+                            + " (expected FILE_HDR_T, FILE_HDR_S, DIR, SYMLINK" + (version >= Message.VERSION ? ", SPECIAL or KEPT)" : " or SPECIAL)"));
                 }
                 if (type == Message.OWNER && version >= 4) {
                     attributes.owner((Message.Owner) wire.payload());
@@ -245,6 +250,8 @@ final class DestWriter {
                     wire.send(quickCheck.answer((Message.FileList) wire.payload(), ring));
                 } else if (type == Message.DIR && version >= 4) {
                     makeDirectory((Message.Directory) wire.payload());
+                } else if (type == Message.KEPT && version >= Message.VERSION) {
+                    kept((Message.Kept) wire.payload());
                 } else if (type == Message.SYMLINK && version >= 4) {
                     symlink((Message.Link) wire.payload());
                 } else if (type == Message.SPECIAL && version >= 4) {
@@ -283,10 +290,69 @@ final class DestWriter {
                     return "the sender reported: " + e.text();
                 } else {
                     throw new ProtocolException("unexpected " + org.uringsync.protocol.FrameCodec.name(type)
-                            + (version >= 4 ? " (expected CHANGES first, FILE_LIST, FILE_LIST_C, FILE_HDR_T, FILE_HDR_S, DIR, SYMLINK, SPECIAL, HARDLINK, OWNER, XATTRS, DELETE or ALL_DONE)"
+                            + (version >= 4 ? " (expected CHANGES first, FILE_LIST, FILE_LIST_C, FILE_HDR_T, FILE_HDR_S, DIR, SYMLINK, SPECIAL, HARDLINK, OWNER, XATTRS, "
+                                    + (version >= Message.VERSION ? "KEPT, " : "") + "DELETE or ALL_DONE)"
                                     : " (expected FILE_HDR or ALL_DONE)"));
                 }
             }
+        }
+
+        /**
+         * KEPT (version 5): a file the quick check kept gets the owner (as root) and extended attributes
+         * that came before it, as a file written would; only what differs is changed (in a dry run only
+         * reported), in place, never followed. A file no longer there, or no longer a regular file, is
+         * left alone; a change refused is logged, the file kept as it is (as a kept file's chmod).
+         */
+        private void kept(Message.Kept k) throws IOException {
+            byte[] path = k.path();
+            int[] own = attributes.takeOwner();
+            byte[] xattrs = attributes.takeXattrs();
+            int slash = checkedSlash(path);
+            if (own == null && xattrs == null) {
+                return;
+            }
+            byte[] rel = slash < 0 ? new byte[0] : Arrays.copyOf(path, slash);
+            String key = Pruner.key(rel);
+            if (!key.equals(keptDirKey)) { // KEPTs come a directory at a time: its descriptor is kept for the next
+                closeKeptDir();
+                keptDirFd = FileOps.findDirBeneath(rootFd, rel);
+                keptDirKey = key;
+            }
+            int dir = keptDirFd;
+            if (dir < 0) {
+                return; // gone since the WANT
+            }
+            byte[] name = Arrays.copyOfRange(path, slash + 1, path.length);
+            long[] st = FileOps.lstatAt(dir, name);
+            if (st == null || (st[0] & S_IFMT) != S_IFREG) {
+                return;
+            }
+            boolean owner = own != null && (st[6] != own[0] || st[7] != own[1]);
+            if (owner && !dryRun) {
+                int rc = FileOps.chownAt(dir, name, own[0], own[1]);
+                if (rc < 0) {
+                    log.accept("connection " + id + ": chown " + PathRules.show(path) + ": " + Errno.describe(-rc));
+                    owner = false;
+                }
+            }
+            int rc = xattrs == null ? 0 : FileOps.syncXattrsTo(xattrs, dir, name, root && k.all(), !dryRun);
+            if (rc < 0) {
+                log.accept("connection " + id + ": extended attributes of " + PathRules.show(path) + ": " + Errno.describe(-rc));
+            }
+            if (owner || rc > 0) {
+                report(new Change(Change.Kind.ATTRIBUTES, false, false, false, false, owner, rc > 0), path);
+            }
+        }
+
+        private String keptDirKey; // the directory of the last KEPT, open as keptDirFd (-errno when it could not be)
+        private int keptDirFd = -1;
+
+        private void closeKeptDir() {
+            if (keptDirFd >= 0) {
+                FileOps.close(keptDirFd);
+            }
+            keptDirFd = -1;
+            keptDirKey = null;
         }
 
         /** DIR: the directory is made now (with its parents); its mode and mtime at ALL_DONE, after its contents. */

@@ -77,7 +77,7 @@ public final class NetSender {
     private volatile long unchanged;
     private long dirs;
     private volatile long symlinks;
-    private int version = Message.VERSION; // 2 once a receiver refused 3
+    private int version; // asked for first (see send), lower once a receiver refused it
     private Wire wire;
 
     /** What a send is asked to do: made by {@code Sender.Builder}, checked there. */
@@ -124,15 +124,20 @@ public final class NetSender {
         TransferWatch watch = new TransferWatch(metering, meter, () -> files + symlinks + unchanged + entryFailures(), () -> keptBytes,
                 metering.progress() == null ? null : SourceTotals.of(root, filter), this::cut);
         boolean whole = false;
+        // the oldest version that carries what this send sends: 5 only to keep owners or attributes of kept files
+        version = attributes.keepsAny() ? Message.VERSION : Message.VERSION_4;
         try {
-            try {
-                sendOnce(source, root, src);
-            } catch (OlderReceiver e) { // it speaks the design's version 2: send as that (whole files, no times)
-                if (stopped()) {
-                    throw new java.io.InterruptedIOException("send " + (cancellation.isCancelled() ? "cancelled" : "interrupted"));
+            for (;;) {
+                try {
+                    sendOnce(source, root, src);
+                    break;
+                } catch (OlderReceiver e) { // an older receiver: version 4 (kept files keep their owners and
+                    // attributes), or the design's version 2 (whole files, no times)
+                    if (stopped()) {
+                        throw new java.io.InterruptedIOException("send " + (cancellation.isCancelled() ? "cancelled" : "interrupted"));
+                    }
+                    version = version > Message.VERSION_4 ? Message.VERSION_4 : Message.VERSION_2;
                 }
-                version = Message.VERSION_2;
-                sendOnce(source, root, src);
             }
             whole = !stopped();
         } finally {
@@ -153,8 +158,8 @@ public final class NetSender {
     private static final class OlderReceiver extends IOException {
         private static final long serialVersionUID = 1L;
 
-        OlderReceiver() {
-            super("the receiver does not speak protocol version " + Message.VERSION);
+        OlderReceiver(int version) {
+            super("the receiver does not speak protocol version " + version);
         }
     }
 
@@ -280,7 +285,7 @@ public final class NetSender {
             }
         } else if (reply instanceof Message.HelloFail f) {
             if (f.reason() == Message.HelloFail.VERSION_MISMATCH && version > Message.VERSION_2) {
-                throw new OlderReceiver();
+                throw new OlderReceiver(version);
             }
             if (f.reason() == Message.HelloFail.VERSION_MISMATCH) {
                 throw new TransferException.ProtocolMismatch("the receiver does not speak protocol version " + version, null);
@@ -499,7 +504,11 @@ public final class NetSender {
     private void sendOldest(TlsSession session, Ring ring, byte[] root, boolean single) throws IOException {
         Offer o = pending.poll();
         if (o != null) {
-            byte[][] wanted = wanted(o);
+            List<Integer> kept = version >= Message.VERSION && attributes.keepsAny() ? new ArrayList<>() : null;
+            byte[][] wanted = wanted(o, kept);
+            if (kept != null && !kept.isEmpty()) {
+                sendKept(root, o, kept, single);
+            }
             if (dryRun) {
                 files += wanted.length; // what a real run would send (the receiver names them in its CHANGEs)
             } else if (wanted.length > 0) {
@@ -687,7 +696,7 @@ public final class NetSender {
     }
 
     /** A batch offered (version 4): its files, and how many each FILE_LIST sent for it holds. */
-    private record Offer(List<byte[]> files, List<Long> sizes, List<Integer> lists) {}
+    private record Offer(List<byte[]> files, List<FileOps.Stat> stats, List<Integer> lists) {}
 
     /**
      * Batches offered whose WANTs are not read yet, at most this many beyond the one being offered:
@@ -743,7 +752,7 @@ public final class NetSender {
         Ring.Hashes hashes = checksum ? hash(ring, root, rel, regular, single) : null;
         List<Message.FileList.Entry> entries = new ArrayList<>(count);
         List<byte[]> offered = new ArrayList<>(count);
-        List<Long> sizes = new ArrayList<>(count);
+        List<FileOps.Stat> offeredStats = new ArrayList<>(count);
         for (int k = 0; k < regular.size(); k++) {
             int i = regular.get(k);
             if (hashes != null && hashes.failures()[k] != null) {
@@ -757,7 +766,7 @@ public final class NetSender {
             entries.add(new Message.FileList.Entry(st.size(), st.mtimeNanos(), st.mode() & 07777, rel[i],
                     hashes == null ? null : hashes.of(k)));
             offered.add(rel[i]);
-            sizes.add(st.size());
+            offeredStats.add(st);
         }
         List<Integer> lists = new ArrayList<>();
         for (int from = 0; from < entries.size();) { // lists of at most FileList.MAX_BYTES
@@ -770,7 +779,7 @@ public final class NetSender {
             lists.add(to - from);
             from = to;
         }
-        return lists.isEmpty() ? null : new Offer(offered, sizes, lists);
+        return lists.isEmpty() ? null : new Offer(offered, offeredStats, lists);
     }
 
     /** -c: the content hashes of the batch entries {@code which} (their files read through the ring, many at once). */
@@ -805,8 +814,42 @@ public final class NetSender {
         }
     }
 
-    /** Reads the receiver's WANT for each list of {@code o}. @return the files wanted, in order */
-    private byte[][] wanted(Offer o) throws IOException {
+    /**
+     * Version 5: the OWNER and XATTRS of each offered file the receiver kept ({@code kept}: indexes
+     * into {@code o}), then its KEPT, coalesced into writes of up to 64 KiB. A file whose attributes
+     * cannot be read is reported and goes without its XATTRS (the receiver leaves its attributes alone).
+     */
+    private void sendKept(byte[] root, Offer o, List<Integer> kept, boolean single) throws IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (int k : kept) {
+            byte[] rel = o.files().get(k);
+            FileOps.Stat st = o.stats().get(k);
+            byte[] attrs;
+            try {
+                attrs = attributes.keptXattrFrame(single ? root : PathBytes.join(root, rel));
+            } catch (NativeIoException e) {
+                NativeIoException named = e.withPath(PathRules.show(rel));
+                failures.add(named);
+                listener.failed(PathRules.show(rel), named);
+                attrs = NONE;
+            }
+            byte[] owner = attributes.ownerFrame(st.uid(), st.gid());
+            byte[] entry = FrameCodec.encode(new Message.Kept(attributes.allNamespaces(), rel));
+            if (out.size() > 0 && out.size() + owner.length + attrs.length + entry.length > Wire.MAX_WRITE) {
+                wire.sendFrames(out.toByteArray());
+                out.reset();
+            }
+            out.writeBytes(owner);
+            out.writeBytes(attrs);
+            out.writeBytes(entry);
+        }
+        if (out.size() > 0) {
+            wire.sendFrames(out.toByteArray());
+        }
+    }
+
+    /** Reads the receiver's WANT for each list of {@code o}. @return the files wanted, in order ({@code kept}, unless null, gets the indexes of the others) */
+    private byte[][] wanted(Offer o, List<Integer> kept) throws IOException {
         List<byte[]> wanted = new ArrayList<>(o.files().size());
         int at = 0;
         for (int n : o.lists()) {
@@ -822,8 +865,11 @@ public final class NetSender {
                 if (want[i]) {
                     wanted.add(o.files().get(at + i));
                 } else {
-                    keptBytes += o.sizes().get(at + i);
+                    keptBytes += o.stats().get(at + i).size();
                     unchanged++;
+                    if (kept != null) {
+                        kept.add(at + i);
+                    }
                 }
             }
             at += n;

@@ -59,7 +59,7 @@ final class ReceiverHandshake {
     /**
      * Reads connection {@code id}'s HELLO and answers it.
      *
-     * @return the protocol version agreed (2 or 4) when HELLO_OK went back; 0 when the sender was
+     * @return the protocol version agreed (2, 4 or 5) when HELLO_OK went back; 0 when the sender was
      *         refused, or dropped meanwhile
      */
     int authenticate(TlsSession session, Wire wire, long id, Gate gate) throws IOException {
@@ -72,9 +72,11 @@ final class ReceiverHandshake {
         }
         Message.Hello hello = (Message.Hello) wire.payload();
         int newest = newestVersion;
-        if (hello.version() != newest && hello.version() != Message.VERSION_2) { // 3, a development version, too
-            log.accept("connection " + id + ": refused protocol version " + hello.version() + " (this receiver speaks "
-                    + Message.VERSION_2 + (newest > Message.VERSION_2 ? " and " + newest : "") + ")");
+        int v = hello.version();
+        if (v != Message.VERSION_2 && (v < Message.VERSION_4 || v > newest)) { // 3, a development version, too
+            log.accept("connection " + id + ": refused protocol version " + v + " (this receiver speaks "
+                    + Message.VERSION_2 + (newest > Message.VERSION_4 ? ", " + Message.VERSION_4 + " and " + newest
+                            : newest == Message.VERSION_4 ? " and " + newest : "") + ")");
             wire.send(new Message.HelloFail(Message.HelloFail.VERSION_MISMATCH));
             return 0;
         }

@@ -61,6 +61,28 @@ final class SentAttributes {
         return packed == null ? NONE : concat(FrameCodec.header(Message.XATTRS, packed.length), packed);
     }
 
+    /** Whether extended attributes of every namespace but "system." are read (running as root), not "user." ones alone. */
+    boolean allNamespaces() {
+        return asRoot;
+    }
+
+    /** Whether anything goes before entries: owners or extended attributes are kept. */
+    boolean keepsAny() {
+        return owners || xattrs;
+    }
+
+    /**
+     * @return the XATTRS frame of a file the receiver kept, read by path (not followed, not opened): an
+     * empty one when it has none, for the receiver to take away what it has; empty when not asked
+     */
+    byte[] keptXattrFrame(byte[] path) throws NativeIoException {
+        if (!xattrs) {
+            return NONE;
+        }
+        byte[] packed = FileOps.xattrsAtPath(path, asRoot);
+        return packed == null ? FrameCodec.header(Message.XATTRS, 0) : concat(FrameCodec.header(Message.XATTRS, packed.length), packed);
+    }
+
     static byte[] concat(byte[] a, byte[] b) {
         if (a.length == 0) {
             return b;

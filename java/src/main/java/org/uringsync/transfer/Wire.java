@@ -15,7 +15,7 @@ import org.uringsync.protocol.ProtocolException;
  */
 final class Wire {
     private final TlsSession session;
-    private final ByteBuffer buf = ByteBuffer.allocateDirect(FrameCodec.HEADER + 3 + 65535).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer buf = ByteBuffer.allocateDirect(MAX_WRITE).order(ByteOrder.LITTLE_ENDIAN);
     private int type;
     private long length;
 
@@ -75,6 +75,19 @@ final class Wire {
 
     void send(Message m) throws IOException {
         sendFrame(FrameCodec.encode(m));
+    }
+
+    /** The most {@link #sendFrames} writes at once. */
+    static final int MAX_WRITE = FrameCodec.HEADER + 3 + 65535;
+
+    /** Sends whole frames encoded already, back to back, in writes of at most {@link #MAX_WRITE} bytes. */
+    void sendFrames(byte[] frames) throws IOException {
+        for (int at = 0; at < frames.length;) {
+            int n = Math.min(MAX_WRITE, frames.length - at);
+            buf.put(0, frames, at, n);
+            session.write(buf, 0, n);
+            at += n;
+        }
     }
 
     /** Sends a whole frame encoded already (at most 5 + 65,538 bytes). */

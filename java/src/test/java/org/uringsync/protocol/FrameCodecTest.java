@@ -93,8 +93,13 @@ class FrameCodecTest {
         assertEquals(example(doc, "XATTRS with `user.color`"), HexFormat.of().formatHex(FrameCodec.encode(xattrs)));
         Message fifo = new Message.Special(0010644, 0, mtime, "fifo".getBytes(StandardCharsets.US_ASCII));
         assertEquals(example(doc, "SPECIAL, a FIFO"), HexFormat.of().formatHex(FrameCodec.encode(fifo)));
+        Message kept = new Message.Kept(false, path);
+        assertEquals(example(doc, "KEPT `a.txt` (version 5)"), HexFormat.of().formatHex(FrameCodec.encode(kept)));
+        Message noXattrs = new Message.Xattrs(java.util.List.of());
+        assertEquals("1d00000000", HexFormat.of().formatHex(FrameCodec.encode(noXattrs)), "an empty XATTRS, as docs/PROTOCOL.md writes it");
+        assertTrue(doc.contains("an empty one, `1d 00 00 00 00`"), "docs/PROTOCOL.md shows the empty XATTRS");
         for (Message m : new Message[] {list, listC, changes, change, want, hdr, dir, link, delete, sparse, range, hardLink, owner, xattrs, fifo,
-                new Message.Owner(true, 65534, 7, new byte[0], new byte[0])}) {
+                kept, new Message.Kept(true, path), noXattrs, new Message.Owner(true, 65534, 7, new byte[0], new byte[0])}) {
             assertEquals(m, roundTrip(m));
         }
         assertEquals(Message.FILE_HDR_S, sparse.type());
@@ -154,6 +159,9 @@ class FrameCodecTest {
         assertEquals("OWNER payload of 10 bytes, expected 11", refused(Message.OWNER, "00".repeat(10)));
         assertEquals("HARDLINK target_len 0 does not match the frame (0)", refused(Message.HARDLINK, "0100" + "62" + "0000"));
         assertEquals("HARDLINK path_len 9 does not fit the frame (7)", refused(Message.HARDLINK, "0900" + "62" + "0100" + "61" + "00"));
+        assertEquals("KEPT path_len 3 does not match the frame (2)", refused(Message.KEPT, "00" + "0300" + "6162"));
+        assertEquals("KEPT payload of 2 bytes, expected 3", refused(Message.KEPT, "0000"));
+        assertEquals("KEPT all 2 is not 0 or 1", refused(Message.KEPT, "02" + "0100" + "61"));
         assertEquals("RANGE 0+0 is out of range", refused(Message.RANGE, "00".repeat(16)));
         assertEquals("RANGE 1+9223372036854775807 is out of range",
                 refused(Message.RANGE, "0100000000000000" + "ffffffffffffff7f"));

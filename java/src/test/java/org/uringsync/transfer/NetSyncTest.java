@@ -170,6 +170,82 @@ class NetSyncTest {
         assertTrue(!Listings.xattrs(dst).contains("d2/plain"), "without -X");
     }
 
+    /**
+     * send -X again (version 5, KEPT): files the quick check keeps get the sender's extended attributes,
+     * a changed value, a new name and a name the source lost alike, in place (no byte sent, the same
+     * inode), reported as {@code .f........x}; a dry run names the same files and changes nothing.
+     */
+    @Test
+    void keptFilesGetTheSendersExtendedAttributesWithX() throws IOException {
+        boolean root = Listings.setTestXattrs(src);
+        sendWith(Sender.builder("127.0.0.1", receiver.port()).xattrs(true));
+        Object inode = Files.getAttribute(dst.resolve("d0/f1"), "unix:ino");
+        Listings.setXattr(src.resolve("d0/f1"), "user.color", "green"); // a changed value
+        Listings.setXattr(src.resolve("d1/f7"), "user.new", "1"); // a new name
+        Listings.setXattr(dst.resolve("d2/f9"), "user.stale", "gone on the source"); // a name the source lacks
+        if (root) {
+            Listings.setXattr(src.resolve("d2/f2"), "trusted.secret", "changed");
+        }
+        String before = Listings.xattrs(dst);
+        for (boolean dryRun : new boolean[] {true, false}) {
+            List<String> seen = Collections.synchronizedList(new ArrayList<>());
+            CopyResult r = sendWith(Sender.builder("127.0.0.1", receiver.port()).xattrs(true).dryRun(dryRun).itemizeChanges(true)
+                    .listener(changes(seen)));
+            List<String> expected = new ArrayList<>(List.of(".f........x d0/f1", ".f........x d1/f7", ".f........x d2/f9"));
+            if (root) {
+                expected.add(".f........x d2/f2");
+            }
+            assertEquals(new java.util.TreeSet<>(expected), new java.util.TreeSet<>(seen), dryRun ? "dry run" : "real run");
+            assertEquals(0, r.bytes(), r.summary());
+            assertEquals(Message.VERSION, r.protocol());
+            if (dryRun) {
+                assertEquals(before, Listings.xattrs(dst), "a dry run changes nothing");
+            }
+        }
+        assertEquals(Listings.xattrs(src), Listings.xattrs(dst));
+        assertEquals(inode, Files.getAttribute(dst.resolve("d0/f1"), "unix:ino"), "the file stayed in place");
+        List<String> again = Collections.synchronizedList(new ArrayList<>());
+        sendWith(Sender.builder("127.0.0.1", receiver.port()).xattrs(true).itemizeChanges(true).listener(changes(again)));
+        assertEquals(List.of(), again, "nothing left to change");
+    }
+
+    /** send -a again to a receiver running as root: files the quick check keeps get the sender's owner in place, {@code .f....og...}. */
+    @Test
+    void keptFilesGetTheSendersOwnerWithA() throws IOException {
+        NativeTestSupport.assumeRoot("keptFilesGetTheSendersOwnerWithA");
+        sendWith(Sender.builder("127.0.0.1", receiver.port()).owners(true));
+        Object inode = Files.getAttribute(dst.resolve("d1/f4"), "unix:ino");
+        Files.setAttribute(src.resolve("d1/f4"), "unix:uid", 54321);
+        Files.setAttribute(src.resolve("d1/f4"), "unix:gid", 54322);
+        for (boolean dryRun : new boolean[] {true, false}) {
+            List<String> seen = Collections.synchronizedList(new ArrayList<>());
+            CopyResult r = sendWith(Sender.builder("127.0.0.1", receiver.port()).owners(true).dryRun(dryRun).itemizeChanges(true)
+                    .listener(changes(seen)));
+            assertEquals(List.of(".f....og... d1/f4"), seen, dryRun ? "dry run" : "real run");
+            assertEquals(0, r.bytes(), r.summary());
+            assertEquals(dryRun ? 0 : 54321, Files.getAttribute(dst.resolve("d1/f4"), "unix:uid"));
+            assertEquals(dryRun ? 0 : 54322, Files.getAttribute(dst.resolve("d1/f4"), "unix:gid"));
+        }
+        assertEquals(inode, Files.getAttribute(dst.resolve("d1/f4"), "unix:ino"), "the file stayed in place");
+    }
+
+    /** A receiver of version 4 serves a send -X as before (version 4): kept files keep their attributes; nothing fails. */
+    @Test
+    void aVersion4ReceiverServesSendXAndKeptFilesKeepTheirAttributes() throws IOException {
+        Listings.setTestXattrs(src);
+        sendWith(Sender.builder("127.0.0.1", receiver.port()).xattrs(true));
+        ReceiverHandshake.newestVersion = Message.VERSION_4; // play a receiver of version 4
+        Listings.setXattr(src.resolve("d0/f1"), "user.color", "green");
+        Files.writeString(src.resolve("d0/new"), "new");
+        Listings.setXattr(src.resolve("d0/new"), "user.fresh", "yes");
+        CopyResult r = sendWith(Sender.builder("127.0.0.1", receiver.port()).xattrs(true));
+        assertEquals(Message.VERSION_4, r.protocol());
+        assertEquals(1, r.files(), r.summary());
+        assertTrue(log.stream().anyMatch(l -> l.contains("refused protocol version 5 (this receiver speaks 2 and 4)")), log.toString());
+        String there = Listings.xattrs(dst);
+        assertTrue(there.contains("user.color=\"blue\"") && there.contains("user.fresh=\"yes\""), there);
+    }
+
     /** send -a to a receiver running as root: devices, FIFOs and sockets arrive (SPECIAL); without -a they are skipped. */
     @Test
     void devicesFifosAndSocketsArriveWithA() throws IOException {

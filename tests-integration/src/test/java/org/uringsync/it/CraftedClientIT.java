@@ -172,6 +172,17 @@ class CraftedClientIT {
             frame(0x1B, b.array());
         }
 
+        /** Version 5: XATTRS {@code name} = {@code value}, then KEPT {@code path} (a sender reading "user." ones alone). */
+        void keptWithXattr(String path, String name, String value) throws IOException {
+            byte[] n = name.getBytes(StandardCharsets.UTF_8);
+            byte[] v = value.getBytes(StandardCharsets.UTF_8);
+            frame(0x1D, ByteBuffer.allocate(5 + n.length + v.length).order(ByteOrder.LITTLE_ENDIAN).put((byte) n.length).put(n)
+                    .putInt(v.length).put(v).array());
+            byte[] p = path.getBytes(StandardCharsets.UTF_8);
+            frame(0x23, ByteBuffer.allocate(3 + p.length).order(ByteOrder.LITTLE_ENDIAN).put((byte) 0).putShort((short) p.length)
+                    .put(p).array());
+        }
+
         /** Version 4: FILE_LIST offering {@code paths}, each of {@code size} bytes. */
         void fileList(long size, String... paths) throws IOException {
             java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream();
@@ -277,7 +288,7 @@ class CraftedClientIT {
             assertEquals("03 01 00 00 00 02", hex(c.readFrame()));
             assertTrue(c.closedByPeer());
         }
-        assertTrue(log.stream().anyMatch(l -> l.contains("refused protocol version 3 (this receiver speaks 2 and 4)")),
+        assertTrue(log.stream().anyMatch(l -> l.contains("refused protocol version 3 (this receiver speaks 2, 4 and 5)")),
                 log.toString());
     }
 
@@ -440,6 +451,61 @@ class CraftedClientIT {
         assertTrue(Files.isDirectory(dest.resolve("sub")));
         for (String v : List.of("victim-out", "victim-up", "victim-dir", "victim-none")) {
             assertFalse(Files.exists(dest.resolve(v), java.nio.file.LinkOption.NOFOLLOW_LINKS), v);
+        }
+    }
+
+    /**
+     * KEPT (version 5) changes only a regular file beneath DEST: one through a symlink out of DEST, a
+     * symlink to a file outside, a directory and a missing file are left alone (nothing followed); a
+     * path with '..' and a KEPT of version 4 are refused. Beside good send -X runs whose kept files get
+     * their attributes.
+     */
+    @Test
+    void keptEntriesOutOfDestOrOnOtherThanFilesChangeNothingBesideGoodSends() throws Exception {
+        Path src = Files.createDirectories(tmp.resolve("good-src/kept"));
+        Files.writeString(src.resolve("f"), "kept " + System.nanoTime());
+        Files.writeString(outside.resolve("target"), "outside");
+        Files.createDirectories(dest.resolve("kept-dir"));
+        Files.createSymbolicLink(dest.resolve("kept-link"), outside.resolve("target"));
+        java.util.concurrent.CompletableFuture<Integer> good = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            int n = 0;
+            try {
+                for (; n < 5; n++) {
+                    Launcher.sh(tmp, "setfattr -n user.round -v " + n + " good-src/kept/f");
+                    CopyResult r = Sender.builder("127.0.0.1", receiver.port()).secret(SECRET).xattrs(true).build().send(tmp.resolve("good-src"));
+                    assertTrue(r.succeeded(), r.failures().toString());
+                    assertEquals(String.valueOf(n), Launcher.sh(dest, "getfattr -n user.round --only-values kept/f"), "round " + n);
+                }
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+            return n;
+        });
+        try {
+            try (Client c = new Client()) {
+                c.login(5);
+                for (String path : List.of("escape-link/target", "kept-link", "kept-dir", "no-such-file")) {
+                    c.keptWithXattr(path, "user.pwned", "1");
+                }
+                c.frame(0x20, new byte[0]);
+                assertEquals(0x20, c.readFrame()[0], "ALL_DONE: nothing refused, nothing done");
+            }
+            try (Client c = new Client()) {
+                c.login(5);
+                c.keptWithXattr("../outside/target", "user.pwned", "1");
+                assertEquals("protocol error: '..' component refused (path traversal): ../outside/target", c.error());
+            }
+            try (Client c = new Client()) {
+                c.login(4);
+                c.frame(0x23, new byte[] {0, 1, 0, 'f'});
+                assertTrue(c.error().startsWith("protocol error: unexpected KEPT (expected CHANGES first"), "version 4 has no KEPT");
+            }
+            assertEquals(5, good.get(60, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals("", Launcher.sh(tmp, "getfattr -h -d outside/target dest/kept-link dest/kept-dir 2>&1 | grep pwned || true"),
+                    "nothing outside DEST, no link and no directory got an attribute");
+        } finally {
+            Files.delete(outside.resolve("target"));
+            Files.delete(dest.resolve("kept-link"));
         }
     }
 
