@@ -78,11 +78,19 @@ header() { printf '%-10s %-11s %8s %8s %8s  %s\n' dataset tool median min max "r
 # A timed run's DEST starts empty: the one before is moved aside into $trash, not deleted. On this VM's
 # ext4 (no journal) each new inode's allocation skips, one by one, every inode freed in the last five
 # minutes (ext4's recently_deleted), so deleting the last run's 10,000 files made the next run's file
-# creation cost 2-3x as much, growing run after run, whatever the tool. The trash goes when the script
-# ends (KEEP_TRASH=1 keeps it, for several scripts in a row): wait five minutes before timing first
-# runs again, or they measure that scan.
+# creation cost 2-3x as much, growing run after run, whatever the tool. A DEST of few entries (one big
+# file) is deleted: a handful of inodes costs nothing, and its bytes would fill the disk. The trash goes
+# when the script ends (KEEP_TRASH=1 keeps it, for several scripts in a row, as run-all.sh does): wait
+# five minutes before timing first runs again, or they measure that scan.
 trash=$work/trash
-empty_dir() { mkdir -p "$trash"; [[ -e "$1" ]] && mv "$1" "$trash/$(date +%s%N)"; mkdir -p "$1"; }
+empty_dir() {
+  if [[ -e "$1" && $(find "$1" -mindepth 1 2>/dev/null | head -n 1001 | wc -l) -gt 1000 ]]; then
+    mkdir -p "$trash"; mv "$1" "$trash/$(date +%s%N)"
+  else
+    rm -rf "$1"
+  fi
+  mkdir -p "$1"
+}
 remove_trash() { [[ -n "${KEEP_TRASH:-}" ]] || rm -rf "$trash"; }
 
 timed_rounds() {

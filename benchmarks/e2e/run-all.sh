@@ -8,6 +8,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 runs=${RUNS:-5}
 start=$(date +%s)
 source "$here/common.sh"  # picks JAVA_HOME
+export KEEP_TRASH=1 # one deletion of the moved-aside DESTs, at the end (see empty_dir)
+trap 'KEEP_TRASH= remove_trash' EXIT
 echo "# $(date -u +%Y-%m-%d) $(nproc) vCPU $(sed -n 's/model name\t: //p' /proc/cpuinfo | head -1), $(free -g | awk '/Mem:/ {print $2}') GiB,"\
   "kernel $(uname -r), $(. /etc/os-release; echo "$PRETTY_NAME"), $(java_version) (JAVA_HOME=${JAVA_HOME:-})"
 echo "## local copy"

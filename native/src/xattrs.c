@@ -12,13 +12,19 @@
 #include "syscalls.h"
 #include "xattrs.h"
 
-static int in_scope(const char *name, int scope)
+/* Whether the attribute name (len bytes, not NUL-terminated) is in scope. */
+static int in_scope_n(const char *name, size_t len, int scope)
 {
 	if (scope == USYNC_XATTR_USER)
-		return strncmp(name, "user.", 5) == 0;
-	if (scope == USYNC_XATTR_RECEIVED && strcmp(name, "security.capability") == 0)
+		return len >= 5 && memcmp(name, "user.", 5) == 0;
+	if (scope == USYNC_XATTR_RECEIVED && len >= 9 && memcmp(name, "security.", 9) == 0)
 		return 0;
-	return strncmp(name, "system.", 7) != 0;
+	return len < 7 || memcmp(name, "system.", 7) != 0;
+}
+
+static int in_scope(const char *name, int scope)
+{
+	return in_scope_n(name, strlen(name), scope);
 }
 
 /* One xattr call on fd, or when path is set on path, not followed (l*xattr). */
@@ -204,8 +210,8 @@ static int sync_to_list(const uint8_t *a, size_t alen, int to, const char *to_pa
 	struct xattr_at x, y;
 	size_t at = 0;
 	bool differ = false;
-	while (!differ && next_xattr(a, alen, &at, &x)) /* each of from's, the same in to */
-		differ = !has_same(b, blen, &x);
+	while (!differ && next_xattr(a, alen, &at, &x)) /* each of from's in scope, the same in to */
+		differ = in_scope_n((const char *)x.name, x.name_len, scope) && !has_same(b, blen, &x);
 	for (at = 0; !differ && next_xattr(b, blen, &at, &y);) /* none of to's that from lacks */
 		differ = !find_xattr(a, alen, &y, &x);
 	rc = differ ? 1 : 0;
@@ -223,7 +229,7 @@ static int sync_to_list(const uint8_t *a, size_t alen, int to, const char *to_pa
 		}
 	}
 	for (at = 0; next_xattr(a, alen, &at, &x);) { /* only what differs: an unchanged security.* stays untouched */
-		if (has_same(b, blen, &x))
+		if (!in_scope_n((const char *)x.name, x.name_len, scope) || has_same(b, blen, &x))
 			continue;
 		rc = set_one(to, &x);
 		if (rc < 0)
@@ -316,12 +322,12 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_syncXattrsNative(JNIE
 	}
 	/* Both looked at through O_PATH first (opening a device swapped in could have side effects), then,
 	 * regular files alone, reopened for their attributes through that same inode. */
-	from = src ? reopen_regular(AT_FDCWD, src) : 0;
-	to = from < 0 ? -1 : reopen_regular(dir, name);
-	if (!src)
-		from = -1; /* the list is the source: nothing opened */
-	if ((src && from < 0) || to < 0) {
-		rc = src && from < 0 ? from : to;
+	if (src && (from = reopen_regular(AT_FDCWD, src)) < 0) { /* a list as the source: nothing to open */
+		rc = from;
+		goto out;
+	}
+	if ((to = reopen_regular(dir, name)) < 0) {
+		rc = to;
 		goto out;
 	}
 	struct stat ts;

@@ -11,8 +11,9 @@
 #include <stdint.h>
 
 /*
- * Namespaces kept: "user." alone, or (root) everything but "system." (ACLs are -A's, not -X's); a
- * receiver as root leaves security.capability alone too (it grants no privilege: RECEIVED).
+ * Namespaces kept: "user." alone, or (root) everything but "system." (ACLs are -A's, not -X's). A
+ * receiver as root making a kept file's attributes the sender's leaves "security." alone too
+ * (RECEIVED): capabilities it never grants, labels its own policy gave the file.
  */
 enum usync_xattr_scope { USYNC_XATTR_USER = 1, USYNC_XATTR_ALL = 2, USYNC_XATTR_RECEIVED = 3 };
 

@@ -20,6 +20,8 @@ public sealed interface Message {
      * refuse; 3 was version 4's development version, refused.
      */
     int VERSION = 5;
+    /** Version 4 and KEPT. */
+    int VERSION_5 = 5;
     /** File lists, WANT and metadata; served as before. */
     int VERSION_4 = 4;
     /** The design's version, still served exactly as before. */
@@ -443,11 +445,6 @@ public sealed interface Message {
     }
 
     /**
-     * XATTRS (version 4, with -X): the extended attributes of the FILE_HDR_T, FILE_HDR_S or DIR that
-     * comes next (its OWNER, if any, comes before the XATTRS): per attribute name_len u8 (1..255), name (no NUL),
-     * value_len u32, value; at most 65,535 bytes in all.
-     */
-    /**
      * KEPT (version 5, when the sender keeps owners or extended attributes): all u8 (0/1), path_len u16,
      * path. A file offered in a FILE_LIST that the receiver did not want, after its OWNER and its XATTRS
      * (an empty one when the file has none): the receiver gives the file it kept those (what the entry's
@@ -481,6 +478,11 @@ public sealed interface Message {
         }
     }
 
+    /**
+     * XATTRS (version 4, with -X): the extended attributes of the FILE_HDR_T, FILE_HDR_S or DIR that
+     * comes next (its OWNER, if any, comes before the XATTRS): per attribute name_len u8 (1..255), name (no NUL),
+     * value_len u32, value; at most 65,535 bytes in all.
+     */
     record Xattrs(List<byte[][]> attributes) implements Message {
         public static final int MAX_BYTES = 65535;
 

@@ -174,6 +174,9 @@ final class DestWriter {
                 }
             });
             quickCheck.open(rootFd, dirs);
+            if (version >= Message.VERSION_5) {
+                quickCheck.trackKept();
+            }
             try (Ring ring = Ring.open(queueDepth, chunkSize).attach(meter)) { // nothing heavy before HELLO_OK
                 return receive(session, wire, ring, version);
             }
@@ -222,14 +225,14 @@ final class DestWriter {
                     closeKeptDir(); // anything else may change directories: looked up again
                 }
                 boolean entry = type == Message.FILE_HDR_T || type == Message.FILE_HDR_S || type == Message.DIR
-                        || (type == Message.KEPT && version >= Message.VERSION);
+                        || (type == Message.KEPT && version >= Message.VERSION_5);
                 if (attributes.xattrsHeld() && !entry) {
                     throw new ProtocolException("XATTRS followed by " + org.uringsync.protocol.FrameCodec.name(type)
-                            + " (expected FILE_HDR_T, FILE_HDR_S" + (version >= Message.VERSION ? ", DIR or KEPT)" : " or DIR)"));
+                            + " (expected FILE_HDR_T, FILE_HDR_S" + (version >= Message.VERSION_5 ? ", DIR or KEPT)" : " or DIR)"));
                 }
                 if (attributes.ownerHeld() && !entry && type != Message.SYMLINK && type != Message.SPECIAL && type != Message.XATTRS) {
                     throw new ProtocolException("OWNER followed by " + org.uringsync.protocol.FrameCodec.name(type)
-                            + " (expected FILE_HDR_T, FILE_HDR_S, DIR, SYMLINK" + (version >= Message.VERSION ? ", SPECIAL or KEPT)" : " or SPECIAL)"));
+                            + " (expected FILE_HDR_T, FILE_HDR_S, DIR, SYMLINK" + (version >= Message.VERSION_5 ? ", SPECIAL or KEPT)" : " or SPECIAL)"));
                 }
                 if (type == Message.OWNER && version >= 4) {
                     attributes.owner((Message.Owner) wire.payload());
@@ -250,7 +253,7 @@ final class DestWriter {
                     wire.send(quickCheck.answer((Message.FileList) wire.payload(), ring));
                 } else if (type == Message.DIR && version >= 4) {
                     makeDirectory((Message.Directory) wire.payload());
-                } else if (type == Message.KEPT && version >= Message.VERSION) {
+                } else if (type == Message.KEPT && version >= Message.VERSION_5) {
                     kept((Message.Kept) wire.payload());
                 } else if (type == Message.SYMLINK && version >= 4) {
                     symlink((Message.Link) wire.payload());
@@ -291,24 +294,26 @@ final class DestWriter {
                 } else {
                     throw new ProtocolException("unexpected " + org.uringsync.protocol.FrameCodec.name(type)
                             + (version >= 4 ? " (expected CHANGES first, FILE_LIST, FILE_LIST_C, FILE_HDR_T, FILE_HDR_S, DIR, SYMLINK, SPECIAL, HARDLINK, OWNER, XATTRS, "
-                                    + (version >= Message.VERSION ? "KEPT, " : "") + "DELETE or ALL_DONE)"
+                                    + (version >= Message.VERSION_5 ? "KEPT, " : "") + "DELETE or ALL_DONE)"
                                     : " (expected FILE_HDR or ALL_DONE)"));
                 }
             }
         }
 
         /**
-         * KEPT (version 5): a file the quick check kept gets the owner (as root) and extended attributes
-         * that came before it, as a file written would; only what differs is changed (in a dry run only
-         * reported), in place, never followed. A file no longer there, or no longer a regular file, is
-         * left alone; a change refused is logged, the file kept as it is (as a kept file's chmod).
+         * KEPT (version 5): a file this connection's quick check kept gets the owner (as root) and
+         * extended attributes that came before it, as a file written would; only what differs is changed
+         * (in a dry run only reported), in place, never followed. A KEPT for any other path, a file no
+         * longer there or no longer a regular file, and a file with other names (its link count above 1:
+         * changing it in place would change them too) are left alone; a change refused is logged, the
+         * file kept as it is (as a kept file's chmod).
          */
         private void kept(Message.Kept k) throws IOException {
             byte[] path = k.path();
             int[] own = attributes.takeOwner();
             byte[] xattrs = attributes.takeXattrs();
             int slash = checkedSlash(path);
-            if (own == null && xattrs == null) {
+            if ((own == null && xattrs == null) || !quickCheck.takeKept(path)) {
                 return;
             }
             byte[] rel = slash < 0 ? new byte[0] : Arrays.copyOf(path, slash);
@@ -323,13 +328,19 @@ final class DestWriter {
                 return; // gone since the WANT
             }
             byte[] name = Arrays.copyOfRange(path, slash + 1, path.length);
-            long[] st = FileOps.lstatAt(dir, name);
-            if (st == null || (st[0] & S_IFMT) != S_IFREG) {
+            long[] st;
+            try {
+                st = FileOps.lstatAt(dir, name);
+            } catch (NativeIoException e) {
+                log.accept("connection " + id + ": lstat " + PathRules.show(path) + ": " + Errno.describe(e.errno()));
                 return;
             }
-            boolean owner = own != null && (st[6] != own[0] || st[7] != own[1]);
-            if (owner && !dryRun) {
-                int rc = FileOps.chownAt(dir, name, own[0], own[1]);
+            if (st == null || (st[0] & S_IFMT) != S_IFREG || st[5] > 1) {
+                return;
+            }
+            boolean owner = own != null && (st[6] != (own[0] & 0xffffffffL) || st[7] != (own[1] & 0xffffffffL));
+            if (owner && !dryRun) { // through an O_PATH descriptor of the regular file: nothing swapped in is changed
+                int rc = FileOps.fileMetaAt(dir, name, (int) st[0] & 0777, own[0], own[1], true);
                 if (rc < 0) {
                     log.accept("connection " + id + ": chown " + PathRules.show(path) + ": " + Errno.describe(-rc));
                     owner = false;

@@ -125,7 +125,7 @@ public final class NetSender {
                 metering.progress() == null ? null : SourceTotals.of(root, filter), this::cut);
         boolean whole = false;
         // the oldest version that carries what this send sends: 5 only to keep owners or attributes of kept files
-        version = attributes.keepsAny() ? Message.VERSION : Message.VERSION_4;
+        version = attributes.keepsAny() ? Message.VERSION_5 : Message.VERSION_4;
         try {
             for (;;) {
                 try {
@@ -504,7 +504,7 @@ public final class NetSender {
     private void sendOldest(TlsSession session, Ring ring, byte[] root, boolean single) throws IOException {
         Offer o = pending.poll();
         if (o != null) {
-            List<Integer> kept = version >= Message.VERSION && attributes.keepsAny() ? new ArrayList<>() : null;
+            List<Integer> kept = version >= Message.VERSION_5 && attributes.keepsAny() ? new ArrayList<>() : null;
             byte[][] wanted = wanted(o, kept);
             if (kept != null && !kept.isEmpty()) {
                 sendKept(root, o, kept, single);
@@ -816,8 +816,9 @@ public final class NetSender {
 
     /**
      * Version 5: the OWNER and XATTRS of each offered file the receiver kept ({@code kept}: indexes
-     * into {@code o}), then its KEPT, coalesced into writes of up to 64 KiB. A file whose attributes
-     * cannot be read is reported and goes without its XATTRS (the receiver leaves its attributes alone).
+     * into {@code o}), then its KEPT, coalesced into writes of about 64 KiB. A file whose attributes
+     * cannot be read is reported and goes without its XATTRS (the receiver leaves its attributes
+     * alone); one gone meanwhile goes without KEPT.
      */
     private void sendKept(byte[] root, Offer o, List<Integer> kept, boolean single) throws IOException {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
@@ -828,6 +829,9 @@ public final class NetSender {
             try {
                 attrs = attributes.keptXattrFrame(single ? root : PathBytes.join(root, rel));
             } catch (NativeIoException e) {
+                if (e.errno() == Errno.ENOENT) {
+                    continue; // gone since it was offered: nothing to keep
+                }
                 NativeIoException named = e.withPath(PathRules.show(rel));
                 failures.add(named);
                 listener.failed(PathRules.show(rel), named);
@@ -954,13 +958,15 @@ public final class NetSender {
         }
         try {
             session.setTimeout(2000);
-            for (int i = 0; i < 64 && wire.next(); i++) {
+            // the WANTs of the lists still in flight (up to OFFERS_AHEAD batches) may come first
+            for (int i = 0; i < 4096 && wire.next(); i++) {
                 if (wire.type() == Message.ERROR) {
                     return new TransferException.Refused(((Message.Error) wire.payload()).text(), e);
                 }
-                if (wire.length() > 0 && wire.type() != Message.ERROR) {
+                if (wire.type() != Message.WANT && wire.type() != Message.CHANGE) {
                     break;
                 }
+                wire.payload();
             }
         } catch (IOException | RuntimeException ignored) {
             // nothing more to learn

@@ -48,6 +48,11 @@ final class QuickCheck {
      */
     private final Set<String> absent = new java.util.HashSet<>();
     private long absentBytes;
+    /**
+     * Version 5: the files offered and not wanted whose KEPT has not come yet (keys), the only ones a
+     * KEPT may change; at most {@link #MAX_ABSENT} (a KEPT follows its WANT by a few lists at most).
+     */
+    private Set<String> kept; // null: not version 5
 
     /**
      * @param offered where every offered name is noted (for DELETE)
@@ -64,6 +69,16 @@ final class QuickCheck {
     void open(int rootFd, DestDirs dirs) {
         this.rootFd = rootFd;
         this.dirs = dirs;
+    }
+
+    /** Version 5: the files not wanted are noted for their KEPT (see {@link #takeKept}). */
+    void trackKept() {
+        kept = new java.util.HashSet<>();
+    }
+
+    /** Whether {@code path} was offered and not wanted, and has had no KEPT yet (forgotten now). */
+    boolean takeKept(byte[] path) {
+        return kept != null && kept.remove(Pruner.key(path));
     }
 
     /** CHANGES: report each change to {@code reports}; with {@code dryRun} make none. */
@@ -128,6 +143,9 @@ final class QuickCheck {
                 wanted[i] = !file || st[2] != e.mtimeNanos();
                 if (!wanted[i]) {
                     settle(dir, e, st[0], false);
+                    if (kept != null && kept.size() < MAX_ABSENT) {
+                        kept.add(Pruner.key(path));
+                    }
                 }
                 if (st == null && absent.size() < MAX_ABSENT && absentBytes + path.length <= MAX_ABSENT_BYTES
                         && absent.add(Pruner.key(path))) {
@@ -172,6 +190,9 @@ final class QuickCheck {
             Message.FileList.Entry e = list.entries().get(same[j]);
             boolean retime = wanted[same[j]];
             wanted[same[j]] = !ours.same(j, e.hash(), 0) || !settle(sameDir[j], e, sameMode[j], retime);
+            if (!wanted[same[j]] && kept != null && kept.size() < MAX_ABSENT) {
+                kept.add(Pruner.key(e.path()));
+            }
             if (wanted[same[j]] && reports != null) {
                 reports.wanted(e.path(), new Change(Change.Kind.CHANGED_FILE, true, false, retime, false, false));
             }

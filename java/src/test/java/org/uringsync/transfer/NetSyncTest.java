@@ -209,13 +209,17 @@ class NetSyncTest {
         assertEquals(List.of(), again, "nothing left to change");
     }
 
-    /** send -a again to a receiver running as root: files the quick check keeps get the sender's owner in place, {@code .f....og...}. */
+    /**
+     * send -a again to a receiver running as root: files the quick check keeps get the sender's owner in
+     * place, {@code .f....og...} (a uid above 2^31 too, which a run after that finds the same).
+     */
     @Test
     void keptFilesGetTheSendersOwnerWithA() throws IOException {
         NativeTestSupport.assumeRoot("keptFilesGetTheSendersOwnerWithA");
         sendWith(Sender.builder("127.0.0.1", receiver.port()).owners(true));
         Object inode = Files.getAttribute(dst.resolve("d1/f4"), "unix:ino");
-        Files.setAttribute(src.resolve("d1/f4"), "unix:uid", 54321);
+        int bigUid = (int) 3_000_000_000L; // as uid_t: 3,000,000,000
+        Files.setAttribute(src.resolve("d1/f4"), "unix:uid", bigUid);
         Files.setAttribute(src.resolve("d1/f4"), "unix:gid", 54322);
         for (boolean dryRun : new boolean[] {true, false}) {
             List<String> seen = Collections.synchronizedList(new ArrayList<>());
@@ -223,10 +227,37 @@ class NetSyncTest {
                     .listener(changes(seen)));
             assertEquals(List.of(".f....og... d1/f4"), seen, dryRun ? "dry run" : "real run");
             assertEquals(0, r.bytes(), r.summary());
-            assertEquals(dryRun ? 0 : 54321, Files.getAttribute(dst.resolve("d1/f4"), "unix:uid"));
+            assertEquals(dryRun ? 0 : bigUid, Files.getAttribute(dst.resolve("d1/f4"), "unix:uid"));
             assertEquals(dryRun ? 0 : 54322, Files.getAttribute(dst.resolve("d1/f4"), "unix:gid"));
         }
         assertEquals(inode, Files.getAttribute(dst.resolve("d1/f4"), "unix:ino"), "the file stayed in place");
+        List<String> again = Collections.synchronizedList(new ArrayList<>());
+        sendWith(Sender.builder("127.0.0.1", receiver.port()).owners(true).itemizeChanges(true).listener(changes(again)));
+        assertEquals(List.of(), again, "nothing left to change");
+    }
+
+    /** A kept file with other names (link count above 1) is left alone by KEPT: changing it in place would change them too. */
+    @Test
+    void aKeptFileWithOtherNamesKeepsItsAttributes() throws IOException {
+        sendWith(Sender.builder("127.0.0.1", receiver.port()).xattrs(true));
+        Files.createLink(dst.resolve("other-name"), dst.resolve("d0/f3"));
+        Listings.setXattr(src.resolve("d0/f3"), "user.x", "1");
+        Listings.setXattr(src.resolve("d0/f4"), "user.x", "1");
+        List<String> seen = Collections.synchronizedList(new ArrayList<>());
+        sendWith(Sender.builder("127.0.0.1", receiver.port()).xattrs(true).itemizeChanges(true).listener(changes(seen)));
+        assertEquals(List.of(".f........x d0/f4"), seen);
+        assertTrue(!Listings.xattrs(dst.resolve("d0")).contains("f3\nuser.x"), Listings.xattrs(dst.resolve("d0")));
+    }
+
+    /** A send -X to a receiver of the design's version alone falls back 5, 4, 2, and arrives. */
+    @Test
+    void aSendXFallsBackThroughVersion4ToTheDesignsVersion() throws IOException {
+        ReceiverHandshake.newestVersion = Message.VERSION_2;
+        CopyResult r = sendWith(Sender.builder("127.0.0.1", receiver.port()).xattrs(true));
+        assertEquals(Message.VERSION_2, r.protocol());
+        assertEquals(600, r.files());
+        assertTrue(log.stream().anyMatch(l -> l.contains("refused protocol version 5 (this receiver speaks 2)")), log.toString());
+        assertTrue(log.stream().anyMatch(l -> l.contains("refused protocol version 4 (this receiver speaks 2)")), log.toString());
     }
 
     /** A receiver of version 4 serves a send -X as before (version 4): kept files keep their attributes; nothing fails. */

@@ -455,10 +455,10 @@ class CraftedClientIT {
     }
 
     /**
-     * KEPT (version 5) changes only a regular file beneath DEST: one through a symlink out of DEST, a
-     * symlink to a file outside, a directory and a missing file are left alone (nothing followed); a
-     * path with '..' and a KEPT of version 4 are refused. Beside good send -X runs whose kept files get
-     * their attributes.
+     * KEPT (version 5) changes only a regular file beneath DEST that the connection offered and did not
+     * want: one through a symlink out of DEST, a symlink to a file outside, a directory, a missing file and
+     * a file never offered are left alone (nothing followed); a path with '..' and a KEPT of version 4
+     * are refused. Beside good send -X runs whose kept files get their attributes.
      */
     @Test
     void keptEntriesOutOfDestOrOnOtherThanFilesChangeNothingBesideGoodSends() throws Exception {
@@ -467,6 +467,7 @@ class CraftedClientIT {
         Files.writeString(outside.resolve("target"), "outside");
         Files.createDirectories(dest.resolve("kept-dir"));
         Files.createSymbolicLink(dest.resolve("kept-link"), outside.resolve("target"));
+        Files.writeString(dest.resolve("kept-never-offered"), "a file of DEST's");
         java.util.concurrent.CompletableFuture<Integer> good = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
             int n = 0;
             try {
@@ -484,7 +485,7 @@ class CraftedClientIT {
         try {
             try (Client c = new Client()) {
                 c.login(5);
-                for (String path : List.of("escape-link/target", "kept-link", "kept-dir", "no-such-file")) {
+                for (String path : List.of("escape-link/target", "kept-link", "kept-dir", "no-such-file", "kept-never-offered")) {
                     c.keptWithXattr(path, "user.pwned", "1");
                 }
                 c.frame(0x20, new byte[0]);
@@ -501,11 +502,12 @@ class CraftedClientIT {
                 assertTrue(c.error().startsWith("protocol error: unexpected KEPT (expected CHANGES first"), "version 4 has no KEPT");
             }
             assertEquals(5, good.get(60, java.util.concurrent.TimeUnit.SECONDS));
-            assertEquals("", Launcher.sh(tmp, "getfattr -h -d outside/target dest/kept-link dest/kept-dir 2>&1 | grep pwned || true"),
-                    "nothing outside DEST, no link and no directory got an attribute");
+            assertEquals("", Launcher.sh(tmp, "getfattr -h -d outside/target dest/kept-link dest/kept-dir dest/kept-never-offered 2>&1"
+                    + " | grep pwned || true"), "nothing outside DEST, no link, no directory and no file never offered got an attribute");
         } finally {
             Files.delete(outside.resolve("target"));
             Files.delete(dest.resolve("kept-link"));
+            Files.delete(dest.resolve("kept-never-offered"));
         }
     }
 
