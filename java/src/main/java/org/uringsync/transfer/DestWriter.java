@@ -313,7 +313,8 @@ final class DestWriter {
             int[] own = attributes.takeOwner();
             byte[] xattrs = attributes.takeXattrs();
             int slash = checkedSlash(path);
-            if ((own == null && xattrs == null) || !quickCheck.takeKept(path)) {
+            boolean ours = quickCheck.takeKept(path); // forgotten in any case: the set stays as small as the lists in flight
+            if ((own == null && xattrs == null) || !ours) {
                 return;
             }
             byte[] rel = slash < 0 ? new byte[0] : Arrays.copyOf(path, slash);
