@@ -339,7 +339,7 @@ final class DestWriter {
             if (st == null || (st[0] & S_IFMT) != S_IFREG || st[5] > 1) {
                 return;
             }
-            boolean owner = own != null && (st[6] != (own[0] & 0xffffffffL) || st[7] != (own[1] & 0xffffffffL));
+            boolean owner = own != null && !ReceivedAttributes.ownedBy(st, own);
             if (owner && !dryRun) { // through an O_PATH descriptor of the regular file: nothing swapped in is changed
                 int rc = FileOps.fileMetaAt(dir, name, (int) st[0] & 0777, own[0], own[1], true);
                 if (rc < 0) {
@@ -497,7 +497,7 @@ final class DestWriter {
                 if (st[2] != l.mtimeNanos()) { // the same link: only its time and owner, if they differ
                     FileOps.linkTimeAt(dir, name, l.mtimeNanos()); // best effort: a link not ours may refuse (EPERM)
                 }
-                if (own != null && (st[6] != (own[0] & 0xffffffffL) || st[7] != (own[1] & 0xffffffffL))) {
+                if (own != null && !ReceivedAttributes.ownedBy(st, own)) {
                     ReceivedAttributes.chown(dir, name, path, own);
                 }
                 return;

@@ -331,9 +331,9 @@ public final class NetSender {
                     sendOwner(listing.uid(), listing.gid());
                     byte[] attrs = xattrFrame(-1, PathBytes.join(root, relative), relative);
                     if (attrs.length > 0) {
-                        wire.sendFrame(attrs);
+                        wire.sendFrames(attrs);
                     }
-                    wire.sendFrame(dir);
+                    wire.sendFrames(dir);
                     dirs++;
                 } catch (IllegalArgumentException e) { // a path the protocol cannot carry
                     unreadable(relative, new NativeIoException("send", PathRules.show(relative), Errno.ENAMETOOLONG));

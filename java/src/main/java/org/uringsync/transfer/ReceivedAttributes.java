@@ -66,6 +66,11 @@ final class ReceivedAttributes {
         return a;
     }
 
+    /** Whether the lstat {@code st} (see FileOps.lstatAt) has the owner and group {@code o} (ids as unsigned). */
+    static boolean ownedBy(long[] st, int[] o) {
+        return st[6] == (o[0] & 0xffffffffL) && st[7] == (o[1] & 0xffffffffL);
+    }
+
     /** Gives the entry {@code name} in {@code dir} (not followed) the owner {@code o} took, if any. */
     static void chown(int dir, byte[] name, byte[] path, int[] o) throws NativeIoException {
         int rc = o == null ? 0 : FileOps.chownAt(dir, name, o[0], o[1]);

@@ -17,7 +17,7 @@ final class Specials {
     /** @return whether {@code st} (lstatAt's, or null) already is the node {@link #make} would make */
     static boolean same(long[] st, int mode, long rdev, long mtimeNanos, int[] owner) {
         return st != null && st[0] == (mode & 0xffffffffL) && st[8] == rdev && st[2] == mtimeNanos
-                && (owner == null || (st[6] == (owner[0] & 0xffffffffL) && st[7] == (owner[1] & 0xffffffffL)));
+                && (owner == null || ReceivedAttributes.ownedBy(st, owner));
     }
 
     /**

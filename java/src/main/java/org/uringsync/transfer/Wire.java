@@ -74,7 +74,7 @@ final class Wire {
     }
 
     void send(Message m) throws IOException {
-        sendFrame(FrameCodec.encode(m));
+        sendFrames(FrameCodec.encode(m));
     }
 
     /** The most {@link #sendFrames} writes at once. */
@@ -88,11 +88,5 @@ final class Wire {
             session.write(buf, 0, n);
             at += n;
         }
-    }
-
-    /** Sends a whole frame encoded already (at most 5 + 65,538 bytes). */
-    void sendFrame(byte[] frame) throws IOException {
-        buf.put(0, frame);
-        session.write(buf, 0, frame.length);
     }
 }
