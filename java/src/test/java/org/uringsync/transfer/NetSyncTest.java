@@ -188,9 +188,8 @@ class NetSyncTest {
         }
         String before = Listings.xattrs(dst);
         for (boolean dryRun : new boolean[] {true, false}) {
-            List<String> seen = Collections.synchronizedList(new ArrayList<>());
-            CopyResult r = sendWith(Sender.builder("127.0.0.1", receiver.port()).xattrs(true).dryRun(dryRun).itemizeChanges(true)
-                    .listener(changes(seen)));
+            List<String> seen = new ArrayList<>();
+            CopyResult r = sendItemized(Sender.builder("127.0.0.1", receiver.port()).xattrs(true).dryRun(dryRun), seen);
             List<String> expected = new ArrayList<>(List.of(".f........x d0/f1", ".f........x d1/f7", ".f........x d2/f9"));
             if (root) {
                 expected.add(".f........x d2/f2");
@@ -204,8 +203,8 @@ class NetSyncTest {
         }
         assertEquals(Listings.xattrs(src), Listings.xattrs(dst));
         assertEquals(inode, Files.getAttribute(dst.resolve("d0/f1"), "unix:ino"), "the file stayed in place");
-        List<String> again = Collections.synchronizedList(new ArrayList<>());
-        sendWith(Sender.builder("127.0.0.1", receiver.port()).xattrs(true).itemizeChanges(true).listener(changes(again)));
+        List<String> again = new ArrayList<>();
+        sendItemized(Sender.builder("127.0.0.1", receiver.port()).xattrs(true), again);
         assertEquals(List.of(), again, "nothing left to change");
     }
 
@@ -222,17 +221,16 @@ class NetSyncTest {
         Files.setAttribute(src.resolve("d1/f4"), "unix:uid", bigUid);
         Files.setAttribute(src.resolve("d1/f4"), "unix:gid", 54322);
         for (boolean dryRun : new boolean[] {true, false}) {
-            List<String> seen = Collections.synchronizedList(new ArrayList<>());
-            CopyResult r = sendWith(Sender.builder("127.0.0.1", receiver.port()).owners(true).dryRun(dryRun).itemizeChanges(true)
-                    .listener(changes(seen)));
+            List<String> seen = new ArrayList<>();
+            CopyResult r = sendItemized(Sender.builder("127.0.0.1", receiver.port()).owners(true).dryRun(dryRun), seen);
             assertEquals(List.of(".f....og... d1/f4"), seen, dryRun ? "dry run" : "real run");
             assertEquals(0, r.bytes(), r.summary());
             assertEquals(dryRun ? 0 : bigUid, Files.getAttribute(dst.resolve("d1/f4"), "unix:uid"));
             assertEquals(dryRun ? 0 : 54322, Files.getAttribute(dst.resolve("d1/f4"), "unix:gid"));
         }
         assertEquals(inode, Files.getAttribute(dst.resolve("d1/f4"), "unix:ino"), "the file stayed in place");
-        List<String> again = Collections.synchronizedList(new ArrayList<>());
-        sendWith(Sender.builder("127.0.0.1", receiver.port()).owners(true).itemizeChanges(true).listener(changes(again)));
+        List<String> again = new ArrayList<>();
+        sendItemized(Sender.builder("127.0.0.1", receiver.port()).owners(true), again);
         assertEquals(List.of(), again, "nothing left to change");
     }
 
@@ -243,8 +241,8 @@ class NetSyncTest {
         Files.createLink(dst.resolve("other-name"), dst.resolve("d0/f3"));
         Listings.setXattr(src.resolve("d0/f3"), "user.x", "1");
         Listings.setXattr(src.resolve("d0/f4"), "user.x", "1");
-        List<String> seen = Collections.synchronizedList(new ArrayList<>());
-        sendWith(Sender.builder("127.0.0.1", receiver.port()).xattrs(true).itemizeChanges(true).listener(changes(seen)));
+        List<String> seen = new ArrayList<>();
+        sendItemized(Sender.builder("127.0.0.1", receiver.port()).xattrs(true), seen);
         assertEquals(List.of(".f........x d0/f4"), seen);
         assertTrue(!Listings.xattrs(dst.resolve("d0")).contains("f3\nuser.x"), Listings.xattrs(dst.resolve("d0")));
     }
@@ -390,15 +388,22 @@ class NetSyncTest {
         Object inode = Files.getAttribute(dst.resolve("d0/f5"), "unix:ino");
         Files.setPosixFilePermissions(src.resolve("d0/f5"), java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
         for (boolean dryRun : new boolean[] {true, false}) {
-            List<String> seen = Collections.synchronizedList(new ArrayList<>());
-            CopyResult r = sendWith(Sender.builder("127.0.0.1", receiver.port()).dryRun(dryRun).itemizeChanges(true)
-                    .listener(changes(seen)));
+            List<String> seen = new ArrayList<>();
+            CopyResult r = sendItemized(Sender.builder("127.0.0.1", receiver.port()).dryRun(dryRun), seen);
             assertEquals(List.of(".f...p..... d0/f5"), seen, dryRun ? "dry run" : "real run");
             assertEquals(0, r.bytes());
             assertEquals(dryRun ? "rw-r--r--" : "rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
                     Files.getPosixFilePermissions(dst.resolve("d0/f5"))));
         }
         assertEquals(inode, Files.getAttribute(dst.resolve("d0/f5"), "unix:ino"), "the file stayed in place");
+    }
+
+    /** A successful send with -i: each change it reports goes into {@code into} as "itemize path". */
+    private CopyResult sendItemized(Sender.Builder b, List<String> into) throws IOException {
+        List<String> seen = Collections.synchronizedList(new ArrayList<>());
+        CopyResult r = sendWith(b.itemizeChanges(true).listener(changes(seen)));
+        into.addAll(seen);
+        return r;
     }
 
     private static CopyListener changes(List<String> into) {
