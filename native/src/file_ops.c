@@ -100,7 +100,8 @@ static struct entry_stat entry_stat(int dirfd, const char *name)
  * Output (little-endian): i32 status, i32 stage-or-0, u32 mode, u32 uid, u32 gid, i32 mtime_nsec,
  * i64 mtime_sec, then per entry: u8 type, u16 name_len, name bytes, and with with_stat its
  * struct entry_stat (the type then from its mode when it has one). A tree's files looked at in
- * listing order, beside the directory's descriptor, cost half what a path each costs, cold.
+ * listing order, beside the directory's descriptor, cost less than a path each, cold (10,000 files:
+ * 0.04 s against 0.07 s here).
  * On failure: i32 -errno, i32 stage (0 open, 1 fstat, 2 getdents64).
  */
 static jbyteArray list_fd(JNIEnv *env, int fd, bool with_stat)

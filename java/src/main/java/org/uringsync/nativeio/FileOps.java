@@ -46,8 +46,8 @@ public final class FileOps {
 
     /**
      * As {@link #listDirectory(byte[], boolean)}; with {@code stat} every entry also carries its lstat,
-     * made beside the listed directory's descriptor in listing order (the cheapest way to look at a
-     * tree's files, cold: half the cost of a path each here).
+     * made beside the listed directory's descriptor in listing order (cheaper than a path each, cold:
+     * 10,000 files in 0.04 s against 0.07 s here; about the same for 100,000).
      */
     public static Listing listDirectory(byte[] path, boolean followSymlink, boolean stat) throws NativeIoException {
         NativeLoader.ensureLoaded();
@@ -360,8 +360,8 @@ public final class FileOps {
 
     /**
      * As {@link #syncXattrs}, for a receiver: the attributes come as a packed list (XATTRS's, those this
-     * receiver may set); {@code all} (root): every namespace but "system." and security.capability,
-     * which this compares and changes neither way.
+     * receiver may set); {@code all} (root): every namespace but "system." and "security.", which this
+     * compares and changes neither way (capabilities it never grants, labels its policy gave).
      */
     public static int syncXattrsTo(byte[] packed, int dir, byte[] name, boolean all, boolean apply) {
         return syncXattrsNative(null, packed, dir, name, all, apply);
