@@ -111,7 +111,8 @@ err:
 
 /*
  * Metadata of an existing directory, synchronous: opened without following a symlink, then owner,
- * mode and times set on the descriptor, so that nothing swapped in meanwhile is reached.
+ * extended attributes (made the source's: differing ones set, stale ones removed), mode and times set
+ * on the descriptor, so that nothing swapped in meanwhile is reached.
  */
 void usync_set_dir_meta(const struct usync_req *q, const char *src, int dir, const char *dst, struct usync_res *res)
 {
@@ -122,10 +123,13 @@ void usync_set_dir_meta(const struct usync_req *q, const char *src, int dir, con
 	stage = ST_FCHOWN;
 	if ((q->flags & USYNC_FLAG_OWNER) && fchown(fd, q->uid, q->gid) < 0)
 		goto err;
-	if (src[0] && (q->flags & (USYNC_FLAG_XATTRS | USYNC_FLAG_XATTRS_ALL))) { /* the source directory's */
+	if (src[0] && (q->flags & (USYNC_FLAG_XATTRS | USYNC_FLAG_XATTRS_ALL))) { /* the source directory's, exactly */
 		stage = ST_OPEN_SRC;
 		sfd = open(src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		int rc = sfd < 0 ? -errno : copy_xattrs(sfd, fd, q->flags, &stage);
+		int scope = (q->flags & USYNC_FLAG_XATTRS_ALL) ? USYNC_XATTR_ALL : USYNC_XATTR_USER;
+		int rc = sfd < 0 ? -errno : usync_xattrs_sync(sfd, fd, scope, true); /* stale names go too */
+		if (rc < 0)
+			stage = ST_XATTR;
 		if (rc < 0) {
 			errno = -rc;
 			goto err;

@@ -287,8 +287,8 @@ static int reopen_regular(int dir, const char *name)
  * FileOps.syncXattrsNative(byte[] src, byte[] packed, int dir, byte[] name, boolean all, boolean apply):
  * the regular file `name` in dir made to have the attributes of the regular file src (a path), or
  * when src is null those of the packed list (a receiver's: with all, everything but "system." and
- * security.capability); neither file followed; see usync_xattrs_sync. 0, 1 or -errno (-EINVAL: not a
- * regular file).
+ * security.capability); neither file followed; see usync_xattrs_sync. An empty name: dir itself is
+ * the target (an open descriptor of any type, not O_PATH). 0, 1 or -errno (-EINVAL: not a regular file).
  */
 JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_syncXattrsNative(JNIEnv *env, jclass cls, jbyteArray jsrc,
 		jbyteArray jpacked, jint dir, jbyteArray jname, jboolean all, jboolean apply)
@@ -312,7 +312,7 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_syncXattrsNative(JNIE
 	}
 	int scope = !all ? USYNC_XATTR_USER : src ? USYNC_XATTR_ALL : USYNC_XATTR_RECEIVED;
 	char target[64 + 256];
-	if (!apply && !strchr(name, '/') && snprintf(target, sizeof target, "/proc/self/fd/%d/%s", dir, name) < (int)sizeof target) {
+	if (!apply && name[0] && !strchr(name, '/') && snprintf(target, sizeof target, "/proc/self/fd/%d/%s", dir, name) < (int)sizeof target) {
 		/* Only looking: by path, not followed, nothing opened (two system calls a file fewer on a
 		 * no-change run); the target through its directory's descriptor, never a path re-resolved
 		 * from the root. A lookup that fails goes the way below, which names the reason. */
@@ -326,7 +326,9 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_syncXattrsNative(JNIE
 		rc = from;
 		goto out;
 	}
-	if ((to = reopen_regular(dir, name)) < 0) {
+	if (!name[0]) { /* the open descriptor dir itself (a directory the caller opened): borrowed, not closed */
+		to = dir;
+	} else if ((to = reopen_regular(dir, name)) < 0) {
 		rc = to;
 		goto out;
 	}
@@ -348,7 +350,7 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_syncXattrsNative(JNIE
 out:
 	if (from >= 0)
 		close(from);
-	if (to >= 0)
+	if (to >= 0 && to != dir)
 		close(to);
 	free(src);
 	free(name);
@@ -405,6 +407,14 @@ static int open_entry(int dir, jbyteArray jname, JNIEnv *env)
 	int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	free(name);
 	return fd < 0 ? -errno : fd;
+}
+
+/* FileOps.openDirectoryAtNative(int dir, byte[] name): see open_entry; fd or -errno. */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_openDirectoryAtNative(JNIEnv *env, jclass cls, jint dir,
+		jbyteArray jname)
+{
+	(void)cls;
+	return open_entry(dir, jname, env);
 }
 
 /*

@@ -361,7 +361,8 @@ public final class FileOps {
     /**
      * As {@link #syncXattrs}, for a receiver: the attributes come as a packed list (XATTRS's, those this
      * receiver may set); {@code all} (root): every namespace but "system." and "security.", which this
-     * compares and changes neither way (capabilities it never grants, labels its policy gave).
+     * compares and changes neither way (capabilities it never grants, labels its policy gave). An
+     * empty {@code name}: the open descriptor {@code dir} itself (a directory, see {@link #openDirectoryAt}).
      */
     public static int syncXattrsTo(byte[] packed, int dir, byte[] name, boolean all, boolean apply) {
         return syncXattrsNative(null, packed, dir, name, all, apply);
@@ -378,6 +379,14 @@ public final class FileOps {
         } catch (NativeIoException e) {
             throw e.withPath(PathBytes.show(path));
         }
+    }
+
+    /**
+     * The directory {@code name} inside {@code dir} opened read-only, never followed (a symlink or
+     * anything else swapped in is refused), for its owner and extended attributes. @return fd or -errno
+     */
+    public static int openDirectoryAt(int dir, byte[] name) {
+        return openDirectoryAtNative(dir, name);
     }
 
     /** Sets a packed list of extended attributes on {@code fd} (or the directory {@code name} inside {@code dir}, never followed). @return 0 or -errno */
@@ -440,6 +449,8 @@ public final class FileOps {
     private static native int fchownNative(int fd, int uid, int gid);
 
     private static native byte[] xattrsNative(int fd, int dir, byte[] name, boolean all) throws NativeIoException;
+
+    private static native int openDirectoryAtNative(int dir, byte[] name);
 
     private static native int setXattrsNative(int fd, int dir, byte[] name, byte[] packed);
 

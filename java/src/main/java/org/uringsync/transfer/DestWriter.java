@@ -379,8 +379,7 @@ final class DestWriter {
                 return;
             }
             if (path.length == 0) { // the transfer's root: DEST itself, which exists; its mode and time at the end
-                ReceivedAttributes.chown(rootFd, new byte[] {'.'}, path, own);
-                ReceivedAttributes.set(-1, rootFd, new byte[] {'.'}, path, xattrs);
+                directoryAttributes(rootFd, new byte[] {'.'}, path, own, xattrs, false);
                 dirMeta.add(d);
                 return;
             }
@@ -425,13 +424,40 @@ final class DestWriter {
                 report(ChangeReports.NEW_DIRECTORY, path);
             }
             dirs.of(path, path);
-            if (own != null || xattrs != null) {
-                int parent = dirs.parent(path, slash);
-                byte[] name = Arrays.copyOfRange(path, slash + 1, path.length);
-                ReceivedAttributes.chown(parent, name, path, own);
-                ReceivedAttributes.set(-1, parent, name, path, xattrs);
-            }
+            directoryAttributes(dirs.parent(path, slash), Arrays.copyOfRange(path, slash + 1, path.length), path, own, xattrs, rc == 0);
             dirMeta.add(d);
+        }
+
+        /**
+         * A directory's OWNER (as root) and XATTRS, on a descriptor of it opened through no symlink
+         * (nothing swapped in by name is changed). One just {@code made} gets XATTRS set, as a new file
+         * does; one that was there gets its attributes made those of XATTRS, as rsync's receiver makes
+         * them and as KEPT makes a kept file's (differing values set, names XATTRS lacks removed, in
+         * "user." or as root every namespace but "system." and "security."). No XATTRS (the directory
+         * had none in version 4, or the sender could not read them): its attributes are left as they are.
+         */
+        private void directoryAttributes(int parent, byte[] name, byte[] path, int[] own, byte[] xattrs, boolean made)
+                throws IOException {
+            if (own == null && xattrs == null) {
+                return;
+            }
+            int fd = FileOps.openDirectoryAt(parent, name);
+            if (fd < 0) {
+                throw new NativeIoException("open (directory owner and attributes)", PathRules.show(path), -fd);
+            }
+            try {
+                ReceivedAttributes.fchown(fd, path, own); // before the attributes: an owner change drops security.capability
+                if (made) {
+                    ReceivedAttributes.set(fd, -1, null, path, xattrs);
+                    return;
+                }
+                int rc = xattrs == null ? 0 : FileOps.syncXattrsTo(xattrs, fd, new byte[0], root, true);
+                if (rc < 0) {
+                    throw new NativeIoException("extended attributes (getxattr, setxattr or removexattr)", PathRules.show(path), -rc);
+                }
+            } finally {
+                FileOps.close(fd);
+            }
         }
 
         /**

@@ -329,7 +329,8 @@ public final class NetSender {
                     byte[] dir = FrameCodec.encode(new Message.Directory(listing.mode() & 07777,
                             listing.mtimeSec() * 1_000_000_000L + listing.mtimeNsec(), relative));
                     sendOwner(listing.uid(), listing.gid());
-                    byte[] attrs = xattrFrame(-1, PathBytes.join(root, relative), relative);
+                    // version 5: an empty XATTRS for a directory with none, whose stale ones the receiver removes
+                    byte[] attrs = xattrFrame(-1, PathBytes.join(root, relative), relative, version >= Message.VERSION_5);
                     if (attrs.length > 0) {
                         wire.sendFrames(attrs);
                     }
@@ -658,14 +659,15 @@ public final class NetSender {
 
     /**
      * -X: the XATTRS frame for the open file {@code fd} (or, when {@code fd < 0}, the directory at
-     * {@code path}); empty when not asked, when there are none, or when they cannot be read (reported).
+     * {@code path}); empty when not asked, when there are none (unless {@code always}: an empty XATTRS),
+     * or when they cannot be read (reported).
      */
-    private byte[] xattrFrame(int fd, byte[] path, byte[] rel) {
+    private byte[] xattrFrame(int fd, byte[] path, byte[] rel, boolean always) {
         if (version < 4) {
             return NONE;
         }
         try {
-            return attributes.xattrFrame(fd, path);
+            return attributes.xattrFrame(fd, path, always);
         } catch (NativeIoException e) {
             NativeIoException named = e.withPath(PathRules.show(rel));
             failures.add(named);
@@ -683,7 +685,7 @@ public final class NetSender {
 
     /** What goes before an opened file's header: its OWNER and XATTRS frames, as asked (often nothing). */
     private byte[] before(Batch open, int i, byte[] rel) {
-        return version < 4 ? NONE : concat(attributes.ownerFrame(open.uid(i), open.gid(i)), xattrFrame(open.fd(i), null, rel));
+        return version < 4 ? NONE : concat(attributes.ownerFrame(open.uid(i), open.gid(i)), xattrFrame(open.fd(i), null, rel, false));
     }
 
     private static byte[] concat(byte[] a, byte[] b) {

@@ -51,14 +51,21 @@ final class SentAttributes {
 
     /**
      * @return the XATTRS frame of the open file {@code fd} (or, when {@code fd < 0}, of the directory at
-     * {@code path}); empty when not asked or when it has none
+     * {@code path}); empty when not asked, or when it has none unless {@code always} (then an empty
+     * XATTRS, for the receiver to take away what it has)
      */
-    byte[] xattrFrame(int fd, byte[] path) throws NativeIoException {
+    byte[] xattrFrame(int fd, byte[] path, boolean always) throws NativeIoException {
         if (!xattrs) {
             return NONE;
         }
-        byte[] packed = FileOps.xattrs(fd, Batch.AT_FDCWD, path, asRoot);
-        return packed == null ? NONE : concat(FrameCodec.header(Message.XATTRS, packed.length), packed);
+        return frame(FileOps.xattrs(fd, Batch.AT_FDCWD, path, asRoot), always);
+    }
+
+    private static byte[] frame(byte[] packed, boolean always) {
+        if (packed == null) {
+            return always ? FrameCodec.header(Message.XATTRS, 0) : NONE;
+        }
+        return concat(FrameCodec.header(Message.XATTRS, packed.length), packed);
     }
 
     /** Whether extended attributes of every namespace but "system." are read (running as root), not "user." ones alone. */
@@ -79,8 +86,7 @@ final class SentAttributes {
         if (!xattrs) {
             return NONE;
         }
-        byte[] packed = FileOps.xattrsAtPath(path, asRoot);
-        return packed == null ? FrameCodec.header(Message.XATTRS, 0) : concat(FrameCodec.header(Message.XATTRS, packed.length), packed);
+        return frame(FileOps.xattrsAtPath(path, asRoot), true);
     }
 
     static byte[] concat(byte[] a, byte[] b) {

@@ -52,6 +52,17 @@ final class Listings {
     }
 
     /**
+     * After {@link #setTestXattrs} and a copy: directories' attributes changed, for the next run to
+     * make DEST's the same: a value changed on the source (d1), a name on DEST that a directory without
+     * any on the source lacks (d2), and one DEST's root has that the source's lacks.
+     */
+    static void setTestDirectoryChanges(Path src, Path dst) throws IOException {
+        setXattr(src.resolve("d1"), "user.dir", "changed");
+        setXattr(dst.resolve("d2"), "user.stale", "gone on the source");
+        setXattr(dst, "user.stale", "gone on the source");
+    }
+
+    /**
      * As root: a FIFO, a character device (1, 3: as /dev/null) and a socket in {@code dir}.
      * @return their names
      */

@@ -193,8 +193,9 @@ class LocalSyncTest {
 
     /**
      * -X on files the quick check keeps (same size and time): a changed value, a new attribute and one
-     * the source no longer has are made the source's in place ({@code .f........x}); a dry run names
-     * exactly those files and changes nothing; files whose attributes match are left alone.
+     * the source no longer has are made the source's in place ({@code .f........x}), directories' too
+     * (not reported, as their times are not); a dry run names exactly those files and changes nothing;
+     * files whose attributes match are left alone.
      */
     @Test
     void keptFilesGetTheSourcesExtendedAttributes() throws IOException {
@@ -203,6 +204,7 @@ class LocalSyncTest {
         Listings.setXattr(src.resolve("d0/f1"), "user.color", "green"); // a changed value
         Listings.setXattr(src.resolve("d1/f3"), "user.new", "1"); // a new one
         Listings.setXattr(dst.resolve("d2/f4"), "user.stale", "x"); // one the source does not have
+        Listings.setTestDirectoryChanges(src, dst);
         // a read-only file (as git's objects): its attribute changes all the same, and it stays read-only
         Listings.setXattr(src.resolve("d2/f4"), "user.ro", "r");
         Files.setPosixFilePermissions(src.resolve("d2/f4"), java.nio.file.attribute.PosixFilePermissions.fromString("r--r--r--"));

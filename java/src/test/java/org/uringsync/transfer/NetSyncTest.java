@@ -173,7 +173,8 @@ class NetSyncTest {
     /**
      * send -X again (version 5, KEPT): files the quick check keeps get the sender's extended attributes,
      * a changed value, a new name and a name the source lost alike, in place (no byte sent, the same
-     * inode), reported as {@code .f........x}; a dry run names the same files and changes nothing.
+     * inode), reported as {@code .f........x}; directories too, those with none included (an empty
+     * XATTRS), not reported (as their times are not); a dry run names the same files and changes nothing.
      */
     @Test
     void keptFilesGetTheSendersExtendedAttributesWithX() throws IOException {
@@ -183,6 +184,7 @@ class NetSyncTest {
         Listings.setXattr(src.resolve("d0/f1"), "user.color", "green"); // a changed value
         Listings.setXattr(src.resolve("d1/f7"), "user.new", "1"); // a new name
         Listings.setXattr(dst.resolve("d2/f9"), "user.stale", "gone on the source"); // a name the source lacks
+        Listings.setTestDirectoryChanges(src, dst);
         if (root) {
             Listings.setXattr(src.resolve("d2/f2"), "trusted.secret", "changed");
         }
