@@ -84,7 +84,30 @@ static void queue_read(struct hrun *h, unsigned si)
 	io_uring_sqe_set_data64(sqe, si);
 }
 
-/* Opens the next files into free slots (O_NOFOLLOW; O_NONBLOCK: a FIFO swapped in cannot block the open). */
+/*
+ * The regular file `name` in dir opened for hashing (O_NOFOLLOW; O_NONBLOCK: a FIFO swapped in cannot
+ * block the open), read sequentially: fd, or -errno (-EISDIR, -EINVAL: not a regular file).
+ */
+static int open_for_hash(int dir, const char *name)
+{
+	int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	int err = usync_fstat(fd, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : !S_ISREG(st.st_mode) ? EINVAL : 0;
+	/* O_NONBLOCK only guarded the open: io_uring hands EAGAIN back for a non-blocking file on a
+	 * device without nowait support, and the read would be retried forever */
+	if (!err && fcntl(fd, F_SETFL, 0) < 0)
+		err = errno;
+	if (err) {
+		close(fd);
+		return -err;
+	}
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	return fd;
+}
+
+/* Opens the next files into free slots. */
 static void start_files(struct hrun *h)
 {
 	unsigned si = 0;
@@ -94,23 +117,11 @@ static void start_files(struct hrun *h)
 		if (si == h->nslots)
 			return;
 		int item = h->next++;
-		int fd = openat(h->dirs[item], h->names[item], O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		int fd = open_for_hash(h->dirs[item], h->names[item]);
 		if (fd < 0) {
-			fail(h, item, errno, HASH_OPEN);
+			fail(h, item, -fd, HASH_OPEN);
 			continue;
 		}
-		struct stat st;
-		int err = usync_fstat(fd, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : !S_ISREG(st.st_mode) ? EINVAL : 0;
-		/* O_NONBLOCK only guarded the open: io_uring hands EAGAIN back for a non-blocking file on a
-		 * device without nowait support, and the read would be retried forever */
-		if (!err && fcntl(fd, F_SETFL, 0) < 0)
-			err = errno;
-		if (err) {
-			fail(h, item, err, HASH_OPEN);
-			close(fd);
-			continue;
-		}
-		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 		struct hslot *s = &h->slots[si];
 		s->item = item;
 		s->fd = fd;
@@ -222,5 +233,60 @@ out:
 	free(h.out);
 	free(h.errs);
 	free(h.slots);
+	return rc;
+}
+
+/* Bytes of one read of hashFileNative. */
+#define HASH_ALONE_READ (1 << 20)
+
+/*
+ * Ring.hashFileNative(int dir, byte[] name, byte[] out, int at, int[] err): the XXH128 of the regular
+ * file `name` in dir (AT_FDCWD: a path; not followed) into out[at..at+16), by plain sequential reads on
+ * the calling thread, no ring: for large files, which Ring.hash reads on two threads at once. 0, or
+ * -errno with err[0] = -errno and err[1] = the stage (HASH_OPEN, HASH_READ).
+ */
+JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_Ring_hashFileNative(JNIEnv *env, jclass cls, jint dir,
+		jbyteArray jname, jbyteArray jout, jint at, jintArray jerr)
+{
+	(void)cls;
+	int rc = -ENOMEM, stage = HASH_OPEN, fd = -1;
+	char *name = usync_path_of(env, jname);
+	uint8_t *buf = malloc(HASH_ALONE_READ);
+	XXH3_state_t *state = XXH3_createState();
+	if (!name || !buf || !state)
+		goto out;
+	fd = open_for_hash(dir, name);
+	if (fd < 0) {
+		rc = fd;
+		goto out;
+	}
+	stage = HASH_READ;
+	XXH3_128bits_reset(state);
+	for (;;) {
+		ssize_t n = read(fd, buf, HASH_ALONE_READ);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		XXH3_128bits_update(state, buf, (size_t)n);
+	}
+	XXH128_canonical_t c;
+	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(state));
+	(*env)->SetByteArrayRegion(env, jout, at, 16, (const jbyte *)c.digest);
+	rc = 0;
+out:
+	if (rc < 0) {
+		jint e[2] = { -rc, stage };
+		(*env)->SetIntArrayRegion(env, jerr, 0, 2, e);
+	}
+	if (fd >= 0)
+		close(fd);
+	XXH3_freeState(state);
+	free(buf);
+	free(name);
 	return rc;
 }

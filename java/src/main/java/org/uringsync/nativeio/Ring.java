@@ -185,6 +185,102 @@ public final class Ring extends NativeHandle {
         return new Hashes(out, failures);
     }
 
+    /**
+     * Files at least this large are hashed by {@link #hash(int[], byte[][], String[], long[])} with plain
+     * sequential reads, two at once on two threads: through the page cache one large file's read is
+     * bound by one core's page-cache fills (about 5 µs a page here), so a source and its copy read on
+     * one thread take as long as reading them one after the other.
+     */
+    public static final long HASH_ALONE_MIN = 16L << 20;
+
+    /**
+     * {@link #hash(int[], byte[][], String[])}, with each file's size as the caller found it: files of
+     * at least {@link #HASH_ALONE_MIN} bytes are read and hashed two at once, by this thread and a
+     * helper, each a plain sequential read (the kernel's readahead keeps it fed), beside the ring's
+     * files; the rest through the ring. The same results as the ring gives.
+     */
+    public Hashes hash(int[] dirs, byte[][] names, String[] shown, long[] sizes) throws NativeIoException {
+        int large = 0;
+        for (long size : sizes) {
+            large += size >= HASH_ALONE_MIN ? 1 : 0;
+        }
+        if (large == 0) {
+            return hash(dirs, names, shown);
+        }
+        int[] alone = new int[large], rest = new int[names.length - large];
+        for (int i = 0, a = 0, r = 0; i < names.length; i++) {
+            if (sizes[i] >= HASH_ALONE_MIN) {
+                alone[a++] = i;
+            } else {
+                rest[r++] = i;
+            }
+        }
+        byte[] out = new byte[HASH_BYTES * names.length];
+        NativeIoException[] failures = new NativeIoException[names.length];
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        Runnable hashAlone = () -> { // each file by one thread: the native call writes only its own part of out
+            int[] err = new int[2];
+            for (int k; (k = next.getAndIncrement()) < alone.length; ) {
+                int i = alone[k];
+                if (hashFileNative(dirs[i], names[i], out, HASH_BYTES * i, err) < 0) {
+                    failures[i] = new NativeIoException(err[1] == HASH_OPEN ? "openat" : "read", shown[i], err[0]);
+                }
+            }
+        };
+        Throwable[] helperFailed = new Throwable[1];
+        Thread helper = new Thread(() -> {
+            try {
+                hashAlone.run();
+            } catch (Throwable t) { // an OutOfMemoryError: rethrown by the caller, after the join
+                helperFailed[0] = t;
+            }
+        }, "uring-sync-hash");
+        helper.setDaemon(true);
+        helper.start();
+        try {
+            if (rest.length > 0) { // the ring's files meanwhile, on this thread
+                int[] d = new int[rest.length];
+                byte[][] n = new byte[rest.length][];
+                String[] sh = new String[rest.length];
+                for (int r = 0; r < rest.length; r++) {
+                    d[r] = dirs[rest[r]];
+                    n[r] = names[rest[r]];
+                    sh[r] = shown[rest[r]];
+                }
+                Hashes h = hash(d, n, sh);
+                for (int r = 0; r < rest.length; r++) {
+                    System.arraycopy(h.digests(), HASH_BYTES * r, out, HASH_BYTES * rest[r], HASH_BYTES);
+                    failures[rest[r]] = h.failures()[r];
+                }
+            }
+            hashAlone.run(); // then the large files left, beside the helper
+        } finally {
+            joinUninterruptibly(helper); // it reads through the caller's directory descriptors: never left running
+        }
+        if (helperFailed[0] instanceof RuntimeException e) {
+            throw e;
+        }
+        if (helperFailed[0] instanceof Error e) {
+            throw e;
+        }
+        return new Hashes(out, failures);
+    }
+
+    private static void joinUninterruptibly(Thread t) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                t.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** What {@link #hash} found: {@link #HASH_BYTES} per file, and per file null or why it has none. */
     public record Hashes(byte[] digests, NativeIoException[] failures) {
         /** Whether file {@code i} was hashed and its hash equals the {@link #HASH_BYTES} at {@code other[at..]}. */
@@ -326,6 +422,8 @@ public final class Ring extends NativeHandle {
 
     private static native int runBatchNative(long handle, java.nio.ByteBuffer requests, int count,
             java.nio.ByteBuffer results);
+
+    private static native int hashFileNative(int dir, byte[] name, byte[] out, int at, int[] err);
 
     private static native int hashFilesNative(long handle, int[] dirs, byte[][] names, byte[] out, int[] errs);
 }

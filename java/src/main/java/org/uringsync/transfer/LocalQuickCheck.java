@@ -115,7 +115,8 @@ final class LocalQuickCheck {
 
     /**
      * -c: the regular files of {@code same} (batch entries whose target has their size) are read and
-     * hashed on both sides, many at once through the ring, and compared by content. A source that
+     * hashed on both sides, many at once through the ring (a large file and its copy on two threads at
+     * once), and compared by content. A source that
      * cannot be read fails; a target that cannot be read is replaced.
      */
     private void compareContents(Ring ring, Batch batch, LocalCopier.Unit u, int[] item, int[] same, int n, RootDirs dirs, int start,
@@ -124,8 +125,10 @@ final class LocalQuickCheck {
         int[] dirFds = new int[2 * n];
         byte[][] names = new byte[2 * n][];
         String[] shown = new String[2 * n];
+        long[] sizes = new long[2 * n]; // a source and its copy have the same size here
         for (int k = 0; k < n; k++) {
             int i = item[same[k]];
+            sizes[2 * k] = sizes[2 * k + 1] = batch.bytes(same[k]);
             byte[] d = u.dstRel()[i];
             int slash = PathBytes.lastSlash(d);
             dirFds[2 * k] = Batch.AT_FDCWD;
@@ -135,7 +138,7 @@ final class LocalQuickCheck {
             names[2 * k + 1] = Arrays.copyOfRange(d, slash + 1, d.length);
             shown[2 * k + 1] = PathBytes.show(join(rootPath, d));
         }
-        Ring.Hashes h = ring.hash(dirFds, names, shown);
+        Ring.Hashes h = ring.hash(dirFds, names, shown, sizes);
         for (int k = 0; k < n; k++) {
             int i = item[same[k]];
             if (h.failures()[2 * k] != null) {

@@ -751,7 +751,7 @@ public final class NetSender {
                 regular.add(i);
             }
         }
-        Ring.Hashes hashes = checksum ? hash(ring, root, rel, regular, single) : null;
+        Ring.Hashes hashes = checksum ? hash(ring, root, rel, stats, regular, single) : null;
         List<Message.FileList.Entry> entries = new ArrayList<>(count);
         List<byte[]> offered = new ArrayList<>(count);
         List<FileOps.Stat> offeredStats = new ArrayList<>(count);
@@ -784,20 +784,22 @@ public final class NetSender {
         return lists.isEmpty() ? null : new Offer(offered, offeredStats, lists);
     }
 
-    /** -c: the content hashes of the batch entries {@code which} (their files read through the ring, many at once). */
-    private static Ring.Hashes hash(Ring ring, byte[] root, byte[][] rel, List<Integer> which, boolean single)
-            throws NativeIoException {
+    /** -c: the content hashes of the batch entries {@code which} (small files read through the ring, many at once; large ones two at a time). */
+    private static Ring.Hashes hash(Ring ring, byte[] root, byte[][] rel, FileOps.Stat[] stats, List<Integer> which,
+            boolean single) throws NativeIoException {
         int n = which.size();
         int[] dirs = new int[n];
         byte[][] paths = new byte[n][];
         String[] shown = new String[n];
+        long[] sizes = new long[n];
         Arrays.fill(dirs, Batch.AT_FDCWD);
         for (int k = 0; k < n; k++) {
             byte[] r = rel[which.get(k)];
             paths[k] = single ? root : PathBytes.join(root, r);
             shown[k] = PathRules.show(r);
+            sizes[k] = stats[which.get(k)].size();
         }
-        return ring.hash(dirs, paths, shown);
+        return ring.hash(dirs, paths, shown, sizes);
     }
 
     private InodeLinks inodes = new InodeLinks(); // -H (version 4)

@@ -180,12 +180,15 @@ final class QuickCheck {
             boolean[] wanted) throws IOException {
         byte[][] names = new byte[n][];
         String[] shown = new String[n];
+        long[] sizes = new long[n]; // ours too: only files of the offered size are compared
         for (int j = 0; j < n; j++) {
-            byte[] path = list.entries().get(same[j]).path();
+            Message.FileList.Entry e = list.entries().get(same[j]);
+            byte[] path = e.path();
             names[j] = Arrays.copyOfRange(path, PathBytes.lastSlash(path) + 1, path.length);
             shown[j] = PathRules.show(path);
+            sizes[j] = e.size();
         }
-        Ring.Hashes ours = ring.hash(Arrays.copyOf(sameDir, n), names, shown);
+        Ring.Hashes ours = ring.hash(Arrays.copyOf(sameDir, n), names, shown, sizes);
         for (int j = 0; j < n; j++) {
             Message.FileList.Entry e = list.entries().get(same[j]);
             boolean retime = wanted[same[j]];

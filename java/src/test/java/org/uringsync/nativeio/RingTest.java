@@ -103,6 +103,68 @@ class RingTest {
         }
     }
 
+    /**
+     * Large files (as the caller's sizes say) are hashed by sequential reads on two threads beside the
+     * ring's: every file of the test above, routed each way and mixed, gives the ring's digest or the
+     * same failure with the same step; a file of 17 MiB and 3 bytes (many reads) as xxhsum.
+     */
+    @Test
+    void hashesLargeFilesTwoAtOnceAsTheRingDoes() throws Exception {
+        long[] sizes = {0, 1, 4095, 64 * 1024 + 1, 3 * 1024 * 1024 + 7};
+        int n = sizes.length + 4;
+        byte[][] names = new byte[n][];
+        String[] shown = new String[n];
+        for (int i = 0; i < sizes.length; i++) {
+            randomFile(dir.resolve("h" + i), sizes[i], 70 + i);
+            names[i] = p(dir.resolve("h" + i));
+        }
+        Files.createDirectory(dir.resolve("adir"));
+        names[sizes.length] = p(dir.resolve("adir"));
+        names[sizes.length + 1] = p(dir.resolve("missing"));
+        Files.createSymbolicLink(dir.resolve("alink"), dir.resolve("h1"));
+        names[sizes.length + 2] = p(dir.resolve("alink"));
+        names[sizes.length + 3] = "h2".getBytes(java.nio.charset.StandardCharsets.US_ASCII); // by name in an opened directory
+        for (int i = 0; i < n; i++) {
+            shown[i] = "file" + i;
+        }
+        int dfd = FileOps.openRoot(p(dir), false);
+        try (Ring ring = Ring.open(4, 64 * 1024)) {
+            int[] dirs = new int[n];
+            java.util.Arrays.fill(dirs, Batch.AT_FDCWD);
+            dirs[sizes.length + 3] = dfd;
+            Ring.Hashes byRing = ring.hash(dirs, names, shown);
+            long large = Ring.HASH_ALONE_MIN;
+            long[][] routes = {new long[n], new long[n], new long[n]}; // all alone; every other one; the ring's (all small)
+            java.util.Arrays.fill(routes[0], large);
+            for (int i = 0; i < n; i += 2) {
+                routes[1][i] = large;
+            }
+            for (long[] route : routes) {
+                Ring.Hashes h = ring.hash(dirs, names, shown, route);
+                for (int i = 0; i < n; i++) {
+                    String what = "file" + i + " routed " + (route[i] >= large ? "alone" : "through the ring");
+                    if (byRing.failures()[i] == null) {
+                        assertNull(h.failures()[i], what);
+                        assertArrayEquals(byRing.of(i), h.of(i), what);
+                    } else {
+                        assertEquals(byRing.failures()[i].getMessage(), h.failures()[i].getMessage(), what);
+                    }
+                }
+            }
+            assertEquals("openat file" + sizes.length + ": Is a directory (EISDIR)", byRing.failures()[sizes.length].getMessage());
+            randomFile(dir.resolve("big"), (17L << 20) + 3, 99);
+            Ring.Hashes big = ring.hash(new int[] {Batch.AT_FDCWD}, new byte[][] {p(dir.resolve("big"))}, new String[] {"big"},
+                    new long[] {(17L << 20) + 3});
+            Process x = new ProcessBuilder("xxhsum", "-H2", "big").directory(dir.toFile())
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            String line = new String(x.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+            assertEquals(0, x.waitFor(), line);
+            assertEquals(line.split("\\s+")[0], java.util.HexFormat.of().formatHex(big.of(0)));
+        } finally {
+            FileOps.close(dfd);
+        }
+    }
+
     @Test
     void copiesFilesOfEverySizeInOneBatch() throws IOException {
         long[] sizes = {0, 1, 4095, 4096, 4097, 128 * 1024, 128 * 1024 + 1, 5 * 1024 * 1024 + 17};

@@ -81,6 +81,19 @@ final class Listings {
                 + Files.getLastModifiedTime(path, nofollow);
     }
 
+    /** Changes the last byte of {@code file} in place, its size and mtime kept: only a content hash finds it. */
+    static void flipLastByte(Path file) throws IOException {
+        java.nio.file.attribute.FileTime t = Files.getLastModifiedTime(file);
+        try (java.nio.channels.FileChannel c = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.READ,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1);
+            c.read(b, c.size() - 1);
+            b.put(0, (byte) ~b.get(0));
+            c.write(b.rewind(), c.size() - 1);
+        }
+        Files.setLastModifiedTime(file, t);
+    }
+
     /** Sets {@code name} = {@code value} on {@code path} (not followed), as setfattr does (test names and values: no quotes). */
     static void setXattr(Path path, String name, String value) throws IOException {
         sh(path.getParent(), "setfattr -h -n '" + name + "' -v '" + value + "' '" + path + "'");

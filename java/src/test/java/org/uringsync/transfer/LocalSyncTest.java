@@ -302,15 +302,21 @@ class LocalSyncTest {
      * -c compares same-size files by content: a file whose bytes changed under the same size and time
      * (which the quick check keeps) is copied again ({@code >fc........}); one whose content matches but
      * whose time differs only gets the source's time ({@code .f..t......}, no byte copied); a size
-     * change is found without hashing; the run after copies nothing. A dry run names the same.
+     * change is found without hashing; the run after copies nothing. A dry run names the same. Large
+     * files too (read two at once beside the ring's): one whose last byte changed is copied, its
+     * same-content neighbour is not.
      */
     @Test
     void checksumComparesContentNotTime() throws IOException {
+        long large = org.uringsync.nativeio.Ring.HASH_ALONE_MIN + 5; // hashed two at a time beside the ring
+        org.uringsync.nativeio.NativeTestSupport.randomFile(src.resolve("d0/large"), large, 1);
+        org.uringsync.nativeio.NativeTestSupport.randomFile(src.resolve("d0/large-same"), large, 2);
         copy(LocalCopy.builder());
         Path hidden = dst.resolve("d1/f4");
         FileTime t = Files.getLastModifiedTime(hidden);
         Files.writeString(hidden, "X".repeat(Files.readString(hidden).length()));
         Files.setLastModifiedTime(hidden, t); // the quick check cannot see it
+        Listings.flipLastByte(dst.resolve("d0/large")); // its last byte, under the same size and time
         Path touched = dst.resolve("d2/f7");
         Files.setLastModifiedTime(touched, FileTime.fromMillis(t.toMillis() - 3_600_000)); // same bytes, other time
         Files.writeString(dst.resolve("d3/f2"), "longer than it was, so another size");
@@ -319,11 +325,12 @@ class LocalSyncTest {
             CopyResult r = copy(LocalCopy.builder().checksum(true).dryRun(dryRun).jobs(2).listener(changes));
             TreeSet<String> seen = changes.sorted();
             seen.removeIf(c -> c.startsWith("cL")); // symlinks are always made again
-            assertEquals(new TreeSet<>(List.of(">fc........ d1/f4", ".f..t...... d2/f7", ">f.st...... d3/f2")), seen,
-                    dryRun ? "dry run" : "real run");
-            assertEquals(dryRun ? 0 : Files.size(src.resolve("d1/f4")) + Files.size(src.resolve("d3/f2")), r.bytes(), r.summary());
+            assertEquals(new TreeSet<>(List.of(">fc........ d1/f4", ".f..t...... d2/f7", ">f.st...... d3/f2", ">fc........ d0/large")),
+                    seen, dryRun ? "dry run" : "real run");
+            assertEquals(dryRun ? 0 : Files.size(src.resolve("d1/f4")) + Files.size(src.resolve("d3/f2")) + large, r.bytes(), r.summary());
         }
         assertEquals(Files.readString(src.resolve("d1/f4")), Files.readString(hidden));
+        assertEquals(-1L, Files.mismatch(src.resolve("d0/large"), dst.resolve("d0/large")));
         assertEquals(Files.getLastModifiedTime(src.resolve("d2/f7")), Files.getLastModifiedTime(touched));
         Changes after = new Changes();
         CopyResult again = copy(LocalCopy.builder().checksum(true).listener(after));

@@ -304,11 +304,15 @@ class NetSyncTest {
      */
     @Test
     void checksumSendsWhatDiffersInContent() throws IOException {
+        long large = org.uringsync.nativeio.Ring.HASH_ALONE_MIN + 5; // hashed two at a time beside the ring, on both sides
+        NativeTestSupport.randomFile(src.resolve("d0/large"), large, 1);
+        NativeTestSupport.randomFile(src.resolve("d0/large-same"), large, 2);
         send(new ArrayList<>());
         Path hidden = dst.resolve("d1/f4");
         FileTime t = Files.getLastModifiedTime(hidden);
         Files.writeString(hidden, "X".repeat((int) Files.size(hidden)));
         Files.setLastModifiedTime(hidden, t);
+        Listings.flipLastByte(dst.resolve("d0/large"));
         assertEquals(0, send(new ArrayList<>()).files(), "the quick check cannot see it");
         Path touched = dst.resolve("d2/f7");
         Files.setLastModifiedTime(touched, FileTime.fromMillis(t.toMillis() - 3_600_000));
@@ -320,13 +324,14 @@ class NetSyncTest {
                 sent.add(path);
             }
         }));
-        assertEquals(List.of("d0/f3", "d1/f4"), sent.stream().sorted().toList());
-        assertEquals(Files.size(src.resolve("d0/f3")) + Files.size(src.resolve("d1/f4")), r.bytes());
+        assertEquals(List.of("d0/f3", "d0/large", "d1/f4"), sent.stream().sorted().toList());
+        assertEquals(Files.size(src.resolve("d0/f3")) + Files.size(src.resolve("d1/f4")) + large, r.bytes());
         assertEquals(Files.readString(src.resolve("d1/f4")), Files.readString(hidden));
+        assertEquals(-1L, Files.mismatch(src.resolve("d0/large"), dst.resolve("d0/large")));
         assertEquals(Files.getLastModifiedTime(src.resolve("d2/f7")), Files.getLastModifiedTime(touched), "only its time");
         CopyResult again = sendWith(Sender.builder("127.0.0.1", receiver.port()).checksum(true));
         assertEquals(0, again.bytes());
-        assertEquals(600, again.unchanged());
+        assertEquals(602, again.unchanged());
     }
 
     /** send --delete-excluded: the receiver removes what the filter excludes too (--delete keeps it). */
