@@ -255,7 +255,7 @@ public final class Ring extends NativeHandle {
             }
             hashAlone.run(); // then the large files left, beside the helper
         } finally {
-            joinUninterruptibly(helper); // it reads through the caller's directory descriptors: never left running
+            Threads.joinUninterruptibly(helper); // it reads through the caller's directory descriptors: never left running
         }
         if (helperFailed[0] instanceof RuntimeException e) {
             throw e;
@@ -264,21 +264,6 @@ public final class Ring extends NativeHandle {
             throw e;
         }
         return new Hashes(out, failures);
-    }
-
-    private static void joinUninterruptibly(Thread t) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                t.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     /** What {@link #hash} found: {@link #HASH_BYTES} per file, and per file null or why it has none. */

@@ -144,21 +144,6 @@ public final class TransferWatch implements AutoCloseable {
         if (totals != null) {
             totals.close();
         }
-        joinUninterruptibly(thread); // ends at once, or once a listener call in progress returns
-    }
-
-    /** Waits for {@code t} to end even when the caller is interrupted (it ends within microseconds); keeps the interrupt. */
-    static void joinUninterruptibly(Thread t) {
-        boolean interrupted = false;
-        while (t.isAlive()) {
-            try {
-                t.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        org.uringsync.nativeio.Threads.joinUninterruptibly(thread); // ends at once, or once a listener call in progress returns
     }
 }
