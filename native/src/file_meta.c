@@ -14,10 +14,16 @@
 #include "syscalls.h"
 #include "xattrs.h"
 
+/* The namespaces of extended attributes that flags ask for (USYNC_XATTR_*), 0 for none. */
+static int xattr_scope(int flags)
+{
+	return (flags & USYNC_FLAG_XATTRS_ALL) ? USYNC_XATTR_ALL : (flags & USYNC_FLAG_XATTRS) ? USYNC_XATTR_USER : 0;
+}
+
 /* The extended attributes flags ask for: copied from `from` to `to`. */
 static int copy_xattrs(int from, int to, int flags, int *stage)
 {
-	int scope = (flags & USYNC_FLAG_XATTRS_ALL) ? USYNC_XATTR_ALL : (flags & USYNC_FLAG_XATTRS) ? USYNC_XATTR_USER : 0;
+	int scope = xattr_scope(flags);
 	int rc = scope ? usync_xattrs_copy(from, to, scope) : 0;
 	if (rc < 0)
 		*stage = ST_XATTR;
@@ -112,7 +118,8 @@ err:
 /*
  * Metadata of an existing directory, synchronous: opened without following a symlink, then owner,
  * extended attributes (made the source's: differing ones set, stale ones removed), mode and times set
- * on the descriptor, so that nothing swapped in meanwhile is reached.
+ * on the descriptor, so that nothing swapped in meanwhile is reached. Attributes that cannot be read or
+ * changed are the result (with their stage), after the mode and times are set all the same.
  */
 void usync_set_dir_meta(const struct usync_req *q, const char *src, int dir, const char *dst, struct usync_res *res)
 {
@@ -123,16 +130,13 @@ void usync_set_dir_meta(const struct usync_req *q, const char *src, int dir, con
 	stage = ST_FCHOWN;
 	if ((q->flags & USYNC_FLAG_OWNER) && fchown(fd, q->uid, q->gid) < 0)
 		goto err;
-	if (src[0] && (q->flags & (USYNC_FLAG_XATTRS | USYNC_FLAG_XATTRS_ALL))) { /* the source directory's, exactly */
-		stage = ST_OPEN_SRC;
+	int xerr = 0, xstage = 0;
+	if (src[0] && xattr_scope(q->flags)) { /* the source directory's, exactly */
 		sfd = open(src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		int scope = (q->flags & USYNC_FLAG_XATTRS_ALL) ? USYNC_XATTR_ALL : USYNC_XATTR_USER;
-		int rc = sfd < 0 ? -errno : usync_xattrs_sync(sfd, fd, scope, true); /* stale names go too */
-		if (rc < 0)
-			stage = ST_XATTR;
+		int rc = sfd < 0 ? -errno : usync_xattrs_sync(sfd, fd, xattr_scope(q->flags), true); /* stale names go too */
 		if (rc < 0) {
-			errno = -rc;
-			goto err;
+			xerr = rc;
+			xstage = sfd < 0 ? ST_OPEN_SRC : ST_XATTR;
 		}
 	}
 	stage = ST_FCHMOD;
@@ -147,7 +151,9 @@ void usync_set_dir_meta(const struct usync_req *q, const char *src, int dir, con
 	close(fd);
 	if (sfd >= 0)
 		close(sfd);
-	res->res = 0;
+	res->res = xerr;
+	if (xerr)
+		res->stage = xstage;
 	return;
 err:
 	res->res = -errno;

@@ -249,11 +249,14 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_Ring_hashFileNative(JNIEnv *e
 		jbyteArray jname, jbyteArray jout, jint at, jintArray jerr)
 {
 	(void)cls;
-	int rc = -ENOMEM, stage = HASH_OPEN, fd = -1;
+	int rc = -EINVAL, stage = HASH_OPEN, fd = -1;
 	char *name = usync_path_of(env, jname);
 	uint8_t *buf = malloc(HASH_ALONE_READ);
 	XXH3_state_t *state = XXH3_createState();
-	if (!name || !buf || !state)
+	if (!name) /* a NUL byte in it, or no memory: as the ring's call, which refuses such a name */
+		goto out;
+	rc = -ENOMEM;
+	if (!buf || !state)
 		goto out;
 	fd = open_for_hash(dir, name);
 	if (fd < 0) {

@@ -198,9 +198,10 @@ static bool has_same(const uint8_t *p, size_t len, const struct xattr_at *x)
 
 /*
  * usync_xattrs_sync against the packed list a (alen bytes, well formed), to's list read from fd to, or
- * from to_path (not followed) when that is set.
+ * from to_path (not followed) when that is set; names a lacks are removed only when in rscope (scope,
+ * or "user." alone for a list whose other namespaces the sender may not have read).
  */
-static int sync_to_list(const uint8_t *a, size_t alen, int to, const char *to_path, int scope, bool apply)
+static int sync_to_list(const uint8_t *a, size_t alen, int to, const char *to_path, int scope, int rscope, bool apply)
 {
 	uint8_t *b = NULL;
 	size_t blen;
@@ -212,14 +213,14 @@ static int sync_to_list(const uint8_t *a, size_t alen, int to, const char *to_pa
 	bool differ = false;
 	while (!differ && next_xattr(a, alen, &at, &x)) /* each of from's in scope, the same in to */
 		differ = in_scope_n((const char *)x.name, x.name_len, scope) && !has_same(b, blen, &x);
-	for (at = 0; !differ && next_xattr(b, blen, &at, &y);) /* none of to's that from lacks */
-		differ = !find_xattr(a, alen, &y, &x);
+	for (at = 0; !differ && next_xattr(b, blen, &at, &y);) /* none of to's that from lacks (and may be removed) */
+		differ = in_scope_n((const char *)y.name, y.name_len, rscope) && !find_xattr(a, alen, &y, &x);
 	rc = differ ? 1 : 0;
 	if (!differ || !apply)
 		goto out;
 	char name[256];
 	for (at = 0; next_xattr(b, blen, &at, &y);) {
-		if (find_xattr(a, alen, &y, &x))
+		if (!in_scope_n((const char *)y.name, y.name_len, rscope) || find_xattr(a, alen, &y, &x))
 			continue;
 		memcpy(name, y.name, y.name_len);
 		name[y.name_len] = 0;
@@ -248,7 +249,7 @@ static int sync_lists(int from, const char *from_path, int to, const char *to_pa
 	size_t alen;
 	int rc = get_packed(from, from_path, scope, &a, &alen);
 	if (rc == 0)
-		rc = sync_to_list(a, alen, to, to_path, scope, apply);
+		rc = sync_to_list(a, alen, to, to_path, scope, scope, apply);
 	free(a);
 	return rc;
 }
@@ -284,14 +285,15 @@ static int reopen_regular(int dir, const char *name)
 }
 
 /*
- * FileOps.syncXattrsNative(byte[] src, byte[] packed, int dir, byte[] name, boolean all, boolean apply):
- * the regular file `name` in dir made to have the attributes of the regular file src (a path), or
- * when src is null those of the packed list (a receiver's: with all, everything but "system." and
- * security.capability); neither file followed; see usync_xattrs_sync. An empty name: dir itself is
+ * FileOps.syncXattrsNative(byte[] src, byte[] packed, int dir, byte[] name, boolean all, boolean removeAll,
+ * boolean apply): the regular file `name` in dir made to have the attributes of the regular file src (a
+ * path), or when src is null those of the packed list (a receiver's: with all, everything but "system."
+ * and "security."; names the list lacks removed in those namespaces with removeAll, else in "user."
+ * alone); neither file followed; see usync_xattrs_sync. An empty name: dir itself is
  * the target (an open descriptor of any type, not O_PATH). 0, 1 or -errno (-EINVAL: not a regular file).
  */
 JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_syncXattrsNative(JNIEnv *env, jclass cls, jbyteArray jsrc,
-		jbyteArray jpacked, jint dir, jbyteArray jname, jboolean all, jboolean apply)
+		jbyteArray jpacked, jint dir, jbyteArray jname, jboolean all, jboolean removeAll, jboolean apply)
 {
 	(void)cls;
 	char *src = jsrc ? usync_path_of(env, jsrc) : NULL;
@@ -311,12 +313,13 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_syncXattrsNative(JNIE
 		(*env)->GetByteArrayRegion(env, jpacked, 0, (jsize)plen, (jbyte *)packed);
 	}
 	int scope = !all ? USYNC_XATTR_USER : src ? USYNC_XATTR_ALL : USYNC_XATTR_RECEIVED;
+	int rscope = removeAll ? scope : USYNC_XATTR_USER;
 	char target[64 + 256];
 	if (!apply && name[0] && !strchr(name, '/') && snprintf(target, sizeof target, "/proc/self/fd/%d/%s", dir, name) < (int)sizeof target) {
 		/* Only looking: by path, not followed, nothing opened (two system calls a file fewer on a
 		 * no-change run); the target through its directory's descriptor, never a path re-resolved
 		 * from the root. A lookup that fails goes the way below, which names the reason. */
-		rc = src ? sync_lists(-1, src, -1, target, scope, false) : sync_to_list(packed, plen, -1, target, scope, false);
+		rc = src ? sync_lists(-1, src, -1, target, scope, false) : sync_to_list(packed, plen, -1, target, scope, rscope, false);
 		if (rc >= 0)
 			goto out;
 	}
@@ -344,7 +347,7 @@ JNIEXPORT jint JNICALL Java_org_uringsync_nativeio_FileOps_syncXattrsNative(JNIE
 		rc = -errno;
 		goto out;
 	}
-	rc = src ? usync_xattrs_sync(from, to, scope, apply) : sync_to_list(packed, plen, to, NULL, scope, apply);
+	rc = src ? usync_xattrs_sync(from, to, scope, apply) : sync_to_list(packed, plen, to, NULL, scope, rscope, apply);
 	if (lend && fchmod(to, ts.st_mode & 07777) < 0 && rc >= 0)
 		rc = -errno;
 out:

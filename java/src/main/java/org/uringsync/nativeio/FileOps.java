@@ -355,17 +355,19 @@ public final class FileOps {
      *     ({@code -EINVAL}: not a regular file)
      */
     public static int syncXattrs(byte[] src, int dir, byte[] name, boolean all, boolean apply) {
-        return syncXattrsNative(src, null, dir, name, all, apply);
+        return syncXattrsNative(src, null, dir, name, all, all, apply);
     }
 
     /**
      * As {@link #syncXattrs}, for a receiver: the attributes come as a packed list (XATTRS's, those this
      * receiver may set); {@code all} (root): every namespace but "system." and "security.", which this
-     * compares and changes neither way (capabilities it never grants, labels its policy gave). An
-     * empty {@code name}: the open descriptor {@code dir} itself (a directory, see {@link #openDirectoryAt}).
+     * compares and changes neither way (capabilities it never grants, labels its policy gave); names the
+     * list lacks are removed in those namespaces with {@code removeAll} (the sender read them all), else
+     * in "user." alone. An empty {@code name}: the open descriptor {@code dir} itself (a directory, see
+     * {@link #openDirectoryAt}).
      */
-    public static int syncXattrsTo(byte[] packed, int dir, byte[] name, boolean all, boolean apply) {
-        return syncXattrsNative(null, packed, dir, name, all, apply);
+    public static int syncXattrsTo(byte[] packed, int dir, byte[] name, boolean all, boolean removeAll, boolean apply) {
+        return syncXattrsNative(null, packed, dir, name, all, removeAll, apply);
     }
 
     /**
@@ -454,7 +456,8 @@ public final class FileOps {
 
     private static native int setXattrsNative(int fd, int dir, byte[] name, byte[] packed);
 
-    private static native int syncXattrsNative(byte[] src, byte[] packed, int dir, byte[] name, boolean all, boolean apply);
+    private static native int syncXattrsNative(byte[] src, byte[] packed, int dir, byte[] name, boolean all, boolean removeAll,
+            boolean apply);
 
     private static native byte[] xattrsAtPathNative(byte[] path, boolean all) throws NativeIoException;
 

@@ -200,6 +200,9 @@ public final class Ring extends NativeHandle {
      * files; the rest through the ring. The same results as the ring gives.
      */
     public Hashes hash(int[] dirs, byte[][] names, String[] shown, long[] sizes) throws NativeIoException {
+        if (sizes.length != names.length) {
+            throw new IllegalArgumentException(sizes.length + " sizes for " + names.length + " files");
+        }
         int large = 0;
         for (long size : sizes) {
             large += size >= HASH_ALONE_MIN ? 1 : 0;
@@ -254,6 +257,9 @@ public final class Ring extends NativeHandle {
                 }
             }
             hashAlone.run(); // then the large files left, beside the helper
+        } catch (RuntimeException | Error | NativeIoException e) {
+            next.set(alone.length); // the helper stops after the file in hand
+            throw e;
         } finally {
             Threads.joinUninterruptibly(helper); // it reads through the caller's directory descriptors: never left running
         }

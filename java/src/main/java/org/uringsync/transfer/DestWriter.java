@@ -347,7 +347,7 @@ final class DestWriter {
                     owner = false;
                 }
             }
-            int rc = xattrs == null ? 0 : FileOps.syncXattrsTo(xattrs, dir, name, root && k.all(), !dryRun);
+            int rc = xattrs == null ? 0 : FileOps.syncXattrsTo(xattrs, dir, name, root && k.all(), root && k.all(), !dryRun);
             if (rc < 0) {
                 log.accept("connection " + id + ": extended attributes of " + PathRules.show(path) + ": " + Errno.describe(-rc));
             }
@@ -431,10 +431,12 @@ final class DestWriter {
         /**
          * A directory's OWNER (as root) and XATTRS, on a descriptor of it opened through no symlink
          * (nothing swapped in by name is changed). One just {@code made} gets XATTRS set, as a new file
-         * does; one that was there gets its attributes made those of XATTRS, as rsync's receiver makes
-         * them and as KEPT makes a kept file's (differing values set, names XATTRS lacks removed, in
-         * "user." or as root every namespace but "system." and "security."). No XATTRS (the directory
-         * had none in version 4, or the sender could not read them): its attributes are left as they are.
+         * does (a failure ends the transfer, as a file's). One that was there gets its attributes made
+         * those of XATTRS, as KEPT makes a kept file's: differing values set in "user." (as root in every
+         * namespace but "system." and "security."), names XATTRS lacks removed in "user." alone (a DIR,
+         * unlike KEPT, does not say which namespaces the sender read); a refusal is logged and the
+         * directory kept as it is. No XATTRS (the directory had none in version 4, or the sender could
+         * not read them): its attributes are left as they are.
          */
         private void directoryAttributes(int parent, byte[] name, byte[] path, int[] own, byte[] xattrs, boolean made)
                 throws IOException {
@@ -442,18 +444,26 @@ final class DestWriter {
                 return;
             }
             int fd = FileOps.openDirectoryAt(parent, name);
-            if (fd < 0) {
+            if (fd < 0 && made) {
                 throw new NativeIoException("open (directory owner and attributes)", PathRules.show(path), -fd);
             }
+            if (fd < 0) {
+                log.accept("connection " + id + ": owner and attributes of " + PathRules.show(path) + ": open: " + Errno.describe(-fd));
+                return;
+            }
             try {
-                ReceivedAttributes.fchown(fd, path, own); // before the attributes: an owner change drops security.capability
                 if (made) {
+                    ReceivedAttributes.fchown(fd, path, own); // before the attributes: an owner change drops security.capability
                     ReceivedAttributes.set(fd, -1, null, path, xattrs);
                     return;
                 }
-                int rc = xattrs == null ? 0 : FileOps.syncXattrsTo(xattrs, fd, new byte[0], root, true);
+                int rc = own == null ? 0 : FileOps.fchown(fd, own[0], own[1]);
                 if (rc < 0) {
-                    throw new NativeIoException("extended attributes (getxattr, setxattr or removexattr)", PathRules.show(path), -rc);
+                    log.accept("connection " + id + ": chown " + PathRules.show(path) + ": " + Errno.describe(-rc));
+                }
+                rc = xattrs == null ? 0 : FileOps.syncXattrsTo(xattrs, fd, new byte[0], root, false, true);
+                if (rc < 0) {
+                    log.accept("connection " + id + ": extended attributes of " + PathRules.show(path) + ": " + Errno.describe(-rc));
                 }
             } finally {
                 FileOps.close(fd);

@@ -7,6 +7,7 @@ import java.util.function.LongSupplier;
 import org.uringsync.Progress;
 import org.uringsync.ProgressListener;
 import org.uringsync.nativeio.Meter;
+import org.uringsync.nativeio.Threads;
 
 /**
  * Watches one running copy or send from a daemon thread of its own: an interrupt of the thread that
@@ -144,6 +145,6 @@ public final class TransferWatch implements AutoCloseable {
         if (totals != null) {
             totals.close();
         }
-        org.uringsync.nativeio.Threads.joinUninterruptibly(thread); // ends at once, or once a listener call in progress returns
+        Threads.joinUninterruptibly(thread); // ends at once, or once a listener call in progress returns
     }
 }

@@ -82,11 +82,7 @@ class RingTest {
             assertEquals("99aa06d3014798d86001c324468d497f", hex, "XXH128 of nothing");
             assertEquals("06b05ab6733a618578af5f94892f3950", java.util.HexFormat.of().formatHex(h.of(sizes.length)), "of abc");
             for (int i = 0; i < sizes.length; i++) {
-                Process x = new ProcessBuilder("xxhsum", "-H2", "h" + i).directory(dir.toFile())
-                        .redirectError(ProcessBuilder.Redirect.DISCARD).start(); // (its progress line goes to stderr)
-                String line = new String(x.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
-                assertEquals(0, x.waitFor(), line);
-                assertEquals(line.split("\\s+")[0], java.util.HexFormat.of().formatHex(h.of(i)), "h" + i + " (" + sizes[i] + " bytes)");
+                assertEquals(xxhsum("h" + i), java.util.HexFormat.of().formatHex(h.of(i)), "h" + i + " (" + sizes[i] + " bytes)");
                 assertNull(h.failures()[i]);
             }
             assertEquals(java.util.HexFormat.of().formatHex(h.of(0)), java.util.HexFormat.of().formatHex(h.of(sizes.length + 4)),
@@ -155,14 +151,19 @@ class RingTest {
             randomFile(dir.resolve("big"), (17L << 20) + 3, 99);
             Ring.Hashes big = ring.hash(new int[] {Batch.AT_FDCWD}, new byte[][] {p(dir.resolve("big"))}, new String[] {"big"},
                     new long[] {(17L << 20) + 3});
-            Process x = new ProcessBuilder("xxhsum", "-H2", "big").directory(dir.toFile())
-                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            String line = new String(x.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
-            assertEquals(0, x.waitFor(), line);
-            assertEquals(line.split("\\s+")[0], java.util.HexFormat.of().formatHex(big.of(0)));
+            assertEquals(xxhsum("big"), java.util.HexFormat.of().formatHex(big.of(0)));
         } finally {
             FileOps.close(dfd);
         }
+    }
+
+    /** The XXH128 of file {@code name} in the test's directory as Debian's xxhsum prints it (hex). */
+    private String xxhsum(String name) throws IOException, InterruptedException {
+        Process x = new ProcessBuilder("xxhsum", "-H2", name).directory(dir.toFile())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start(); // (its progress line goes to stderr)
+        String line = new String(x.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        assertEquals(0, x.waitFor(), line);
+        return line.split("\\s+")[0];
     }
 
     @Test

@@ -81,6 +81,17 @@ final class Listings {
                 + Files.getLastModifiedTime(path, nofollow);
     }
 
+    /**
+     * -c's large files: {@code large} and {@code large-same} in {@code dir}, random, just past the size
+     * from which Ring.hash reads files two at a time beside the ring. @return their size
+     */
+    static long largePair(Path dir) throws IOException {
+        long size = org.uringsync.nativeio.Ring.HASH_ALONE_MIN + 5;
+        org.uringsync.nativeio.NativeTestSupport.randomFile(dir.resolve("large"), size, 1);
+        org.uringsync.nativeio.NativeTestSupport.randomFile(dir.resolve("large-same"), size, 2);
+        return size;
+    }
+
     /** Changes the last byte of {@code file} in place, its size and mtime kept: only a content hash finds it. */
     static void flipLastByte(Path file) throws IOException {
         java.nio.file.attribute.FileTime t = Files.getLastModifiedTime(file);

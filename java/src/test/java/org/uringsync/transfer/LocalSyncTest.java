@@ -308,9 +308,7 @@ class LocalSyncTest {
      */
     @Test
     void checksumComparesContentNotTime() throws IOException {
-        long large = org.uringsync.nativeio.Ring.HASH_ALONE_MIN + 5; // hashed two at a time beside the ring
-        org.uringsync.nativeio.NativeTestSupport.randomFile(src.resolve("d0/large"), large, 1);
-        org.uringsync.nativeio.NativeTestSupport.randomFile(src.resolve("d0/large-same"), large, 2);
+        long large = Listings.largePair(src.resolve("d0")); // hashed two at a time beside the ring
         copy(LocalCopy.builder());
         Path hidden = dst.resolve("d1/f4");
         FileTime t = Files.getLastModifiedTime(hidden);

@@ -211,6 +211,24 @@ class NetSyncTest {
     }
 
     /**
+     * As root, a directory already on DEST gets the sender's values in every namespace it may set, but
+     * loses stale names in "user." alone: its XATTRS does not say whether the sender read the others.
+     */
+    @Test
+    void aDirectoryKeepsItsOtherNamespacesStaleNamesWithX() throws IOException {
+        NativeTestSupport.assumeRoot("aDirectoryKeepsItsOtherNamespacesStaleNamesWithX");
+        sendWith(Sender.builder("127.0.0.1", receiver.port()).xattrs(true));
+        Listings.setXattr(src.resolve("d1"), "trusted.dir", "from-the-sender");
+        Listings.setXattr(dst.resolve("d2"), "trusted.mine", "from-the-receiver");
+        Listings.setXattr(dst.resolve("d2"), "user.stale", "gone on the source");
+        sendWith(Sender.builder("127.0.0.1", receiver.port()).xattrs(true));
+        assertTrue(Listings.xattrs(dst.resolve("d1")).contains("trusted.dir=\"from-the-sender\""), Listings.xattrs(dst.resolve("d1")));
+        String d2 = Listings.xattrs(dst.resolve("d2"));
+        assertTrue(d2.contains("trusted.mine=\"from-the-receiver\""), d2);
+        assertTrue(!d2.contains("user.stale"), d2);
+    }
+
+    /**
      * send -a again to a receiver running as root: files the quick check keeps get the sender's owner in
      * place, {@code .f....og...} (a uid above 2^31 too, which a run after that finds the same).
      */
@@ -260,7 +278,11 @@ class NetSyncTest {
         assertTrue(log.stream().anyMatch(l -> l.contains("refused protocol version 4 (this receiver speaks 2)")), log.toString());
     }
 
-    /** A receiver of version 4 serves a send -X as before (version 4): kept files keep their attributes; nothing fails. */
+    /**
+     * A receiver of version 4 serves a send -X as before (version 4): kept files keep their attributes,
+     * and so does a directory without any on the source (no XATTRS for it: only version 5 sends an
+     * empty one); nothing fails.
+     */
     @Test
     void aVersion4ReceiverServesSendXAndKeptFilesKeepTheirAttributes() throws IOException {
         Listings.setTestXattrs(src);
@@ -269,8 +291,10 @@ class NetSyncTest {
         Listings.setXattr(src.resolve("d0/f1"), "user.color", "green");
         Files.writeString(src.resolve("d0/new"), "new");
         Listings.setXattr(src.resolve("d0/new"), "user.fresh", "yes");
+        Listings.setXattr(dst.resolve("d2"), "user.receivers", "kept");
         CopyResult r = sendWith(Sender.builder("127.0.0.1", receiver.port()).xattrs(true));
         assertEquals(Message.VERSION_4, r.protocol());
+        assertTrue(Listings.xattrs(dst.resolve("d2")).contains("user.receivers=\"kept\""), "version 4: no XATTRS for a directory without any");
         assertEquals(1, r.files(), r.summary());
         assertTrue(log.stream().anyMatch(l -> l.contains("refused protocol version 5 (this receiver speaks 2 and 4)")), log.toString());
         String there = Listings.xattrs(dst);
@@ -304,9 +328,7 @@ class NetSyncTest {
      */
     @Test
     void checksumSendsWhatDiffersInContent() throws IOException {
-        long large = org.uringsync.nativeio.Ring.HASH_ALONE_MIN + 5; // hashed two at a time beside the ring, on both sides
-        NativeTestSupport.randomFile(src.resolve("d0/large"), large, 1);
-        NativeTestSupport.randomFile(src.resolve("d0/large-same"), large, 2);
+        long large = Listings.largePair(src.resolve("d0")); // hashed two at a time beside the ring
         send(new ArrayList<>());
         Path hidden = dst.resolve("d1/f4");
         FileTime t = Files.getLastModifiedTime(hidden);
