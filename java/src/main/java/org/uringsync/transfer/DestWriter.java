@@ -333,7 +333,7 @@ final class DestWriter {
             try {
                 st = FileOps.lstatAt(dir, name);
             } catch (NativeIoException e) {
-                log.accept("connection " + id + ": lstat " + PathRules.show(path) + ": " + Errno.describe(e.errno()));
+                refused("lstat", path, e.errno());
                 return;
             }
             if (st == null || (st[0] & S_IFMT) != S_IFREG || st[5] > 1) {
@@ -343,17 +343,22 @@ final class DestWriter {
             if (owner && !dryRun) { // through an O_PATH descriptor of the regular file: nothing swapped in is changed
                 int rc = FileOps.fileMetaAt(dir, name, (int) st[0] & 0777, own[0], own[1], true);
                 if (rc < 0) {
-                    log.accept("connection " + id + ": chown " + PathRules.show(path) + ": " + Errno.describe(-rc));
+                    refused("chown", path, -rc);
                     owner = false;
                 }
             }
             int rc = xattrs == null ? 0 : FileOps.syncXattrsTo(xattrs, dir, name, root && k.all(), root && k.all(), !dryRun);
             if (rc < 0) {
-                log.accept("connection " + id + ": extended attributes of " + PathRules.show(path) + ": " + Errno.describe(-rc));
+                refused("extended attributes of", path, -rc);
             }
             if (owner || rc > 0) {
                 report(new Change(Change.Kind.ATTRIBUTES, false, false, false, false, owner, rc > 0), path);
             }
+        }
+
+        /** Logs a change of {@code path}'s metadata that the file system refused ({@code what}: the step); the entry stays as it is. */
+        private void refused(String what, byte[] path, int errno) {
+            log.accept("connection " + id + ": " + what + " " + PathRules.show(path) + ": " + Errno.describe(errno));
         }
 
         private String keptDirKey; // the directory of the last KEPT, open as keptDirFd (-errno when it could not be)
@@ -459,11 +464,11 @@ final class DestWriter {
                 }
                 int rc = own == null ? 0 : FileOps.fchown(fd, own[0], own[1]);
                 if (rc < 0) {
-                    log.accept("connection " + id + ": chown " + PathRules.show(path) + ": " + Errno.describe(-rc));
+                    refused("chown", path, -rc);
                 }
                 rc = xattrs == null ? 0 : FileOps.syncXattrsTo(xattrs, fd, new byte[0], root, false, true);
                 if (rc < 0) {
-                    log.accept("connection " + id + ": extended attributes of " + PathRules.show(path) + ": " + Errno.describe(-rc));
+                    refused("extended attributes of", path, -rc);
                 }
             } finally {
                 FileOps.close(fd);

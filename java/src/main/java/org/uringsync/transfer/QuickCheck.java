@@ -76,6 +76,13 @@ final class QuickCheck {
         kept = new java.util.HashSet<>();
     }
 
+    /** Version 5: notes {@code path}, offered and not wanted, for its KEPT (at most {@link #MAX_ABSENT} at once). */
+    private void noteKept(byte[] path) {
+        if (kept != null && kept.size() < MAX_ABSENT) {
+            kept.add(Pruner.key(path));
+        }
+    }
+
     /** Whether {@code path} was offered and not wanted, and has had no KEPT yet (forgotten now). */
     boolean takeKept(byte[] path) {
         return kept != null && kept.remove(Pruner.key(path));
@@ -143,9 +150,7 @@ final class QuickCheck {
                 wanted[i] = !file || st[2] != e.mtimeNanos();
                 if (!wanted[i]) {
                     settle(dir, e, st[0], false);
-                    if (kept != null && kept.size() < MAX_ABSENT) {
-                        kept.add(Pruner.key(path));
-                    }
+                    noteKept(path);
                 }
                 if (st == null && absent.size() < MAX_ABSENT && absentBytes + path.length <= MAX_ABSENT_BYTES
                         && absent.add(Pruner.key(path))) {
@@ -193,8 +198,8 @@ final class QuickCheck {
             Message.FileList.Entry e = list.entries().get(same[j]);
             boolean retime = wanted[same[j]];
             wanted[same[j]] = !ours.same(j, e.hash(), 0) || !settle(sameDir[j], e, sameMode[j], retime);
-            if (!wanted[same[j]] && kept != null && kept.size() < MAX_ABSENT) {
-                kept.add(Pruner.key(e.path()));
+            if (!wanted[same[j]]) {
+                noteKept(e.path());
             }
             if (wanted[same[j]] && reports != null) {
                 reports.wanted(e.path(), new Change(Change.Kind.CHANGED_FILE, true, false, retime, false, false));
